@@ -1,0 +1,65 @@
+/**
+ * Domain vocabulary shared by billing and the operator (never copied): tiers, license states and the
+ * timing rules from the seeds. The CRDs in crds/ use exactly these values; crds/types.test.ts checks it.
+ */
+
+export const API_GROUP = "coditect.ai";
+export const API_VERSION = "v1alpha1";
+export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}` as const;
+
+/** License tiers and their concurrent-container limits (seed 000:1032-1035); null = unlimited. */
+export const LICENSE_TIERS = {
+  starter: { maxContainers: 1 },
+  pro: { maxContainers: 5 },
+  enterprise: { maxContainers: null },
+} as const satisfies Record<string, { maxContainers: number | null }>;
+export type LicenseTier = keyof typeof LICENSE_TIERS;
+export const LICENSE_TIER_NAMES = Object.keys(LICENSE_TIERS) as LicenseTier[];
+
+/** Workstation products (seed 000:112) mapped 1:1 to workstation config tiers (000:1169). */
+export const WORKSTATION_TIERS = {
+  standard: { monthlyPriceUsdCents: 9_900 },
+  power: { monthlyPriceUsdCents: 19_900 },
+  ai: { monthlyPriceUsdCents: 39_900 },
+} as const satisfies Record<string, { monthlyPriceUsdCents: number }>;
+export type WorkstationTier = keyof typeof WORKSTATION_TIERS;
+export const WORKSTATION_TIER_NAMES = Object.keys(WORKSTATION_TIERS) as WorkstationTier[];
+
+export const LICENSE_STATES = ["active", "pastDue", "suspended", "expired", "revoked"] as const;
+export type LicenseState = (typeof LICENSE_STATES)[number];
+
+/** Whether a license in this state entitles its holder to run workstations and containers. */
+export function licenseStateEntitles(state: LicenseState): boolean {
+  return state === "active" || state === "pastDue";
+}
+
+export const PROVISIONING_TYPES = ["paid", "pilot", "trial", "comp", "internal"] as const;
+export type ProvisioningType = (typeof PROVISIONING_TYPES)[number];
+
+export const CONTAINER_TYPES = ["docker", "workstation"] as const;
+export type ContainerType = (typeof CONTAINER_TYPES)[number];
+
+export const SESSION_STATES = ["active", "expired", "released", "terminated"] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Timing rules (seed-notes §1.5, design.md §6). One place; every service reads them from here. */
+export const TIMING = {
+  /** Containers heartbeat every 5 minutes (000:968, 000:2673). */
+  heartbeatIntervalMs: 5 * MINUTE,
+  /** A session without a heartbeat for 30 minutes is expired and frees its seat (000:1075). */
+  sessionExpiryMs: 30 * MINUTE,
+  /** Warn a container this long before its session would expire. */
+  sessionWarningMs: 20 * MINUTE,
+  /** Offline token lifetime after the last successful heartbeat (000:1076, design.md §6). */
+  offlineGraceMs: 72 * HOUR,
+  /** Ended sessions are deleted after 24 hours (000:1087-1091). */
+  endedSessionRetentionMs: 24 * HOUR,
+  /** A workstation whose license expired is deleted after 7 days (000:816-819). */
+  workstationDeletionGraceMs: 7 * DAY,
+  /** Pre-expiration warnings at 7 days (000:4047-4051). */
+  expiringSoonMs: 7 * DAY,
+} as const;
