@@ -1,0 +1,131 @@
+/**
+ * Offline tokens: Ed25519 JWS (compact JWT) the license server hands a container with every successful
+ * validate and heartbeat. The container verifies it without the network against the server's published
+ * JWKS; it is valid until 72 hours after the last successful heartbeat (TIMING.offlineGraceMs). The token
+ * carries no secret: knowing it grants nothing on the server.
+ */
+import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { Clock } from "../clock.js";
+import { LICENSE_TIER_NAMES, type LicenseTier, TIMING } from "../domain.js";
+import { OFFLINE_TOKEN_ALG, type OfflineTokenKeySet } from "./keys.js";
+
+export const OFFLINE_TOKEN_ISSUER = "coditect-license-server";
+export const OFFLINE_TOKEN_AUDIENCE = "coditect-container";
+/** JOSE `typ` header: marks these tokens so no other JWT signed by the same key can pass as one. */
+export const OFFLINE_TOKEN_TYPE = "coditect-offline+jwt";
+
+export interface OfflineTokenClaims {
+  licenseId: string;
+  sessionId: string;
+  organization: string;
+  tier: LicenseTier;
+}
+
+export interface VerifiedOfflineToken extends OfflineTokenClaims {
+  kid: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+/** Signs an offline token with the key set's current key; `exp` = lastHeartbeat + grace. */
+export async function signOfflineToken(
+  keySet: OfflineTokenKeySet,
+  claims: OfflineTokenClaims,
+  lastHeartbeat: Date,
+  graceMs: number = TIMING.offlineGraceMs,
+): Promise<{ token: string; expiresAt: Date }> {
+  const expiresAt = new Date(lastHeartbeat.getTime() + graceMs);
+  const token = await new SignJWT({ lic: claims.licenseId, org: claims.organization, tier: claims.tier })
+    .setProtectedHeader({ alg: OFFLINE_TOKEN_ALG, kid: keySet.current.kid, typ: OFFLINE_TOKEN_TYPE })
+    .setIssuer(OFFLINE_TOKEN_ISSUER)
+    .setAudience(OFFLINE_TOKEN_AUDIENCE)
+    .setSubject(claims.sessionId)
+    .setIssuedAt(Math.floor(lastHeartbeat.getTime() / 1000))
+    .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+    .sign(keySet.current.privateKey);
+  return { token, expiresAt };
+}
+
+/** The public JWKS document served at GET /.well-known/jwks.json: every published slot, no private parts. */
+export function publicJwks(keySet: OfflineTokenKeySet): JSONWebKeySet {
+  const keys = [keySet.current, keySet.next, keySet.previous].filter((k) => k !== undefined);
+  return { keys: keys.map((k) => ({ ...k.publicJwk })) };
+}
+
+/** Why an offline token was not accepted; stable codes the agent maps to exit codes and messages. */
+export type OfflineTokenRejection =
+  | "expired"
+  | "unknown_key"
+  | "bad_signature"
+  | "malformed"
+  | "wrong_claims";
+
+export class OfflineTokenError extends Error {
+  constructor(
+    readonly reason: OfflineTokenRejection,
+    message: string,
+  ) {
+    super(message);
+    this.name = "OfflineTokenError";
+  }
+}
+
+/**
+ * Verifies an offline token against a JWKS (any published key), at the injected clock's time. Throws
+ * OfflineTokenError with a reason code; returns the claims when the token is valid now.
+ */
+export async function verifyOfflineToken(
+  token: string,
+  jwks: JSONWebKeySet,
+  clock: Clock,
+): Promise<VerifiedOfflineToken> {
+  try {
+    const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
+      algorithms: [OFFLINE_TOKEN_ALG],
+      issuer: OFFLINE_TOKEN_ISSUER,
+      audience: OFFLINE_TOKEN_AUDIENCE,
+      typ: OFFLINE_TOKEN_TYPE,
+      currentDate: clock.now(),
+      clockTolerance: 0,
+      requiredClaims: ["exp", "iat", "sub"],
+    });
+    const { lic, org, tier, sub, exp, iat } = payload;
+    if (typeof lic !== "string" || typeof org !== "string" || !isTier(tier) || !sub || !exp || !iat) {
+      throw new OfflineTokenError("wrong_claims", "offline token lacks lic/org/tier claims");
+    }
+    return {
+      kid: protectedHeader.kid ?? "",
+      licenseId: lic,
+      sessionId: sub,
+      organization: org,
+      tier,
+      issuedAt: new Date(iat * 1000),
+      expiresAt: new Date(exp * 1000),
+    };
+  } catch (error) {
+    throw toRejection(error);
+  }
+}
+
+function isTier(value: unknown): value is LicenseTier {
+  return typeof value === "string" && (LICENSE_TIER_NAMES as string[]).includes(value);
+}
+
+function toRejection(error: unknown): OfflineTokenError {
+  if (error instanceof OfflineTokenError) return error;
+  if (error instanceof joseErrors.JWTExpired)
+    return new OfflineTokenError("expired", "offline token has expired");
+  if (error instanceof joseErrors.JWKSNoMatchingKey) {
+    return new OfflineTokenError("unknown_key", "offline token was signed by a key not in the JWKS");
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new OfflineTokenError("bad_signature", "offline token signature does not verify");
+  }
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return new OfflineTokenError(
+      "wrong_claims",
+      `offline token claim "${error.claim}" is wrong: ${error.reason}`,
+    );
+  }
+  return new OfflineTokenError("malformed", `offline token is malformed: ${(error as Error).message}`);
+}
