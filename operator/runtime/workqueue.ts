@@ -80,14 +80,20 @@ export class WorkQueue {
 
   /** Adds `key` once `delayMs` has passed (at once if <= 0). An earlier pending deadline wins. */
   addAfter(key: string, delayMs: number): void {
-    if (delayMs <= 0) return this.add(key);
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
     this.addAt(key, new Date(this.clock.now().getTime() + delayMs));
   }
 
   /** Adds `key` at `at`. An earlier pending deadline for the same key wins. */
   addAt(key: string, at: Date): void {
     if (this.#shuttingDown) return;
-    if (at.getTime() <= this.clock.now().getTime()) return this.add(key);
+    if (at.getTime() <= this.clock.now().getTime()) {
+      this.add(key);
+      return;
+    }
     this.#deadlines.schedule(key, at.getTime());
   }
 
