@@ -1,0 +1,148 @@
+/**
+ * The agent's HTTP client for the sessions API. It turns every answer (or the lack of one) into one of a
+ * few outcomes the decision core understands; it never retries by itself (retries are decisions).
+ */
+import { readFile } from "node:fs/promises";
+import type { AgentConfig } from "./config.js";
+import type { AgentSession } from "./decide.js";
+
+export type ValidateOutcome =
+  | { kind: "admitted"; session: AgentSession; offlineToken?: string; heartbeatIntervalMs?: number }
+  | { kind: "rejected"; reason: "license_rejected" | "seat_limit_reached"; message: string }
+  | { kind: "unreachable"; message: string; retryAfterMs?: number };
+
+export type HeartbeatOutcome =
+  | { kind: "ok"; status: "ok" | "warning"; message: string; offlineToken?: string }
+  | { kind: "ended"; message: string }
+  | { kind: "unreachable"; message: string; retryAfterMs?: number };
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; limit?: number };
+}
+
+async function post(config: AgentConfig, path: string, body: unknown, bearer?: string): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  return fetch(`${config.server}${path}`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(config.requestTimeoutMs),
+  });
+}
+
+function retryAfterMs(response: Response): number | undefined {
+  const seconds = Number(response.headers.get("retry-after"));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+}
+
+async function errorOf(response: Response): Promise<{ code: string; message: string }> {
+  const body = (await response.json().catch(() => ({}))) as ErrorBody;
+  return {
+    code: body.error?.code ?? `http_${response.status}`,
+    message: body.error?.message ?? response.statusText,
+  };
+}
+
+/** Treat network errors, timeouts, 5xx and rate limiting as "try again later". */
+function unreachable(error: unknown): { kind: "unreachable"; message: string } {
+  const cause = (error as { cause?: { code?: string } }).cause?.code;
+  return {
+    kind: "unreachable",
+    message: cause ? `${(error as Error).message} (${cause})` : (error as Error).message,
+  };
+}
+
+export async function validateSession(config: AgentConfig): Promise<ValidateOutcome> {
+  const credentials = config.licenseKey
+    ? { licenseKey: config.licenseKey }
+    : { identityToken: (await readFile(config.identityTokenFile!, "utf8")).trim() };
+  let response: Response;
+  try {
+    response = await post(config, "/v1/sessions/validate", {
+      ...credentials,
+      containerId: config.containerId,
+      containerType: config.containerType,
+      hostname: config.hostname,
+      ...(config.ip ? { ip: config.ip } : {}),
+    });
+  } catch (error) {
+    return unreachable(error);
+  }
+  if (response.status === 201) {
+    const body = (await response.json()) as AgentSession & {
+      offlineToken?: string;
+      heartbeatIntervalSeconds?: number;
+    };
+    return {
+      kind: "admitted",
+      session: {
+        sessionId: body.sessionId,
+        sessionToken: body.sessionToken,
+        licenseTier: body.licenseTier,
+        organization: body.organization,
+      },
+      offlineToken: body.offlineToken,
+      heartbeatIntervalMs: body.heartbeatIntervalSeconds ? body.heartbeatIntervalSeconds * 1000 : undefined,
+    };
+  }
+  const error = await errorOf(response);
+  if (response.status === 429 && error.code === "seat_limit_reached") {
+    return { kind: "rejected", reason: "seat_limit_reached", message: error.message };
+  }
+  if (response.status === 403 || response.status === 400 || response.status === 401) {
+    return { kind: "rejected", reason: "license_rejected", message: `${error.code}: ${error.message}` };
+  }
+  return {
+    kind: "unreachable",
+    message: `validate answered ${response.status} ${error.code}`,
+    retryAfterMs: retryAfterMs(response),
+  };
+}
+
+export interface UsageReport {
+  cpuPercent?: number;
+  memoryBytes?: number;
+  uptimeSeconds?: number;
+}
+
+export async function heartbeatSession(
+  config: AgentConfig,
+  sessionToken: string,
+  usage: UsageReport,
+): Promise<HeartbeatOutcome> {
+  let response: Response;
+  try {
+    response = await post(config, "/v1/sessions/heartbeat", usage, sessionToken);
+  } catch (error) {
+    return unreachable(error);
+  }
+  if (response.status === 200) {
+    const body = (await response.json()) as {
+      status: "ok" | "warning" | "expired";
+      message: string;
+      offlineToken?: string;
+    };
+    if (body.status === "expired") return { kind: "ended", message: body.message };
+    return { kind: "ok", status: body.status, message: body.message, offlineToken: body.offlineToken };
+  }
+  const error = await errorOf(response);
+  // 401: the server does not know this session (deleted after it ended); 403: the license lapsed.
+  if (response.status === 401 || response.status === 403)
+    return { kind: "ended", message: `${error.code}: ${error.message}` };
+  return {
+    kind: "unreachable",
+    message: `heartbeat answered ${response.status} ${error.code}`,
+    retryAfterMs: retryAfterMs(response),
+  };
+}
+
+/** Best effort: a failed release only means the seat frees itself 30 minutes later. */
+export async function releaseSession(config: AgentConfig, sessionToken: string): Promise<string> {
+  try {
+    const response = await post(config, "/v1/sessions/release", {}, sessionToken);
+    return response.ok ? "released" : `release answered ${response.status}`;
+  } catch (error) {
+    return `release failed: ${(error as Error).message}`;
+  }
+}

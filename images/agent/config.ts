@@ -1,0 +1,96 @@
+/**
+ * The agent's configuration, read once from the environment. Every variable is documented in
+ * images/README.md; a bad value fails fast with a message naming the variable (exit code 2).
+ */
+import { hostname } from "node:os";
+import { z } from "zod";
+import { CONTAINER_TYPES, TIMING } from "../../lib/domain.js";
+
+const positiveMs = z.coerce.number().int().positive();
+
+const envSchema = z
+  .object({
+    CODITECT_LICENSE_KEY: z
+      .string()
+      .trim()
+      .min(1)
+      .max(50, "a license key is at most 50 characters")
+      .regex(/^[A-Za-z0-9-]+$/, "a license key holds only letters, digits and dashes")
+      .optional(),
+    CODITECT_CONTAINER_ID: z
+      .string()
+      .max(128)
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
+        "letters, digits and _ . : - only, starting with a letter or digit",
+      )
+      .optional(),
+    CODITECT_CONTAINER_TYPE: z.enum(CONTAINER_TYPES).default("docker"),
+    CODITECT_LICENSE_SERVER: z.url({ protocol: /^https?$/ }).default("https://api.coditect.ai"),
+    CODITECT_HOSTNAME: z.string().max(253).optional(),
+    CODITECT_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
+    CODITECT_STATE_DIR: z.string().min(1).default("/var/lib/coditect-agent"),
+    /** Workstations: a file holding a Google-signed identity token (instead of a license key). */
+    CODITECT_IDENTITY_TOKEN_FILE: z.string().min(1).optional(),
+    CODITECT_HEARTBEAT_INTERVAL_MS: positiveMs.default(TIMING.heartbeatIntervalMs),
+    CODITECT_RETRY_BASE_MS: positiveMs.default(2_000),
+    CODITECT_REQUEST_TIMEOUT_MS: positiveMs.default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.CODITECT_LICENSE_KEY && !env.CODITECT_IDENTITY_TOKEN_FILE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CODITECT_LICENSE_KEY"],
+        message: "is required (or, on a workstation, CODITECT_IDENTITY_TOKEN_FILE)",
+      });
+    }
+  });
+
+export interface AgentConfig {
+  licenseKey?: string;
+  identityTokenFile?: string;
+  containerId: string;
+  containerType: "docker" | "workstation";
+  server: string;
+  hostname: string;
+  ip?: string;
+  stateDir: string;
+  heartbeatIntervalMs: number;
+  retryBaseMs: number;
+  requestTimeoutMs: number;
+}
+
+export class AgentConfigError extends Error {
+  override name = "AgentConfigError";
+}
+
+/** Parses the environment; throws AgentConfigError naming the first bad variable. */
+export function readAgentConfig(env: Record<string, string | undefined>): AgentConfig {
+  // Empty strings mean "unset" (docker run -e VAR= passes them).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = envSchema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const variable = String(issue.path[0] ?? "environment");
+    const shown =
+      variable === "CODITECT_LICENSE_KEY" || cleaned[variable] === undefined
+        ? ""
+        : ` (got "${cleaned[variable]}")`;
+    throw new AgentConfigError(`${variable} ${issue.message}${shown}`);
+  }
+  const e = result.data;
+  const host = e.CODITECT_HOSTNAME ?? hostname();
+  return {
+    licenseKey: e.CODITECT_LICENSE_KEY,
+    identityTokenFile: e.CODITECT_IDENTITY_TOKEN_FILE,
+    containerId: e.CODITECT_CONTAINER_ID ?? host,
+    containerType: e.CODITECT_CONTAINER_TYPE,
+    server: e.CODITECT_LICENSE_SERVER.replace(/\/+$/, ""),
+    hostname: host,
+    ip: e.CODITECT_IP,
+    stateDir: e.CODITECT_STATE_DIR,
+    heartbeatIntervalMs: e.CODITECT_HEARTBEAT_INTERVAL_MS,
+    retryBaseMs: e.CODITECT_RETRY_BASE_MS,
+    requestTimeoutMs: e.CODITECT_REQUEST_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * `coditect-agent` (npm run agent -- <command>):
+ *   run [-- <payload> args…]  validate the license, heartbeat, supervise the payload, release on exit
+ *   status                    exit 0 when the container is licensed right now (the image HEALTHCHECK)
+ * Exit codes: images/agent/exit-codes.ts (documented in images/README.md).
+ */
+import { AgentConfigError, readAgentConfig } from "./config.js";
+import { EXIT } from "./exit-codes.js";
+import { runAgent } from "./shell.js";
+import { assessHealth, readStateFile } from "./state-file.js";
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user (the healthcheck may run as a different uid).
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "status") {
+    const stateDir = process.env.CODITECT_STATE_DIR || "/var/lib/coditect-agent";
+    const file = readStateFile(stateDir);
+    const health = assessHealth(file, Date.now(), file ? processAlive(file.pid) : false);
+    process.stdout.write(`${health.healthy ? "licensed" : "not licensed"}: ${health.reason}\n`);
+    return health.healthy ? 0 : 1;
+  }
+  if (command === "run") {
+    const payload = rest[0] === "--" ? rest.slice(1) : rest;
+    let config: ReturnType<typeof readAgentConfig>;
+    try {
+      config = readAgentConfig(process.env);
+    } catch (error) {
+      if (!(error instanceof AgentConfigError)) throw error;
+      process.stderr.write(`coditect-agent: configuration error: ${error.message}\n`);
+      return EXIT.config;
+    }
+    return runAgent(config, { payload });
+  }
+  process.stderr.write("usage: coditect-agent run [-- <command> [args…]] | coditect-agent status\n");
+  return EXIT.config;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`coditect-agent: internal error: ${(error as Error).stack ?? error}\n`);
+    process.exit(EXIT.internal);
+  },
+);

@@ -1,0 +1,268 @@
+/**
+ * The agent's I/O shell: feeds events into decideAgentStep and performs the actions it returns (HTTP
+ * calls, timers, the payload process, the state file, exit). Everything time-related goes through the
+ * injected clock and timers; the jitter comes from the injected random source.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { freemem, loadavg, totalmem, uptime } from "node:os";
+import type { JSONWebKeySet } from "jose";
+import { type Clock, systemClock } from "../../lib/clock.js";
+import {
+  OfflineTokenError,
+  readCachedJwks,
+  refreshJwks,
+  verifyOfflineToken,
+} from "../../lib/offline-tokens/index.js";
+import { heartbeatSession, releaseSession, validateSession } from "./client.js";
+import type { AgentConfig } from "./config.js";
+import {
+  type AgentAction,
+  type AgentEvent,
+  type AgentState,
+  type AgentTiming,
+  decideAgentStep,
+  initialAgentState,
+  type VerifiedToken,
+} from "./decide.js";
+import { EXIT } from "./exit-codes.js";
+import { jwksCachePath, readCachedOfflineToken, toStateFile, writeStateFile } from "./state-file.js";
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface AgentDeps {
+  clock?: Clock;
+  timers?: Timers;
+  random?: () => number;
+  log?: (level: "info" | "warn" | "error", message: string) => void;
+  /** Where SIGTERM/SIGINT come from (the process by default). */
+  signals?: NodeJS.EventEmitter;
+  /** The payload command to supervise (`agent run -- cmd args…`); none = agent only. */
+  payload?: string[];
+}
+
+const defaultTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+function defaultLog(level: "info" | "warn" | "error", message: string): void {
+  process.stderr.write(
+    `${JSON.stringify({ level, time: new Date().toISOString(), component: "coditect-agent", message })}\n`,
+  );
+}
+
+/** Runs the agent until it decides to exit; resolves with the exit code. */
+export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<number> {
+  const clock = deps.clock ?? systemClock;
+  const timers = deps.timers ?? defaultTimers;
+  const random = deps.random ?? Math.random;
+  const log = deps.log ?? defaultLog;
+  const signals = deps.signals ?? process;
+  const timing: AgentTiming = {
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    retryBaseMs: config.retryBaseMs,
+    maxRetries: 3,
+  };
+  const jwksUrl = `${config.server}/.well-known/jwks.json`;
+  let jwks: JSONWebKeySet | undefined = readCachedJwksSafely(config.stateDir, log);
+
+  async function verify(token: string | undefined): Promise<VerifiedToken | undefined> {
+    if (!token) return undefined;
+    for (const refresh of [false, true]) {
+      try {
+        if (refresh || !jwks) jwks = (await refreshJwks(jwksUrl, jwksCachePath(config.stateDir))).jwks;
+        const verified = await verifyOfflineToken(token, jwks, clock);
+        return { token, expiresAtMs: verified.expiresAt.getTime() };
+      } catch (error) {
+        // An unknown kid means the server rotated keys since we cached the JWKS: refetch once.
+        const retry = !refresh && error instanceof OfflineTokenError && error.reason === "unknown_key";
+        if (!retry) {
+          log("warn", `offline token not usable: ${(error as Error).message}`);
+          return undefined;
+        }
+      }
+    }
+    return undefined;
+  }
+
+  let state: AgentState = initialAgentState(
+    jwks ? await verify(readCachedOfflineToken(config.stateDir)) : undefined,
+  );
+  const requestTimer: { handle?: unknown } = {};
+  const deadlineTimer: { handle?: unknown } = {};
+  let payload: ChildProcess | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => {
+    finish = resolve;
+  });
+
+  const onSignal = (signal: "SIGTERM" | "SIGINT") => dispatch({ type: "signal", signal });
+  const onTerm = () => onSignal("SIGTERM");
+  const onInt = () => onSignal("SIGINT");
+  signals.on("SIGTERM", onTerm);
+  signals.on("SIGINT", onInt);
+
+  function dispatch(event: AgentEvent): void {
+    chain = chain
+      .then(() => step(event))
+      .catch((error) => {
+        log("error", `agent internal error: ${(error as Error).stack ?? error}`);
+        stopEverything(EXIT.internal);
+      });
+  }
+
+  async function step(event: AgentEvent): Promise<void> {
+    const result = decideAgentStep(state, event, clock.now().getTime(), timing);
+    state = result.state;
+    writeStateFile(
+      config.stateDir,
+      toStateFile(state, clock.now().getTime(), process.pid),
+      state.offlineToken?.token,
+    );
+    for (const action of result.actions) await perform(action);
+  }
+
+  function schedule(slot: { handle?: unknown }, atMs: number, fn: () => void): void {
+    if (slot.handle !== undefined) timers.clearTimeout(slot.handle);
+    slot.handle = timers.setTimeout(fn, Math.max(0, atMs - clock.now().getTime()));
+  }
+
+  async function doValidate(): Promise<void> {
+    const outcome = await validateSession(config);
+    if (outcome.kind === "admitted") {
+      const offlineToken = await verify(outcome.offlineToken);
+      dispatch({
+        type: "validated",
+        session: outcome.session,
+        offlineToken,
+        heartbeatIntervalMs: outcome.heartbeatIntervalMs,
+      });
+    } else if (outcome.kind === "rejected") {
+      dispatch({ type: "validateRejected", reason: outcome.reason, message: outcome.message });
+    } else {
+      dispatch({
+        type: "validateFailed",
+        message: outcome.message,
+        retryAfterMs: outcome.retryAfterMs,
+        random: random(),
+      });
+    }
+  }
+
+  async function doHeartbeat(): Promise<void> {
+    const token = state.session?.sessionToken;
+    if (!token) return;
+    const usage = {
+      cpuPercent: Math.round(loadavg()[0]! * 100),
+      memoryBytes: totalmem() - freemem(),
+      uptimeSeconds: Math.floor(uptime()),
+    };
+    const outcome = await heartbeatSession(config, token, usage);
+    if (outcome.kind === "ok") {
+      dispatch({
+        type: "heartbeatOk",
+        status: outcome.status,
+        message: outcome.message,
+        offlineToken: await verify(outcome.offlineToken),
+      });
+    } else if (outcome.kind === "ended") {
+      dispatch({ type: "sessionEnded", message: outcome.message });
+    } else {
+      dispatch({
+        type: "heartbeatFailed",
+        message: outcome.message,
+        retryAfterMs: outcome.retryAfterMs,
+        random: random(),
+      });
+    }
+  }
+
+  function stopEverything(code: number): void {
+    for (const slot of [requestTimer, deadlineTimer])
+      if (slot.handle !== undefined) timers.clearTimeout(slot.handle);
+    signals.off("SIGTERM", onTerm);
+    signals.off("SIGINT", onInt);
+    finish(code);
+  }
+
+  async function perform(action: AgentAction): Promise<void> {
+    switch (action.type) {
+      case "log":
+        log(action.level, action.message);
+        return;
+      case "validate":
+        schedule(
+          requestTimer,
+          action.atMs,
+          () => void doValidate().catch((e) => dispatch(failed(e, "validateFailed"))),
+        );
+        return;
+      case "heartbeat":
+        schedule(
+          requestTimer,
+          action.atMs,
+          () => void doHeartbeat().catch((e) => dispatch(failed(e, "heartbeatFailed"))),
+        );
+        return;
+      case "deadline":
+        schedule(deadlineTimer, action.atMs, () => dispatch({ type: "deadline" }));
+        return;
+      case "startPayload":
+        startPayload();
+        return;
+      case "stopPayload":
+        if (payload && payload.exitCode === null) payload.kill(action.signal);
+        else if (state.phase === "stopping") dispatch({ type: "payloadExited", code: EXIT.ok });
+        return;
+      case "release":
+        if (state.session) log("info", await releaseSession(config, state.session.sessionToken));
+        return;
+      case "exit":
+        stopEverything(action.code);
+        return;
+    }
+  }
+
+  function failed(error: unknown, type: "validateFailed" | "heartbeatFailed"): AgentEvent {
+    return { type, message: (error as Error).message, random: random() };
+  }
+
+  function startPayload(): void {
+    const [command, ...args] = deps.payload ?? [];
+    if (!command) return;
+    payload = spawn(command, args, {
+      stdio: "inherit",
+      env: { ...process.env, CODITECT_SESSION_ID: state.session?.sessionId ?? "" },
+    });
+    payload.on("exit", (code, signal) =>
+      dispatch({ type: "payloadExited", code: code ?? (signal ? 128 + signalNumber(signal) : 1) }),
+    );
+    payload.on("error", (error) => {
+      log("error", `cannot start payload "${command}": ${error.message}`);
+      dispatch({ type: "payloadExited", code: 127 });
+    });
+  }
+
+  dispatch({ type: "start" });
+  return finished;
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return signal === "SIGTERM" ? 15 : signal === "SIGINT" ? 2 : signal === "SIGKILL" ? 9 : 1;
+}
+
+function readCachedJwksSafely(
+  dir: string,
+  log: (level: "warn", m: string) => void,
+): JSONWebKeySet | undefined {
+  try {
+    return readCachedJwks(jwksCachePath(dir));
+  } catch (error) {
+    log("warn", `ignoring the cached JWKS: ${(error as Error).message}`);
+    return undefined;
+  }
+}
