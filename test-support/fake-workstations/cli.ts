@@ -1,0 +1,71 @@
+/**
+ * `npm run fake:workstations -- --port <port> [--polls <n>] [--project p --location l --cluster c
+ * --configs standard,power,ai]`: runs the fake Cloud Workstations API (gRPC, plain text, 127.0.0.1) for
+ * the local sandbox, seeded with one cluster and its configs. Prints one JSON line with the endpoint.
+ *
+ * Test infrastructure: never point production at it.
+ */
+import { parseArgs } from "node:util";
+import { startFakeWorkstations } from "./index.js";
+
+function fail(message: string): never {
+  process.stderr.write(`fake:workstations: ${message}\n`);
+  process.exit(2);
+}
+
+function integer(flag: string, value: string, min: number, max: number): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+    fail(`--${flag} must be an integer between ${min} and ${max}, got "${value}"`);
+  }
+  return parsed;
+}
+
+let values: Record<string, string | undefined>;
+try {
+  ({ values } = parseArgs({
+    options: {
+      port: { type: "string", default: "0" },
+      polls: { type: "string", default: "2" },
+      project: { type: "string", default: "coditect-local" },
+      location: { type: "string", default: "us-central1" },
+      cluster: { type: "string", default: "coditect-ws-cluster" },
+      configs: { type: "string", default: "standard,power,ai" },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  fail((error as Error).message);
+}
+
+const port = integer("port", values.port!, 0, 65535);
+const polls = integer("polls", values.polls!, 0, 1000);
+const clusterName = `projects/${values.project}/locations/${values.location}/workstationClusters/${values.cluster}`;
+const configIds = values.configs!.split(",").filter(Boolean);
+
+const fake = await startFakeWorkstations({ port, operationPollsToComplete: polls }).catch((error: Error) =>
+  fail(error.message),
+);
+try {
+  fake.seed({
+    clusters: [{ name: clusterName }],
+    configs: configIds.map((id) => ({ name: `${clusterName}/workstationConfigs/${id}` })),
+  });
+} catch (error) {
+  await fake.stop();
+  fail(`cannot seed: ${(error as Error).message}`);
+}
+
+process.stdout.write(
+  `${JSON.stringify({
+    fakeWorkstations: `${fake.endpoint.host}:${fake.endpoint.port}`,
+    cluster: clusterName,
+    configs: configIds.map((id) => `${clusterName}/workstationConfigs/${id}`),
+  })}\n`,
+);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void fake.stop().then(() => process.exit(0));
+  });
+}
