@@ -1,0 +1,35 @@
+#!/bin/sh
+# Entrypoint of the licensed workstation image. A workstation has no license key in its environment: it
+# proves who it is with a Google-signed identity token from the metadata server (audience = the license
+# server), which the license server maps through its Workstation resource to the license. The agent then
+# runs the Cloud Workstations entrypoint as its payload and stops it when the license ends.
+set -eu
+
+: "${CODITECT_NODE:=/opt/coditect/bin/node}"
+: "${CODITECT_AGENT_BUNDLE:=/opt/coditect/agent/coditect-agent.mjs}"
+: "${CODITECT_LICENSE_SERVER:=https://api.coditect.ai}"
+: "${CODITECT_METADATA_URL:=http://metadata.google.internal/computeMetadata/v1}"
+: "${CODITECT_CONTAINER_TYPE:=workstation}"
+: "${CODITECT_BASE_ENTRYPOINT:=/google/scripts/entrypoint.sh}"
+export CODITECT_LICENSE_SERVER CODITECT_CONTAINER_TYPE
+
+if [ -z "${CODITECT_LICENSE_KEY:-}" ] && [ -z "${CODITECT_IDENTITY_TOKEN_FILE:-}" ]; then
+  token_dir="${CODITECT_STATE_DIR:-/var/lib/coditect-agent}"
+  mkdir -p "$token_dir"
+  CODITECT_IDENTITY_TOKEN_FILE="$token_dir/identity-token"
+  # format=full adds the instance claims; the token is only sent to the license server, never logged.
+  if ! curl --silent --show-error --fail --max-time 10 -H "Metadata-Flavor: Google" \
+    "$CODITECT_METADATA_URL/instance/service-accounts/default/identity?audience=$CODITECT_LICENSE_SERVER&format=full" \
+    -o "$CODITECT_IDENTITY_TOKEN_FILE"; then
+    echo "coditect-entrypoint: cannot get an identity token from the metadata server ($CODITECT_METADATA_URL)" >&2
+    exit 5
+  fi
+  chmod 600 "$CODITECT_IDENTITY_TOKEN_FILE"
+  export CODITECT_IDENTITY_TOKEN_FILE
+fi
+
+# The container id must be the workstation id (the last segment of the Workstation's status.externalRef):
+# the license server maps it to the Workstation resource and its License. The agent defaults it to the
+# hostname; set CODITECT_CONTAINER_ID in the workstation config's env when the two differ.
+
+exec "$CODITECT_NODE" "$CODITECT_AGENT_BUNDLE" run -- "$CODITECT_BASE_ENTRYPOINT" "$@"
