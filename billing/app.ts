@@ -1,0 +1,36 @@
+/**
+ * The billing Express app: Stripe checkout and webhooks, the admin API, operations endpoints.
+ * Everything it talks to comes in through BillingDeps (billing/deps.ts); server.ts wires the real ones.
+ */
+import express from "express";
+import { adminRouter } from "./admin/router.js";
+import { checkoutRouter } from "./checkout/router.js";
+import type { BillingDeps } from "./deps.js";
+import { errorMiddleware, notFoundHandler } from "./http/errors.js";
+import { opsRouter } from "./ops/health.js";
+import { metricsFor } from "./ops/metrics.js";
+import { requestLogging } from "./ops/request-log.js";
+import { webhookRouter } from "./stripe/webhook-router.js";
+
+export type { BillingDeps } from "./deps.js";
+
+export function createApp(deps: BillingDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(requestLogging(deps.logger, metricsFor(deps.metrics)));
+  app.use(opsRouter(deps));
+  // The webhook route reads the raw body itself (signature verification); mount it before express.json.
+  app.use("/v1/webhooks", webhookRouter(deps));
+  app.use(express.json({ limit: "100kb" }));
+  app.use("/v1", checkoutRouter(deps));
+  app.use("/v1/admin", adminRouter(deps));
+
+  // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
+  // app.use(sessionsRouter(deps));  // serves /v1/sessions/* and /.well-known/jwks.json
+  // ---- end of sessions API mount ----
+
+  app.use(notFoundHandler);
+  app.use(errorMiddleware);
+  return app;
+}

@@ -1,0 +1,229 @@
+/**
+ * Feeds license state to the cluster: each license row is mirrored as a License resource in its
+ * organization's namespace (created if missing), and each provisioned workstation as a Workstation resource
+ * (create-if-absent: never replaced, so the operator and admins own it after creation).
+ * Postgres is the source of truth; every call re-reads it, so calls are idempotent and safe to retry.
+ */
+
+import type { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import * as k8s from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { LicenseResource, WorkstationResource } from "../../crds/types.js";
+import type { Db } from "../deps.js";
+import type { LicenseRow } from "../licenses/row.js";
+import {
+  LICENSE_ID_LABEL,
+  licenseResourceFor,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  type ProvisionedWorkstationRow,
+  workstationResourceFor,
+} from "./projection.js";
+
+/** What the rest of billing (and the sessions API) may ask of the cluster. */
+export interface ClusterFeed {
+  /** Makes the License resource (and the license's Workstation resources) match Postgres. */
+  syncLicense(licenseId: string): Promise<void>;
+  /** Deletes the License resource of a purged license (its Workstations are left to the operator). */
+  removeLicense(licenseId: string, organization: string): Promise<void>;
+  /** Syncs every license and deletes billing-managed License resources whose row no longer exists. */
+  resyncAll(): Promise<ResyncReport>;
+  /** Throws when the Kubernetes API is unreachable (used by /readyz). */
+  ping(): Promise<void>;
+}
+
+export interface ResyncReport {
+  synced: number;
+  removed: number;
+  failed: number;
+}
+
+function statusOf(err: unknown): number | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "number" ? code : undefined;
+}
+
+const MAX_CONFLICT_RETRIES = 5;
+
+export class KubeClusterFeed implements ClusterFeed {
+  readonly #custom: CustomObjectsApi;
+  readonly #core: CoreV1Api;
+  readonly #db: Db;
+  readonly #log: Logger;
+  readonly #knownNamespaces = new Set<string>();
+
+  constructor(kubeConfig: KubeConfig, db: Db, logger: Logger) {
+    this.#custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    this.#core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+    this.#db = db;
+    this.#log = logger.child({ component: "cluster-feed" });
+  }
+
+  async ping(): Promise<void> {
+    await this.#custom.listClusterCustomObject({
+      group: LicenseResource.group,
+      version: LicenseResource.version,
+      plural: LicenseResource.plural,
+      limit: 1,
+    });
+  }
+
+  async syncLicense(licenseId: string): Promise<void> {
+    const row = (await this.#db.query<LicenseRow>("SELECT * FROM licenses WHERE id = $1", [licenseId]))
+      .rows[0];
+    if (!row) return;
+    await this.#ensureNamespace(row.organization);
+    await this.#upsertLicense(row);
+    const workstations = await this.#db.query<ProvisionedWorkstationRow>(
+      "SELECT * FROM provisioned_workstations WHERE license_id = $1 ORDER BY name",
+      [licenseId],
+    );
+    for (const ws of workstations.rows) await this.#createWorkstationIfAbsent(ws);
+  }
+
+  async removeLicense(licenseId: string, organization: string): Promise<void> {
+    const desired = licenseResourceFor({ id: licenseId, organization } as LicenseRow);
+    try {
+      await this.#custom.deleteNamespacedCustomObject({
+        ...this.#licenseApi(organization),
+        name: desired.metadata.name,
+      });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+  }
+
+  async resyncAll(): Promise<ResyncReport> {
+    const report: ResyncReport = { synced: 0, removed: 0, failed: 0 };
+    const ids = (await this.#db.query<{ id: string }>("SELECT id FROM licenses ORDER BY id")).rows.map(
+      (r) => r.id,
+    );
+    for (const id of ids) {
+      try {
+        await this.syncLicense(id);
+        report.synced += 1;
+      } catch (err) {
+        report.failed += 1;
+        this.#log.warn({ err, licenseId: id }, "license resync failed; the next resync retries");
+      }
+    }
+    const known = new Set(ids);
+    const listed = (await this.#custom.listClusterCustomObject({
+      group: LicenseResource.group,
+      version: LicenseResource.version,
+      plural: LicenseResource.plural,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    })) as { items?: { metadata?: { namespace?: string; labels?: Record<string, string> } }[] };
+    for (const item of listed.items ?? []) {
+      const id = item.metadata?.labels?.[LICENSE_ID_LABEL];
+      const namespace = item.metadata?.namespace;
+      if (!id || !namespace || known.has(id)) continue;
+      await this.removeLicense(id, namespace);
+      report.removed += 1;
+    }
+    return report;
+  }
+
+  #licenseApi(namespace: string) {
+    return {
+      group: LicenseResource.group,
+      version: LicenseResource.version,
+      plural: LicenseResource.plural,
+      namespace,
+    };
+  }
+
+  async #ensureNamespace(name: string): Promise<void> {
+    if (this.#knownNamespaces.has(name)) return;
+    try {
+      await this.#core.readNamespace({ name });
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+      try {
+        await this.#core.createNamespace({
+          body: {
+            apiVersion: "v1",
+            kind: "Namespace",
+            metadata: {
+              name,
+              labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, "coditect.ai/organization": name },
+            },
+          },
+        });
+        this.#log.info({ namespace: name }, "created organization namespace");
+      } catch (createErr) {
+        if (statusOf(createErr) !== 409) throw createErr;
+      }
+    }
+    this.#knownNamespaces.add(name);
+  }
+
+  async #upsertLicense(row: LicenseRow): Promise<void> {
+    const desired = licenseResourceFor(row);
+    const api = this.#licenseApi(desired.metadata.namespace);
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      let existing:
+        | { metadata: Record<string, unknown> & { labels?: Record<string, string> }; spec: unknown }
+        | undefined;
+      try {
+        existing = await this.#custom.getNamespacedCustomObject({ ...api, name: desired.metadata.name });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+      try {
+        if (!existing) {
+          await this.#custom.createNamespacedCustomObject({ ...api, body: desired });
+          return;
+        }
+        const labelsMatch = Object.entries(desired.metadata.labels ?? {}).every(
+          ([k, v]) => existing.metadata.labels?.[k] === v,
+        );
+        if (labelsMatch && JSON.stringify(existing.spec) === JSON.stringify(desired.spec)) return;
+        await this.#custom.replaceNamespacedCustomObject({
+          ...api,
+          name: desired.metadata.name,
+          body: {
+            ...existing,
+            metadata: {
+              ...existing.metadata,
+              labels: { ...existing.metadata.labels, ...desired.metadata.labels },
+            },
+            spec: desired.spec,
+          },
+        });
+        return;
+      } catch (err) {
+        // 409: created or changed concurrently (another replica, a retried webhook); re-read and retry.
+        if (statusOf(err) !== 409) throw err;
+      }
+    }
+    throw new Error(
+      `License ${desired.metadata.namespace}/${desired.metadata.name} kept conflicting after ${MAX_CONFLICT_RETRIES} attempts; the periodic resync retries`,
+    );
+  }
+
+  async #createWorkstationIfAbsent(row: ProvisionedWorkstationRow): Promise<void> {
+    const desired = workstationResourceFor(row);
+    const api = {
+      group: WorkstationResource.group,
+      version: WorkstationResource.version,
+      plural: WorkstationResource.plural,
+      namespace: desired.metadata.namespace,
+    };
+    try {
+      await this.#custom.getNamespacedCustomObject({ ...api, name: desired.metadata.name });
+      return;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    try {
+      await this.#custom.createNamespacedCustomObject({ ...api, body: desired });
+      this.#log.info(
+        { workstation: `${desired.metadata.namespace}/${desired.metadata.name}` },
+        "created Workstation",
+      );
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Billing configuration, read from the environment once at start and validated with zod.
+ * A bad or missing value stops the service with a message naming the variable and what is expected.
+ */
+import { z } from "zod";
+import { LICENSE_TIER_NAMES, WORKSTATION_TIER_NAMES } from "../lib/domain.js";
+import { describeZodError } from "./http/errors.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Products sold through checkout: the license tiers and the workstation tiers. */
+export const PRODUCT_NAMES = [...LICENSE_TIER_NAMES, ...WORKSTATION_TIER_NAMES] as const;
+export type ProductName = (typeof PRODUCT_NAMES)[number];
+
+function priceVar(product: string): string {
+  return `STRIPE_PRICE_${product.toUpperCase()}`;
+}
+
+/** Default Stripe price ids; the fake Stripe seeds the same ids so local runs need no configuration. */
+export const DEFAULT_PRICE_IDS: Record<ProductName, string> = Object.fromEntries(
+  PRODUCT_NAMES.map((p) => [p, `price_coditect_${p}_monthly`]),
+) as Record<ProductName, string>;
+
+const optionalUrl = z.url({ message: "must be an absolute URL such as http://127.0.0.1:12111" }).optional();
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string")
+    .optional(),
+  PGLITE_DIR: z.string().min(1).default(".data/pglite"),
+  STRIPE_SECRET_KEY: z
+    .string({ message: "is required (a Stripe secret key, sk_test_… or sk_live_…)" })
+    .regex(/^(sk|rk)_(test|live)_\S+$/, "must look like sk_test_… or sk_live_…"),
+  STRIPE_WEBHOOK_SECRET: z
+    .string({ message: "is required (the webhook signing secret, whsec_…)" })
+    .regex(/^whsec_\S+$/, "must look like whsec_…"),
+  STRIPE_API_URL: optionalUrl,
+  ADMIN_TOKEN: z
+    .string({ message: "is required (a random bearer token of at least 32 characters)" })
+    .min(32, "must be at least 32 characters (generate one with `openssl rand -hex 32`)"),
+  KUBECONFIG: z.string().min(1).optional(),
+  PUBLIC_BASE_URL: optionalUrl,
+  PAYMENT_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
+  RESYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  ...Object.fromEntries(
+    PRODUCT_NAMES.map((p) => [
+      priceVar(p),
+      z
+        .string()
+        .regex(/^price_\w+$/)
+        .optional(),
+    ]),
+  ),
+});
+
+export interface BillingConfig {
+  port: number;
+  /** Unset → embedded PGlite under pgliteDir. */
+  databaseUrl: string | undefined;
+  pgliteDir: string;
+  stripeSecretKey: string;
+  stripeWebhookSecret: string;
+  /** Where the Stripe SDK sends API calls (a local fake in tests and the sandbox); unset → api.stripe.com. */
+  stripeApiUrl: string | undefined;
+  adminToken: string;
+  kubeconfig: string | undefined;
+  /** Base of the success/cancel URLs handed to Stripe Checkout. */
+  publicBaseUrl: string;
+  /** How long a past-due license keeps entitling before it is suspended. */
+  paymentGraceMs: number;
+  resyncIntervalMs: number;
+  logLevel: string;
+  /** Stripe price id per product. */
+  priceIds: Record<ProductName, string>;
+}
+
+/** Thrown when the environment is invalid; the message lists every bad variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses and validates the environment. Throws ConfigError naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid billing configuration: ${describeZodError(parsed.error)}`);
+  }
+  const e = parsed.data as z.infer<typeof envSchema> & Record<string, string | undefined>;
+  const priceIds = Object.fromEntries(
+    PRODUCT_NAMES.map((p) => [p, e[priceVar(p)] ?? DEFAULT_PRICE_IDS[p]]),
+  ) as Record<ProductName, string>;
+  const distinct = new Set(Object.values(priceIds));
+  if (distinct.size !== PRODUCT_NAMES.length) {
+    throw new ConfigError("invalid billing configuration: STRIPE_PRICE_* must be distinct per product");
+  }
+  return {
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    pgliteDir: e.PGLITE_DIR,
+    stripeSecretKey: e.STRIPE_SECRET_KEY,
+    stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    stripeApiUrl: e.STRIPE_API_URL,
+    adminToken: e.ADMIN_TOKEN,
+    kubeconfig: e.KUBECONFIG,
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    paymentGraceMs: e.PAYMENT_GRACE_DAYS * DAY_MS,
+    resyncIntervalMs: e.RESYNC_INTERVAL_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+    priceIds,
+  };
+}

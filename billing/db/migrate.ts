@@ -1,0 +1,82 @@
+/**
+ * Versioned SQL migrations: billing/migrations/NNN_name.sql, applied in numeric order, each in its own
+ * transaction, recorded in schema_migrations. Any number is accepted (billing owns 001–049, the sessions
+ * API 050–099), so both areas add files without touching this runner. An advisory lock serialises
+ * concurrent starts.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Db } from "../deps.js";
+
+export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "migrations");
+const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+)\.sql$/;
+/** Arbitrary constant identifying "billing migrations" among advisory locks. */
+const MIGRATION_LOCK_KEY = 730_214_001;
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Reads and orders the migration files; throws on a malformed name or a duplicate version. */
+export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  const migrations: Migration[] = [];
+  const seen = new Map<number, string>();
+  for (const file of readdirSync(dir).sort()) {
+    if (!file.endsWith(".sql")) continue;
+    const match = FILE_PATTERN.exec(file);
+    if (!match) {
+      throw new Error(`migration file "${file}" in ${dir} must be named NNN_snake_case.sql`);
+    }
+    const version = Number(match[1]);
+    const previous = seen.get(version);
+    if (previous) throw new Error(`migrations "${previous}" and "${file}" share version ${version}`);
+    seen.set(version, file);
+    migrations.push({ version, name: match[2]!, sql: readFileSync(join(dir, file), "utf8") });
+  }
+  return migrations.sort((a, b) => a.version - b.version);
+}
+
+/** Applies every migration not yet recorded. Returns the versions applied by this call. */
+export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<number[]> {
+  const migrations = readMigrations(dir);
+  const client = await db.connect();
+  const applied: number[] = [];
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = new Set(
+      (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map(
+        (r) => r.version,
+      ),
+    );
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue;
+      try {
+        await client.query("BEGIN");
+        await client.query(migration.sql);
+        await client.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [
+          migration.version,
+          migration.name,
+        ]);
+        await client.query("COMMIT");
+        applied.push(migration.version);
+      } catch (err) {
+        await client.query("ROLLBACK");
+        throw new Error(
+          `migration ${String(migration.version).padStart(3, "0")}_${migration.name} failed: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

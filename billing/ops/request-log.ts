@@ -1,0 +1,40 @@
+/**
+ * Request ids and one JSON log line per request. The query string is never logged (the checkout success
+ * URL carries a session id) and the logger redacts credentials (see billing/ops/logger.ts).
+ */
+import { randomUUID } from "node:crypto";
+import type { RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { BillingMetrics } from "./metrics.js";
+
+declare module "express-serve-static-core" {
+  interface Request {
+    id: string;
+    log: Logger;
+  }
+}
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function requestLogging(logger: Logger, metrics: BillingMetrics): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get("x-request-id");
+    req.id = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+    req.log = logger.child({ requestId: req.id });
+    res.setHeader("x-request-id", req.id);
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+      metrics.httpRequestDuration.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        seconds,
+      );
+      req.log.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) },
+        "request",
+      );
+    });
+    next();
+  };
+}

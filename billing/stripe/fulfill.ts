@@ -1,0 +1,203 @@
+/**
+ * fulfillCheckout: the ONE idempotent fulfilment of a completed Checkout Session, shared by the
+ * checkout.session.completed webhook and the success redirect. It refetches the session, its line items
+ * and its subscription from Stripe, then creates the license (unique per checkout session) and the rows of
+ * the workstations bought — a second call finds them and changes nothing.
+ */
+import type Stripe from "stripe";
+import type { Catalog } from "../catalog.js";
+import { workstationName } from "../cluster/names.js";
+import type { Queryable } from "../db/queryable.js";
+import type { BillingDeps } from "../deps.js";
+import type { LicenseRow } from "../licenses/row.js";
+import { createLicense, updateLicense } from "../licenses/store.js";
+import { factsFromSubscription, subscriptionLines } from "./subscription-facts.js";
+
+export type FulfilmentResult =
+  | { outcome: "fulfilled" | "already_fulfilled"; licenseId: string }
+  | { outcome: "incomplete"; message: string }
+  | { outcome: "unknown_product"; message: string };
+
+const MAX_WORKSTATIONS_PER_ITEM = 20;
+export const ORGANIZATION_PATTERN = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** The subscription's latest invoice, refetched (dunning is derived from it). */
+export async function retrieveLatestInvoice(
+  stripe: Stripe,
+  subscription: Stripe.Subscription,
+): Promise<Stripe.Invoice | null> {
+  const ref = subscription.latest_invoice;
+  if (!ref) return null;
+  return typeof ref === "string" ? stripe.invoices.retrieve(ref) : ref;
+}
+
+/** Fulfils inside the caller's transaction. Stripe is read before anything is written. */
+export async function fulfillCheckoutInTx(
+  deps: Pick<BillingDeps, "stripe" | "clock" | "config">,
+  catalog: Catalog,
+  tx: Queryable,
+  sessionId: string,
+  actor: string,
+): Promise<FulfilmentResult> {
+  const session = await deps.stripe.checkout.sessions.retrieve(sessionId);
+  if (session.status !== "complete" || !["paid", "no_payment_required"].includes(session.payment_status)) {
+    return {
+      outcome: "incomplete",
+      message: `checkout session ${sessionId} is ${session.status ?? "unknown"} / ${session.payment_status}; nothing to fulfil yet`,
+    };
+  }
+  const subscriptionId =
+    typeof session.subscription === "string" ? session.subscription : session.subscription?.id;
+  if (!subscriptionId) {
+    return { outcome: "incomplete", message: `checkout session ${sessionId} has no subscription` };
+  }
+  const existing = await tx.query<{ id: string }>(
+    "SELECT id FROM licenses WHERE stripe_checkout_session_id = $1",
+    [sessionId],
+  );
+  if (existing.rows[0]) return { outcome: "already_fulfilled", licenseId: existing.rows[0].id };
+
+  const lineItems = await deps.stripe.checkout.sessions.listLineItems(sessionId, { limit: 100 });
+  const unknown = lineItems.data.filter((li) => !li.price || !catalog.byPriceId(li.price.id));
+  if (unknown.length > 0 || lineItems.data.length === 0) {
+    const prices = unknown.map((li) => li.price?.id ?? "(no price)").join(", ");
+    return {
+      outcome: "unknown_product",
+      message: `checkout session ${sessionId} contains prices not in the catalog: ${prices || "(no items)"}`,
+    };
+  }
+  const licenseItem = lineItems.data.find((li) => catalog.byPriceId(li.price!.id)?.kind === "license");
+  const licenseProduct = licenseItem && catalog.byPriceId(licenseItem.price!.id);
+  if (!licenseItem || licenseProduct?.kind !== "license") {
+    return {
+      outcome: "unknown_product",
+      message: `checkout session ${sessionId} contains no license product`,
+    };
+  }
+  const organization = session.metadata?.organization ?? "";
+  if (!ORGANIZATION_PATTERN.test(organization)) {
+    return {
+      outcome: "unknown_product",
+      message: `checkout session ${sessionId} has no valid organization in its metadata (was it created by this service?)`,
+    };
+  }
+  const subscription = await deps.stripe.subscriptions.retrieve(subscriptionId);
+  const latestInvoice = await retrieveLatestInvoice(deps.stripe, subscription);
+  const email = session.customer_details?.email ?? session.customer_email ?? "";
+  const now = deps.clock.now();
+  const ctx = {
+    actor,
+    action: "license.created",
+    now,
+    paymentGraceMs: deps.config.paymentGraceMs,
+    details: { checkoutSessionId: sessionId },
+  };
+  const baseline = {
+    dunning_since: null,
+    failed_payment_attempts: 0,
+    tier: licenseProduct.product,
+    purchased_seats: licenseItem.quantity ?? 1,
+  };
+  const workstationLines = subscriptionLines(subscription).filter(
+    (l) => catalog.byPriceId(l.priceId)?.kind === "workstation",
+  );
+  const firstWorkstation = workstationLines[0] && catalog.byPriceId(workstationLines[0].priceId);
+  const created = await createLicense(
+    tx,
+    {
+      organization,
+      tier: licenseProduct.product,
+      key_hash: null,
+      key_issued_at: null,
+      provisioning_type: "paid",
+      workstation_tier: firstWorkstation?.kind === "workstation" ? firstWorkstation.workstationTier : null,
+      customer_email: email,
+      notes: null,
+      created_by: actor,
+      stripe_customer_id: null,
+      stripe_subscription_id: subscriptionId,
+      stripe_checkout_session_id: sessionId,
+      subscription_status: null,
+      cancel_at_period_end: false,
+      period_end: null,
+      purchased_seats: baseline.purchased_seats,
+      dunning_since: null,
+      failed_payment_attempts: 0,
+      refunded_at: null,
+      admin_revoked_at: null,
+      admin_suspended_at: null,
+      extended_until: null,
+      seats_override: null,
+      max_containers_override: null,
+      ...factsFromSubscription(subscription, latestInvoice, catalog, baseline, now),
+    },
+    ctx,
+    { onConflictColumn: "stripe_checkout_session_id" },
+  );
+  if (!created) {
+    // A concurrent fulfilment of the same session committed first.
+    const winner = await tx.query<{ id: string }>(
+      "SELECT id FROM licenses WHERE stripe_checkout_session_id = $1",
+      [sessionId],
+    );
+    return { outcome: "already_fulfilled", licenseId: winner.rows[0]!.id };
+  }
+  await recordWorkstations(tx, created, subscription, workstationLines, catalog, now);
+  return { outcome: "fulfilled", licenseId: created.id };
+}
+
+async function recordWorkstations(
+  tx: Queryable,
+  license: LicenseRow,
+  subscription: Stripe.Subscription,
+  lines: ReturnType<typeof subscriptionLines>,
+  catalog: Catalog,
+  now: Date,
+): Promise<void> {
+  for (const line of lines) {
+    const product = catalog.byPriceId(line.priceId);
+    if (product?.kind !== "workstation") continue;
+    for (let n = 1; n <= Math.min(line.quantity, MAX_WORKSTATIONS_PER_ITEM); n++) {
+      await tx.query(
+        `INSERT INTO provisioned_workstations
+           (name, namespace, license_id, tier, user_email, stripe_subscription_id, stripe_subscription_item_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING`,
+        [
+          workstationName(subscription.id, line.itemId, n),
+          license.organization,
+          license.id,
+          product.workstationTier,
+          license.customer_email,
+          subscription.id,
+          line.itemId,
+          now,
+        ],
+      );
+    }
+  }
+}
+
+/** Issues the license key if none was ever issued; returns it (once) or null when already issued. */
+export async function issueKeyOnce(
+  deps: Pick<BillingDeps, "clock" | "config">,
+  tx: Queryable,
+  license: LicenseRow,
+  actor: string,
+  newKey: () => { key: string; hash: string },
+): Promise<{ key: string | null; license: LicenseRow }> {
+  if (license.key_hash) return { key: null, license };
+  const { key, hash } = newKey();
+  const now = deps.clock.now();
+  const after = await updateLicense(
+    tx,
+    license,
+    { key_hash: hash, key_issued_at: now },
+    {
+      actor,
+      action: "license.key_issued",
+      now,
+      paymentGraceMs: deps.config.paymentGraceMs,
+    },
+  );
+  return { key, license: after };
+}

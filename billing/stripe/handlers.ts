@@ -1,0 +1,133 @@
+/**
+ * Webhook event handlers. Each one refetches what it needs from Stripe (never trusting the payload or the
+ * delivery order), applies it inside the caller's transaction and names the licenses it touched so the
+ * caller can mirror them to the cluster after commit.
+ */
+import type Stripe from "stripe";
+import type { Catalog } from "../catalog.js";
+import type { Queryable } from "../db/queryable.js";
+import type { BillingDeps } from "../deps.js";
+import type { LicenseRow } from "../licenses/row.js";
+import { getLicenseBySubscription, updateLicense } from "../licenses/store.js";
+import { fulfillCheckoutInTx, retrieveLatestInvoice } from "./fulfill.js";
+import { factsFromSubscription } from "./subscription-facts.js";
+
+export interface HandlerResult {
+  /** processed | ignored | no_license | incomplete | unknown_product | partial_refund */
+  outcome: string;
+  licenseIds: string[];
+  message?: string;
+}
+
+export interface HandlerContext {
+  deps: Pick<BillingDeps, "stripe" | "clock" | "config">;
+  catalog: Catalog;
+}
+
+const idOf = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : ref?.id);
+
+/** Re-reads the subscription (and its latest invoice) and applies them to its license. */
+export async function syncSubscription(
+  ctx: HandlerContext,
+  tx: Queryable,
+  subscriptionId: string,
+  actor: string,
+  action: string,
+): Promise<HandlerResult> {
+  const license = await getLicenseBySubscription(tx, subscriptionId, { forUpdate: true });
+  // Fulfilment (checkout.session.completed or the success redirect) creates the license from the
+  // subscription's state at that time, so nothing is lost by acknowledging this event now.
+  if (!license) return { outcome: "no_license", licenseIds: [] };
+  const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId);
+  const invoice = await retrieveLatestInvoice(ctx.deps.stripe, subscription);
+  const now = ctx.deps.clock.now();
+  await updateLicense(tx, license, factsFromSubscription(subscription, invoice, ctx.catalog, license, now), {
+    actor,
+    action,
+    now,
+    paymentGraceMs: ctx.deps.config.paymentGraceMs,
+  });
+  return { outcome: "processed", licenseIds: [license.id] };
+}
+
+function subscriptionOfInvoice(invoice: Stripe.Invoice): string | undefined {
+  return idOf(invoice.parent?.subscription_details?.subscription);
+}
+
+async function handleInvoice(ctx: HandlerContext, tx: Queryable, event: Stripe.Event, action: string) {
+  const invoiceId = (event.data.object as { id: string }).id;
+  const invoice = await ctx.deps.stripe.invoices.retrieve(invoiceId);
+  const subscriptionId = subscriptionOfInvoice(invoice);
+  if (!subscriptionId) return { outcome: "ignored", licenseIds: [], message: "invoice has no subscription" };
+  return syncSubscription(ctx, tx, subscriptionId, `stripe:${event.id}`, action);
+}
+
+async function handleChargeRefunded(
+  ctx: HandlerContext,
+  tx: Queryable,
+  event: Stripe.Event,
+): Promise<HandlerResult> {
+  const charge = await ctx.deps.stripe.charges.retrieve((event.data.object as { id: string }).id);
+  if (!charge.refunded) {
+    return { outcome: "partial_refund", licenseIds: [], message: "partial refund: the license is unchanged" };
+  }
+  const customerId = idOf(charge.customer);
+  if (!customerId) return { outcome: "no_license", licenseIds: [] };
+  const licenses = await tx.query<LicenseRow>(
+    "SELECT * FROM licenses WHERE stripe_customer_id = $1 AND provisioning_type = 'paid' ORDER BY id FOR UPDATE",
+    [customerId],
+  );
+  const now = ctx.deps.clock.now();
+  for (const license of licenses.rows) {
+    await updateLicense(
+      tx,
+      license,
+      { refunded_at: license.refunded_at ?? now },
+      {
+        actor: `stripe:${event.id}`,
+        action: "license.refunded",
+        now,
+        paymentGraceMs: ctx.deps.config.paymentGraceMs,
+        details: { chargeId: charge.id },
+      },
+    );
+  }
+  return {
+    outcome: licenses.rows.length ? "processed" : "no_license",
+    licenseIds: licenses.rows.map((l) => l.id),
+  };
+}
+
+/** Dispatches one verified event. Unknown types are acknowledged without effect. */
+export async function handleEvent(
+  ctx: HandlerContext,
+  tx: Queryable,
+  event: Stripe.Event,
+): Promise<HandlerResult> {
+  const actor = `stripe:${event.id}`;
+  switch (event.type) {
+    case "checkout.session.completed": {
+      const result = await fulfillCheckoutInTx(ctx.deps, ctx.catalog, tx, event.data.object.id, actor);
+      if ("licenseId" in result) return { outcome: "processed", licenseIds: [result.licenseId] };
+      return { outcome: result.outcome, licenseIds: [], message: result.message };
+    }
+    case "customer.subscription.created":
+    case "customer.subscription.updated":
+    case "customer.subscription.deleted":
+      return syncSubscription(
+        ctx,
+        tx,
+        event.data.object.id,
+        actor,
+        `license.subscription_${event.type.split(".").pop()}`,
+      );
+    case "invoice.paid":
+      return handleInvoice(ctx, tx, event, "license.invoice_paid");
+    case "invoice.payment_failed":
+      return handleInvoice(ctx, tx, event, "license.payment_failed");
+    case "charge.refunded":
+      return handleChargeRefunded(ctx, tx, event);
+    default:
+      return { outcome: "ignored", licenseIds: [] };
+  }
+}

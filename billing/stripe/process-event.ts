@@ -1,0 +1,38 @@
+/**
+ * Processes one verified Stripe event exactly once: the event id is inserted into the stripe_events
+ * ledger in the same transaction as the event's effect. A second delivery finds the id and is a no-op; a
+ * failed handler rolls back both, so Stripe's retry runs it again.
+ */
+import type Stripe from "stripe";
+import type { Catalog } from "../catalog.js";
+import { mirrorLicenses } from "../cluster/sync.js";
+import { withTransaction } from "../db/tx.js";
+import type { BillingDeps } from "../deps.js";
+import { type HandlerResult, handleEvent } from "./handlers.js";
+
+export async function processStripeEvent(
+  deps: BillingDeps,
+  catalog: Catalog,
+  event: Stripe.Event,
+): Promise<HandlerResult & { duplicate: boolean }> {
+  const result = await withTransaction(deps.db, async (tx) => {
+    const objectId = (event.data?.object as { id?: unknown } | undefined)?.id;
+    const inserted = await tx.query(
+      `INSERT INTO stripe_events (id, type, created_at, processed_at, object_id, outcome)
+       VALUES ($1, $2, $3, $4, $5, 'processing') ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [
+        event.id,
+        event.type,
+        new Date(event.created * 1000),
+        deps.clock.now(),
+        typeof objectId === "string" ? objectId : null,
+      ],
+    );
+    if (inserted.rowCount === 0) return { outcome: "duplicate", licenseIds: [], duplicate: true };
+    const handled = await handleEvent({ deps, catalog }, tx, event);
+    await tx.query("UPDATE stripe_events SET outcome = $2 WHERE id = $1", [event.id, handled.outcome]);
+    return { ...handled, duplicate: false };
+  });
+  await mirrorLicenses(deps, result.licenseIds);
+  return result;
+}

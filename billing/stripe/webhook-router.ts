@@ -1,0 +1,86 @@
+/**
+ * POST /v1/webhooks/stripe: verifies the Stripe-Signature over the raw body (300 s tolerance), then hands
+ * the event to processStripeEvent. Bad signatures, stale timestamps and malformed bodies are 400s that
+ * change nothing.
+ */
+import express, { Router } from "express";
+import Stripe from "stripe";
+import { buildCatalog } from "../catalog.js";
+import type { BillingDeps } from "../deps.js";
+import { ApiError } from "../http/errors.js";
+import { metricsFor } from "../ops/metrics.js";
+import { processStripeEvent } from "./process-event.js";
+
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+function verify(deps: BillingDeps, body: Buffer, signature: string): Stripe.Event {
+  try {
+    return deps.stripe.webhooks.constructEvent(
+      body,
+      signature,
+      deps.config.stripeWebhookSecret,
+      WEBHOOK_TOLERANCE_SECONDS,
+      undefined,
+      Math.floor(deps.clock.now().getTime() / 1000),
+    );
+  } catch (err) {
+    if (err instanceof Stripe.errors.StripeSignatureVerificationError) {
+      if (/tolerance/i.test(err.message)) {
+        throw new ApiError(
+          400,
+          "stale_signature",
+          `webhook timestamp is older than ${WEBHOOK_TOLERANCE_SECONDS} s (replayed or delayed delivery)`,
+        );
+      }
+      throw new ApiError(
+        400,
+        "invalid_signature",
+        "Stripe-Signature does not match the payload and the webhook secret",
+      );
+    }
+    if (err instanceof SyntaxError)
+      throw new ApiError(400, "malformed_json", "webhook body is not valid JSON");
+    throw err;
+  }
+}
+
+export function webhookRouter(deps: BillingDeps): Router {
+  const router = Router();
+  const catalog = buildCatalog(deps.config.priceIds);
+  const metrics = metricsFor(deps.metrics);
+  router.post("/stripe", express.raw({ type: () => true, limit: "1mb" }), async (req, res) => {
+    const signature = req.get("stripe-signature");
+    if (!signature) {
+      metrics.webhookEvents.inc({ type: "unknown", outcome: "rejected" });
+      throw new ApiError(400, "missing_signature", "the Stripe-Signature header is required");
+    }
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+      metrics.webhookEvents.inc({ type: "unknown", outcome: "rejected" });
+      throw new ApiError(400, "invalid_request", "webhook body is empty");
+    }
+    let event: Stripe.Event;
+    try {
+      event = verify(deps, req.body, signature);
+    } catch (err) {
+      metrics.webhookEvents.inc({ type: "unknown", outcome: "rejected" });
+      throw err;
+    }
+    if (typeof event?.id !== "string" || typeof event.type !== "string") {
+      throw new ApiError(
+        400,
+        "invalid_request",
+        "webhook body is not a Stripe event (id and type are required)",
+      );
+    }
+    try {
+      const result = await processStripeEvent(deps, catalog, event);
+      metrics.webhookEvents.inc({ type: event.type, outcome: result.outcome });
+      req.log.info({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe event");
+      res.json({ received: true, eventId: event.id, outcome: result.outcome, duplicate: result.duplicate });
+    } catch (err) {
+      metrics.webhookEvents.inc({ type: event.type, outcome: "failed" });
+      throw err;
+    }
+  });
+  return router;
+}
