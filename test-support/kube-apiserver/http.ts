@@ -1,0 +1,424 @@
+/**
+ * HTTP layer of the API test server: fault injection, discovery and OpenAPI endpoints, resource path
+ * routing (`/api/v1/…`, `/apis/<group>/<version>/…`, namespaced or not, `/status`, legacy `/watch/`), body
+ * decoding and `Status` error responses.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse as parseYaml } from "yaml";
+import type { Clock } from "../../lib/clock.js";
+import { ApiError, badRequest, methodNotAllowed, notFoundPath } from "./errors.js";
+import {
+  openApiV2,
+  openApiV2Protobuf,
+  openApiV3GroupVersion,
+  openApiV3Root,
+  VERSION_INFO,
+} from "./openapi.js";
+import { getObject, listObjects } from "./reads.js";
+import type { ResourceRegistry } from "./registry.js";
+import type { ObjectStore } from "./store.js";
+import { type IncludeObject, toTable } from "./table.js";
+import type { FieldValidationMode, KubeObject, ResourceType } from "./types.js";
+import { serveWatch } from "./watch.js";
+import {
+  createObject,
+  deleteObject,
+  patchKindOf,
+  patchObject,
+  updateObject,
+  type WriteContext,
+  type WriteOptions,
+} from "./writes.js";
+
+const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Mutable fault-injection state shared with the public `faults` API. */
+export interface FaultState {
+  failuresLeft: number;
+  failureStatus: 429 | 500;
+  retryAfterSeconds: number | undefined;
+  latencyMs: number;
+  watchStartDelayMs: number;
+}
+
+export interface HttpContext {
+  store: ObjectStore;
+  registry: ResourceRegistry;
+  clock: Clock;
+  writes: WriteContext;
+  faults: FaultState;
+  openWatches: Set<(how: "close" | "reset") => void>;
+  bookmarkIntervalMs: number;
+}
+
+interface ResourceRoute {
+  rt: ResourceType;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+  legacyWatch: boolean;
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
+  const payload = JSON.stringify(body);
+  const headers: Record<string, string | string[]> = {
+    "Content-Type": "application/json",
+    "Cache-Control": "no-cache, private",
+  };
+  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(payload);
+}
+
+function sendError(res: ServerResponse, error: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(error.retryAfterSeconds));
+  sendJson(res, error.code, error.toStatus());
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new ApiError(413, "RequestEntityTooLarge", `request body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function decodeBody(text: string, contentType: string): unknown {
+  if (text.trim() === "") return undefined;
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  try {
+    return type.endsWith("yaml") ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw badRequest(
+      `the request body is not valid ${type.endsWith("yaml") ? "YAML" : "JSON"}: ${(error as Error).message}`,
+    );
+  }
+}
+
+function fieldValidationOf(query: URLSearchParams): FieldValidationMode {
+  const raw = query.get("fieldValidation");
+  if (raw === null || raw === "") return "Warn";
+  if (raw === "Ignore" || raw === "Warn" || raw === "Strict") return raw;
+  throw badRequest(
+    `fieldValidation: Unsupported value: ${JSON.stringify(raw)}: supported values: "Ignore", "Warn", "Strict"`,
+  );
+}
+
+function includeObjectOf(query: URLSearchParams): IncludeObject {
+  const raw = query.get("includeObject");
+  if (raw === null || raw === "") return "Metadata";
+  if (raw === "None" || raw === "Metadata" || raw === "Object") return raw;
+  throw badRequest(
+    `includeObject: Unsupported value: ${JSON.stringify(raw)}: supported values: "None", "Metadata", "Object"`,
+  );
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? "";
+  return accept.split(",").some((part) => /;\s*as=Table/.test(part) && /;\s*g=meta\.k8s\.io/.test(part));
+}
+
+/** Matches `/api/v1/…` and `/apis/<group>/<version>/…` resource paths. */
+function routeResource(registry: ResourceRegistry, segments: string[]): ResourceRoute | undefined {
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (segments[0] === "api" && segments.length >= 3) {
+    group = "";
+    version = segments[1]!;
+    rest = segments.slice(2);
+  } else if (segments[0] === "apis" && segments.length >= 4) {
+    group = segments[1]!;
+    version = segments[2]!;
+    rest = segments.slice(3);
+  } else {
+    return undefined;
+  }
+  let legacyWatch = false;
+  if (rest[0] === "watch") {
+    legacyWatch = true;
+    rest = rest.slice(1);
+  }
+  if (rest[0] === "namespaces" && rest.length >= 3) {
+    const rt = registry.lookup(group, version, rest[2]!);
+    if (rt?.namespaced && rest.length <= 5) {
+      return { rt, namespace: rest[1], name: rest[3], subresource: rest[4], legacyWatch };
+    }
+  }
+  const rt = registry.lookup(group, version, rest[0]!);
+  if (!rt || rest.length > 3) return undefined;
+  if (rt.namespaced) return { rt, namespace: undefined, name: rest[1], subresource: rest[2], legacyWatch };
+  return { rt, namespace: undefined, name: rest[1], subresource: rest[2], legacyWatch };
+}
+
+function serveDiscovery(
+  ctx: HttpContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  segments: string[],
+  query: URLSearchParams,
+): boolean {
+  const path = segments.join("/");
+  const { registry } = ctx;
+  if (path === "version") {
+    sendJson(res, 200, VERSION_INFO);
+    return true;
+  }
+  if (path === "healthz" || path === "readyz" || path === "livez") {
+    res.writeHead(200, { "Content-Type": "text/plain" });
+    res.end("ok");
+    return true;
+  }
+  if (path === "api") {
+    const host = req.headers.host ?? "127.0.0.1";
+    sendJson(res, 200, {
+      kind: "APIVersions",
+      versions: ["v1"],
+      serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: host }],
+    });
+    return true;
+  }
+  if (path === "api/v1") {
+    sendJson(res, 200, registry.apiResourceList("", "v1"));
+    return true;
+  }
+  if (path === "apis") {
+    sendJson(res, 200, registry.apiGroupList());
+    return true;
+  }
+  if (segments[0] === "apis" && segments.length === 2) {
+    const group = registry.apiGroup(segments[1]!);
+    if (!group) throw notFoundPath(`get /${path}`);
+    sendJson(res, 200, group);
+    return true;
+  }
+  if (segments[0] === "apis" && segments.length === 3) {
+    const list = registry.apiResourceList(segments[1]!, segments[2]!);
+    if (!list) throw notFoundPath(`get /${path}`);
+    sendJson(res, 200, list);
+    return true;
+  }
+  if (path === "openapi/v2") {
+    if ((req.headers.accept ?? "").includes("protobuf")) {
+      res.writeHead(200, { "Content-Type": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" });
+      res.end(openApiV2Protobuf());
+    } else {
+      sendJson(res, 200, openApiV2(registry));
+    }
+    return true;
+  }
+  if (path === "openapi/v3") {
+    sendJson(res, 200, openApiV3Root(registry));
+    return true;
+  }
+  if (segments[0] === "openapi" && segments[1] === "v3" && segments.length >= 4) {
+    const gv = segments.slice(2);
+    const doc =
+      gv[0] === "api"
+        ? openApiV3GroupVersion(registry, "", gv[1]!)
+        : openApiV3GroupVersion(registry, gv[1]!, gv[2] ?? "");
+    if (!doc) throw notFoundPath(`get /${path}`);
+    void query;
+    sendJson(res, 200, doc);
+    return true;
+  }
+  return false;
+}
+
+function writeOptions(query: URLSearchParams, subresource: string | undefined): WriteOptions {
+  return {
+    fieldValidation: fieldValidationOf(query),
+    dryRun: query.getAll("dryRun").includes("All"),
+    ...(subresource === "status" ? { subresource: "status" as const } : {}),
+  };
+}
+
+async function serveResource(
+  ctx: HttpContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
+  const { rt, namespace, name, subresource } = route;
+  const method = req.method ?? "GET";
+  if (rt.namespaced && namespace === undefined && (method !== "GET" || name !== undefined)) {
+    throw notFoundPath(
+      `${method.toLowerCase()} ${rt.plural}: namespaced resources need /namespaces/<namespace>/ in the path`,
+    );
+  }
+  if (subresource !== undefined && (subresource !== "status" || !rt.hasStatusSubresource)) {
+    throw notFoundPath(`${method.toLowerCase()} ${rt.plural}/${subresource}`);
+  }
+  const isWatch = route.legacyWatch || query.get("watch") === "true" || query.get("watch") === "1";
+  if (method === "GET" && isWatch) {
+    if (ctx.faults.watchStartDelayMs > 0) await sleep(ctx.faults.watchStartDelayMs);
+    serveWatch(req, res, {
+      store: ctx.store,
+      rt,
+      namespace,
+      name,
+      query,
+      asTable: wantsTable(req),
+      includeObject: includeObjectOf(query),
+      clock: ctx.clock,
+      bookmarkIntervalMs: ctx.bookmarkIntervalMs,
+      open: ctx.openWatches,
+    });
+    return;
+  }
+  const contentType = req.headers["content-type"] ?? "application/json";
+  const body = method === "GET" ? undefined : decodeBody(await readBody(req), contentType);
+  const table = wantsTable(req);
+  const now = ctx.clock.now();
+  const render = (obj: KubeObject) =>
+    table
+      ? toTable(rt, [obj], { resourceVersion: obj.metadata.resourceVersion }, includeObjectOf(query), now)
+      : obj;
+
+  if (name === undefined) {
+    switch (method) {
+      case "GET": {
+        const list = listObjects(ctx.store, rt, namespace, query);
+        const payload = table
+          ? toTable(rt, list.items, list.metadata, includeObjectOf(query), now)
+          : {
+              apiVersion: rt.group ? `${rt.group}/${rt.version}` : rt.version,
+              kind: rt.listKind,
+              metadata: list.metadata,
+              items: list.items,
+            };
+        return sendJson(res, 200, payload);
+      }
+      case "POST": {
+        const result = createObject(ctx.writes, rt, namespace, body, writeOptions(query, undefined));
+        return sendJson(res, result.code, render(result.object), result.warnings);
+      }
+      case "DELETE": {
+        const list = listObjects(ctx.store, rt, namespace, query);
+        const deleted = list.items.map(
+          (obj) =>
+            deleteObject(ctx.writes, rt, obj.metadata.namespace, obj.metadata.name!, {
+              dryRun: writeOptions(query, undefined).dryRun,
+            }).object,
+        );
+        return sendJson(res, 200, {
+          apiVersion: rt.group ? `${rt.group}/${rt.version}` : rt.version,
+          kind: rt.listKind,
+          metadata: { resourceVersion: String(ctx.store.currentResourceVersion) },
+          items: deleted,
+        });
+      }
+      default:
+        throw methodNotAllowed(
+          `the server does not allow this method on the requested resource (${method} ${rt.plural})`,
+        );
+    }
+  }
+  switch (method) {
+    case "GET":
+      return sendJson(res, 200, render(getObject(ctx.store, rt, namespace ?? "", name)));
+    case "PUT": {
+      const result = updateObject(ctx.writes, rt, namespace, name, body, writeOptions(query, subresource));
+      return sendJson(res, result.code, render(result.object), result.warnings);
+    }
+    case "PATCH": {
+      const kind = patchKindOf(contentType, rt);
+      const result = patchObject(ctx.writes, rt, namespace, name, kind, body, {
+        ...writeOptions(query, subresource),
+        ...(query.get("fieldManager") ? { fieldManager: query.get("fieldManager")! } : {}),
+        force: query.get("force") === "true",
+      });
+      return sendJson(res, result.code, render(result.object), result.warnings);
+    }
+    case "DELETE": {
+      if (subresource) throw methodNotAllowed(`DELETE is not supported on ${rt.plural}/${subresource}`);
+      const options = (body ?? {}) as {
+        preconditions?: { uid?: string; resourceVersion?: string };
+        dryRun?: string[];
+      };
+      const result = deleteObject(ctx.writes, rt, namespace, name, {
+        dryRun: writeOptions(query, undefined).dryRun || (options.dryRun ?? []).includes("All"),
+        ...(options.preconditions ? { preconditions: options.preconditions } : {}),
+      });
+      const stillThere = ctx.store.get(rt.storageKey, rt.namespaced ? (namespace ?? "") : "", name);
+      if (!stillThere && !rt.schema && rt.plural !== "customresourcedefinitions") {
+        // Built-in kinds answer a completed delete with a Success Status, custom resources with the object.
+        return sendJson(res, 200, {
+          kind: "Status",
+          apiVersion: "v1",
+          metadata: {},
+          status: "Success",
+          details: { name, group: rt.group, kind: rt.plural, uid: result.object.metadata.uid },
+        });
+      }
+      return sendJson(res, result.code, render(result.object));
+    }
+    default:
+      throw methodNotAllowed(
+        `the server does not allow this method on the requested resource (${method} ${rt.plural})`,
+      );
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The request handler: faults first, then discovery/OpenAPI, then resources; every error becomes a Status. */
+export async function handleRequest(
+  ctx: HttpContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  try {
+    if (ctx.faults.latencyMs > 0) await sleep(ctx.faults.latencyMs);
+    if (ctx.faults.failuresLeft > 0) {
+      ctx.faults.failuresLeft -= 1;
+      const status = ctx.faults.failureStatus;
+      throw status === 429
+        ? new ApiError(
+            429,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+            { retryAfterSeconds: ctx.faults.retryAfterSeconds ?? 1 },
+            ctx.faults.retryAfterSeconds ?? 1,
+          )
+        : new ApiError(
+            500,
+            "InternalError",
+            "Internal error occurred: injected by faults.failNext()",
+            {},
+            ctx.faults.retryAfterSeconds,
+          );
+    }
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const segments = url.pathname
+      .split("/")
+      .filter((s) => s !== "")
+      .map(decodeURIComponent);
+    if ((req.method ?? "GET") === "GET" && serveDiscovery(ctx, req, res, segments, url.searchParams)) return;
+    const route = routeResource(ctx.registry, segments);
+    if (!route) throw notFoundPath(`${(req.method ?? "GET").toLowerCase()} ${url.pathname}`);
+    await serveResource(ctx, req, res, route, url.searchParams);
+  } catch (error) {
+    if (error instanceof ApiError) sendError(res, error);
+    else
+      sendError(
+        res,
+        new ApiError(
+          500,
+          "InternalError",
+          `Internal error occurred: ${(error as Error).stack ?? String(error)}`,
+        ),
+      );
+  }
+}
