@@ -42,6 +42,7 @@ export const Reason = {
   StoppedForIdleness: "StoppedForIdleness",
   StoppedByLicense: "StoppedByLicense",
   WaitingForCloud: "WaitingForCloud",
+  CloudRequestRejected: "CloudRequestRejected",
   // Events only
   ReconcileError: "ReconcileError",
 } as const;

@@ -8,13 +8,14 @@
  * - states are normalised to their enum names (gax decodes LRO results with numeric enums).
  */
 
-import { protos, v1 } from "@google-cloud/workstations";
+import { type protos, v1 } from "@google-cloud/workstations";
 import { credentials } from "@grpc/grpc-js";
 import { GcpError, isGcpError, toGcpError } from "./errors.js";
 import { addMember, removeMember, WORKSTATION_USER_ROLE } from "./iam-policy.js";
 import { fromProtoWorkstation, type GcpWorkstation } from "./workstation-shape.js";
 
 export { WORKSTATION_USER_ROLE } from "./iam-policy.js";
+export type { OperationStatus } from "./operation-status.js";
 export type { GcpWorkstation, WorkstationState } from "./workstation-shape.js";
 
 export interface WorkstationSpec {
@@ -22,18 +23,6 @@ export interface WorkstationSpec {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
-
-/** Result of polling an operation once. */
-export type OperationStatus =
-  | { name: string; done: false }
-  | {
-      name: string;
-      done: true;
-      /** Present when the operation failed: the google.rpc.Status it carries, classified. */
-      error?: GcpError;
-      /** The workstation the operation returned, when it succeeded. */
-      workstation?: GcpWorkstation;
-    };
 
 export interface WorkstationsGateway {
   /** The workstation, or null when it does not exist. */
@@ -88,7 +77,6 @@ type IBinding = NonNullable<IamPolicy["bindings"]>[number];
 type IamRequest = Parameters<Client["getIamPolicy"]>[0];
 type SetIamRequest = Parameters<Client["setIamPolicy"]>[0];
 type OperationRequest = Parameters<Client["getOperation"]>[0];
-const WORKSTATION_TYPE_URL = "type.googleapis.com/google.cloud.workstations.v1.Workstation";
 
 export function createWorkstationsGateway(options: WorkstationsGatewayOptions = {}): WorkstationsGateway {
   const ownsClient = !options.client;
@@ -204,20 +192,7 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
       const [raw] = await call("getOperation", operation, () =>
         client.getOperation({ name: operation } as OperationRequest, callOptions),
       );
-      if (!raw.done) return { name: operation, done: false };
-      if (raw.error) {
-        const target = `operation ${operation}`;
-        return {
-          name: operation,
-          done: true,
-          error: new GcpError(raw.error.code ?? 2, "operation", target, raw.error.message ?? ""),
-        };
-      }
-      const response = raw.response as { type_url?: string; typeUrl?: string; value?: Uint8Array } | null;
-      const typeUrl = response?.type_url ?? response?.typeUrl;
-      if (typeUrl !== WORKSTATION_TYPE_URL || !response?.value) return { name: operation, done: true };
-      const decoded = protos.google.cloud.workstations.v1.Workstation.decode(response.value);
-      return { name: operation, done: true, workstation: fromProtoWorkstation(decoded) };
+      return toOperationStatus(operation, raw);
     },
 
     async listUsers(name) {

@@ -1,0 +1,77 @@
+/**
+ * Wires the operator: one manager, the License and Workstation informers, the Workstation controller.
+ * main.ts calls this with production parts; tests and the benchmark call it with the API test server,
+ * the fake Cloud Workstations and, for crash tests, a CrashInjector around every external port.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type License, LicenseResource, type Workstation, WorkstationResource } from "../crds/types.js";
+import type { Clock } from "../lib/clock.js";
+import type { WorkstationsGateway } from "./gcp/workstations.js";
+import { type CrashInjector, withCrashInjection } from "./runtime/crash.js";
+import { CustomResourceClient } from "./runtime/kube.js";
+import { Manager, type ManagerOptions } from "./runtime/manager.js";
+import { DEFAULT_POLICY, type WorkstationPolicy } from "./workstation/decide.js";
+import { WorkstationReconciler } from "./workstation/reconciler.js";
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  gateway: WorkstationsGateway;
+  clock: Clock;
+  logger: Logger;
+  /** projects/P/locations/L/workstationClusters/C */
+  clusterName: string;
+  policy: Partial<WorkstationPolicy> & Pick<WorkstationPolicy, "tierConfigs">;
+  workers?: number;
+  leaderElection: ManagerOptions["leaderElection"];
+  probePort?: number;
+  relistPeriodMs?: number;
+  watchSilenceMs?: number;
+  /** Crash tests: counts (and at the chosen call, fails) every cloud call and Kubernetes write. */
+  crashInjector?: CrashInjector;
+  onFatal?: (reason: string) => void;
+  /** Per-key retry pacing (tests shorten the first delays). */
+  rateLimiter?: { baseDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface Operator {
+  manager: Manager;
+  reconciler: WorkstationReconciler;
+}
+
+export function createOperator(options: OperatorOptions): Operator {
+  const manager = new Manager({
+    kubeConfig: options.kubeConfig,
+    clock: options.clock,
+    logger: options.logger,
+    leaderElection: options.leaderElection,
+    ...(options.probePort !== undefined ? { probePort: options.probePort } : {}),
+    ...(options.relistPeriodMs ? { relistPeriodMs: options.relistPeriodMs } : {}),
+    ...(options.watchSilenceMs ? { watchSilenceMs: options.watchSilenceMs } : {}),
+    ...(options.onFatal ? { onFatal: options.onFatal } : {}),
+  });
+  const workstationClient = new CustomResourceClient<Workstation>(options.kubeConfig, WorkstationResource);
+  const licenses = manager.informer(new CustomResourceClient<License>(options.kubeConfig, LicenseResource));
+  const workstations = manager.informer(workstationClient);
+  const crash = options.crashInjector;
+  const reconciler = new WorkstationReconciler({
+    workstations,
+    licenses,
+    writer: crash ? withCrashInjection(workstationClient, "kube", crash) : workstationClient,
+    gateway: crash ? withCrashInjection(options.gateway, "gcp", crash) : options.gateway,
+    events: manager.events,
+    clock: options.clock,
+    logger: options.logger,
+    policy: { ...DEFAULT_POLICY, ...options.policy },
+    clusterName: options.clusterName,
+  });
+  manager.addController<Workstation>({
+    name: "workstation",
+    for: workstations,
+    watches: [{ informer: licenses, map: (license: License) => reconciler.workstationsOf(license) }],
+    reconciler,
+    workers: options.workers ?? 4,
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+  });
+  return { manager, reconciler };
+}

@@ -1,0 +1,304 @@
+/**
+ * A list-then-watch cache of one resource kind that does not stop: client-node's own informer gives up on
+ * any error other than 410, so this one is ours. The loop is client-go's reflector:
+ *
+ *   list → replace the cache (emitting add/update/delete for the differences) → watch from the list's
+ *   resourceVersion → on a clean close, watch again from the last seen version → on 410 Gone, relist →
+ *   on any other error, back off (exponential, jittered, capped) and relist → every `relistPeriodMs`,
+ *   relist anyway (a safety sweep that also catches anything a watch may have missed).
+ *
+ * `lastContact()` is when the API server last answered (a list, an established watch or an event);
+ * `/healthz` fails when it is too old.
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { Watch } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Clock } from "../../lib/clock.js";
+import type { KubeObject } from "./kube.js";
+import { objectKey } from "./kube.js";
+
+export interface InformerHandler<T extends KubeObject> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+  /** Called for every object after a periodic relist found it unchanged (the safety sweep). */
+  onResync?(obj: T): void;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  resourceVersion: string;
+}
+
+export interface InformerOptions<T extends KubeObject> {
+  /** For logs and metrics, e.g. "workstations". */
+  name: string;
+  kubeConfig: KubeConfig;
+  /** Lists all objects (all namespaces). */
+  list(): Promise<ListResult<T>>;
+  /** URL path of the collection to watch, e.g. /apis/coditect.ai/v1alpha1/workstations. */
+  watchPath: string;
+  clock: Clock;
+  logger: Logger;
+  /** Relist period (the safety sweep). Default 10 minutes. */
+  relistPeriodMs?: number;
+  /** First / maximum backoff after a failed list or watch. Default 250 ms / 30 s. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+class GoneError extends Error {}
+
+export class Informer<T extends KubeObject> {
+  readonly name: string;
+  readonly #cache = new Map<string, T>();
+  readonly #handlers: InformerHandler<T>[] = [];
+  readonly #options: InformerOptions<T>;
+  #synced = false;
+  #stopped = false;
+  #lastContact: number;
+  #abortWatch?: AbortController;
+  #wake?: () => void;
+  #running?: Promise<void>;
+  /** Restarts after errors (for metrics and tests). */
+  restarts = 0;
+
+  constructor(options: InformerOptions<T>) {
+    this.name = options.name;
+    this.#options = options;
+    this.#lastContact = options.clock.now().getTime();
+  }
+
+  addHandler(handler: InformerHandler<T>): void {
+    this.#handlers.push(handler);
+  }
+
+  /** The cached object with key `namespace/name`. */
+  get(key: string): T | undefined {
+    return this.#cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.#cache.values()];
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** True once the first list has filled the cache. */
+  get hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  /** Epoch ms of the last answer from the API server. */
+  lastContact(): number {
+    return this.#lastContact;
+  }
+
+  /**
+   * Records an object this process just wrote (the API server's response) so that the next reconcile
+   * reads its own write even before the watch delivers it. Emits no event: the operator's own writes
+   * must not trigger reconciles. Ignored if the cache already holds a newer version.
+   */
+  observeWrite(obj: T): void {
+    const key = objectKey(obj);
+    const cached = this.#cache.get(key);
+    if (cached && isOlder(obj.metadata?.resourceVersion, cached.metadata?.resourceVersion)) return;
+    this.#cache.set(key, obj);
+  }
+
+  /** Forgets an object this process saw disappear (e.g. a 404 on write), without emitting an event. */
+  observeDelete(key: string): void {
+    this.#cache.delete(key);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = this.#run();
+  }
+
+  /** Resolves when the first list has filled the cache (or the informer was stopped). */
+  async waitForSync(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.#synced && !this.#stopped) {
+      if (Date.now() > deadline) throw new Error(`informer ${this.name} did not sync within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abortWatch?.abort();
+    this.#wake?.();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopped) {
+      try {
+        const { items, resourceVersion } = await this.#options.list();
+        this.#touch();
+        this.#replace(items);
+        this.#synced = true;
+        failures = 0;
+        await this.#watchUntilRelist(resourceVersion);
+      } catch (error) {
+        if (this.#stopped) break;
+        if (error instanceof GoneError) {
+          this.#options.logger.info({ informer: this.name }, "watch expired (410 Gone): relisting");
+          continue;
+        }
+        failures += 1;
+        this.restarts += 1;
+        const delay = this.#backoff(failures);
+        this.#options.logger.warn(
+          { informer: this.name, err: describe(error), retryInMs: delay },
+          "list/watch failed; restarting after backoff",
+        );
+        await this.#sleep(delay);
+      }
+    }
+  }
+
+  /** Watches from `resourceVersion`, re-watching after clean closes, until the relist period is over. */
+  async #watchUntilRelist(resourceVersion: string): Promise<void> {
+    const relistAt = this.#options.clock.now().getTime() + (this.#options.relistPeriodMs ?? 10 * 60_000);
+    let version = resourceVersion;
+    while (!this.#stopped && this.#options.clock.now().getTime() < relistAt) {
+      version = await this.#watchOnce(version, relistAt);
+    }
+  }
+
+  /** One watch request; resolves with the last seen resourceVersion when the stream ends cleanly. */
+  #watchOnce(resourceVersion: string, relistAt: number): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      let version = resourceVersion;
+      let settled = false;
+      const finish = (error?: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(relistTimer);
+        this.#abortWatch?.abort();
+        if (error && !this.#stopped) reject(error);
+        else resolve(version);
+      };
+      const relistTimer = setTimeout(
+        () => finish(),
+        Math.max(0, relistAt - this.#options.clock.now().getTime()),
+      );
+      relistTimer.unref();
+      const onEvent = (type: string, obj: unknown) => {
+        this.#touch();
+        if (type === "ERROR") {
+          const status = obj as { code?: number; message?: string };
+          finish(
+            status?.code === 410
+              ? new GoneError()
+              : new Error(`watch error ${status?.code}: ${status?.message}`),
+          );
+          return;
+        }
+        const object = obj as T;
+        if (object?.metadata?.resourceVersion) version = object.metadata.resourceVersion;
+        if (type === "ADDED" || type === "MODIFIED") this.#upsert(object);
+        else if (type === "DELETED") this.#remove(object);
+      };
+      new Watch(this.#options.kubeConfig)
+        .watch(
+          this.#options.watchPath,
+          { resourceVersion, allowWatchBookmarks: true },
+          onEvent,
+          (error: unknown) => {
+            const code = (error as { statusCode?: number; code?: number })?.statusCode;
+            if (code === 410) finish(new GoneError());
+            // client-node ends an idle watch with a TimeoutError after 30 s without data: a clean close.
+            else if ((error as { name?: string })?.name === "TimeoutError") finish();
+            else finish(error ?? undefined);
+          },
+        )
+        .then((controller) => {
+          if (settled) controller.abort();
+          else {
+            this.#abortWatch = controller;
+            this.#touch();
+          }
+        }, finish);
+    });
+  }
+
+  #replace(items: T[]): void {
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = objectKey(item);
+      seen.add(key);
+      const old = this.#cache.get(key);
+      if (old && old.metadata?.resourceVersion === item.metadata?.resourceVersion) {
+        this.#cache.set(key, item);
+        this.#emit((h) => h.onResync?.(item));
+      } else {
+        this.#upsert(item);
+      }
+    }
+    for (const [key, old] of this.#cache) if (!seen.has(key)) this.#remove(old);
+  }
+
+  #upsert(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.#cache.get(key);
+    this.#cache.set(key, obj);
+    if (!old) this.#emit((h) => h.onAdd?.(obj));
+    else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
+      this.#emit((h) => h.onUpdate?.(old, obj));
+  }
+
+  #remove(obj: T): void {
+    const key = objectKey(obj);
+    const old = this.#cache.get(key) ?? obj;
+    this.#cache.delete(key);
+    this.#emit((h) => h.onDelete?.(old));
+  }
+
+  #emit(call: (h: InformerHandler<T>) => void): void {
+    for (const handler of this.#handlers) {
+      try {
+        call(handler);
+      } catch (error) {
+        this.#options.logger.error({ informer: this.name, err: describe(error) }, "event handler threw");
+      }
+    }
+  }
+
+  #touch(): void {
+    this.#lastContact = this.#options.clock.now().getTime();
+  }
+
+  #backoff(failures: number): number {
+    const min = this.#options.minBackoffMs ?? 250;
+    const max = this.#options.maxBackoffMs ?? 30_000;
+    const base = Math.min(max, min * 2 ** (failures - 1));
+    return Math.round(base / 2 + Math.random() * (base / 2)); // jitter keeps replicas from retrying in step
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Whether resourceVersion `a` is older than `b` (numeric when both are integers, as etcd's are). */
+function isOlder(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) < BigInt(b);
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

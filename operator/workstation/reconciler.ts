@@ -1,0 +1,263 @@
+/**
+ * The Workstation reconciler: the I/O shell around `decideWorkstation`. For one key it reads the
+ * Workstation and its License from the caches, observes Google Cloud (one GetOperation poll if an
+ * operation is recorded, one GetWorkstation), asks the decision, carries out its actions in order,
+ * writes the status if it changed, and emits Events for condition transitions.
+ *
+ * Nothing is awaited for longer than one API call: long-running operations are recorded in
+ * status.operation and polled on the next pass (requeueAfter).
+ */
+import type { Logger } from "pino";
+import type { License, Workstation, WorkstationStatus } from "../../crds/types.js";
+import type { Clock } from "../../lib/clock.js";
+import { ConditionType, conditionTransitions, Reason, setCondition } from "../conditions.js";
+import { type GcpError, isGcpError } from "../gcp/errors.js";
+import { workstationIdFor, workstationName } from "../gcp/naming.js";
+import type { GcpWorkstation, WorkstationsGateway } from "../gcp/workstations.js";
+import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
+import type { EventRecorder } from "../runtime/events.js";
+import type { Informer } from "../runtime/informer.js";
+import { splitKey, topLevelMergePatch } from "../runtime/kube.js";
+import {
+  type CloudObservation,
+  type CloudWorkstation,
+  decideWorkstation,
+  lroKindOf,
+  WORKSTATION_FINALIZER,
+  type WorkstationAction,
+  type WorkstationPolicy,
+} from "./decide.js";
+
+/** The Kubernetes writes the reconciler makes (a CustomResourceClient<Workstation> satisfies it). */
+export interface WorkstationWriter {
+  patch(namespace: string, name: string, body: object): Promise<Workstation>;
+  patchStatus(namespace: string, name: string, body: object): Promise<Workstation>;
+}
+
+export interface WorkstationReconcilerDeps {
+  workstations: Informer<Workstation>;
+  licenses: Informer<License>;
+  writer: WorkstationWriter;
+  gateway: WorkstationsGateway;
+  events: EventRecorder;
+  clock: Clock;
+  logger: Logger;
+  policy: WorkstationPolicy;
+  /** Full name of the workstation cluster: projects/P/locations/L/workstationClusters/C. */
+  clusterName: string;
+}
+
+const WARNING_REASONS = new Set<string>([
+  Reason.LicenseNotFound,
+  Reason.LicenseRevoked,
+  Reason.LicenseSuspended,
+  Reason.LicenseExpired,
+  Reason.ConfigNotFound,
+  Reason.OperationFailed,
+  Reason.CloudRequestRejected,
+  Reason.StoppedByLicense,
+  Reason.DeletedAfterLicenseExpiry,
+]);
+
+export class WorkstationReconciler implements Reconciler {
+  constructor(private readonly deps: WorkstationReconcilerDeps) {}
+
+  /** Keys of the Workstations that reference `license` (for the License watch). */
+  workstationsOf(license: License): string[] {
+    const namespace = license.metadata?.namespace;
+    const name = license.metadata?.name;
+    return this.deps.workstations
+      .list()
+      .filter((ws) => ws.metadata?.namespace === namespace && ws.spec.licenseRef.name === name)
+      .map((ws) => `${namespace}/${ws.metadata?.name}`);
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const { deps } = this;
+    const ws = deps.workstations.get(key);
+    if (!ws) return {}; // deleted, finalizer already gone: nothing to do
+    const { namespace } = splitKey(key);
+    const license = deps.licenses.get(`${namespace}/${ws.spec.licenseRef.name}`) ?? null;
+    const now = deps.clock.now();
+    const ours = ws.metadata?.finalizers?.includes(WORKSTATION_FINALIZER) ?? false;
+    // No cloud call at all before our finalizer is on the object (not even a read).
+    const cloud: CloudObservation = ours ? await this.#observe(ws) : { workstation: null };
+    const decision = decideWorkstation(ws, license, cloud, now, deps.policy);
+
+    let status = decision.status;
+    let requeueAfterMs = decision.requeueAfterMs;
+    try {
+      for (const action of decision.actions) {
+        const outcome = await this.#execute(ws, action, cloud);
+        if (outcome.operation && status) {
+          status = {
+            ...status,
+            operation: { name: outcome.operation, kind: lroKindOf(action)!, startedAt: now.toISOString() },
+          };
+        }
+        if (outcome.adopted) requeueAfterMs = deps.policy.operationPollMs;
+      }
+    } catch (error) {
+      if (!isGcpError(error) || !error.terminal || !status) throw error;
+      // The API refused the request as such: say so on the resource, and keep retrying with backoff
+      // (the cause may be outside our control and go away).
+      await this.#writeStatus(ws, rejected(status, error, now, ws.metadata?.generation));
+      throw error;
+    }
+    if (status) await this.#writeStatus(ws, status);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
+  }
+
+  async #observe(ws: Workstation): Promise<CloudObservation> {
+    const { gateway } = this.deps;
+    const observation: CloudObservation = { workstation: null };
+    const operation = ws.status?.operation;
+    if (operation) {
+      try {
+        const polled = await gateway.getOperation(operation.name);
+        observation.operation = polled.done
+          ? { done: true, ...(polled.error ? { error: polled.error.detail || polled.error.message } : {}) }
+          : { done: false };
+      } catch (error) {
+        // An operation the API no longer knows has finished long ago; the workstation read tells the rest.
+        if (!isGcpError(error, "notFound")) throw error;
+        observation.operation = { done: true };
+      }
+    }
+    const name = this.#cloudName(ws);
+    if (name) {
+      const found = await gateway.get(name);
+      observation.workstation = found ? toCloudWorkstation(found) : null;
+    }
+    return observation;
+  }
+
+  /** The workstation's full name: as recorded, or derived from namespace/name and the configured config. */
+  #cloudName(ws: Workstation): string | undefined {
+    if (ws.status?.externalRef) return ws.status.externalRef;
+    const configId = this.#configId(ws);
+    if (!configId) return undefined;
+    return workstationName(
+      this.#configName(configId),
+      workstationIdFor(ws.metadata!.namespace!, ws.metadata!.name!),
+    );
+  }
+
+  #configId(ws: Workstation): string | undefined {
+    return ws.spec.configRef ?? (ws.spec.tier ? this.deps.policy.tierConfigs[ws.spec.tier] : undefined);
+  }
+
+  #configName(configId: string): string {
+    return `${this.deps.clusterName}/workstationConfigs/${configId}`;
+  }
+
+  async #execute(
+    ws: Workstation,
+    action: WorkstationAction,
+    cloud: CloudObservation,
+  ): Promise<{ operation?: string; adopted?: boolean }> {
+    const { deps } = this;
+    const namespace = ws.metadata!.namespace!;
+    const name = ws.metadata!.name!;
+    const cloudName = cloud.workstation?.name ?? this.#cloudName(ws);
+    const log = deps.logger.child({ workstation: `${namespace}/${name}`, action: action.type });
+    switch (action.type) {
+      case "AddFinalizer":
+      case "RemoveFinalizer": {
+        const others = (ws.metadata?.finalizers ?? []).filter((f) => f !== WORKSTATION_FINALIZER);
+        const finalizers = action.type === "AddFinalizer" ? [...others, WORKSTATION_FINALIZER] : others;
+        // resourceVersion makes this a compare-and-swap: a concurrent finalizer change gives 409, and a retry.
+        const written = await deps.writer.patch(namespace, name, {
+          metadata: { finalizers, resourceVersion: ws.metadata?.resourceVersion },
+        });
+        if (action.type === "RemoveFinalizer" && finalizers.length === 0) {
+          deps.workstations.observeDelete(`${namespace}/${name}`);
+          deps.events.forget(ws);
+        } else {
+          deps.workstations.observeWrite(written);
+        }
+        log.info("finalizer updated");
+        return {};
+      }
+      case "GrantAccess":
+        await deps.gateway.grantUser(cloudName!, action.user);
+        log.info({ user: action.user }, "granted roles/workstations.user");
+        return {};
+      case "RevokeAccess":
+        await deps.gateway.revokeUser(cloudName!, action.user);
+        log.info({ user: action.user }, "revoked roles/workstations.user");
+        return {};
+      case "Create": {
+        const id = workstationIdFor(namespace, name);
+        const created = await deps.gateway.create(this.#configName(action.configId), id, {
+          displayName: ws.spec.displayName ?? `${namespace}/${name}`,
+          labels: { "coditect-namespace": namespace, "coditect-name": name.slice(0, 63) },
+        });
+        if ("alreadyExists" in created) {
+          log.info({ id }, "workstation already exists (an earlier create): adopting it");
+          return { adopted: true };
+        }
+        log.info({ id, operation: created.operation }, "create started");
+        return { operation: created.operation };
+      }
+      case "Start":
+        return { operation: (await deps.gateway.start(cloudName!)).operation };
+      case "Stop":
+        return { operation: (await deps.gateway.stop(cloudName!)).operation };
+      case "Delete": {
+        const deleted = await deps.gateway.delete(cloudName!);
+        return "operation" in deleted ? { operation: deleted.operation } : {};
+      }
+    }
+  }
+
+  async #writeStatus(ws: Workstation, status: WorkstationStatus): Promise<void> {
+    const before = ws.status ?? {};
+    const patch = topLevelMergePatch(before, status);
+    if (Object.keys(patch).length > 0) {
+      const written = await this.deps.writer.patchStatus(ws.metadata!.namespace!, ws.metadata!.name!, {
+        status: patch,
+      });
+      this.deps.workstations.observeWrite(written);
+    }
+    for (const transition of conditionTransitions(before.conditions, status.conditions ?? [])) {
+      const { to } = transition;
+      const warning = to.status === "False" && WARNING_REASONS.has(to.reason);
+      this.deps.events.record(ws, to.type, {
+        type: warning ? "Warning" : "Normal",
+        reason: to.reason,
+        message: `${to.type}=${to.status}: ${to.message}`,
+      });
+    }
+  }
+}
+
+function rejected(
+  status: WorkstationStatus,
+  error: GcpError,
+  now: Date,
+  generation: number | undefined,
+): WorkstationStatus {
+  const conditions = setCondition(
+    status.conditions,
+    {
+      type: ConditionType.Ready,
+      status: "False",
+      reason: Reason.CloudRequestRejected,
+      message: error.message,
+    },
+    now,
+    generation,
+  );
+  return { ...status, operation: undefined, conditions };
+}
+
+function toCloudWorkstation(w: GcpWorkstation): CloudWorkstation {
+  return {
+    name: w.name,
+    // The v1 API has no DELETING state; a deleteTime says the deletion has begun.
+    state: w.deleteTime ? "STATE_DELETING" : w.state,
+    reconciling: w.reconciling,
+    ...(w.host ? { host: w.host } : {}),
+  };
+}
