@@ -1,0 +1,231 @@
+/**
+ * The stack configuration: one zod schema, read and validated in one place. `parseStackConfig` is pure
+ * (tested without Pulumi); `loadStackConfig` is the thin shell that reads it from `pulumi.Config`.
+ * Every error names the configuration key (e.g. `coditect-control-plane:workstations.tiers.ai.machineType`)
+ * so `pulumi up` and `npm run plan` fail with a message ops can act on.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { WORKSTATION_TIER_NAMES } from "../lib/domain.js";
+
+/** The Pulumi project name; config keys are namespaced with it. */
+export const PROJECT_NAME = "coditect-control-plane";
+
+const digestRef = z
+  .string()
+  .regex(
+    /^[a-z0-9.-]+(?::[0-9]+)?\/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$/,
+    "must be an image reference pinned by digest: <registry>/<path>@sha256:<64 hex>",
+  );
+const cidr = z
+  .string()
+  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR such as 10.10.0.0/20")
+  .refine(
+    (v) =>
+      v
+        .split("/")[0]!
+        .split(".")
+        .every((o) => Number(o) <= 255),
+    "has an octet above 255",
+  );
+const resourceId = z
+  .string()
+  .regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be lower-case letters, digits and dashes (RFC 1035)");
+
+const tierHostSchema = z.strictObject({
+  /** Compute Engine machine type for the workstation VM, e.g. e2-standard-4. */
+  machineType: z.string().regex(/^[a-z0-9]+-[a-z0-9-]+$/, "must be a machine type such as e2-standard-4"),
+  bootDiskSizeGb: z.number().int().min(30).max(500),
+  /** Size of the persistent home disk (the seeds: 100 GB for standard). */
+  homeDiskSizeGb: z.number().int().min(10).max(10_000),
+  homeDiskType: z.enum(["pd-standard", "pd-balanced", "pd-ssd"]),
+  /** GPU attached to the VM; only the ai tier has one. */
+  accelerator: z.strictObject({ type: z.string().min(1), count: z.number().int().min(1).max(8) }).optional(),
+  /** Warm pool of pre-started VMs. */
+  poolSize: z.number().int().min(0).max(50).default(0),
+});
+
+export const stackConfigSchema = z
+  .strictObject({
+    gcpProject: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, "must be a GCP project id"),
+    /** Needed for Google-managed service agent identities (CMEK grants) without a lookup. */
+    gcpProjectNumber: z.string().regex(/^[0-9]{6,20}$/, "must be the numeric project number"),
+    region: z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "must be a region such as us-central1"),
+    /** Production turns on high availability and stricter defaults. */
+    environment: z.enum(["prod", "staging", "dev"]),
+    network: z.strictObject({
+      gkeNodesCidr: cidr,
+      gkePodsCidr: cidr,
+      gkeServicesCidr: cidr,
+      gkeMasterCidr: cidr.refine((v) => v.endsWith("/28"), "GKE requires a /28 for the control plane"),
+      workstationsCidr: cidr,
+      /** Prefix length of the range reserved for private services access (Cloud SQL). */
+      privateServicesPrefixLength: z.number().int().min(8).max(24),
+    }),
+    registry: z.strictObject({
+      /** Repository id per license tier that gets images (Starter gets none, seed-notes C7). */
+      repositories: z.strictObject({ pro: resourceId, enterprise: resourceId }),
+      /** Delete untagged image versions older than this. */
+      untaggedRetentionDays: z.number().int().min(1).max(365),
+      /** Always keep this many most recent versions per package. */
+      keepRecentVersions: z.number().int().min(1).max(1000),
+    }),
+    signing: z.strictObject({
+      keyRingName: resourceId,
+      keyName: resourceId,
+      algorithm: z.enum(["EC_SIGN_P384_SHA384", "EC_SIGN_P256_SHA256"]),
+      protectionLevel: z.enum(["HSM", "SOFTWARE"]),
+      /** The key version images are signed with now; the verify URI is pinned to it (seed-notes D2). */
+      activeVersion: z.number().int().min(1),
+    }),
+    build: z.strictObject({
+      /** `owner/repo` whose GitHub Actions workflows may impersonate the image builder. */
+      githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/repo"),
+      /** Git ref allowed to sign, e.g. refs/heads/main (tags are matched by the workflow). */
+      githubRef: z
+        .string()
+        .regex(/^refs\/(heads|tags)\/.+$/, "must be a full git ref such as refs/heads/main"),
+    }),
+    workstations: z.strictObject({
+      clusterId: resourceId,
+      /** The licensed workstation image, pinned by digest, from our registry. */
+      image: digestRef,
+      idleTimeoutSeconds: z.number().int().min(300).max(86_400),
+      runningTimeoutSeconds: z.number().int().min(3_600).max(86_400),
+      tiers: z.strictObject({ standard: tierHostSchema, power: tierHostSchema, ai: tierHostSchema }),
+    }),
+    gke: z.strictObject({
+      clusterName: resourceId,
+      releaseChannel: z.enum(["RAPID", "REGULAR", "STABLE"]),
+      nodeMachineType: z.string().min(1),
+      minNodesPerZone: z.number().int().min(1).max(20),
+      maxNodesPerZone: z.number().int().min(1).max(50),
+      /** CIDRs allowed to reach the private control-plane endpoint (ops VPN / bastion). */
+      masterAuthorizedCidrs: z.array(cidr).min(1),
+    }),
+    database: z.strictObject({
+      instanceName: resourceId,
+      postgresVersion: z.enum(["POSTGRES_15", "POSTGRES_16", "POSTGRES_17"]),
+      tier: z.string().regex(/^db-[a-z0-9-]+$/, "must be a Cloud SQL tier such as db-custom-2-7680"),
+      diskSizeGb: z.number().int().min(10).max(65_536),
+      highAvailability: z.boolean(),
+      backupRetentionDays: z.number().int().min(7).max(365),
+    }),
+    controlPlane: z.strictObject({
+      operatorImage: digestRef,
+      billingImage: digestRef,
+      /** Public host name of the billing API (the seeds: api.coditect.ai). */
+      billingHost: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS host name"),
+      billingMinReplicas: z.number().int().min(2),
+      billingMaxReplicas: z.number().int().max(50),
+    }),
+  })
+  .superRefine((c, ctx) => {
+    if (c.workstations.runningTimeoutSeconds <= c.workstations.idleTimeoutSeconds) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["workstations", "runningTimeoutSeconds"],
+        message: "must be longer than workstations.idleTimeoutSeconds",
+      });
+    }
+    if (c.controlPlane.billingMaxReplicas < c.controlPlane.billingMinReplicas) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["controlPlane", "billingMaxReplicas"],
+        message: "must be at least controlPlane.billingMinReplicas",
+      });
+    }
+    if (c.gke.maxNodesPerZone < c.gke.minNodesPerZone) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["gke", "maxNodesPerZone"],
+        message: "must be at least gke.minNodesPerZone",
+      });
+    }
+    if (c.environment === "prod" && !c.database.highAvailability) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["database", "highAvailability"],
+        message: "must be true in the prod environment",
+      });
+    }
+  });
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type TierHostConfig = z.infer<typeof tierHostSchema>;
+
+/** The top-level keys, each read as one (possibly structured) Pulumi config value. */
+export const CONFIG_KEYS = Object.keys(stackConfigSchema.shape) as (keyof StackConfig)[];
+
+/** Raised for a missing or invalid configuration value; the message lists every bad key. */
+export class StackConfigError extends Error {
+  constructor(
+    readonly problems: { key: string; message: string }[],
+    stack: string,
+  ) {
+    super(
+      `invalid configuration for stack "${stack}":\n` +
+        problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n") +
+        `\nSet values with \`pulumi config set --path <key> <value>\` or edit Pulumi.${stack}.yaml.`,
+    );
+    this.name = "StackConfigError";
+  }
+}
+
+function keyOf(path: readonly PropertyKey[]): string {
+  return `${PROJECT_NAME}:${path.map(String).join(".")}`;
+}
+
+/**
+ * Validates raw configuration values (already JSON-decoded; `undefined` = unset) keyed by top-level key.
+ * Pure: no Pulumi runtime needed.
+ */
+export function parseStackConfig(raw: Record<string, unknown>, stack = "stack"): StackConfig {
+  const problems: { key: string; message: string }[] = [];
+  const result = stackConfigSchema.safeParse(raw, {
+    error: (issue) =>
+      issue.code === "invalid_type" && issue.input === undefined ? "is required but not set" : undefined,
+  });
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const message = issue.message;
+      if (issue.code === "unrecognized_keys") {
+        for (const k of issue.keys)
+          problems.push({ key: keyOf([...issue.path, k]), message: "is not a known key" });
+      } else {
+        problems.push({ key: keyOf(issue.path), message });
+      }
+    }
+  }
+  if (problems.length > 0) throw new StackConfigError(problems, stack);
+  return result.data!;
+}
+
+/** Reads every top-level key from the current stack's Pulumi config and validates it. */
+export function loadStackConfig(): StackConfig {
+  const config = new pulumi.Config(PROJECT_NAME);
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const text = config.get(key);
+    if (text === undefined) continue;
+    raw[key] = decodeConfigValue(text);
+  }
+  return parseStackConfig(raw, pulumi.getStack());
+}
+
+/**
+ * Structured values (objects, lists) arrive as JSON text; everything else stays a string, so a project
+ * number such as "374018874256" is not turned into a number.
+ */
+export function decodeConfigValue(text: string): unknown {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith("{") && !trimmed.startsWith("[")) return text;
+  try {
+    return JSON.parse(trimmed);
+  } catch {
+    return text;
+  }
+}
+
+/** The workstation tiers in a stable order, for iteration. */
+export const TIERS = WORKSTATION_TIER_NAMES;
