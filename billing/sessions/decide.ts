@@ -41,15 +41,20 @@ export const REFUSAL_TO_SESSION_REASON: Record<LicenseRefusalCode, string> = {
  * Why this license cannot hold sessions now, or null when it can. A license past its expires_at counts as
  * expired even before billing's next re-decision writes the state.
  */
-export function licenseRefusal(license: LicenseFacts, now: Date): { code: LicenseRefusalCode; message: string } | null {
-  if (license.state === "revoked") return { code: "license_revoked", message: `license revoked (${license.state_reason})` };
+export function licenseRefusal(
+  license: LicenseFacts,
+  now: Date,
+): { code: LicenseRefusalCode; message: string } | null {
+  if (license.state === "revoked")
+    return { code: "license_revoked", message: `license revoked (${license.state_reason})` };
   if (license.state === "suspended") {
     return { code: "license_suspended", message: `license suspended (${license.state_reason})` };
   }
   if (license.state === "expired" || (license.expires_at && license.expires_at.getTime() <= now.getTime())) {
     return { code: "license_expired", message: "license expired" };
   }
-  if (!licenseStateEntitles(license.state)) return { code: "license_suspended", message: `license is ${license.state}` };
+  if (!licenseStateEntitles(license.state))
+    return { code: "license_suspended", message: `license is ${license.state}` };
   return null;
 }
 
@@ -68,7 +73,11 @@ export function liveSince(now: Date, timing: SessionTiming): Date {
 }
 
 /** The heartbeat answer for an entitled license: `warning` when it is past due or about to expire. */
-export function heartbeatAdvice(license: LicenseFacts, now: Date, timing: SessionTiming): { status: "ok" | "warning"; message: string } {
+export function heartbeatAdvice(
+  license: LicenseFacts,
+  now: Date,
+  timing: SessionTiming,
+): { status: "ok" | "warning"; message: string } {
   if (license.state === "pastDue") {
     const until = license.grace_ends_at ? ` until ${license.grace_ends_at.toISOString()}` : "";
     return { status: "warning", message: `payment past due: the license stays valid${until}` };
@@ -77,7 +86,10 @@ export function heartbeatAdvice(license: LicenseFacts, now: Date, timing: Sessio
     const left = license.expires_at.getTime() - now.getTime();
     if (left <= timing.expiringSoonMs) {
       const days = Math.max(1, Math.ceil(left / 86_400_000));
-      return { status: "warning", message: `license expires in ${days} day${days === 1 ? "" : "s"} (${license.expires_at.toISOString()})` };
+      return {
+        status: "warning",
+        message: `license expires in ${days} day${days === 1 ? "" : "s"} (${license.expires_at.toISOString()})`,
+      };
     }
   }
   return { status: "ok", message: "session active" };

@@ -1,0 +1,264 @@
+/**
+ * Seat admission (POST /v1/sessions/validate and the re-admission of an expired session). In ONE
+ * transaction: lock the license row (SELECT … FOR UPDATE), count its live sessions in SQL, admit or refuse,
+ * and — still holding the lock — create the ContainerSession resource. Concurrent validates of one license
+ * queue on the row lock, so the count each sees includes every admission before it: no overselling.
+ */
+import { randomUUID } from "node:crypto";
+import { recordAudit } from "../audit.js";
+import { withTransaction } from "../db/tx.js";
+import { ApiError } from "../http/errors.js";
+import { hashLicenseKey } from "../licenses/keys.js";
+import { sessionResourceFor } from "./cluster.js";
+import {
+  AUDIT_REF_ANNOTATION,
+  auditView,
+  heartbeatStatus,
+  offlineTokenFor,
+  type SessionsContext,
+} from "./context.js";
+import { licenseRefusal, liveSince, seatDecision } from "./decide.js";
+import {
+  activeSessionOfContainer,
+  countLiveSessions,
+  endSession,
+  insertSession,
+  licenseIdByKeyHash,
+  lockLicense,
+  type SessionLicense,
+  type SessionRow,
+  touchSession,
+} from "./store.js";
+import { generateSessionToken, hashSessionToken } from "./tokens.js";
+
+export interface ValidateInput {
+  licenseKey?: string | undefined;
+  identityToken?: string | undefined;
+  containerId: string;
+  containerType: "docker" | "workstation";
+  hostname?: string | undefined;
+  ip?: string | undefined;
+  maxUsers?: number | undefined;
+}
+
+export type ValidateResult =
+  | {
+      admitted: true;
+      sessionId: string;
+      sessionToken: string;
+      licenseTier: string;
+      organization: string;
+      expiresAt: string;
+      heartbeatIntervalSeconds: number;
+      offlineToken: string;
+      offlineTokenExpiresAt: string;
+    }
+  | { admitted: false; limit: number; liveSessions: number };
+
+/** Thrown by the admission transaction to roll it back when no seat is free. */
+class SeatLimitReached extends Error {
+  constructor(
+    readonly limit: number,
+    readonly live: number,
+  ) {
+    super("seat limit reached");
+  }
+}
+
+async function resolveLicenseId(ctx: SessionsContext, input: ValidateInput): Promise<string> {
+  if (input.licenseKey) {
+    const id = await licenseIdByKeyHash(ctx.db, hashLicenseKey(input.licenseKey));
+    if (!id) throw new ApiError(403, "license_invalid", "unknown license key");
+    return id;
+  }
+  if (!ctx.identity) {
+    throw new ApiError(
+      403,
+      "identity_not_supported",
+      "this server does not accept workstation identity tokens",
+    );
+  }
+  return ctx.identity.licenseFor(input.identityToken!, input.containerId);
+}
+
+export async function validateSession(ctx: SessionsContext, input: ValidateInput): Promise<ValidateResult> {
+  const licenseId = await resolveLicenseId(ctx, input);
+  const now = ctx.clock.now();
+  const token = generateSessionToken();
+  let superseded: SessionRow | undefined;
+  try {
+    const { session, license } = await withTransaction(ctx.db, async (tx) => {
+      const license = await lockLicense(tx, licenseId);
+      if (!license) throw new ApiError(403, "license_invalid", "unknown license");
+      const refusal = licenseRefusal(license, now);
+      if (refusal) throw new ApiError(403, refusal.code, refusal.message);
+
+      // The same container validating again (a restart) replaces its own session instead of taking a seat.
+      superseded = await activeSessionOfContainer(tx, licenseId, input.containerId);
+      if (superseded && (await endSession(tx, superseded.id, "released", "Superseded", now))) {
+        const after = { ...auditView(superseded), state: "released", reason: "Superseded" };
+        await recordAudit(tx, {
+          at: now,
+          actor: `container:${input.containerId}`,
+          action: "session.released",
+          licenseId,
+          before: auditView(superseded),
+          after,
+        });
+      }
+
+      const live = await countLiveSessions(tx, licenseId, liveSince(now, ctx.timing));
+      const seat = seatDecision(license.max_containers, live);
+      if (!seat.admit) throw new SeatLimitReached(seat.limit, live);
+
+      const id = randomUUID();
+      const session: SessionRow = {
+        id,
+        license_id: licenseId,
+        organization: license.organization,
+        container_id: input.containerId,
+        container_type: input.containerType,
+        hostname: input.hostname ?? null,
+        ip: input.ip ?? null,
+        state: "active",
+        reason: null,
+        max_users: Math.min(input.maxUsers ?? 1, license.seats),
+        resource_name: null,
+        created_at: now,
+        last_heartbeat_at: now,
+        ended_at: null,
+      };
+      const resource = ctx.cluster
+        ? sessionResourceFor({
+            ...input,
+            sessionId: id,
+            licenseId,
+            organization: license.organization,
+            maxUsers: session.max_users,
+          })
+        : undefined;
+      session.resource_name = resource?.metadata.name ?? null;
+      await insertSession(tx, { ...session, token_hash: hashSessionToken(token) });
+      await recordAudit(tx, {
+        at: now,
+        actor: `container:${input.containerId}`,
+        action: "session.started",
+        licenseId,
+        before: null,
+        after: auditView(session),
+      });
+      // Still under the row lock: the resource exists before any other validate of this license can count.
+      if (ctx.cluster && resource)
+        await ctx.cluster.createSession(resource, { state: "active", ...heartbeatStatus(now, ctx.timing) });
+      return { session, license };
+    });
+    if (superseded) await markEndedInCluster(ctx, superseded, "released", "Superseded", now);
+    const offline = await offlineTokenFor(ctx, session, license, now);
+    return {
+      admitted: true,
+      sessionId: session.id,
+      sessionToken: token,
+      licenseTier: license.tier,
+      organization: license.organization,
+      expiresAt: new Date(now.getTime() + ctx.timing.sessionExpiryMs).toISOString(),
+      heartbeatIntervalSeconds: Math.round(ctx.timing.heartbeatIntervalMs / 1000),
+      offlineToken: offline.token,
+      offlineTokenExpiresAt: offline.expiresAt.toISOString(),
+    };
+  } catch (error) {
+    if (error instanceof SeatLimitReached)
+      return { admitted: false, limit: error.limit, liveSessions: error.live };
+    throw error;
+  }
+}
+
+/**
+ * A session that lost its seat (expired, or active but stale) heartbeats again: re-admit it only if a seat
+ * is free, under the same lock as validate. Returns the license when re-admitted, null when it stays expired.
+ */
+export async function readmitSession(
+  ctx: SessionsContext,
+  sessionId: string,
+  report: object | null,
+): Promise<{ license: SessionLicense; session: SessionRow } | { expired: string }> {
+  const now = ctx.clock.now();
+  return withTransaction(ctx.db, async (tx) => {
+    const current = (
+      await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1", [sessionId])
+    ).rows[0];
+    if (!current) return { expired: "session no longer exists" };
+    const license = await lockLicense(tx, current.license_id);
+    const session = (
+      await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1 FOR UPDATE", [sessionId])
+    ).rows[0]!;
+    if (!license) return { expired: "license no longer exists" };
+    if (session.state === "released" || session.state === "terminated") {
+      return { expired: `session ${session.state} (${session.reason})` };
+    }
+    const refusal = licenseRefusal(license, now);
+    if (refusal) return { expired: refusal.message };
+    const live = await countLiveSessions(tx, license.id, liveSince(now, ctx.timing), session.id);
+    const other = await activeSessionOfContainer(tx, license.id, session.container_id);
+    const seat = seatDecision(license.max_containers, live);
+    if (!seat.admit || (other && other.id !== session.id)) {
+      if (await endSession(tx, session.id, "expired", "HeartbeatMissed", now)) {
+        await recordAudit(tx, {
+          at: now,
+          actor: "system:sessions",
+          action: "session.expired",
+          licenseId: license.id,
+          before: auditView(session),
+          after: { ...auditView(session), state: "expired" },
+        });
+      }
+      const why = other
+        ? "the container started a newer session"
+        : `all ${license.max_containers} seats are in use`;
+      return { expired: `session expired and cannot be re-admitted: ${why}` };
+    }
+    await touchSession(tx, session.id, now, report);
+    await recordAudit(tx, {
+      at: now,
+      actor: `container:${session.container_id}`,
+      action: "session.readmitted",
+      licenseId: license.id,
+      before: auditView(session),
+      after: { ...auditView(session), state: "active" },
+    });
+    if (ctx.cluster && session.resource_name) {
+      await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
+        state: "active",
+        reason: null,
+        endedAt: null,
+        ...heartbeatStatus(now, ctx.timing),
+      });
+    }
+    return { license, session: { ...session, state: "active" as const, last_heartbeat_at: now } };
+  });
+}
+
+/** Writes an end billing decided (and audited) to the resource; best effort (the operator converges). */
+export async function markEndedInCluster(
+  ctx: SessionsContext,
+  session: SessionRow,
+  state: "released" | "terminated" | "expired",
+  reason: string,
+  now: Date,
+): Promise<void> {
+  if (!ctx.cluster || !session.resource_name) return;
+  try {
+    await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
+      state,
+      reason,
+      endedAt: now.toISOString(),
+    });
+    await ctx.cluster.annotateSession(session.organization, session.resource_name, {
+      [AUDIT_REF_ANNOTATION]: `billing:audit_events/session.${state}`,
+    });
+  } catch (error) {
+    ctx.logger.warn(
+      { err: error, sessionId: session.id },
+      "could not mark the ContainerSession ended; the operator will converge",
+    );
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The sessions API's view of the cluster: create a ContainerSession (under the license row lock), merge-
+ * patch its status subresource (heartbeats: no generation change), and find the Workstation a workstation
+ * container belongs to. Absent a cluster (no KUBECONFIG) sessions live in Postgres only.
+ */
+import {
+  ApiException,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import {
+  type ContainerSession,
+  ContainerSessionResource,
+  type ContainerSessionStatus,
+  type License,
+  LicenseResource,
+  type Workstation,
+  WorkstationResource,
+} from "../../crds/types.js";
+import { API_GROUP_VERSION } from "../../lib/domain.js";
+import {
+  LICENSE_ID_LABEL,
+  licenseResourceName,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+} from "../cluster/projection.js";
+
+export const SESSION_ID_LABEL = "coditect.ai/session-id";
+
+/** A merge patch of the status: a field set to null is removed. */
+export type SessionStatusPatch = { [K in keyof ContainerSessionStatus]?: ContainerSessionStatus[K] | null };
+
+export interface SessionCluster {
+  /** Creates the resource and writes its initial status. */
+  createSession(
+    resource: ContainerSession & { metadata: { name: string; namespace: string } },
+    status: ContainerSessionStatus,
+  ): Promise<void>;
+  /** Merge-patches the status; returns the status after the patch, or null when the resource is gone. */
+  patchSessionStatus(
+    namespace: string,
+    name: string,
+    status: SessionStatusPatch,
+  ): Promise<ContainerSessionStatus | null>;
+  /** Merge-patches annotations (metadata only: no generation change); a missing resource is ignored. */
+  annotateSession(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
+  /** spec.licenseId of a License resource, or null when it does not exist. */
+  licenseIdOf(namespace: string, licenseName: string): Promise<string | null>;
+  /** The Workstation whose cloud workstation id (last segment of status.externalRef) or name is `id`. */
+  findWorkstation(id: string): Promise<Workstation | null>;
+}
+
+export function sessionResourceName(sessionId: string): string {
+  return `cs-${sessionId.toLowerCase()}`;
+}
+
+export interface SessionResourceInput {
+  sessionId: string;
+  licenseId: string;
+  organization: string;
+  containerId: string;
+  containerType: "docker" | "workstation";
+  hostname?: string | null;
+  ip?: string | null;
+  maxUsers: number;
+}
+
+/** The ContainerSession resource for a new session (pure). */
+export function sessionResourceFor(
+  input: SessionResourceInput,
+): ContainerSession & { metadata: { name: string; namespace: string } } {
+  return {
+    apiVersion: API_GROUP_VERSION,
+    kind: ContainerSessionResource.kind,
+    metadata: {
+      name: sessionResourceName(input.sessionId),
+      namespace: input.organization,
+      labels: {
+        [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
+        [LICENSE_ID_LABEL]: input.licenseId,
+        [SESSION_ID_LABEL]: input.sessionId,
+      },
+    },
+    spec: {
+      sessionId: input.sessionId,
+      licenseRef: { name: licenseResourceName(input.licenseId) },
+      containerId: input.containerId,
+      containerType: input.containerType,
+      ...(input.hostname ? { hostname: input.hostname } : {}),
+      ...(input.ip ? { ip: input.ip } : {}),
+      maxUsers: input.maxUsers,
+    },
+  };
+}
+
+const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const statusOf = (error: unknown) => (error instanceof ApiException ? error.code : undefined);
+
+export class KubeSessionCluster implements SessionCluster {
+  readonly #api: CustomObjectsApi;
+  readonly #session = {
+    group: ContainerSessionResource.group,
+    version: ContainerSessionResource.version,
+    plural: ContainerSessionResource.plural,
+  };
+
+  constructor(kubeConfig: KubeConfig) {
+    this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  async createSession(
+    resource: ContainerSession & { metadata: { name: string; namespace: string } },
+    status: ContainerSessionStatus,
+  ): Promise<void> {
+    const { namespace, name } = resource.metadata;
+    await this.#api.createNamespacedCustomObject({ ...this.#session, namespace, body: resource });
+    // The status subresource ignores status on create; write it separately.
+    await this.patchSessionStatus(namespace, name, status);
+  }
+
+  async patchSessionStatus(
+    namespace: string,
+    name: string,
+    status: SessionStatusPatch,
+  ): Promise<ContainerSessionStatus | null> {
+    try {
+      const stored = (await this.#api.patchNamespacedCustomObjectStatus(
+        { ...this.#session, namespace, name, body: { status } },
+        MERGE_PATCH,
+      )) as ContainerSession;
+      return stored.status ?? {};
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async annotateSession(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
+    try {
+      await this.#api.patchNamespacedCustomObject(
+        { ...this.#session, namespace, name, body: { metadata: { annotations } } },
+        MERGE_PATCH,
+      );
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
+
+  async licenseIdOf(namespace: string, licenseName: string): Promise<string | null> {
+    try {
+      const license = (await this.#api.getNamespacedCustomObject({
+        group: LicenseResource.group,
+        version: LicenseResource.version,
+        plural: LicenseResource.plural,
+        namespace,
+        name: licenseName,
+      })) as License;
+      return license.spec?.licenseId ?? null;
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw error;
+    }
+  }
+
+  async findWorkstation(id: string): Promise<Workstation | null> {
+    const list = (await this.#api.listClusterCustomObject({
+      group: WorkstationResource.group,
+      version: WorkstationResource.version,
+      plural: WorkstationResource.plural,
+    })) as { items?: Workstation[] };
+    return (
+      (list.items ?? []).find(
+        (ws) => ws.status?.externalRef?.split("/").pop() === id || ws.metadata?.name === id,
+      ) ?? null
+    );
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * POST /v1/sessions/heartbeat. A live session of an entitled license is extended (row update + a merge
+ * patch of the ContainerSession status: no generation change). A stale or expired session goes through
+ * re-admission (admission.ts). A session whose license lapsed, or that was released or terminated, is told
+ * `expired` and must stop.
+ */
+import { recordAudit } from "../audit.js";
+import { withTransaction } from "../db/tx.js";
+import { ApiError } from "../http/errors.js";
+import { markEndedInCluster, readmitSession } from "./admission.js";
+import { auditView, heartbeatStatus, offlineTokenFor, type SessionsContext } from "./context.js";
+import { heartbeatAdvice, licenseRefusal, liveSince, REFUSAL_TO_SESSION_REASON } from "./decide.js";
+import {
+  endSession,
+  type SessionLicense,
+  type SessionRow,
+  sessionByTokenHash,
+  shareLicense,
+  touchSession,
+} from "./store.js";
+import { hashSessionToken } from "./tokens.js";
+
+export interface UsageReport {
+  cpuPercent?: number | undefined;
+  memoryBytes?: number | undefined;
+  uptimeSeconds?: number | undefined;
+}
+
+export interface HeartbeatResult {
+  status: "ok" | "warning" | "expired";
+  /** Seconds the container may run without another successful heartbeat (its offline token's lifetime). */
+  gracePeriodRemaining: number;
+  message: string;
+  offlineToken?: string;
+  offlineTokenExpiresAt?: string;
+}
+
+type FastPath =
+  | { kind: "live"; license: SessionLicense; session: SessionRow }
+  | { kind: "ended"; message: string; terminated?: { session: SessionRow; reason: string } }
+  | { kind: "stale" };
+
+function expired(message: string): HeartbeatResult {
+  return { status: "expired", gracePeriodRemaining: 0, message };
+}
+
+/** The session a bearer token names; 401 when none does. */
+export async function sessionForToken(ctx: SessionsContext, token: string): Promise<SessionRow> {
+  const session = await sessionByTokenHash(ctx.db, hashSessionToken(token));
+  if (!session) throw new ApiError(401, "invalid_session_token", "unknown session token; validate again");
+  return session;
+}
+
+export async function heartbeatSession(
+  ctx: SessionsContext,
+  token: string,
+  report: UsageReport | null,
+): Promise<HeartbeatResult> {
+  const known = await sessionForToken(ctx, token);
+  const now = ctx.clock.now();
+  const fast = await withTransaction(ctx.db, async (tx): Promise<FastPath> => {
+    const license = await shareLicense(tx, known.license_id);
+    const session = (
+      await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1 FOR UPDATE", [known.id])
+    ).rows[0];
+    if (!license || !session) return { kind: "ended", message: "session no longer exists" };
+    if (session.state === "released" || session.state === "terminated") {
+      return { kind: "ended", message: `session ${session.state} (${session.reason})` };
+    }
+    const refusal = licenseRefusal(license, now);
+    if (refusal) {
+      const reason = REFUSAL_TO_SESSION_REASON[refusal.code];
+      if (await endSession(tx, session.id, "terminated", reason, now)) {
+        await recordAudit(tx, {
+          at: now,
+          actor: "system:sessions",
+          action: "session.terminated",
+          licenseId: license.id,
+          before: auditView(session),
+          after: { ...auditView(session), state: "terminated", reason },
+        });
+      }
+      return { kind: "ended", message: refusal.message, terminated: { session, reason } };
+    }
+    if (session.state === "active" && session.last_heartbeat_at > liveSince(now, ctx.timing)) {
+      await touchSession(tx, session.id, now, report);
+      return { kind: "live", license, session };
+    }
+    return { kind: "stale" };
+  });
+
+  let live: { license: SessionLicense; session: SessionRow };
+  if (fast.kind === "ended") {
+    // After the commit: the resource only says "audited" once the audit record exists.
+    if (fast.terminated)
+      await markEndedInCluster(ctx, fast.terminated.session, "terminated", fast.terminated.reason, now);
+    return expired(fast.message);
+  }
+  if (fast.kind === "stale") {
+    const readmitted = await readmitSession(ctx, known.id, report);
+    if ("expired" in readmitted) {
+      await markEndedInCluster(ctx, { ...known, state: "expired" }, "expired", "HeartbeatMissed", now);
+      return expired(readmitted.expired);
+    }
+    live = readmitted;
+  } else {
+    live = fast;
+    const ended = await recordInCluster(ctx, live.session, now, report);
+    if (ended) return expired(ended);
+  }
+  const advice = heartbeatAdvice(live.license, now, ctx.timing);
+  const offline = await offlineTokenFor(ctx, live.session, live.license, now);
+  return {
+    status: advice.status,
+    gracePeriodRemaining: Math.floor(ctx.timing.offlineGraceMs / 1000),
+    message: advice.message,
+    offlineToken: offline.token,
+    offlineTokenExpiresAt: offline.expiresAt.toISOString(),
+  };
+}
+
+/**
+ * Writes the heartbeat to the resource's status. The patch answer tells whether the operator ended the
+ * session meanwhile (terminated after a downgrade or revocation, or deleted): then Postgres follows and
+ * the container is told to stop. Returns the message for such an end, or undefined.
+ */
+async function recordInCluster(
+  ctx: SessionsContext,
+  session: SessionRow,
+  now: Date,
+  report: UsageReport | null,
+): Promise<string | undefined> {
+  if (!ctx.cluster || !session.resource_name) return undefined;
+  const patch = { ...heartbeatStatus(now, ctx.timing), ...(report ? { lastReport: report } : {}) };
+  const status = await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, patch);
+  if (status && status.state !== "terminated" && status.state !== "released") {
+    // The operator may have expired it a moment before this heartbeat landed; Postgres says live, so it is.
+    if (status.state === "expired")
+      await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
+        state: "active",
+        reason: null,
+        endedAt: null,
+      });
+    return undefined;
+  }
+  const state = status?.state === "released" ? "released" : "terminated";
+  const reason = status?.reason ?? "ResourceDeleted";
+  await withTransaction(ctx.db, async (tx) => {
+    if (await endSession(tx, session.id, state, reason, now)) {
+      await recordAudit(tx, {
+        at: now,
+        actor: "operator",
+        action: `session.${state}`,
+        licenseId: session.license_id,
+        before: auditView(session),
+        after: { ...auditView(session), state, reason },
+      });
+    }
+  });
+  return `session ${state} by the control plane (${reason})`;
+}

@@ -1,0 +1,98 @@
+/**
+ * Workstation identity: a workstation container has no license key; it presents a Google-signed identity
+ * token (metadata server, audience = the license server) instead. We verify the token against Google's
+ * JWKS (configurable: tests use a local JWKS and keys they generate), require it to come from one of the
+ * configured workstation service accounts, and map the container id through its Workstation resource to
+ * the License and so to the license row.
+ *
+ * Limitation (seed-notes D12): the token identifies the workstation's service account, not the VM, so it
+ * proves "a workstation of ours" and the container id chooses which one. See docs/sessions.md.
+ */
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
+import type { Clock } from "../../lib/clock.js";
+import { ApiError } from "../http/errors.js";
+import type { SessionCluster } from "./cluster.js";
+
+export const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
+export const GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs";
+
+export interface IdentityConfig {
+  /** Google's JWKS URL, or a JWKS document (tests). */
+  jwks: string | JSONWebKeySet;
+  /** Expected `aud`: the license server's public URL. */
+  audience: string;
+  /** Service-account emails workstations run as; a token from any other identity is refused. */
+  serviceAccounts: string[];
+  issuers?: string[];
+}
+
+export interface IdentityVerifier {
+  /** The license id the workstation container belongs to; throws ApiError 403 otherwise. */
+  licenseFor(identityToken: string, containerId: string): Promise<string>;
+}
+
+export function identityVerifier(
+  config: IdentityConfig,
+  cluster: SessionCluster,
+  clock: Clock,
+): IdentityVerifier {
+  const keys: JWTVerifyGetKey =
+    typeof config.jwks === "string"
+      ? createRemoteJWKSet(new URL(config.jwks))
+      : createLocalJWKSet(config.jwks);
+  const allowed = new Set(config.serviceAccounts.map((e) => e.toLowerCase()));
+  return {
+    async licenseFor(identityToken, containerId) {
+      let email: string;
+      try {
+        const { payload } = await jwtVerify(identityToken, keys, {
+          issuer: config.issuers ?? GOOGLE_ISSUERS,
+          audience: config.audience,
+          currentDate: clock.now(),
+          algorithms: ["RS256", "ES256"],
+        });
+        if (payload.email_verified !== true || typeof payload.email !== "string") {
+          throw new Error("token carries no verified email");
+        }
+        email = payload.email.toLowerCase();
+      } catch (error) {
+        throw new ApiError(
+          403,
+          "identity_invalid",
+          `identity token not accepted: ${(error as Error).message}`,
+        );
+      }
+      if (!allowed.has(email)) {
+        throw new ApiError(
+          403,
+          "identity_not_allowed",
+          `identity ${email} is not a workstation service account`,
+        );
+      }
+      const workstation = await cluster.findWorkstation(containerId);
+      const namespace = workstation?.metadata?.namespace;
+      if (!workstation || !namespace) {
+        throw new ApiError(
+          403,
+          "workstation_unknown",
+          `no Workstation resource for container ${containerId}`,
+        );
+      }
+      const licenseId = await cluster.licenseIdOf(namespace, workstation.spec.licenseRef.name);
+      if (!licenseId) {
+        throw new ApiError(
+          403,
+          "license_invalid",
+          `Workstation ${namespace}/${workstation.metadata?.name} has no License`,
+        );
+      }
+      return licenseId;
+    },
+  };
+}

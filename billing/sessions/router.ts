@@ -1,0 +1,217 @@
+/**
+ * The sessions API router, mounted by billing/app.ts: POST /v1/sessions/{validate,heartbeat,release},
+ * POST /v1/sessions/users/{join,leave}, and GET /.well-known/jwks.json (offline-token public keys).
+ * Documented in docs/sessions.md and billing/openapi.yaml.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import { CONTAINER_TYPES } from "../../lib/domain.js";
+import { loadKeySet, type OfflineTokenKeySet, publicJwks } from "../../lib/offline-tokens/index.js";
+import type { BillingDeps } from "../deps.js";
+import { ApiError } from "../http/errors.js";
+import { hashLicenseKey } from "../licenses/keys.js";
+import { validateSession } from "./admission.js";
+import { KubeSessionCluster, type SessionCluster } from "./cluster.js";
+import type { SessionsContext } from "./context.js";
+import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
+import { heartbeatSession } from "./heartbeat.js";
+import { GOOGLE_JWKS_URL, type IdentityConfig, identityVerifier } from "./identity.js";
+import { FixedWindowLimiter, type RateLimitRule, SESSION_RATE_LIMITS } from "./rate-limit.js";
+import { joinSession, leaveSession, releaseSession } from "./release.js";
+import { bearerToken, hashSessionToken } from "./tokens.js";
+
+export interface SessionsOptions {
+  /** Default: from OFFLINE_TOKEN_KEYS / OFFLINE_TOKEN_KEYS_FILE (an ephemeral key when neither is set). */
+  keySet?: OfflineTokenKeySet;
+  /** Default: from deps.config.kubeconfig; null = no cluster (Postgres only). */
+  cluster?: SessionCluster | null;
+  /** Default: from WORKSTATION_IDENTITY_* variables; absent = identity tokens refused. */
+  identity?: IdentityConfig;
+  timing?: Partial<SessionTiming>;
+  rateLimits?: Partial<Record<keyof typeof SESSION_RATE_LIMITS, RateLimitRule>>;
+  env?: Record<string, string | undefined>;
+}
+
+const containerFields = {
+  containerId: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
+      "letters, digits and _ . : - only, starting with a letter or digit",
+    ),
+  containerType: z.enum(CONTAINER_TYPES),
+  hostname: z.string().max(253).optional(),
+  ip: z.union([z.ipv4(), z.ipv6()], { message: "must be an IPv4 or IPv6 address" }).optional(),
+  maxUsers: z.number().int().min(1).max(1000).optional(),
+};
+
+const validateBody = z
+  .strictObject({
+    licenseKey: z.string().min(1).max(50).optional(),
+    identityToken: z.string().min(1).max(8192).optional(),
+    ...containerFields,
+  })
+  .refine((b) => (b.licenseKey === undefined) !== (b.identityToken === undefined), {
+    path: ["licenseKey"],
+    message: "give exactly one of licenseKey or identityToken",
+  });
+
+const heartbeatBody = z.strictObject({
+  cpu: z.number().min(0).optional(),
+  memory: z.number().int().min(0).optional(),
+  uptime: z.number().int().min(0).optional(),
+  cpuPercent: z.number().min(0).optional(),
+  memoryBytes: z.number().int().min(0).optional(),
+  uptimeSeconds: z.number().int().min(0).optional(),
+});
+
+const userBody = z.strictObject({ user: z.email().max(254) });
+
+function envIdentity(env: Record<string, string | undefined>): IdentityConfig | undefined {
+  const audience = env.WORKSTATION_IDENTITY_AUDIENCE;
+  const accounts = (env.WORKSTATION_IDENTITY_SERVICE_ACCOUNTS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!audience || accounts.length === 0) return undefined;
+  return { audience, serviceAccounts: accounts, jwks: env.WORKSTATION_IDENTITY_JWKS_URL ?? GOOGLE_JWKS_URL };
+}
+
+async function buildContext(deps: BillingDeps, options: SessionsOptions): Promise<SessionsContext> {
+  const env = options.env ?? process.env;
+  const keySet = options.keySet ?? (await loadKeySet(env, (m) => deps.logger.warn(m)));
+  let cluster: SessionCluster | undefined;
+  if (options.cluster !== undefined) cluster = options.cluster ?? undefined;
+  else if (deps.config.kubeconfig) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(deps.config.kubeconfig);
+    cluster = new KubeSessionCluster(kc);
+  }
+  const identityConfig = options.identity ?? envIdentity(env);
+  const identity =
+    identityConfig && cluster ? identityVerifier(identityConfig, cluster, deps.clock) : undefined;
+  const timing = { ...DEFAULT_SESSION_TIMING, ...options.timing };
+  return { db: deps.db, clock: deps.clock, logger: deps.logger, keySet, timing, cluster, identity };
+}
+
+type Handler = (ctx: SessionsContext, req: Request, res: Response) => Promise<void>;
+
+export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {}): express.Router {
+  const ready = buildContext(deps, options);
+  ready.catch((error) =>
+    deps.logger.error(
+      { err: error },
+      "sessions API cannot start: offline-token keys or cluster config invalid",
+    ),
+  );
+  const limits = { ...SESSION_RATE_LIMITS, ...options.rateLimits };
+  const limiters = {
+    validate: new FixedWindowLimiter(limits.validate, deps.clock),
+    heartbeat: new FixedWindowLimiter(limits.heartbeat, deps.clock),
+    release: new FixedWindowLimiter(limits.release, deps.clock),
+  };
+  const router = express.Router();
+  const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      await handler(await ready, req, res);
+    } catch (error) {
+      next(error);
+    }
+  };
+  const limit = (limiter: FixedWindowLimiter, key: string, res: Response) => {
+    const decision = limiter.take(key);
+    if (decision.allowed) return;
+    res.setHeader("Retry-After", String(decision.retryAfterSeconds));
+    throw new ApiError(429, "rate_limited", `too many requests; retry after ${decision.retryAfterSeconds} s`);
+  };
+  const requireToken = (req: Request): string => {
+    const token = bearerToken(req.get("authorization"));
+    if (!token)
+      throw new ApiError(401, "invalid_session_token", "Authorization: Bearer <session token> is required");
+    return token;
+  };
+
+  router.get(
+    "/.well-known/jwks.json",
+    route(async (ctx, _req, res) => {
+      res.setHeader("Cache-Control", "public, max-age=3600");
+      res.json(publicJwks(ctx.keySet));
+    }),
+  );
+
+  router.post(
+    "/v1/sessions/validate",
+    route(async (ctx, req, res) => {
+      const raw = req.body as { licenseKey?: unknown; containerId?: unknown } | undefined;
+      const rateKey =
+        typeof raw?.licenseKey === "string"
+          ? `key:${hashLicenseKey(raw.licenseKey)}`
+          : `container:${String(raw?.containerId)}`;
+      limit(limiters.validate, rateKey, res);
+      const body = validateBody.parse(req.body);
+      const result = await validateSession(ctx, body);
+      if (!result.admitted) {
+        res.status(429).json({
+          error: {
+            code: "seat_limit_reached",
+            message: `all ${result.limit} container seats of this license are in use; stop another container or upgrade`,
+            limit: result.limit,
+            activeSessions: result.liveSessions,
+          },
+        });
+        return;
+      }
+      const { admitted: _admitted, ...answer } = result;
+      res.status(201).json(answer);
+    }),
+  );
+
+  router.post(
+    "/v1/sessions/heartbeat",
+    route(async (ctx, req, res) => {
+      const token = requireToken(req);
+      limit(limiters.heartbeat, hashSessionToken(token), res);
+      const body = heartbeatBody.parse(req.body ?? {});
+      const report = {
+        cpuPercent: body.cpuPercent ?? body.cpu,
+        memoryBytes: body.memoryBytes ?? body.memory,
+        uptimeSeconds: body.uptimeSeconds ?? body.uptime,
+      };
+      const hasReport = Object.values(report).some((v) => v !== undefined);
+      const clean = Object.fromEntries(Object.entries(report).filter(([, v]) => v !== undefined));
+      res.json(await heartbeatSession(ctx, token, hasReport ? clean : null));
+    }),
+  );
+
+  router.post(
+    "/v1/sessions/release",
+    route(async (ctx, req, res) => {
+      const token = requireToken(req);
+      limit(limiters.release, hashSessionToken(token), res);
+      res.json(await releaseSession(ctx, token));
+    }),
+  );
+
+  router.post(
+    "/v1/sessions/users/join",
+    route(async (ctx, req, res) => {
+      const token = requireToken(req);
+      limit(limiters.release, `users:${hashSessionToken(token)}`, res);
+      res.json(await joinSession(ctx, token, userBody.parse(req.body).user));
+    }),
+  );
+
+  router.post(
+    "/v1/sessions/users/leave",
+    route(async (ctx, req, res) => {
+      const token = requireToken(req);
+      limit(limiters.release, `users:${hashSessionToken(token)}`, res);
+      res.json(await leaveSession(ctx, token, userBody.parse(req.body).user));
+    }),
+  );
+
+  return router;
+}

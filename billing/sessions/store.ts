@@ -1,0 +1,163 @@
+/** SQL of the sessions API. Every seat count runs inside the caller's transaction, under the license lock. */
+import type { Queryable } from "../db/queryable.js";
+import type { LicenseFacts } from "./decide.js";
+
+export type SessionState = "active" | "expired" | "released" | "terminated";
+
+export interface SessionRow {
+  id: string;
+  license_id: string;
+  organization: string;
+  container_id: string;
+  container_type: "docker" | "workstation";
+  hostname: string | null;
+  ip: string | null;
+  state: SessionState;
+  reason: string | null;
+  max_users: number;
+  resource_name: string | null;
+  created_at: Date;
+  last_heartbeat_at: Date;
+  ended_at: Date | null;
+}
+
+export interface SessionLicense extends LicenseFacts {
+  id: string;
+  organization: string;
+  tier: "starter" | "pro" | "enterprise";
+  seats: number;
+}
+
+const LICENSE_COLUMNS =
+  "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
+
+/** Locks the license row for seat admission (SELECT … FOR UPDATE). */
+export async function lockLicense(tx: Queryable, licenseId: string): Promise<SessionLicense | undefined> {
+  const result = await tx.query<SessionLicense>(
+    `SELECT ${LICENSE_COLUMNS} FROM licenses WHERE id = $1 FOR UPDATE`,
+    [licenseId],
+  );
+  return result.rows[0];
+}
+
+/**
+ * Reads the license and blocks admissions to it for the rest of the transaction (FOR KEY SHARE conflicts
+ * with FOR UPDATE only): a heartbeat deciding "still live" cannot interleave with a seat count.
+ */
+export async function shareLicense(tx: Queryable, licenseId: string): Promise<SessionLicense | undefined> {
+  const result = await tx.query<SessionLicense>(
+    `SELECT ${LICENSE_COLUMNS} FROM licenses WHERE id = $1 FOR KEY SHARE`,
+    [licenseId],
+  );
+  return result.rows[0];
+}
+
+export async function licenseIdByKeyHash(db: Queryable, keyHash: string): Promise<string | undefined> {
+  return (await db.query<{ id: string }>("SELECT id FROM licenses WHERE key_hash = $1", [keyHash])).rows[0]
+    ?.id;
+}
+
+/** Live sessions of a license, counted in SQL (optionally ignoring one session, e.g. the one being revived). */
+export async function countLiveSessions(
+  tx: Queryable,
+  licenseId: string,
+  liveSince: Date,
+  exceptId?: string,
+): Promise<number> {
+  const result = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM container_sessions
+      WHERE license_id = $1 AND state = 'active' AND last_heartbeat_at > $2 AND ($3::uuid IS NULL OR id <> $3)`,
+    [licenseId, liveSince, exceptId ?? null],
+  );
+  return result.rows[0]!.n;
+}
+
+export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
+  await tx.query(
+    `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
+       state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+    [
+      row.id,
+      row.license_id,
+      row.organization,
+      row.container_id,
+      row.container_type,
+      row.hostname,
+      row.ip,
+      row.token_hash,
+      row.state,
+      row.reason,
+      row.max_users,
+      row.resource_name,
+      row.created_at,
+      row.last_heartbeat_at,
+      row.ended_at,
+    ],
+  );
+}
+
+export async function sessionByTokenHash(
+  db: Queryable,
+  tokenHash: string,
+  forUpdate = false,
+): Promise<SessionRow | undefined> {
+  const lock = forUpdate ? "FOR UPDATE" : "";
+  return (
+    await db.query<SessionRow>(`SELECT * FROM container_sessions WHERE token_hash = $1 ${lock}`, [tokenHash])
+  ).rows[0];
+}
+
+/** The active session a container id holds on a license (a restarted container re-validating). */
+export async function activeSessionOfContainer(
+  tx: Queryable,
+  licenseId: string,
+  containerId: string,
+): Promise<SessionRow | undefined> {
+  return (
+    await tx.query<SessionRow>(
+      "SELECT * FROM container_sessions WHERE license_id = $1 AND container_id = $2 AND state = 'active' FOR UPDATE",
+      [licenseId, containerId],
+    )
+  ).rows[0];
+}
+
+/** Records a heartbeat on an active session; `report` is the optional usage the container sent. */
+export async function touchSession(
+  tx: Queryable,
+  id: string,
+  now: Date,
+  report: object | null,
+): Promise<void> {
+  await tx.query(
+    `UPDATE container_sessions SET state = 'active', reason = NULL, ended_at = NULL, last_heartbeat_at = $2,
+       last_report = COALESCE($3, last_report) WHERE id = $1`,
+    [id, now, report ? JSON.stringify(report) : null],
+  );
+}
+
+/** Ends a session (idempotent: an ended session keeps its first end). Returns whether it changed. */
+export async function endSession(
+  tx: Queryable,
+  id: string,
+  state: Exclude<SessionState, "active">,
+  reason: string,
+  now: Date,
+): Promise<boolean> {
+  const result = await tx.query(
+    "UPDATE container_sessions SET state = $2, reason = $3, ended_at = $4 WHERE id = $1 AND state = 'active'",
+    [id, state, reason, now],
+  );
+  return (result.rowCount ?? 0) > 0;
+}
+
+export async function sessionUsers(
+  db: Queryable,
+  sessionId: string,
+): Promise<{ user: string; joinedAt: string }[]> {
+  const result = await db.query<{ user_email: string; joined_at: Date }>(
+    "SELECT user_email, joined_at FROM container_session_users WHERE session_id = $1 ORDER BY joined_at, user_email",
+    [sessionId],
+  );
+  return result.rows.map((r) => ({ user: r.user_email, joinedAt: r.joined_at.toISOString() }));
+}
