@@ -55,7 +55,7 @@ function typeOf(resourceClass: unknown): string | undefined {
 
 function optionsFor(resource: PlanResource): PolicyResourceOptions {
   return {
-    protect: false,
+    protect: resource.protect === true,
     ignoreChanges: [],
     aliases: [],
     customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },

@@ -12,6 +12,8 @@ const planResourceSchema = z.object({
   parent: z.string().nullable().optional().default(null),
   inputs: z.record(z.string(), z.unknown()).default({}),
   dependencies: z.array(z.string()).default([]),
+  /** Optional: the `protect` resource option, when the recorder captured it. */
+  protect: z.boolean().optional(),
 });
 
 const planSchema = z.object({

@@ -1,0 +1,14 @@
+/**
+ * `npm run policy -- --stack prod [--json]` / `npm run policy -- --resources <file.json>`: the I/O shell
+ * around runPolicyCommand (run.ts). See docs/policy.md.
+ */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runPolicyCommand } from "./run.js";
+import { loadStackPlan } from "./stack-plan.js";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const result = await runPolicyCommand(process.argv.slice(2), { root, loadStackPlan });
+process.stdout.write(result.stdout);
+process.stderr.write(result.stderr);
+process.exitCode = result.exitCode;

@@ -1,0 +1,121 @@
+import { ruleCases } from "../testing/rule-cases.js";
+import { policy as allPorts } from "./gcp-compute-firewall-no-public-all-ports.js";
+import { policy as rdp } from "./gcp-compute-firewall-no-public-rdp.js";
+import { policy as ssh } from "./gcp-compute-firewall-no-public-ssh.js";
+import { policy as customSubnets } from "./gcp-compute-network-custom-subnets.js";
+import { policy as flowLogs } from "./gcp-compute-subnetwork-flow-logs.js";
+import { policy as privateAccess } from "./gcp-compute-subnetwork-private-google-access.js";
+
+ruleCases([
+  {
+    policy: ssh,
+    breaks: [
+      {
+        title: "the IAP rule is opened to the internet",
+        resource: "allow-iap-ssh",
+        mutate: (i) => (i.sourceRanges = ["0.0.0.0/0"]),
+        message: /tcp\/22 \(SSH\) from the internet/,
+      },
+      {
+        title: "a public range covers 22",
+        resource: "allow-https",
+        mutate: (i) => (i.allows = [{ protocol: "tcp", ports: ["20-443"] }]),
+        message: /tcp\/22/,
+      },
+      {
+        title: "a public rule allows all protocols",
+        resource: "allow-https",
+        mutate: (i) => (i.allows = [{ protocol: "all" }]),
+        message: /SSH/,
+      },
+    ],
+    passes: [
+      {
+        title: "the public rule is disabled",
+        resource: "allow-iap-ssh",
+        mutate: (i) => {
+          i.sourceRanges = ["0.0.0.0/0"];
+          i.disabled = true;
+        },
+      },
+      {
+        title: "the rule is egress",
+        resource: "allow-iap-ssh",
+        mutate: (i) => {
+          i.sourceRanges = ["0.0.0.0/0"];
+          i.direction = "EGRESS";
+        },
+      },
+    ],
+  },
+  {
+    policy: rdp,
+    breaks: [
+      {
+        title: "3389 is public",
+        resource: "allow-https",
+        mutate: (i) => i.allows[0].ports.push("3389"),
+        message: /tcp\/3389 \(RDP\)/,
+      },
+    ],
+  },
+  {
+    policy: allPorts,
+    breaks: [
+      {
+        title: "tcp without ports is public",
+        resource: "allow-https",
+        mutate: (i) => delete i.allows[0].ports,
+        message: /allows every tcp port from the internet/,
+      },
+      {
+        title: "protocol all is public over IPv6",
+        resource: "allow-https",
+        mutate: (i) => {
+          i.sourceRanges = ["::/0"];
+          i.allows = [{ protocol: "all" }];
+        },
+        message: /every all port/,
+      },
+    ],
+  },
+  {
+    policy: privateAccess,
+    breaks: [
+      {
+        title: "Private Google Access is off",
+        resource: "subnet",
+        mutate: (i) => (i.privateIpGoogleAccess = false),
+        message: /privateIpGoogleAccess is not true/,
+      },
+    ],
+  },
+  {
+    policy: flowLogs,
+    breaks: [
+      {
+        title: "flow logs are off",
+        resource: "subnet",
+        mutate: (i) => delete i.logConfig,
+        message: /no VPC flow logs/,
+      },
+    ],
+  },
+  {
+    policy: customSubnets,
+    breaks: [
+      {
+        title: "the network is auto-mode",
+        resource: "vpc",
+        mutate: (i) => (i.autoCreateSubnetworks = true),
+        message: /autoCreateSubnetworks is true/,
+      },
+      {
+        title: "autoCreateSubnetworks is unset (auto-mode default)",
+        resource: "vpc",
+        mutate: (i) => delete i.autoCreateSubnetworks,
+        message: /true when unset/,
+      },
+    ],
+  },
+]);
