@@ -38,7 +38,8 @@ export interface FaultState {
   failureStatus: 429 | 500;
   retryAfterSeconds: number | undefined;
   latencyMs: number;
-  watchStartDelayMs: number;
+  /** While set, new watch requests wait for this promise (faults.holdWatches). */
+  watchGate: Promise<void> | undefined;
 }
 
 export interface HttpContext {
@@ -260,7 +261,7 @@ async function serveResource(
   }
   const isWatch = route.legacyWatch || query.get("watch") === "true" || query.get("watch") === "1";
   if (method === "GET" && isWatch) {
-    if (ctx.faults.watchStartDelayMs > 0) await sleep(ctx.faults.watchStartDelayMs);
+    while (ctx.faults.watchGate) await ctx.faults.watchGate;
     serveWatch(req, res, {
       store: ctx.store,
       rt,

@@ -42,8 +42,11 @@ export interface KubeApiServerFaults {
   failNext(n: number, status: 429 | 500, retryAfterSeconds?: number): void;
   /** Adds this much latency to every request (0 turns it off). */
   setLatency(ms: number): void;
-  /** Delays the start of every new watch (a slowly reconnecting client); writes meanwhile are not delayed. */
-  delayWatchStart(ms: number): void;
+  /**
+   * `true` holds every new watch request before it starts (a client that is disconnected for a while);
+   * writes meanwhile proceed. `false` lets the held watches start.
+   */
+  holdWatches(hold: boolean): void;
 }
 
 export interface KubeApiServer {
@@ -93,8 +96,9 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     failureStatus: 500,
     retryAfterSeconds: undefined,
     latencyMs: 0,
-    watchStartDelayMs: 0,
+    watchGate: undefined,
   };
+  let releaseWatches: (() => void) | undefined;
   const ctx: HttpContext = {
     store,
     registry,
@@ -146,11 +150,20 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
       setLatency(ms) {
         faults.latencyMs = Math.max(0, ms);
       },
-      delayWatchStart(ms) {
-        faults.watchStartDelayMs = Math.max(0, ms);
+      holdWatches(hold) {
+        if (hold && !faults.watchGate) {
+          faults.watchGate = new Promise<void>((resolve) => {
+            releaseWatches = resolve;
+          });
+        } else if (!hold && faults.watchGate) {
+          faults.watchGate = undefined;
+          releaseWatches?.();
+        }
       },
     },
     async stop() {
+      faults.watchGate = undefined;
+      releaseWatches?.();
       for (const close of [...ctx.openWatches]) close("reset");
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
