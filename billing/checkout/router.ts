@@ -2,7 +2,7 @@
  * Customer-facing purchase flow: GET /v1/products, POST /v1/checkout (creates a Stripe Checkout Session)
  * and GET /v1/checkout/success (fulfils idempotently and reveals the license key exactly once).
  */
-import { createHash } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { Router } from "express";
 import { z } from "zod";
 import { buildCatalog } from "../catalog.js";
@@ -72,9 +72,18 @@ export function checkoutRouter(deps: BillingDeps): Router {
         );
       }
     }
-    // A client retry (same Idempotency-Key, or the same body without one) returns the same session.
-    const idempotencyKey =
-      req.get("idempotency-key") ?? createHash("sha256").update(JSON.stringify(body)).digest("hex");
+    // A client retry with the same Idempotency-Key gets the same Stripe objects back (Stripe replays the
+    // response for 24 h); a key reused with different items is refused by Stripe (409 here). Without a
+    // key every request is a new checkout.
+    const clientKey = req.get("idempotency-key");
+    if (clientKey !== undefined && !/^[\w.:-]{8,200}$/.test(clientKey)) {
+      throw new ApiError(
+        400,
+        "invalid_request",
+        "Idempotency-Key: must be 8-200 characters of letters, digits, _ . : -",
+      );
+    }
+    const idempotencyKey = `checkout:${clientKey ?? randomUUID()}`;
     try {
       const customer = await deps.stripe.customers.create(
         { email: body.customerEmail, metadata: { organization: body.organization } },

@@ -9,6 +9,13 @@ export function isStripeNotFound(err: unknown): boolean {
 /** Turns a Stripe failure into an ApiError the client can act on; other errors pass through. */
 export function stripeFailure(err: unknown, what: string): unknown {
   if (!(err instanceof Stripe.errors.StripeError)) return err;
+  if (err instanceof Stripe.errors.StripeIdempotencyError) {
+    return new ApiError(
+      409,
+      "idempotency_key_reused",
+      `${what}: the Idempotency-Key was already used with different parameters`,
+    );
+  }
   if (err instanceof Stripe.errors.StripeConnectionError || (err.statusCode ?? 500) >= 500) {
     return new ApiError(503, "payment_provider_unavailable", `${what}: Stripe is unreachable, try again`);
   }

@@ -21,7 +21,8 @@ function verify(deps: BillingDeps, body: Buffer, signature: string): Stripe.Even
       deps.config.stripeWebhookSecret,
       WEBHOOK_TOLERANCE_SECONDS,
       undefined,
-      Math.floor(deps.clock.now().getTime() / 1000),
+      // receivedAt is in milliseconds (the SDK divides by 1000).
+      deps.clock.now().getTime(),
     );
   } catch (err) {
     if (err instanceof Stripe.errors.StripeSignatureVerificationError) {

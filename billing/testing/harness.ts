@@ -1,0 +1,146 @@
+/**
+ * Test harness for billing tests: the real app on a free port, a fresh real PostgreSQL database, the
+ * fake Stripe (test infrastructure) reached through the real Stripe SDK, and one ManualClock shared by
+ * the app and the fake. Webhooks are signed with the Stripe SDK's generateTestHeaderString.
+ */
+
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import pino from "pino";
+import { Registry } from "prom-client";
+import Stripe from "stripe";
+import { ManualClock } from "../../lib/clock.js";
+import { type FakeStripe, startFakeStripe } from "../../test-support/fake-stripe/index.js";
+import { testDatabase } from "../../test-support/postgres/index.js";
+import { createApp } from "../app.js";
+import type { ClusterFeed } from "../cluster/feed.js";
+import { loadConfig } from "../config.js";
+import { migrate } from "../db/migrate.js";
+import type { BillingDeps } from "../deps.js";
+import { createStripeClient } from "../stripe/client.js";
+
+export const TEST_WEBHOOK_SECRET = "whsec_test_billing_harness";
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123456789";
+
+export interface BillingHarness {
+  url: string;
+  fake: FakeStripe;
+  pool: pg.Pool;
+  clock: ManualClock;
+  deps: BillingDeps;
+  /** POSTs an event to the webhook route, signed at the clock's time unless told otherwise. */
+  sendEvent(
+    event: unknown,
+    options?: { timestampSeconds?: number; secret?: string; rawBody?: string },
+  ): Promise<Response>;
+  /** Calls the admin API with the admin token. */
+  admin(method: string, path: string, body?: unknown, token?: string): Promise<Response>;
+  /** Creates a checkout through the API and completes it in the fake; returns ids and the events Stripe emitted. */
+  buy(
+    items: { product: string; quantity: number }[],
+    organization?: string,
+    email?: string,
+  ): Promise<Purchase>;
+  stop(): Promise<void>;
+}
+
+export interface Purchase {
+  sessionId: string;
+  subscriptionId: string;
+  events: { id: string; type: string }[];
+}
+
+export async function startBillingHarness(
+  options: { kube?: ClusterFeed; env?: Record<string, string> } = {},
+): Promise<BillingHarness> {
+  const clock = new ManualClock("2026-06-01T00:00:00Z");
+  const fake = await startFakeStripe({ now: () => clock.now() });
+  const pool = new pg.Pool({ connectionString: await testDatabase("billing"), max: 8 });
+  await migrate(pool);
+  const config = loadConfig({
+    STRIPE_SECRET_KEY: "sk_test_billing_harness",
+    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    STRIPE_API_URL: fake.url,
+    PUBLIC_BASE_URL: "http://billing.test",
+    LOG_LEVEL: "silent",
+    ...options.env,
+  });
+  const deps: BillingDeps = {
+    config,
+    db: pool,
+    stripe: createStripeClient(config),
+    clock,
+    logger: pino({ level: "silent" }),
+    kube: options.kube,
+    metrics: new Registry(),
+  };
+  const server: Server = createApp(deps).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const signer = new Stripe("sk_test_signer");
+
+  const harness: BillingHarness = {
+    url,
+    fake,
+    pool,
+    clock,
+    deps,
+    async sendEvent(event, opts = {}) {
+      const payload = opts.rawBody ?? JSON.stringify(event);
+      const header = signer.webhooks.generateTestHeaderString({
+        payload,
+        secret: opts.secret ?? TEST_WEBHOOK_SECRET,
+        timestamp: opts.timestampSeconds ?? Math.floor(clock.now().getTime() / 1000),
+      });
+      return fetch(`${url}/v1/webhooks/stripe`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "stripe-signature": header },
+        body: payload,
+      });
+    },
+    admin(method, path, body, token = TEST_ADMIN_TOKEN) {
+      return fetch(`${url}/v1/admin${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    },
+    async buy(items, organization = "acme", email = "dev@acme.test") {
+      const response = await fetch(`${url}/v1/checkout`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ organization, customerEmail: email, items }),
+      });
+      if (response.status !== 201)
+        throw new Error(`checkout failed: ${response.status} ${await response.text()}`);
+      const { checkoutSessionId } = (await response.json()) as { checkoutSessionId: string };
+      const completed = fake.store.completeCheckout(checkoutSessionId);
+      return {
+        sessionId: checkoutSessionId,
+        subscriptionId: completed.subscription.id,
+        events: completed.events.map((e) => ({ id: e.id, type: String(e.type) })),
+      };
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.end();
+      await fake.stop();
+    },
+  };
+  return harness;
+}
+
+/** The full event objects the fake emitted, by id. */
+export function eventsById(fake: FakeStripe, ids: string[]): Record<string, unknown>[] {
+  return ids.map((id) => {
+    const event = fake.store.events.find((e) => e.id === id);
+    if (!event) throw new Error(`fake Stripe has no event ${id}`);
+    return event;
+  });
+}
