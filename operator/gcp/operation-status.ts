@@ -25,7 +25,8 @@ export type OperationStatus =
 interface AnyLike {
   type_url?: string | null;
   typeUrl?: string | null;
-  value?: Uint8Array | null;
+  /** Bytes over gRPC; base64 text in proto3 JSON (REST). */
+  value?: Uint8Array | string | null;
 }
 
 export interface RawOperationLike {
@@ -40,7 +41,8 @@ const TYPE_PREFIX = "type.googleapis.com/google.cloud.workstations.v1.";
 
 function unpack(any: AnyLike | null | undefined, type: string): Uint8Array | undefined {
   const url = any?.type_url ?? any?.typeUrl;
-  return url === TYPE_PREFIX + type && any?.value ? any.value : undefined;
+  if (url !== TYPE_PREFIX + type || !any?.value) return undefined;
+  return typeof any.value === "string" ? Buffer.from(any.value, "base64") : any.value;
 }
 
 export function toOperationStatus(name: string, raw: RawOperationLike): OperationStatus {

@@ -79,7 +79,12 @@ describe("workstations gateway", () => {
     });
     if (!("operation" in result)) throw new Error("expected an operation");
     const before = fake.state.calls("GetOperation");
-    expect(await gateway.getOperation(result.operation)).toEqual({ name: result.operation, done: false });
+    expect(await gateway.getOperation(result.operation)).toEqual({
+      name: result.operation,
+      done: false,
+      verb: "create",
+      target: workstationName(CONFIG, id),
+    });
     expect(fake.state.calls("GetOperation")).toBe(before + 1);
     const done = await gateway.getOperation(result.operation);
     expect(done.done).toBe(true);
@@ -163,6 +168,7 @@ describe("workstations gateway", () => {
     const result = await settle(start.operation);
     expect(result.error).toBeInstanceOf(GcpError);
     expect(result.error?.kind).toBe("conflict");
+    expect(result.error?.message).toContain(`start operation ${start.operation} on ${name} failed: ABORTED`);
     expect(result.workstation).toBeUndefined();
   });
 

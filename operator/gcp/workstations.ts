@@ -12,6 +12,7 @@ import { type protos, v1 } from "@google-cloud/workstations";
 import { credentials } from "@grpc/grpc-js";
 import { GcpError, isGcpError, toGcpError } from "./errors.js";
 import { addMember, removeMember, WORKSTATION_USER_ROLE } from "./iam-policy.js";
+import { type OperationStatus, toOperationStatus } from "./operation-status.js";
 import { fromProtoWorkstation, type GcpWorkstation } from "./workstation-shape.js";
 
 export { WORKSTATION_USER_ROLE } from "./iam-policy.js";
