@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
 import { TIMING } from "../../lib/domain.js";
@@ -50,7 +51,7 @@ describe("POST /v1/sessions/validate", () => {
     expect(stored.rows[0].token_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored.rows)).not.toContain(res.body.sessionToken);
 
-    const jwks = await (await fetch(`${h.url}/.well-known/jwks.json`)).json();
+    const jwks = (await (await fetch(`${h.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
     const verified = await verifyOfflineToken(res.body.offlineToken, jwks, clock);
     expect(verified).toMatchObject({
       licenseId: lic.id,

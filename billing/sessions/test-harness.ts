@@ -26,6 +26,7 @@ export interface SessionsHarness {
   deps: BillingDeps;
   keySet: OfflineTokenKeySet;
   url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies are arbitrary JSON the tests assert on
   post(path: string, body: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }>;
   createLicense(
     tier: LicenseTier,
