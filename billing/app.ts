@@ -10,6 +10,7 @@ import { errorMiddleware, notFoundHandler } from "./http/errors.js";
 import { opsRouter } from "./ops/health.js";
 import { metricsFor } from "./ops/metrics.js";
 import { requestLogging } from "./ops/request-log.js";
+import { sessionsRouter } from "./sessions/router.js";
 import { webhookRouter } from "./stripe/webhook-router.js";
 
 export type { BillingDeps } from "./deps.js";
@@ -27,7 +28,7 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use("/v1/admin", adminRouter(deps));
 
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
-  // app.use(sessionsRouter(deps));  // serves /v1/sessions/* and /.well-known/jwks.json
+  app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----
 
   app.use(notFoundHandler);
