@@ -6,6 +6,7 @@
 
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
 import pg from "pg";
 import pino from "pino";
 import { Registry } from "prom-client";
@@ -14,7 +15,7 @@ import { ManualClock } from "../../lib/clock.js";
 import { type FakeStripe, startFakeStripe } from "../../test-support/fake-stripe/index.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { createApp } from "../app.js";
-import type { ClusterFeed } from "../cluster/feed.js";
+import { KubeClusterFeed } from "../cluster/feed.js";
 import { loadConfig } from "../config.js";
 import { migrate } from "../db/migrate.js";
 import type { BillingDeps } from "../deps.js";
@@ -52,7 +53,7 @@ export interface Purchase {
 }
 
 export async function startBillingHarness(
-  options: { kube?: ClusterFeed; env?: Record<string, string> } = {},
+  options: { kubeConfig?: KubeConfig; env?: Record<string, string> } = {},
 ): Promise<BillingHarness> {
   const clock = new ManualClock("2026-06-01T00:00:00Z");
   const fake = await startFakeStripe({ now: () => clock.now() });
@@ -67,13 +68,14 @@ export async function startBillingHarness(
     LOG_LEVEL: "silent",
     ...options.env,
   });
+  const logger = pino({ level: "silent" });
   const deps: BillingDeps = {
     config,
     db: pool,
     stripe: createStripeClient(config),
     clock,
-    logger: pino({ level: "silent" }),
-    kube: options.kube,
+    logger,
+    kube: options.kubeConfig ? new KubeClusterFeed(options.kubeConfig, pool, logger) : undefined,
     metrics: new Registry(),
   };
   const server: Server = createApp(deps).listen(0, "127.0.0.1");
