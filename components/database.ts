@@ -49,6 +49,8 @@ export class Database extends pulumi.ComponentResource {
   readonly database: gcp.sql.Database;
   readonly privateIp: pulumi.Output<string>;
   readonly connectionName: pulumi.Output<string>;
+  /** PEM of the instance's server CA: clients verify the server with it (sslmode=verify-ca). */
+  readonly serverCa: pulumi.Output<string>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("coditect:index:Database", name, {}, opts);
@@ -101,6 +103,7 @@ export class Database extends pulumi.ComponentResource {
     );
     this.privateIp = this.instance.privateIpAddress;
     this.connectionName = this.instance.connectionName;
+    this.serverCa = this.instance.serverCaCerts.apply((certs) => certs[0]?.cert ?? "");
     this.registerOutputs({ privateIp: this.privateIp, connectionName: this.connectionName });
   }
 }

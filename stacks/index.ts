@@ -25,3 +25,4 @@ export const databaseConnectionName = outputs.databaseConnectionName;
 export const databasePrivateIp = outputs.databasePrivateIp;
 export const secretNames = outputs.secretNames;
 export const billingUrl = outputs.billingUrl;
+export const billingIngressAddress = outputs.billingIngressAddress;

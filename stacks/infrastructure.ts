@@ -140,6 +140,7 @@ export function createInfrastructure(cfg: StackConfig) {
   });
 
   return {
+    project,
     network,
     keys,
     build,

@@ -2,13 +2,51 @@
  * The whole program: infrastructure, then the control plane on GKE, then the stack outputs an operator
  * of the system needs. `index.ts` is the Pulumi entry point that feeds it the validated config.
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ControlPlane } from "../components/control-plane/index.js";
 import type { StackConfig } from "./config.js";
-import { createInfrastructure } from "./infrastructure.js";
+import { CONTROL_PLANE_WORKLOADS, createInfrastructure } from "./infrastructure.js";
 
 export function createProgram(cfg: StackConfig) {
   const infra = createInfrastructure(cfg);
   const { registry, signing, fleet, gke, database, build, secrets } = infra;
+
+  // The provider's kubeconfig resolves only once the node pool exists, so nothing is applied to a
+  // cluster without nodes; credentials come from gke-gcloud-auth-plugin, never from the state.
+  const kubeconfig = pulumi.all([gke.kubeconfig, gke.nodePool.id]).apply(([config]) => config);
+  const kubernetes = new k8s.Provider("coditect-gke", { kubeconfig, enableServerSideApply: true });
+  const controlPlane = new ControlPlane(
+    "coditect-control-plane",
+    {
+      project: infra.project,
+      masterCidr: cfg.network.gkeMasterCidr,
+      workstations: {
+        project: cfg.gcpProject,
+        region: cfg.region,
+        clusterId: cfg.workstations.clusterId,
+        configIds: fleet.configIds,
+      },
+      operator: {
+        ...CONTROL_PLANE_WORKLOADS.operator,
+        googleServiceAccountEmail: infra.operatorIdentity.email,
+        image: cfg.controlPlane.operatorImage,
+      },
+      billing: {
+        ...CONTROL_PLANE_WORKLOADS.billing,
+        googleServiceAccountEmail: infra.billingIdentity.email,
+        image: cfg.controlPlane.billingImage,
+        host: cfg.controlPlane.billingHost,
+        minReplicas: cfg.controlPlane.billingMinReplicas,
+        maxReplicas: cfg.controlPlane.billingMaxReplicas,
+        databaseHost: database.privateIp,
+        databaseServerCa: database.serverCa,
+        secretNames: secrets.secretNames,
+      },
+    },
+    { providers: [kubernetes] },
+  );
+
   return {
     registryUrls: pulumi.output(registry.urls),
     registryPullServiceAccounts: pulumi.output({
@@ -34,7 +72,8 @@ export function createProgram(cfg: StackConfig) {
     databaseConnectionName: database.connectionName,
     databasePrivateIp: database.privateIp,
     secretNames: pulumi.output(secrets.secretNames),
-    billingUrl: pulumi.output(infra.billingUrl),
+    billingUrl: pulumi.output(controlPlane.billingUrl),
+    billingIngressAddress: controlPlane.billingAddress,
   };
 }
 

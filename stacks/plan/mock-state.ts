@@ -33,7 +33,10 @@ const COMPUTED: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     const path = `projects/${str(i.project, "mock-project")}/regions/${str(i.region, "us-central1")}/subnetworks/${str(i.name, name)}`;
     return { id: path, selfLink: `https://www.googleapis.com/compute/v1/${path}` };
   },
-  "gcp:compute/globalAddress:GlobalAddress": (name, i) => ({ name: str(i.name, name), address: "10.60.0.0" }),
+  "gcp:compute/globalAddress:GlobalAddress": (name, i) => ({
+    name: str(i.name, name),
+    address: i.addressType === "EXTERNAL" ? "203.0.113.10" : "10.60.0.0",
+  }),
   "gcp:artifactregistry/repository:Repository": (name, i) => ({
     name: str(i.repositoryId, name),
     registryUri: `${str(i.location, "us-central1")}-docker.pkg.dev/${str(i.project, "mock-project")}/${str(i.repositoryId, name)}`,
@@ -47,6 +50,7 @@ const COMPUTED: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     name: str(i.name, name),
     privateIpAddress: "10.60.0.3",
     connectionName: `${str(i.project, "mock-project")}:${str(i.region, "us-central1")}:${str(i.name, name)}`,
+    serverCaCerts: [{ cert: "-----BEGIN CERTIFICATE-----\nMOCK-CLOUD-SQL-CA\n-----END CERTIFICATE-----\n" }],
   }),
   "gcp:secretmanager/secret:Secret": (name, i) => ({
     name: `projects/${str(i.project, "mock-project")}/secrets/${str(i.secretId, name)}`,

@@ -1,0 +1,253 @@
+/**
+ * The billing service's workload: Deployment (hardened pods, secrets mounted from Secret Manager through
+ * the GKE Secret Manager CSI add-on, Cloud SQL over verified TLS), Service with container-native load
+ * balancing, HPA 2–10 on CPU, a disruption budget, and a GKE Ingress with a Google-managed certificate
+ * on a reserved static IP, HTTPS only.
+ */
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { childName, gcpResourceId } from "../naming.js";
+import type { ControlPlaneSecretId } from "../secrets.js";
+import {
+  containerResources,
+  restrictedContainerSecurityContext,
+  restrictedPodSecurityContext,
+  TMP_MOUNT,
+  TMP_VOLUME,
+} from "./pod-security.js";
+
+export const BILLING_PORT = 8080;
+export const SECRETS_MOUNT_PATH = "/etc/coditect/secrets";
+export const DATABASE_CA_MOUNT_PATH = "/etc/coditect/cloudsql";
+
+/** Env var → secret file. Billing reads `<VAR>_FILE` (ADR 0025): values never appear in the pod spec. */
+export const BILLING_SECRET_FILES: Record<string, ControlPlaneSecretId> = {
+  STRIPE_SECRET_KEY_FILE: "stripe-secret-key",
+  STRIPE_WEBHOOK_SECRET_FILE: "stripe-webhook-secret",
+  ADMIN_TOKEN_FILE: "billing-admin-token",
+  DATABASE_PASSWORD_FILE: "billing-database-password",
+  OFFLINE_TOKEN_SIGNING_KEY_FILE: "offline-token-signing-key",
+};
+
+/** The `secrets` parameter of a GKE SecretProviderClass: latest version of each secret, one file each. */
+export function secretProviderEntries(secretNames: Record<string, string>): string {
+  return Object.entries(secretNames)
+    .map(([file, name]) => `- resourceName: "${name}/versions/latest"\n  path: "${file}"`)
+    .join("\n");
+}
+
+/** Password-less URL (the password comes from DATABASE_PASSWORD_FILE); TLS verified against the instance CA. */
+export function databaseUrl(host: string, database: string, user: string): string {
+  return `postgres://${user}@${host}:5432/${database}?sslmode=verify-ca&sslrootcert=${DATABASE_CA_MOUNT_PATH}/server-ca.pem`;
+}
+
+export interface BillingWorkloadArgs {
+  project: pulumi.Input<string>;
+  namespace: pulumi.Input<string>;
+  serviceAccountName: pulumi.Input<string>;
+  image: string;
+  labels: Record<string, string>;
+  host: string;
+  minReplicas: number;
+  maxReplicas: number;
+  databaseHost: pulumi.Input<string>;
+  databaseName: string;
+  databaseUser: string;
+  /** PEM of the Cloud SQL server CA. */
+  databaseServerCa: pulumi.Input<string>;
+  secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
+}
+
+export function createBillingWorkload(
+  name: string,
+  args: BillingWorkloadArgs,
+  opts: pulumi.CustomResourceOptions,
+) {
+  const meta = (suffix: string) => ({ name: suffix, namespace: args.namespace, labels: args.labels });
+
+  const secretClass = new k8s.apiextensions.CustomResource(
+    childName(name, "billing-secrets"),
+    {
+      apiVersion: "secrets-store.csi.x-k8s.io/v1",
+      kind: "SecretProviderClass",
+      metadata: meta("billing-secrets"),
+      spec: {
+        provider: "gke",
+        parameters: {
+          secrets: pulumi.output(args.secretNames).apply((names) => secretProviderEntries(names)),
+        },
+      },
+    },
+    opts,
+  );
+  const databaseCa = new k8s.core.v1.ConfigMap(
+    childName(name, "billing-cloudsql-ca"),
+    { metadata: meta("billing-cloudsql-ca"), data: { "server-ca.pem": args.databaseServerCa } },
+    opts,
+  );
+
+  const env = [
+    { name: "PORT", value: String(BILLING_PORT) },
+    {
+      name: "DATABASE_URL",
+      value: pulumi
+        .output(args.databaseHost)
+        .apply((h) => databaseUrl(h, args.databaseName, args.databaseUser)),
+    },
+    ...Object.entries(BILLING_SECRET_FILES).map(([variable, file]) => ({
+      name: variable,
+      value: `${SECRETS_MOUNT_PATH}/${file}`,
+    })),
+    { name: "PUBLIC_BASE_URL", value: `https://${args.host}` },
+    { name: "LOG_LEVEL", value: "info" },
+  ];
+  const deployment = new k8s.apps.v1.Deployment(
+    childName(name, "billing"),
+    {
+      metadata: meta("billing"),
+      spec: {
+        // No `replicas`: the HPA owns the count (a fixed value would fight it on every update).
+        selector: { matchLabels: args.labels },
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+        template: {
+          metadata: { labels: args.labels },
+          spec: {
+            serviceAccountName: args.serviceAccountName,
+            automountServiceAccountToken: true,
+            securityContext: restrictedPodSecurityContext(),
+            nodeSelector: { "iam.gke.io/gke-metadata-server-enabled": "true" },
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "topology.kubernetes.io/zone",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: args.labels },
+              },
+            ],
+            containers: [
+              {
+                name: "billing",
+                image: args.image,
+                imagePullPolicy: "IfNotPresent",
+                env,
+                ports: [{ name: "http", containerPort: BILLING_PORT }],
+                livenessProbe: { httpGet: { path: "/healthz", port: BILLING_PORT }, periodSeconds: 20 },
+                readinessProbe: { httpGet: { path: "/readyz", port: BILLING_PORT }, periodSeconds: 10 },
+                resources: containerResources({ request: "250m", limit: "1" }, "512Mi"),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [
+                  TMP_MOUNT,
+                  { name: "secrets", mountPath: SECRETS_MOUNT_PATH, readOnly: true },
+                  { name: "cloudsql-ca", mountPath: DATABASE_CA_MOUNT_PATH, readOnly: true },
+                ],
+              },
+            ],
+            volumes: [
+              TMP_VOLUME,
+              {
+                name: "secrets",
+                csi: {
+                  driver: "secrets-store-gke.csi.k8s.io",
+                  readOnly: true,
+                  volumeAttributes: { secretProviderClass: secretClass.metadata.name },
+                },
+              },
+              { name: "cloudsql-ca", configMap: { name: databaseCa.metadata.name } },
+            ],
+          },
+        },
+      },
+    },
+    opts,
+  );
+
+  const service = new k8s.core.v1.Service(
+    childName(name, "billing-service"),
+    {
+      metadata: { ...meta("billing"), annotations: { "cloud.google.com/neg": '{"ingress": true}' } },
+      spec: {
+        type: "ClusterIP",
+        selector: args.labels,
+        ports: [{ name: "http", port: 80, targetPort: BILLING_PORT, protocol: "TCP" }],
+      },
+    },
+    opts,
+  );
+  const autoscaler = new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+    childName(name, "billing-hpa"),
+    {
+      metadata: meta("billing"),
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+        minReplicas: args.minReplicas,
+        maxReplicas: args.maxReplicas,
+        metrics: [
+          {
+            type: "Resource",
+            resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+          },
+        ],
+      },
+    },
+    opts,
+  );
+  const disruptionBudget = new k8s.policy.v1.PodDisruptionBudget(
+    childName(name, "billing-pdb"),
+    { metadata: meta("billing"), spec: { minAvailable: 1, selector: { matchLabels: args.labels } } },
+    opts,
+  );
+
+  const address = new gcp.compute.GlobalAddress(
+    childName(name, "billing-ip"),
+    {
+      project: args.project,
+      name: gcpResourceId([name, "billing"]),
+      addressType: "EXTERNAL",
+      ipVersion: "IPV4",
+    },
+    opts,
+  );
+  const certificate = new k8s.apiextensions.CustomResource(
+    childName(name, "billing-certificate"),
+    {
+      apiVersion: "networking.gke.io/v1",
+      kind: "ManagedCertificate",
+      metadata: meta("billing"),
+      spec: { domains: [args.host] },
+    },
+    opts,
+  );
+  const ingress = new k8s.networking.v1.Ingress(
+    childName(name, "billing-ingress"),
+    {
+      metadata: {
+        ...meta("billing"),
+        annotations: {
+          "kubernetes.io/ingress.class": "gce",
+          "kubernetes.io/ingress.global-static-ip-name": address.name,
+          "networking.gke.io/managed-certificates": certificate.metadata.name,
+          "kubernetes.io/ingress.allow-http": "false",
+        },
+      },
+      spec: {
+        rules: [
+          {
+            host: args.host,
+            http: {
+              paths: [
+                {
+                  path: "/",
+                  pathType: "Prefix",
+                  backend: { service: { name: service.metadata.name, port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    opts,
+  );
+  return { deployment, service, autoscaler, disruptionBudget, ingress, address, url: `https://${args.host}` };
+}

@@ -1,0 +1,95 @@
+/**
+ * NetworkPolicy specs for the control-plane namespaces (pure builders). Each namespace starts from
+ * default-deny in both directions; then only the flows the services need are opened:
+ * DNS, the GKE metadata server (Workload Identity), the Kubernetes API, Google/Stripe APIs over TLS,
+ * Cloud SQL for billing, and inbound traffic from Google's load balancers to billing.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type EgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+
+/** Where pods may reach Google metadata (GKE metadata server) for Workload Identity tokens. */
+export const METADATA_SERVER_CIDRS = ["169.254.169.254/32", "169.254.169.252/32"];
+/** Private ranges excluded from the "public internet over TLS" rule. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+export function defaultDenyAll(): NetworkPolicySpec {
+  return { podSelector: {}, policyTypes: ["Ingress", "Egress"] };
+}
+
+function dnsEgress(): EgressRule {
+  return {
+    to: [{ namespaceSelector: {}, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+    ports: [
+      { protocol: "UDP", port: 53 },
+      { protocol: "TCP", port: 53 },
+    ],
+  };
+}
+
+function baseEgress(masterCidr: string): EgressRule[] {
+  return [
+    dnsEgress(),
+    {
+      to: METADATA_SERVER_CIDRS.map((cidr) => ({ ipBlock: { cidr } })),
+      ports: [
+        { protocol: "TCP", port: 80 },
+        { protocol: "TCP", port: 988 },
+      ],
+    },
+    // The Kubernetes API (private control-plane endpoint).
+    { to: [{ ipBlock: { cidr: masterCidr } }], ports: [{ protocol: "TCP", port: 443 }] },
+    // Google APIs (and Stripe for billing) over TLS, never to private ranges through this rule.
+    {
+      to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }],
+      ports: [{ protocol: "TCP", port: 443 }],
+    },
+  ];
+}
+
+/** Namespaces labelled this way may scrape metrics. */
+export const MONITORING_NAMESPACE_LABEL = { "coditect.ai/monitoring": "true" };
+
+export function operatorPolicy(
+  appLabels: Record<string, string>,
+  masterCidr: string,
+  probePort: number,
+): NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: appLabels },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [
+      {
+        from: [{ namespaceSelector: { matchLabels: MONITORING_NAMESPACE_LABEL } }],
+        ports: [{ protocol: "TCP", port: probePort }],
+      },
+    ],
+    egress: baseEgress(masterCidr),
+  };
+}
+
+export function billingPolicy(
+  appLabels: Record<string, string>,
+  masterCidr: string,
+  port: number,
+  databaseIp: string,
+  loadBalancerRanges: string[],
+): NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: appLabels },
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [
+      // Google's external HTTPS load balancer reaches pods directly (container-native NEGs).
+      { from: loadBalancerRanges.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port }] },
+      {
+        from: [{ namespaceSelector: { matchLabels: MONITORING_NAMESPACE_LABEL } }],
+        ports: [{ protocol: "TCP", port }],
+      },
+    ],
+    egress: [
+      ...baseEgress(masterCidr),
+      { to: [{ ipBlock: { cidr: `${databaseIp}/32` } }], ports: [{ protocol: "TCP", port: 5432 }] },
+    ],
+  };
+}
