@@ -6,7 +6,7 @@
  * Test infrastructure: never point production at it.
  */
 import { parseArgs } from "node:util";
-import { startFakeWorkstations } from "./index.js";
+import { type SeededFleet, startFakeWorkstations } from "./index.js";
 
 function fail(message: string): never {
   process.stderr.write(`fake:workstations: ${message}\n`);
@@ -40,16 +40,16 @@ try {
 
 const port = integer("port", values.port!, 0, 65535);
 const polls = integer("polls", values.polls!, 0, 1000);
-const clusterName = `projects/${values.project}/locations/${values.location}/workstationClusters/${values.cluster}`;
-const configIds = values.configs!.split(",").filter(Boolean);
-
 const fake = await startFakeWorkstations({ port, operationPollsToComplete: polls }).catch((error: Error) =>
   fail(error.message),
 );
+let fleet: SeededFleet;
 try {
-  fake.seed({
-    clusters: [{ name: clusterName }],
-    configs: configIds.map((id) => ({ name: `${clusterName}/workstationConfigs/${id}` })),
+  fleet = fake.seedFleet({
+    project: values.project!,
+    location: values.location!,
+    cluster: values.cluster!,
+    configIds: values.configs!.split(",").filter(Boolean),
   });
 } catch (error) {
   await fake.stop();
@@ -59,8 +59,8 @@ try {
 process.stdout.write(
   `${JSON.stringify({
     fakeWorkstations: `${fake.endpoint.host}:${fake.endpoint.port}`,
-    cluster: clusterName,
-    configs: configIds.map((id) => `${clusterName}/workstationConfigs/${id}`),
+    cluster: fleet.cluster,
+    configs: Object.values(fleet.configs),
   })}\n`,
 );
 

@@ -217,3 +217,23 @@ describe("clusters and configs", () => {
     ).toThrow(/seed its cluster/);
   });
 });
+
+describe("setup helpers", () => {
+  it("seedFleet seeds one cluster with the tier configs", async () => {
+    const fleet = fake.seedFleet({ project: "p2", location: "asia-east1" });
+    expect(fleet.configs).toEqual({
+      standard:
+        "projects/p2/locations/asia-east1/workstationClusters/coditect-ws-cluster/workstationConfigs/standard",
+      power:
+        "projects/p2/locations/asia-east1/workstationClusters/coditect-ws-cluster/workstationConfigs/power",
+      ai: "projects/p2/locations/asia-east1/workstationClusters/coditect-ws-cluster/workstationConfigs/ai",
+    });
+    const [configs] = await client.listWorkstationConfigs({ parent: fleet.cluster });
+    expect(configs).toHaveLength(3);
+  });
+
+  it("refuses a negative or fractional number of polls", async () => {
+    expect(() => fake.state.setOperationPollsToComplete(-1)).toThrow(/non-negative integer, got -1/);
+    await expect(startFakeWorkstations({ operationPollsToComplete: 1.5 })).rejects.toThrow(/got 1.5/);
+  });
+});

@@ -35,6 +35,19 @@ export interface SeedInput {
   configs?: Array<{ name: string } & Partial<FleetResource>>;
 }
 
+export interface FleetInput {
+  project?: string;
+  location?: string;
+  cluster?: string;
+  configIds?: string[];
+}
+
+export interface SeededFleet {
+  cluster: string;
+  /** Config id → full config name. */
+  configs: Record<string, string>;
+}
+
 export interface FakeWorkstations {
   endpoint: { host: string; port: number };
   /** A real WorkstationsClient pointed at the fake (insecure channel). Closed by stop(). */
@@ -65,6 +78,11 @@ export interface FakeWorkstations {
   };
   /** Inserts ready clusters and configs (clusters first), bypassing the API. */
   seed(input: SeedInput): void;
+  /**
+   * Seeds one cluster with one config per id (default: the tiers standard, power, ai in
+   * projects/coditect-local/locations/us-central1/workstationClusters/coditect-ws-cluster).
+   */
+  seedFleet(fleet?: FleetInput): SeededFleet;
   stop(): Promise<void>;
 }
 
@@ -72,7 +90,7 @@ export interface FakeWorkstations {
 export async function startFakeWorkstations(
   options: FakeWorkstationsOptions = {},
 ): Promise<FakeWorkstations> {
-  let pollsToComplete = options.operationPollsToComplete ?? 2;
+  let pollsToComplete = requirePolls(options.operationPollsToComplete ?? 2);
   const backend = new FakeWorkstationsBackend(options.clock ?? systemClock, () => pollsToComplete);
   const faults = new FaultPlan();
   const definitions = loadServiceDefinitions();
@@ -123,19 +141,41 @@ export async function startFakeWorkstations(
       iamMembers: (resource, role = "roles/workstations.user") => backend.iam.members(resource, role),
       stopByIdleTimeout: (name) => backend.workstations.stopByIdleTimeout(name),
       setOperationPollsToComplete: (polls) => {
-        pollsToComplete = polls;
+        pollsToComplete = requirePolls(polls);
       },
     },
     seed(input) {
       for (const cluster of input.clusters ?? []) backend.clusters.seed(cluster.name, cluster);
       for (const config of input.configs ?? []) backend.configs.seed(config.name, config);
     },
+    seedFleet(fleet = {}) {
+      const cluster = `projects/${fleet.project ?? "coditect-local"}/locations/${fleet.location ?? "us-central1"}/workstationClusters/${fleet.cluster ?? "coditect-ws-cluster"}`;
+      const ids = fleet.configIds ?? ["standard", "power", "ai"];
+      const configs = Object.fromEntries(ids.map((id) => [id, `${cluster}/workstationConfigs/${id}`]));
+      if (!backend.clusters.has(cluster)) backend.clusters.seed(cluster);
+      for (const name of Object.values(configs)) backend.configs.seed(name);
+      return { cluster, configs };
+    },
     async stop() {
       await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      // Graceful first (in-flight calls finish); a client someone forgot to close must not hang the test run.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       server.forceShutdown();
     },
   };
+}
+
+function requirePolls(polls: number): number {
+  if (!Number.isInteger(polls) || polls < 0) {
+    throw new Error(`operationPollsToComplete must be a non-negative integer, got ${polls}`);
+  }
+  return polls;
 }
 
 /** gRPC unary handlers around the backend's: counts calls, applies latency and injected faults. */
