@@ -23,13 +23,15 @@ export function typeToken(apiVersion: string, kind: string): string {
   return `kubernetes:${groupVersion}:${kind}`;
 }
 
-/** A plan resource's inputs as a full manifest (apiVersion/kind restored from the type when absent). */
+/**
+ * A plan resource's inputs as a full manifest. apiVersion/kind come from the type token, which is what
+ * Pulumi registers and sends, whatever the inputs say.
+ */
 export function manifestOf(resource: {
   type: string;
   props: Record<string, unknown>;
 }): Record<string, unknown> {
-  const kind = kubernetesKind(resource.type);
-  return { ...(kind ?? {}), ...resource.props };
+  return { ...resource.props, ...(kubernetesKind(resource.type) ?? {}) };
 }
 
 /** Reads every YAML document in the files (or directories, recursively) as plan resources. */

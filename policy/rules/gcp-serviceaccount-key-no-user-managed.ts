@@ -14,7 +14,7 @@ export const policy = resourceRule(
     enforcementLevel: "mandatory",
     severity: "high",
     remediationSteps:
-      "Delete the gcp.serviceaccount.Key resource; use Workload Identity (GKE) or Workload Identity Federation (CI) instead.",
+      "Delete the `gcp.serviceaccount.Key` resource; use Workload Identity (GKE) or Workload Identity Federation (CI) instead.",
     anchor: "Checkov CKV2_GCP_3",
   },
   (key) => `creates a user-managed key for service account ${shown(key.serviceAccountId)}.`,

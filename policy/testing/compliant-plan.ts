@@ -27,13 +27,14 @@ const sa = (account: string) => `${account}@${PROJECT}.iam.gserviceaccount.com`;
 const kmsKey = (key: string) =>
   `projects/${PROJECT}/locations/us-central1/keyRings/coditect/cryptoKeys/${key}`;
 
-const secure = {
+/** A fresh hardened securityContext per container (mutations must not leak between containers). */
+const secure = () => ({
   runAsNonRoot: true,
   runAsUser: 10001,
   readOnlyRootFilesystem: true,
   allowPrivilegeEscalation: false,
   capabilities: { drop: ["ALL"] },
-};
+});
 
 /** Every resource of the compliant plan, by name. */
 export function compliantResources(): PlanResource[] {
@@ -236,7 +237,7 @@ export function compliantResources(): PlanResource[] {
               {
                 name: "migrate",
                 image: OPERATOR_IMAGE,
-                securityContext: secure,
+                securityContext: secure(),
                 resources: limits("100m", "64Mi"),
               },
             ],
@@ -244,7 +245,7 @@ export function compliantResources(): PlanResource[] {
               {
                 name: "operator",
                 image: OPERATOR_IMAGE,
-                securityContext: secure,
+                securityContext: secure(),
                 resources: limits("500m", "256Mi"),
               },
             ],
@@ -265,7 +266,7 @@ export function compliantResources(): PlanResource[] {
                   {
                     name: "sweep",
                     image: OPERATOR_IMAGE,
-                    securityContext: secure,
+                    securityContext: secure(),
                     resources: limits("100m", "64Mi"),
                   },
                 ],
