@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GCP_RESOURCE_ID, workstationIdFor, workstationName } from "./naming.js";
+import { GCP_RESOURCE_ID, gcpLabelValue, workstationIdFor, workstationName } from "./naming.js";
 
 describe("workstationIdFor", () => {
   it.each([
@@ -75,5 +75,19 @@ describe("workstationName", () => {
     expect(workstationName("projects/p/locations/l/workstationClusters/c/workstationConfigs/s", "w")).toBe(
       "projects/p/locations/l/workstationClusters/c/workstationConfigs/s/workstations/w",
     );
+  });
+});
+
+describe("gcpLabelValue", () => {
+  it.each([
+    ["alice", "alice"],
+    ["alice.smith", "alice_smith"],
+    ["Team-A", "team-a"],
+    ["a@b.example", "a_b_example"],
+    ["x".repeat(70), "x".repeat(63)],
+    ["", ""],
+  ])("%s → %s", (input, expected) => {
+    expect(gcpLabelValue(input)).toBe(expected);
+    expect(gcpLabelValue(input)).toMatch(/^[a-z0-9_-]{0,63}$/);
   });
 });

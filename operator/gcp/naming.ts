@@ -35,6 +35,19 @@ export function workstationIdFor(namespace: string, name: string): string {
   return `${readable}-${hash}`;
 }
 
+/**
+ * `value` made acceptable as a GCP label value (≤ 63 of lowercase letters, digits, `_` and `-`): other
+ * characters — e.g. the dots Kubernetes names may contain — become `_`, the rest is cut. Labels are for
+ * finding and filtering; they are lossy, so never use one to identify a resource (use the id or an
+ * annotation).
+ */
+export function gcpLabelValue(value: string): string {
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, "_")
+    .slice(0, 63);
+}
+
 /** Full resource name of workstation `id` in a workstation config. */
 export function workstationName(configName: string, id: string): string {
   return `${configName}/workstations/${id}`;
