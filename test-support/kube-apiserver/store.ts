@@ -139,9 +139,23 @@ export class ObjectStore {
       for (const name of [...objects.keys()].sort()) yield objects.get(name)!;
       return;
     }
-    for (const [ns, name] of table.sortedKeys()) {
-      if (namespace !== undefined && ns !== namespace) continue;
-      if (after && (ns < after[0] || (ns === after[0] && name <= after[1]))) continue;
+    const keys = table.sortedKeys();
+    // Binary search for the first key after `after` (or the namespace's first key), so paging is O(page).
+    const from: [string, string] | undefined =
+      after ?? (namespace !== undefined ? [namespace, ""] : undefined);
+    let lo = 0;
+    if (from) {
+      let hi = keys.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        const [ns, name] = keys[mid]!;
+        if (ns < from[0] || (ns === from[0] && name <= from[1])) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    for (let i = lo; i < keys.length; i++) {
+      const [ns, name] = keys[i]!;
+      if (namespace !== undefined && ns !== namespace) return;
       const obj = table.byNamespace.get(ns)?.get(name);
       if (obj) yield obj;
     }
