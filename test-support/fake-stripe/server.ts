@@ -232,7 +232,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       if (err instanceof FakeStripeError) {
         return send(res, err.status, {
           error: {
-            type: err.status === 401 ? "invalid_request_error" : "invalid_request_error",
+            type: err.code === "idempotency_key_in_use" ? "idempotency_error" : "invalid_request_error",
             code: err.code,
             message: err.message,
             param: err.param,
