@@ -1,0 +1,240 @@
+/** WorkstationFleet and PrivateGkeCluster under mocks. */
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Recording, resolveOutput, startRecording } from "../stacks/plan/harness.js";
+import { NODE_SERVICE_ACCOUNT_ROLES, PrivateGkeCluster } from "./private-gke-cluster.js";
+import { WorkstationFleet, type WorkstationFleetArgs } from "./workstation-fleet.js";
+
+let rec: Recording;
+let fleet: WorkstationFleet;
+let gke: PrivateGkeCluster;
+const IMAGE = `us-central1-docker.pkg.dev/proj-test-1/coditect-platform/coditect-workstation@sha256:${"ab".repeat(32)}`;
+const OPERATOR = "serviceAccount:coditect-operator@proj-test-1.iam.gserviceaccount.com";
+
+const fleetArgs = (over: Partial<WorkstationFleetArgs> = {}): WorkstationFleetArgs => ({
+  project: "proj-test-1",
+  location: "us-central1",
+  networkId: "projects/proj-test-1/global/networks/net",
+  subnetworkId: "projects/proj-test-1/regions/us-central1/subnetworks/net-workstations",
+  clusterId: "coditect-ws-cluster",
+  image: IMAGE,
+  idleTimeoutSeconds: 1800,
+  runningTimeoutSeconds: 43_200,
+  tiers: {
+    standard: {
+      machineType: "e2-standard-4",
+      bootDiskSizeGb: 50,
+      homeDiskSizeGb: 100,
+      homeDiskType: "pd-ssd",
+      poolSize: 0,
+    },
+    power: {
+      machineType: "n2d-standard-8",
+      bootDiskSizeGb: 50,
+      homeDiskSizeGb: 200,
+      homeDiskType: "pd-ssd",
+      poolSize: 1,
+    },
+    ai: {
+      machineType: "n1-standard-16",
+      bootDiskSizeGb: 100,
+      homeDiskSizeGb: 500,
+      homeDiskType: "pd-ssd",
+      accelerator: { type: "nvidia-tesla-t4", count: 1 },
+      poolSize: 0,
+    },
+  },
+  managerMember: OPERATOR,
+  licenseApiUrl: "https://api.example.test",
+  labels: { system: "coditect" },
+  ...over,
+});
+
+beforeAll(async () => {
+  rec = await startRecording({ project: "coditect-control-plane", stack: "test" });
+  fleet = new WorkstationFleet("ws", fleetArgs());
+  gke = new PrivateGkeCluster("gke", {
+    project: "proj-test-1",
+    location: "us-central1",
+    clusterName: "coditect-control-plane",
+    networkId: "projects/proj-test-1/global/networks/net",
+    subnetworkId: "projects/proj-test-1/regions/us-central1/subnetworks/net-gke",
+    podsRangeName: "net-pods",
+    servicesRangeName: "net-services",
+    masterCidr: "172.16.0.0/28",
+    masterAuthorizedCidrs: ["10.50.0.0/24"],
+    releaseChannel: "REGULAR",
+    secretsEncryptionKeyId: "projects/p/locations/us-central1/keyRings/r/cryptoKeys/gke-secrets",
+    nodeMachineType: "e2-standard-4",
+    minNodesPerZone: 1,
+    maxNodesPerZone: 3,
+    labels: { system: "coditect" },
+  });
+  await rec.settle();
+});
+
+type GceInstance = Record<string, unknown>;
+const host = (tier: string) =>
+  (
+    rec.get("gcp:workstations/workstationConfig:WorkstationConfig", `ws-${tier}`).inputs.host as {
+      gceInstance: GceInstance;
+    }
+  ).gceInstance;
+
+describe("WorkstationFleet", () => {
+  it("creates a private cluster on the given subnet", () => {
+    expect(
+      rec.get("gcp:workstations/workstationCluster:WorkstationCluster", "ws-cluster").inputs,
+    ).toMatchObject({
+      workstationClusterId: "coditect-ws-cluster",
+      privateClusterConfig: { enablePrivateEndpoint: true },
+      subnetwork: "projects/proj-test-1/regions/us-central1/subnetworks/net-workstations",
+    });
+  });
+
+  it("gives every tier the timeouts, a digest-pinned image, shielded VM, no public IP, no SSH and its own SA", () => {
+    for (const tier of ["standard", "power", "ai"]) {
+      const config = rec.get("gcp:workstations/workstationConfig:WorkstationConfig", `ws-${tier}`);
+      expect(config.inputs).toMatchObject({
+        workstationConfigId: `coditect-${tier}`,
+        idleTimeout: "1800s",
+        runningTimeout: "43200s",
+        container: { image: IMAGE, env: { CODITECT_API_URL: "https://api.example.test" } },
+        persistentDirectories: [{ mountPath: "/home", gcePd: { reclaimPolicy: "RETAIN" } }],
+      });
+      expect(host(tier)).toMatchObject({
+        disablePublicIpAddresses: true,
+        disableSsh: true,
+        serviceAccount: "coditect-workstation@proj-test-1.iam.gserviceaccount.com",
+        shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+      });
+      expect(config.dependencies).toContain(rec.get("gcp:serviceaccount/account:Account", "ws-sa").urn);
+      expect(config.dependencies).toContain(
+        rec.get("gcp:workstations/workstationCluster:WorkstationCluster", "ws-cluster").urn,
+      );
+    }
+  });
+
+  it("sizes the standard tier per the seeds and decides confidential compute per tier (ADR 0022)", () => {
+    expect(host("standard")).toMatchObject({
+      machineType: "e2-standard-4",
+      confidentialInstanceConfig: { enableConfidentialCompute: false },
+    });
+    const standard = rec.get("gcp:workstations/workstationConfig:WorkstationConfig", "ws-standard").inputs;
+    expect(standard.persistentDirectories).toMatchObject([{ gcePd: { sizeGb: 100 } }]);
+    expect(host("power").confidentialInstanceConfig).toEqual({ enableConfidentialCompute: true });
+    expect(host("ai")).toMatchObject({
+      accelerators: [{ type: "nvidia-tesla-t4", count: 1 }],
+      confidentialInstanceConfig: { enableConfidentialCompute: false },
+    });
+  });
+
+  it("lets the operator manage workstations per config, not project-wide", () => {
+    const grants = rec.ofType("gcp:workstations/workstationConfigIamMember:WorkstationConfigIamMember");
+    expect(grants.map((g) => g.inputs.workstationConfigId).sort()).toEqual([
+      "coditect-ai",
+      "coditect-power",
+      "coditect-standard",
+    ]);
+    for (const grant of grants)
+      expect(grant.inputs).toMatchObject({ role: "roles/workstations.admin", member: OPERATOR });
+    expect(
+      rec.ofType("gcp:projects/iAMMember:IAMMember").filter((g) => g.inputs.member === OPERATOR),
+    ).toEqual([]);
+  });
+
+  it("outputs cluster and config names", async () => {
+    expect(await resolveOutput(fleet.cluster.name)).toBe(
+      "projects/proj-test-1/locations/us-central1/workstationClusters/coditect-ws-cluster",
+    );
+    expect(fleet.configIds).toEqual({
+      standard: "coditect-standard",
+      power: "coditect-power",
+      ai: "coditect-ai",
+    });
+  });
+
+  it("refuses a tag-only image and an impossible tier before declaring anything", () => {
+    const before = rec.resources.length;
+    expect(() => new WorkstationFleet("bad-image", fleetArgs({ image: "r/p/ws:latest" }))).toThrow(
+      /pinned by digest/,
+    );
+    const tiers = fleetArgs().tiers;
+    expect(
+      () =>
+        new WorkstationFleet(
+          "bad-tier",
+          fleetArgs({ tiers: { ...tiers, ai: { ...tiers.ai, machineType: "e2-standard-8" } } }),
+        ),
+    ).toThrow(/workstations\.tiers\.ai\.accelerator/);
+    return rec.settle().then(() => {
+      const added = rec.resources.slice(before).filter((r) => r.custom);
+      expect(added).toEqual([]);
+    });
+  });
+});
+
+describe("PrivateGkeCluster", () => {
+  const cluster = () => rec.get("gcp:container/cluster:Cluster", "gke-cluster").inputs;
+
+  it("is private with an authorized-networks-only endpoint", () => {
+    expect(cluster()).toMatchObject({
+      privateClusterConfig: {
+        enablePrivateNodes: true,
+        enablePrivateEndpoint: true,
+        masterIpv4CidrBlock: "172.16.0.0/28",
+      },
+      masterAuthorizedNetworksConfig: {
+        cidrBlocks: [{ cidrBlock: "10.50.0.0/24" }],
+        gcpPublicCidrsAccessEnabled: false,
+      },
+      ipAllocationPolicy: {
+        clusterSecondaryRangeName: "net-pods",
+        servicesSecondaryRangeName: "net-services",
+      },
+    });
+  });
+
+  it("turns on Workload Identity, release channel, shielded nodes, Binary Authorization, secrets encryption and network policy", () => {
+    expect(cluster()).toMatchObject({
+      workloadIdentityConfig: { workloadPool: "proj-test-1.svc.id.goog" },
+      releaseChannel: { channel: "REGULAR" },
+      enableShieldedNodes: true,
+      enableLegacyAbac: false,
+      binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },
+      databaseEncryption: {
+        state: "ENCRYPTED",
+        keyName: "projects/p/locations/us-central1/keyRings/r/cryptoKeys/gke-secrets",
+      },
+      networkPolicy: { enabled: true, provider: "CALICO" },
+      secretManagerConfig: { enabled: true },
+      removeDefaultNodePool: true,
+      deletionProtection: true,
+    });
+  });
+
+  it("runs one managed node pool with its own minimal service account", async () => {
+    const pool = rec.get("gcp:container/nodePool:NodePool", "gke-pool");
+    expect(pool.inputs).toMatchObject({
+      cluster: "coditect-control-plane",
+      management: { autoRepair: true, autoUpgrade: true },
+      autoscaling: { minNodeCount: 1, maxNodeCount: 3 },
+      nodeConfig: {
+        serviceAccount: "coditect-gke-nodes@proj-test-1.iam.gserviceaccount.com",
+        workloadMetadataConfig: { mode: "GKE_METADATA" },
+        shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+      },
+    });
+    expect(pool.dependencies).toContain(rec.get("gcp:container/cluster:Cluster", "gke-cluster").urn);
+    const roles = rec
+      .ofType("gcp:projects/iAMMember:IAMMember")
+      .filter(
+        (g) => g.inputs.member === "serviceAccount:coditect-gke-nodes@proj-test-1.iam.gserviceaccount.com",
+      )
+      .map((g) => g.inputs.role);
+    expect(roles.sort()).toEqual([...NODE_SERVICE_ACCOUNT_ROLES].sort());
+    expect(await resolveOutput(gke.endpoint)).toBe("172.16.0.2");
+    expect(JSON.parse(await resolveOutput(gke.kubeconfig)).users[0].user.exec.command).toBe(
+      "gke-gcloud-auth-plugin",
+    );
+  });
+});

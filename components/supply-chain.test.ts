@@ -1,0 +1,216 @@
+/** LicensedRegistry, SigningKey and BuildIdentity under mocks: the image supply chain. */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Recording, resolveOutput, startRecording } from "../stacks/plan/harness.js";
+import { BuildIdentity, githubAttributeCondition } from "./build-identity.js";
+import { cleanupPolicies, LicensedRegistry, repositoriesReadableBy } from "./licensed-registry.js";
+import { cosignKmsUri, cosignVerifyCommand, SigningKey } from "./signing-key.js";
+
+let rec: Recording;
+let registry: LicensedRegistry;
+let signing: SigningKey;
+let build: BuildIdentity;
+const KMS_KEY = "projects/p/locations/us-central1/keyRings/r/cryptoKeys/artifact-registry";
+
+beforeAll(async () => {
+  rec = await startRecording({ project: "coditect-control-plane", stack: "test" });
+  build = new BuildIdentity("ci", {
+    project: "proj-test-1",
+    githubRepository: "acme/app",
+    githubRef: "refs/heads/main",
+  });
+  registry = new LicensedRegistry("reg", {
+    project: "proj-test-1",
+    location: "us-central1",
+    repositories: { pro: "coditect-images", enterprise: "coditect-enterprise" },
+    internalRepositoryId: "coditect-platform",
+    kmsKeyName: KMS_KEY,
+    keepRecentVersions: 20,
+    untaggedRetentionDays: 14,
+    tokenIssuerMembers: ["serviceAccount:billing@proj-test-1.iam.gserviceaccount.com"],
+    writerMembers: [build.member],
+    internalReaderMembers: ["serviceAccount:nodes@proj-test-1.iam.gserviceaccount.com"],
+    labels: { system: "coditect" },
+  });
+  signing = new SigningKey("sign", {
+    project: "proj-test-1",
+    location: "us-central1",
+    keyRingName: "coditect-container-signing",
+    keyName: "cosign-signing-key",
+    activeVersion: 2,
+    signerMembers: [build.member],
+    labels: { system: "coditect" },
+  });
+  await rec.settle();
+});
+
+describe("LicensedRegistry", () => {
+  it("creates the seeds' tier repositories plus the internal one, all hardened", () => {
+    const repos = rec.ofType("gcp:artifactregistry/repository:Repository");
+    expect(repos.map((r) => r.inputs.repositoryId).sort()).toEqual([
+      "coditect-enterprise",
+      "coditect-images",
+      "coditect-platform",
+    ]);
+    for (const repo of repos) {
+      expect(repo.inputs).toMatchObject({
+        format: "DOCKER",
+        dockerConfig: { immutableTags: true },
+        kmsKeyName: KMS_KEY,
+        vulnerabilityScanningConfig: { enablementConfig: "INHERITED" },
+        cleanupPolicyDryRun: false,
+        cleanupPolicies: cleanupPolicies(20, 14),
+      });
+      expect(repo.parent).toBe(rec.get("coditect:index:LicensedRegistry", "reg").urn);
+    }
+  });
+
+  it("isolates tiers by IAM: each pull identity reads only its entitled repositories (seed-notes D8)", () => {
+    const grants = rec.ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember");
+    const readable = (account: string) =>
+      grants
+        .filter(
+          (g) =>
+            g.inputs.role === "roles/artifactregistry.reader" &&
+            g.inputs.member === `serviceAccount:${account}@proj-test-1.iam.gserviceaccount.com`,
+        )
+        .map((g) => g.inputs.repository)
+        .sort();
+    expect(readable("coditect-pull-pro")).toEqual(["coditect-images"]);
+    expect(readable("coditect-pull-enterprise")).toEqual(["coditect-enterprise", "coditect-images"]);
+    expect(repositoriesReadableBy("pro")).not.toContain("enterprise");
+  });
+
+  it("lets only the token issuer impersonate the pull identities and only CI write", () => {
+    const impersonation = rec
+      .ofType("gcp:serviceaccount/iAMMember:IAMMember")
+      .filter((g) => g.parent?.endsWith("::reg"));
+    expect(impersonation).toHaveLength(2);
+    for (const grant of impersonation) {
+      expect(grant.inputs).toMatchObject({
+        role: "roles/iam.serviceAccountTokenCreator",
+        member: "serviceAccount:billing@proj-test-1.iam.gserviceaccount.com",
+      });
+    }
+    const writers = rec
+      .ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
+      .filter((g) => g.inputs.role === "roles/artifactregistry.writer");
+    expect(new Set(writers.map((w) => w.inputs.member))).toEqual(
+      new Set(["serviceAccount:coditect-image-builder@proj-test-1.iam.gserviceaccount.com"]),
+    );
+  });
+
+  it("never grants anything to a public principal and refuses to", () => {
+    const members = JSON.stringify(rec.resources.map((r) => r.inputs.member));
+    expect(members).not.toMatch(/allUsers|allAuthenticatedUsers/);
+    expect(
+      () =>
+        new LicensedRegistry("public", {
+          project: "p",
+          location: "us-central1",
+          repositories: { pro: "a-repo", enterprise: "b-repo" },
+          internalRepositoryId: "c-repo",
+          kmsKeyName: KMS_KEY,
+          keepRecentVersions: 1,
+          untaggedRetentionDays: 1,
+          tokenIssuerMembers: [],
+          writerMembers: [],
+          internalReaderMembers: ["allUsers"],
+          labels: {},
+        }),
+    ).toThrow(/internalReaderMembers must not contain public principals/);
+  });
+
+  it("outputs the registry URLs", async () => {
+    expect(await resolveOutput(pulumi.output(registry.urls))).toEqual({
+      pro: "us-central1-docker.pkg.dev/proj-test-1/coditect-images",
+      enterprise: "us-central1-docker.pkg.dev/proj-test-1/coditect-enterprise",
+      internal: "us-central1-docker.pkg.dev/proj-test-1/coditect-platform",
+    });
+  });
+});
+
+describe("SigningKey", () => {
+  it("is an HSM P-384 signing key without a rotation period, protected from destroy", () => {
+    const key = rec.get("gcp:kms/cryptoKey:CryptoKey", "sign-key");
+    expect(key.inputs).toMatchObject({
+      name: "cosign-signing-key",
+      purpose: "ASYMMETRIC_SIGN",
+      versionTemplate: { algorithm: "EC_SIGN_P384_SHA384", protectionLevel: "HSM" },
+    });
+    expect(key.inputs).not.toHaveProperty("rotationPeriod");
+    expect(key.protect).toBe(true);
+    expect(rec.get("gcp:kms/keyRing:KeyRing", "sign-ring").protect).toBe(true);
+    expect(key.dependencies).toContain(rec.get("gcp:kms/keyRing:KeyRing", "sign-ring").urn);
+  });
+
+  it("grants the signer role to the build identity only, and nothing publicly", () => {
+    const grants = rec
+      .ofType("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+      .filter((g) => g.parent?.endsWith("::sign"));
+    expect(grants.map((g) => [g.inputs.role, g.inputs.member])).toEqual([
+      [
+        "roles/cloudkms.signerVerifier",
+        "serviceAccount:coditect-image-builder@proj-test-1.iam.gserviceaccount.com",
+      ],
+    ]);
+    expect(grants[0]!.dependencies).toContain(rec.get("gcp:serviceaccount/account:Account", "ci-sa").urn);
+  });
+
+  it("outputs a version-pinned gcpkms:// URI, the public key and the verify command (seed-notes D2)", async () => {
+    const keyId =
+      "projects/proj-test-1/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key";
+    expect(await resolveOutput(signing.keyId)).toBe(keyId);
+    expect(await resolveOutput(signing.keyVersionUri)).toBe(`gcpkms://${keyId}/cryptoKeyVersions/2`);
+    expect(await resolveOutput(signing.verifyCommand)).toBe(
+      `cosign verify --key gcpkms://${keyId}/cryptoKeyVersions/2 <image>@sha256:<digest>`,
+    );
+    expect(await resolveOutput(signing.publicKeyPem)).toMatch(/BEGIN PUBLIC KEY/);
+    expect(await resolveOutput(signing.publishedKeyVerifyCommand)).toBe(
+      "cosign verify --key cosign-signing-key-v2.pub <image>@sha256:<digest>",
+    );
+  });
+
+  it("rejects invalid versions and public viewers", () => {
+    expect(() => cosignKmsUri("k", 0)).toThrow(/positive integer/);
+    expect(cosignVerifyCommand("k.pub", "img@sha256:1")).toBe("cosign verify --key k.pub img@sha256:1");
+    expect(
+      () =>
+        new SigningKey("bad", {
+          project: "p",
+          location: "l",
+          keyRingName: "r",
+          keyName: "k",
+          activeVersion: 1,
+          signerMembers: [],
+          publicKeyViewerMembers: ["allUsers"],
+          labels: {},
+        }),
+    ).toThrow(/SigningKey members must not contain public principals \(allUsers\)/);
+  });
+});
+
+describe("BuildIdentity", () => {
+  it("federates GitHub Actions of one repository and ref, without keys", () => {
+    const provider = rec.get(
+      "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
+      "ci-github",
+    );
+    expect(provider.inputs).toMatchObject({
+      oidc: { issuerUri: "https://token.actions.githubusercontent.com" },
+      attributeCondition: 'assertion.repository == "acme/app" && assertion.ref == "refs/heads/main"',
+    });
+    const binding = rec.get("gcp:serviceaccount/iAMMember:IAMMember", "ci-federation");
+    expect(binding.inputs.role).toBe("roles/iam.workloadIdentityUser");
+    expect(binding.inputs.member).toMatch(
+      /^principalSet:\/\/iam\.googleapis\.com\/.*\/attribute\.repository\/acme\/app$/,
+    );
+    expect(rec.ofType("gcp:serviceaccount/key:Key")).toEqual([]);
+  });
+
+  it("refuses values that would break out of the CEL condition", () => {
+    expect(() => githubAttributeCondition('acme/app" || true || "', "refs/heads/main")).toThrow(
+      /must not contain quotes/,
+    );
+  });
+});
