@@ -8,6 +8,13 @@ import { ProjectServices } from "./project-services.js";
 import { CONTROL_PLANE_SECRETS, ControlPlaneSecrets } from "./secrets.js";
 import { GkeWorkloadIdentity } from "./workload-identity.js";
 
+/** Stands in for the private services peering the instance must wait for. */
+class FakePeering extends pulumi.CustomResource {
+  constructor(name: string) {
+    super("test:index:Peering", name, {});
+  }
+}
+
 let rec: Recording;
 let keys: EncryptionKeys;
 let database: Database;
@@ -27,7 +34,7 @@ beforeAll(async () => {
     location: "us-central1",
     labels: {},
   });
-  const peering = new pulumi.CustomResource("test:index:Peering", "peering", {});
+  const peering = new FakePeering("peering");
   database = new Database("db", {
     project: apis.readyProject,
     region: "us-central1",

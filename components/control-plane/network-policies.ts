@@ -4,10 +4,26 @@
  * DNS, the GKE metadata server (Workload Identity), the Kubernetes API, Google/Stripe APIs over TLS,
  * Cloud SQL for billing, and inbound traffic from Google's load balancers to billing.
  */
-import type * as k8s from "@pulumi/kubernetes";
 
-type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
-type EgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+/** Plain (non-Input) shapes, assignable to the @pulumi/kubernetes NetworkPolicy types and easy to assert on. */
+type Selector = { matchLabels?: Record<string, string> };
+export interface PolicyPeer {
+  ipBlock?: { cidr: string; except?: string[] };
+  namespaceSelector?: Selector;
+  podSelector?: Selector;
+}
+export interface PolicyPort {
+  protocol: "TCP" | "UDP";
+  port: number;
+}
+type EgressRule = { to: PolicyPeer[]; ports: PolicyPort[] };
+type IngressRule = { from: PolicyPeer[]; ports: PolicyPort[] };
+export interface NetworkPolicySpec {
+  podSelector: Selector;
+  policyTypes: ("Ingress" | "Egress")[];
+  ingress?: IngressRule[];
+  egress?: EgressRule[];
+}
 
 /** Where pods may reach Google metadata (GKE metadata server) for Workload Identity tokens. */
 export const METADATA_SERVER_CIDRS = ["169.254.169.254/32", "169.254.169.252/32"];
