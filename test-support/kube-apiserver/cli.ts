@@ -3,7 +3,7 @@
  * Starts the Kubernetes API test server on 127.0.0.1, writes a kubeconfig for it and serves until SIGTERM or
  * SIGINT. Test infrastructure and the local sandbox's API server (see docs/kube-apiserver.md).
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { startKubeApiServer } from "./index.js";
 
@@ -42,8 +42,8 @@ export function parseCliArgs(argv: string[]): CliOptions {
       }
       case "--kubeconfig":
         options.kubeconfig = resolve(value());
-        if (!existsSync(dirname(options.kubeconfig))) {
-          throw new Error(`--kubeconfig: directory ${dirname(options.kubeconfig)} does not exist`);
+        if (existsSync(options.kubeconfig) && statSync(options.kubeconfig).isDirectory()) {
+          throw new Error(`--kubeconfig: "${options.kubeconfig}" is a directory; give a file path`);
         }
         break;
       case "--crds": {
@@ -84,7 +84,10 @@ async function main(): Promise<void> {
     crdDirs: options.crdDirs,
     ...(options.watchHistorySize ? { watchHistorySize: options.watchHistorySize } : {}),
   });
-  if (options.kubeconfig) server.writeKubeconfig(options.kubeconfig);
+  if (options.kubeconfig) {
+    mkdirSync(dirname(options.kubeconfig), { recursive: true });
+    server.writeKubeconfig(options.kubeconfig);
+  }
   console.log(`Kubernetes API test server listening on ${server.url}`);
   if (options.kubeconfig)
     console.log(
