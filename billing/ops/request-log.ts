@@ -31,7 +31,12 @@ export function requestLogging(logger: Logger, metrics: BillingMetrics): Request
         seconds,
       );
       req.log.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) },
+        {
+          method: req.method,
+          path: req.originalUrl.split("?")[0],
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        },
         "request",
       );
     });

@@ -1,0 +1,98 @@
+/**
+ * `npm run billing`: validates the configuration, opens the database (DATABASE_URL, or embedded PGlite
+ * under .data/), applies migrations, connects the cluster feed when KUBECONFIG is set, serves the app and
+ * runs the periodic maintenance sweep. SIGTERM/SIGINT drain in-flight requests and close everything.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import pg from "pg";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { systemClock } from "../lib/clock.js";
+import { createApp } from "./app.js";
+import { KubeClusterFeed } from "./cluster/feed.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
+import { migrate } from "./db/migrate.js";
+import type { BillingDeps } from "./deps.js";
+import { createLogger } from "./ops/logger.js";
+import { startMaintenance } from "./ops/maintenance.js";
+import { createStripeClient } from "./stripe/client.js";
+
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  let embedded: EmbeddedPostgres | undefined;
+  let connectionString = config.databaseUrl;
+  if (!connectionString) {
+    embedded = await startEmbeddedPostgres(config.pgliteDir);
+    connectionString = embedded.url;
+    logger.warn(
+      { dir: config.pgliteDir },
+      "DATABASE_URL unset: using embedded PGlite (single session; not for production)",
+    );
+  }
+  // PGlite serves one session at a time: a pool of one keeps transactions from blocking each other.
+  const pool = new pg.Pool({ connectionString, max: embedded ? 1 : 10 });
+  const applied = await migrate(pool);
+  logger.info({ applied }, "database migrated");
+
+  let kube: KubeClusterFeed | undefined;
+  if (config.kubeconfig) {
+    const kc = new KubeConfig();
+    kc.loadFromFile(config.kubeconfig);
+    kube = new KubeClusterFeed(kc, pool, logger);
+    logger.info({ cluster: kc.getCurrentCluster()?.server }, "cluster feed enabled");
+  } else {
+    logger.info("KUBECONFIG unset: cluster feed disabled; licenses are kept in Postgres only");
+  }
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const deps: BillingDeps = {
+    config,
+    db: pool,
+    stripe: createStripeClient(config),
+    clock: systemClock,
+    logger,
+    kube,
+    metrics,
+  };
+  const server = createApp(deps).listen(config.port, () => {
+    logger.info({ port: config.port }, "billing listening");
+  });
+  const maintenance = startMaintenance(deps, config.resyncIntervalMs);
+  void maintenance.runOnce();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: draining requests");
+    const force = setTimeout(() => {
+      logger.error("shutdown timed out; exiting");
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    force.unref();
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await maintenance.stop();
+    await pool.end();
+    await embedded?.stop();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+await main();

@@ -1,0 +1,229 @@
+/**
+ * The session agent, bundled as the images ship it and started through the Docker image's entrypoint
+ * script, against the real sessions API on real PostgreSQL: start, heartbeat, outage (a TCP proxy that
+ * drops every connection), offline fallback, reconnection, offline expiry, release, and the refusals.
+ * Real time with shortened intervals (1 s heartbeats, 3 s offline grace), polling with generous timeouts.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EXIT } from "../../images/agent/exit-codes.js";
+import { systemClock } from "../../lib/clock.js";
+import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
+
+const BUNDLE = join(".tmp", "agent-e2e", "coditect-agent.mjs");
+const ENTRYPOINT = join("images", "docker", "entrypoint.sh");
+const OFFLINE_GRACE_MS = 3_000;
+/** A payload that ends cleanly on SIGTERM, like a well-behaved container process. */
+const PAYLOAD = ["sh", "-c", 'trap "exit 0" TERM; while :; do sleep 0.1; done'];
+
+/** Test infrastructure: a TCP proxy in front of the license server that can simulate an outage. */
+class OutageProxy {
+  readonly #sockets = new Set<Socket>();
+  #down = false;
+  #server!: Server;
+  url = "";
+  async start(target: URL): Promise<void> {
+    this.#server = createServer((client) => {
+      if (this.#down) return void client.destroy();
+      const upstream = createConnection(Number(target.port), target.hostname);
+      for (const s of [client, upstream]) {
+        this.#sockets.add(s);
+        s.on("close", () => this.#sockets.delete(s));
+        s.on("error", () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on("close", () => upstream.destroy());
+      upstream.on("close", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.#server.address() as { port: number }).port}`;
+  }
+  down(): void {
+    this.#down = true;
+    for (const s of this.#sockets) s.destroy();
+  }
+  up(): void {
+    this.#down = false;
+  }
+  async stop(): Promise<void> {
+    this.down();
+    await new Promise((resolve) => this.#server.close(resolve));
+  }
+}
+
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let h: SessionsHarness;
+let proxy: OutageProxy;
+const dirs: string[] = [];
+const agents: ChildProcess[] = [];
+
+beforeAll(async () => {
+  const built = spawnSync(join("node_modules", ".bin", "esbuild"), [
+    "images/agent/main.ts",
+    "--bundle",
+    "--platform=node",
+    "--target=node24",
+    "--format=esm",
+    `--outfile=${BUNDLE}`,
+    "--banner:js=import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
+    "--log-level=error",
+  ]);
+  if (built.status !== 0) throw new Error(`agent bundle failed: ${built.stderr}`);
+  h = await startSessionsHarness(
+    systemClock,
+    {
+      timing: { heartbeatIntervalMs: 1_000, offlineGraceMs: OFFLINE_GRACE_MS },
+      rateLimits: { heartbeat: { limit: 1_000, windowMs: 60_000 } },
+    },
+    "sessions_agent",
+  );
+  proxy = new OutageProxy();
+  await proxy.start(new URL(h.url));
+});
+afterAll(async () => {
+  for (const a of agents) if (a.exitCode === null) a.kill("SIGKILL");
+  await proxy?.stop();
+  await h?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface RunningAgent {
+  child: ChildProcess;
+  stateDir: string;
+  exited: Promise<number>;
+  stderr: () => string;
+}
+
+function startAgent(env: Record<string, string>, containerId: string): RunningAgent {
+  const stateDir = mkdtempSync(join(tmpdir(), "agent-e2e-"));
+  dirs.push(stateDir);
+  let stderr = "";
+  const child = spawn("sh", [ENTRYPOINT, ...PAYLOAD], {
+    env: {
+      PATH: process.env.PATH,
+      CODITECT_NODE: process.execPath,
+      CODITECT_AGENT_BUNDLE: BUNDLE,
+      CODITECT_LICENSE_SERVER: proxy.url,
+      CODITECT_CONTAINER_ID: containerId,
+      CODITECT_STATE_DIR: stateDir,
+      CODITECT_RETRY_BASE_MS: "100",
+      CODITECT_REQUEST_TIMEOUT_MS: "2000",
+      ...env,
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  child.stderr!.on("data", (d) => {
+    stderr += d;
+  });
+  agents.push(child);
+  const exited = new Promise<number>((resolve) => child.on("exit", (code) => resolve(code ?? -1)));
+  return { child, stateDir, exited, stderr: () => stderr };
+}
+
+const phase = (a: RunningAgent) => {
+  try {
+    return JSON.parse(readFileSync(join(a.stateDir, "state.json"), "utf8")).phase as string;
+  } catch {
+    return undefined;
+  }
+};
+const status = (a: RunningAgent) =>
+  spawnSync(process.execPath, [BUNDLE, "status"], {
+    env: { CODITECT_STATE_DIR: a.stateDir },
+    encoding: "utf8",
+  });
+const sessionRow = async (containerId: string) =>
+  (
+    await h.pool.query(
+      "SELECT state, reason, last_heartbeat_at FROM container_sessions WHERE container_id = $1 ORDER BY created_at DESC LIMIT 1",
+      [containerId],
+    )
+  ).rows[0];
+
+describe("session agent against the real sessions API", () => {
+  it("starts, heartbeats, survives an outage on its offline token, reconnects, and releases on SIGTERM", async () => {
+    const lic = await h.createLicense("pro");
+    const agent = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-main");
+    await until("online", () => phase(agent) === "online");
+    expect(status(agent).status).toBe(0);
+    const first = (await sessionRow("e2e-main")).last_heartbeat_at.getTime();
+    await until(
+      "a heartbeat",
+      async () => (await sessionRow("e2e-main")).last_heartbeat_at.getTime() > first,
+    );
+
+    proxy.down();
+    await until("offline", () => phase(agent) === "offline");
+    expect(status(agent).status).toBe(0); // licensed on the offline token
+    proxy.up();
+    await until("back online", () => phase(agent) === "online");
+
+    agent.child.kill("SIGTERM");
+    expect(await agent.exited).toBe(EXIT.ok);
+    expect(await sessionRow("e2e-main")).toMatchObject({ state: "released", reason: "Released" });
+    expect(status(agent).status).not.toBe(0);
+  });
+
+  it("stops with exit 6 when the outage outlasts the offline token", async () => {
+    const lic = await h.createLicense("pro");
+    const agent = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-offline");
+    await until("online", () => phase(agent) === "online");
+    proxy.down();
+    try {
+      await until("offline", () => phase(agent) === "offline");
+      expect(await agent.exited).toBe(EXIT.offlineGraceExpired);
+    } finally {
+      proxy.up();
+    }
+    expect(agent.stderr()).toMatch(/offline/);
+    expect(status(agent).status).not.toBe(0);
+  });
+
+  it("exits 4 when every seat is taken, 3 for an unknown key, 2 without a key", async () => {
+    const lic = await h.createLicense("starter");
+    const holder = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-holder");
+    await until("online", () => phase(holder) === "online");
+    const second = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-second");
+    expect(await second.exited).toBe(EXIT.seatLimitReached);
+    expect(second.stderr()).toMatch(/container seats/);
+    holder.child.kill("SIGTERM");
+    await holder.exited;
+
+    const unknown = startAgent(
+      { CODITECT_LICENSE_KEY: "CODITECT-PRO-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+      "e2e-unknown",
+    );
+    expect(await unknown.exited).toBe(EXIT.licenseRejected);
+    expect(unknown.stderr()).toMatch(/license_invalid/);
+
+    const missing = startAgent({}, "e2e-missing");
+    expect(await missing.exited).toBe(EXIT.config);
+    expect(missing.stderr()).toMatch(/CODITECT_LICENSE_KEY is required/);
+  });
+
+  it("exits 7 at the next heartbeat after the license is revoked", async () => {
+    const lic = await h.createLicense("pro");
+    const agent = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-revoked");
+    await until("online", () => phase(agent) === "online");
+    await h.revokeLicense(lic.id);
+    expect(await agent.exited).toBe(EXIT.sessionEnded);
+    expect(agent.stderr()).toMatch(/revoked/);
+  });
+});
