@@ -24,6 +24,8 @@ export interface RecordedResource {
   dependencies: string[];
   /** Whether `protect` was set (e.g. the signing key). */
   protect: boolean;
+  /** Provider reference (`<provider urn>::<id>`) for custom resources using an explicit provider. */
+  provider: string | null;
 }
 
 export interface Recording {
@@ -42,6 +44,7 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getProtect?(): boolean;
+  getProvider(): string;
   getObject(): unknown;
   getDependenciesList(): string[];
   getPropertydependenciesMap(): {
@@ -127,6 +130,7 @@ function toRecord(req: RegisterRequest, urn: string): RecordedResource {
     inputs: pulumi.runtime.deserializeProperties(req.getObject() as never) as Record<string, unknown>,
     dependencies: [...deps].sort(),
     protect: req.getProtect?.() ?? false,
+    provider: req.getProvider() || null,
   };
 }
 

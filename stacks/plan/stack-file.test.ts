@@ -76,6 +76,7 @@ describe("plan formatting", () => {
     },
     dependencies: ["urn:z", "urn:a"],
     protect: false,
+    provider: null,
   };
 
   it("masks secrets at any depth, marks unknowns and drops SDK bookkeeping", () => {

@@ -1,0 +1,199 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RecordedResource, type Recording, startRecording } from "../../stacks/plan/harness.js";
+import { BILLING_SECRET_FILES } from "./billing.js";
+import { ControlPlane, type ControlPlaneArgs, loadControlPlaneCrds } from "./index.js";
+import { BILLING_CLUSTER_RULES, OPERATOR_CLUSTER_RULES } from "./rbac.js";
+
+let rec: Recording;
+const digest = (image: string) => `us-central1-docker.pkg.dev/p/coditect-platform/${image}@sha256:${"c".repeat(64)}`;
+const OPERATOR_GSA = "coditect-operator@proj-test-1.iam.gserviceaccount.com";
+const BILLING_GSA = "coditect-billing@proj-test-1.iam.gserviceaccount.com";
+const emptyDir = mkdtempSync(path.join(tmpdir(), "coditect-no-crds-"));
+afterAll(() => rmSync(emptyDir, { recursive: true, force: true }));
+
+const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
+  project: "proj-test-1",
+  masterCidr: "172.16.0.0/28",
+  workstations: {
+    project: "proj-test-1",
+    region: "us-central1",
+    clusterId: "coditect-ws-cluster",
+    configIds: { standard: "coditect-standard", power: "coditect-power", ai: "coditect-ai" },
+  },
+  operator: { namespace: "coditect-operator", serviceAccount: "operator", googleServiceAccountEmail: OPERATOR_GSA, image: digest("operator") },
+  billing: {
+    namespace: "coditect-billing",
+    serviceAccount: "billing",
+    googleServiceAccountEmail: BILLING_GSA,
+    image: digest("billing"),
+    host: "api.example.test",
+    minReplicas: 2,
+    maxReplicas: 10,
+    databaseHost: "10.60.0.3",
+    databaseServerCa: "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n",
+    secretNames: {
+      "stripe-secret-key": "projects/p/secrets/stripe-secret-key",
+      "stripe-webhook-secret": "projects/p/secrets/stripe-webhook-secret",
+      "billing-admin-token": "projects/p/secrets/billing-admin-token",
+      "billing-database-password": "projects/p/secrets/billing-database-password",
+      "offline-token-signing-key": "projects/p/secrets/offline-token-signing-key",
+    },
+  },
+  ...over,
+});
+
+beforeAll(async () => {
+  rec = await startRecording({ project: "coditect-control-plane", stack: "test" });
+  const provider = new k8s.Provider("gke", { kubeconfig: "{}" });
+  new ControlPlane("cp", args(), { providers: [provider] });
+  await rec.settle();
+});
+
+const k8sResources = () => rec.resources.filter((r) => r.type.startsWith("kubernetes:"));
+const one = (type: string, name: string) => rec.get(`kubernetes:${type}`, name);
+type PodSpec = {
+  securityContext: Record<string, unknown>;
+  serviceAccountName: string;
+  containers: { image: string; env: { name: string; value?: string }[]; securityContext: unknown; resources: { limits: Record<string, string> } }[];
+  volumes: { name: string; csi?: { driver: string; volumeAttributes: Record<string, string> } }[];
+};
+const podSpec = (r: RecordedResource) => (r.inputs.spec as { template: { spec: PodSpec } }).template.spec;
+
+describe("ControlPlane", () => {
+  it("applies every CRD from crds/ before the workloads that use them", () => {
+    const crds = rec.ofType("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition");
+    expect(crds.map((c) => (c.inputs.metadata as { name: string }).name).sort()).toEqual([
+      "containersessions.coditect.ai",
+      "licenses.coditect.ai",
+      "workstations.coditect.ai",
+    ]);
+    for (const deployment of rec.ofType("kubernetes:apps/v1:Deployment")) {
+      for (const crd of crds) expect(deployment.dependencies).toContain(crd.urn);
+    }
+  });
+
+  it("fails clearly when crds/ has no CRDs", () => {
+    expect(() => loadControlPlaneCrds(emptyDir)).toThrow(/no CustomResourceDefinitions in .*crds\/\*\.yaml/);
+    expect(() => loadControlPlaneCrds(path.join(emptyDir, "missing"))).toThrow(/no CustomResourceDefinitions/);
+  });
+
+  it("deploys everything through the GKE provider, parented to the component", () => {
+    const component = rec.get("coditect:index:ControlPlane", "cp");
+    for (const r of k8sResources()) {
+      expect(r.parent).toBe(component.urn);
+      expect(r.provider).toMatch(/^urn:pulumi:test::coditect-control-plane::pulumi:providers:kubernetes::gke::/);
+    }
+  });
+
+  it("enforces the restricted Pod Security Standard on both namespaces", () => {
+    for (const name of ["cp-operator-namespace", "cp-billing-namespace"]) {
+      expect((one("core/v1:Namespace", name).inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject({
+        "pod-security.kubernetes.io/enforce": "restricted",
+      });
+    }
+  });
+
+  it("binds each Kubernetes service account to its Google service account", () => {
+    expect(one("core/v1:ServiceAccount", "cp-operator-ksa").inputs.metadata).toMatchObject({
+      name: "operator",
+      namespace: "coditect-operator",
+      annotations: { "iam.gke.io/gcp-service-account": OPERATOR_GSA },
+    });
+    expect(one("core/v1:ServiceAccount", "cp-billing-ksa").inputs.metadata).toMatchObject({
+      annotations: { "iam.gke.io/gcp-service-account": BILLING_GSA },
+    });
+  });
+
+  it("grants exactly the least-privilege rule tables, bound to the right service accounts", () => {
+    expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-operator-role").inputs.rules).toEqual(OPERATOR_CLUSTER_RULES);
+    expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-billing-role").inputs.rules).toEqual(BILLING_CLUSTER_RULES);
+    expect(one("rbac.authorization.k8s.io/v1:ClusterRoleBinding", "cp-billing-binding").inputs.subjects).toEqual([
+      { kind: "ServiceAccount", name: "billing", namespace: "coditect-billing" },
+    ]);
+    const allRules = JSON.stringify(rec.resources.filter((r) => /Role$/.test(r.type)).map((r) => r.inputs.rules));
+    expect(allRules).not.toContain("*");
+    expect(allRules).not.toContain('"secrets"');
+  });
+
+  it("runs hardened, digest-pinned pods with limits", () => {
+    for (const name of ["cp-operator", "cp-billing"]) {
+      const spec = podSpec(one("apps/v1:Deployment", name));
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+      for (const c of spec.containers) {
+        expect(c.image).toMatch(/@sha256:[a-f0-9]{64}$/);
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ["ALL"] },
+        });
+        expect(Object.keys(c.resources.limits).sort()).toEqual(["cpu", "memory"]);
+      }
+    }
+  });
+
+  it("configures the operator for the workstation cluster and its tier configs", () => {
+    const env = podSpec(one("apps/v1:Deployment", "cp-operator")).containers[0]!.env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: "WORKSTATIONS_CLUSTER", value: "coditect-ws-cluster" },
+        { name: "WORKSTATIONS_TIER_CONFIGS", value: "standard=coditect-standard,power=coditect-power,ai=coditect-ai" },
+      ]),
+    );
+  });
+
+  it("gives billing its secrets as files from Secret Manager, never as values", () => {
+    const spec = podSpec(one("apps/v1:Deployment", "cp-billing"));
+    const env = spec.containers[0]!.env;
+    for (const [variable, file] of Object.entries(BILLING_SECRET_FILES)) {
+      expect(env).toContainEqual({ name: variable, value: `/etc/coditect/secrets/${file}` });
+    }
+    expect(env.map((e) => e.name)).not.toContain("STRIPE_SECRET_KEY");
+    expect(spec.volumes.find((v) => v.name === "secrets")?.csi).toMatchObject({
+      driver: "secrets-store-gke.csi.k8s.io",
+      volumeAttributes: { secretProviderClass: "billing-secrets" },
+    });
+    const spc = one("secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "cp-billing-secrets");
+    expect((spc.inputs.spec as { parameters: { secrets: string } }).parameters.secrets).toContain(
+      'resourceName: "projects/p/secrets/stripe-secret-key/versions/latest"',
+    );
+  });
+
+  it("scales billing 2–10, keeps one pod through disruptions and serves it over HTTPS only", () => {
+    expect(one("autoscaling/v2:HorizontalPodAutoscaler", "cp-billing-hpa").inputs.spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 10,
+      scaleTargetRef: { kind: "Deployment", name: "billing" },
+    });
+    expect((one("apps/v1:Deployment", "cp-billing").inputs.spec as Record<string, unknown>).replicas).toBeUndefined();
+    expect(one("policy/v1:PodDisruptionBudget", "cp-billing-pdb").inputs.spec).toMatchObject({ minAvailable: 1 });
+    const ingress = one("networking.k8s.io/v1:Ingress", "cp-billing-ingress");
+    expect((ingress.inputs.metadata as { annotations: Record<string, string> }).annotations).toMatchObject({
+      "kubernetes.io/ingress.allow-http": "false",
+      "kubernetes.io/ingress.global-static-ip-name": "cp-billing",
+      "networking.gke.io/managed-certificates": "billing",
+    });
+    expect(one("networking.gke.io/v1:ManagedCertificate", "cp-billing-certificate").inputs.spec).toEqual({
+      domains: ["api.example.test"],
+    });
+  });
+
+  it("denies all traffic by default in both namespaces", () => {
+    for (const ns of ["operator", "billing"]) {
+      const policy = one("networking.k8s.io/v1:NetworkPolicy", `cp-${ns}-default-deny`);
+      expect(policy.inputs.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+      expect(policy.inputs.metadata).toMatchObject({ namespace: `coditect-${ns}` });
+    }
+    const billing = one("networking.k8s.io/v1:NetworkPolicy", "cp-billing-allow");
+    expect(JSON.stringify(billing.inputs.spec)).toContain("10.60.0.3/32");
+  });
+
+  it("refuses images that are not pinned by digest", () => {
+    expect(
+      () => new ControlPlane("bad", args({ operator: { ...args().operator, image: "r/p/operator:latest" } })),
+    ).toThrow(/operator image must be pinned by digest/);
+  });
+});
