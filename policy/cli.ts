@@ -9,6 +9,6 @@ import { loadStackPlan } from "./stack-plan.js";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const result = await runPolicyCommand(process.argv.slice(2), { root, loadStackPlan });
-process.stdout.write(result.stdout);
 process.stderr.write(result.stderr);
-process.exitCode = result.exitCode;
+// The Pulumi runtime (loaded by --stack) keeps handles open: exit explicitly once stdout is flushed.
+process.stdout.write(result.stdout, () => process.exit(result.exitCode));

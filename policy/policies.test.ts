@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { EMPTY_CONFIG } from "./config.js";
 import { evaluate } from "./evaluate.js";
 import { allPolicies } from "./policies.js";
+import { renderRuleTable } from "./rule-table.js";
 import { compliantPlan } from "./testing/compliant-plan.js";
 
 const testSources = [
@@ -44,6 +45,11 @@ describe("the policy pack", () => {
   it("has table tests for every rule", () => {
     const untested = allPolicies.filter((p) => !testSources.some((src) => src.includes(`./${p.name}.js"`)));
     expect(untested.map((p) => p.name)).toEqual([]);
+  });
+
+  it("is documented: docs/policy.md holds the current generated rule table", () => {
+    const docs = readFileSync(new URL("../docs/policy.md", import.meta.url), "utf8");
+    expect(docs).toContain(renderRuleTable(allPolicies));
   });
 
   it("finds nothing at all in the hardened compliant plan, advisory rules included", async () => {

@@ -12,6 +12,7 @@ import { loadManifestResources } from "./kubernetes/manifests.js";
 import { type Plan, parsePlanText } from "./plan.js";
 import { allPolicies, policyNames } from "./policies.js";
 import { renderJson, renderText } from "./report.js";
+import { renderRuleTable } from "./rule-table.js";
 
 export const USAGE = `usage: npm run policy -- (--stack <name> | --resources <file.json>) [options]
   --stack <name>            evaluate the stack's plan as \`npm run plan -- --stack <name> --json\` records it
@@ -21,7 +22,8 @@ export const USAGE = `usage: npm run policy -- (--stack <name> | --resources <fi
   --config <file.json>      per-rule levels and settings (default policy/config.json)
   --manifests <path>        Kubernetes YAML file or directory to check; repeatable
                             (default: crds/ examples/ operator/deploy/ billing/deploy/)
-  --no-manifests            check only the plan's resources`;
+  --no-manifests            check only the plan's resources
+  --list                    print the rule table (as in docs/policy.md) and exit`;
 
 /** Where the repository's Kubernetes YAML lives, checked unless --manifests/--no-manifests says otherwise. */
 export const DEFAULT_MANIFEST_DIRS = ["crds", "examples", "operator/deploy", "billing/deploy"];
@@ -56,6 +58,7 @@ function parse(argv: readonly string[]) {
         manifests: { type: "string", multiple: true },
         "no-manifests": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
+        list: { type: "boolean", default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -94,6 +97,7 @@ export async function runPolicyCommand(argv: readonly string[], env: RunEnvironm
   try {
     const values = parse(argv);
     if (values.help) return { exitCode: 0, stdout: `${USAGE}\n`, stderr: "" };
+    if (values.list) return { exitCode: 0, stdout: `${renderRuleTable(allPolicies)}\n`, stderr: "" };
     const overrides = (values.enforcement ?? []).map((flag) => parseEnforcementFlag(flag, policyNames));
     const config = withOverrides(
       loadPolicyConfig(values.config ?? join(env.root, "policy", "config.json"), policyNames),
