@@ -3,8 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeConfigValue, PROJECT_NAME, parseStackConfig, StackConfigError } from "./config.js";
 import { assertImagesFromInternalRegistry } from "./images.js";
-import { REPO_ROOT } from "./plan/run-plan.js";
-import { parseStackFile } from "./plan/stack-file.js";
+import { parseStackFile, REPO_ROOT } from "./plan/stack-file.js";
 
 /** The prod stack file, decoded the way Pulumi hands config to the program. */
 function prodRaw(): Record<string, unknown> {

@@ -9,7 +9,8 @@ import { ControlPlane, type ControlPlaneArgs, loadControlPlaneCrds } from "./ind
 import { BILLING_CLUSTER_RULES, OPERATOR_CLUSTER_RULES } from "./rbac.js";
 
 let rec: Recording;
-const digest = (image: string) => `us-central1-docker.pkg.dev/p/coditect-platform/${image}@sha256:${"c".repeat(64)}`;
+const digest = (image: string) =>
+  `us-central1-docker.pkg.dev/p/coditect-platform/${image}@sha256:${"c".repeat(64)}`;
 const OPERATOR_GSA = "coditect-operator@proj-test-1.iam.gserviceaccount.com";
 const BILLING_GSA = "coditect-billing@proj-test-1.iam.gserviceaccount.com";
 const emptyDir = mkdtempSync(path.join(tmpdir(), "coditect-no-crds-"));
@@ -24,7 +25,12 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
     clusterId: "coditect-ws-cluster",
     configIds: { standard: "coditect-standard", power: "coditect-power", ai: "coditect-ai" },
   },
-  operator: { namespace: "coditect-operator", serviceAccount: "operator", googleServiceAccountEmail: OPERATOR_GSA, image: digest("operator") },
+  operator: {
+    namespace: "coditect-operator",
+    serviceAccount: "operator",
+    googleServiceAccountEmail: OPERATOR_GSA,
+    image: digest("operator"),
+  },
   billing: {
     namespace: "coditect-billing",
     serviceAccount: "billing",
@@ -58,7 +64,12 @@ const one = (type: string, name: string) => rec.get(`kubernetes:${type}`, name);
 type PodSpec = {
   securityContext: Record<string, unknown>;
   serviceAccountName: string;
-  containers: { image: string; env: { name: string; value?: string }[]; securityContext: unknown; resources: { limits: Record<string, string> } }[];
+  containers: {
+    image: string;
+    env: { name: string; value?: string }[];
+    securityContext: unknown;
+    resources: { limits: Record<string, string> };
+  }[];
   volumes: { name: string; csi?: { driver: string; volumeAttributes: Record<string, string> } }[];
 };
 const podSpec = (r: RecordedResource) => (r.inputs.spec as { template: { spec: PodSpec } }).template.spec;
@@ -78,20 +89,26 @@ describe("ControlPlane", () => {
 
   it("fails clearly when crds/ has no CRDs", () => {
     expect(() => loadControlPlaneCrds(emptyDir)).toThrow(/no CustomResourceDefinitions in .*crds\/\*\.yaml/);
-    expect(() => loadControlPlaneCrds(path.join(emptyDir, "missing"))).toThrow(/no CustomResourceDefinitions/);
+    expect(() => loadControlPlaneCrds(path.join(emptyDir, "missing"))).toThrow(
+      /no CustomResourceDefinitions/,
+    );
   });
 
   it("deploys everything through the GKE provider, parented to the component", () => {
     const component = rec.get("coditect:index:ControlPlane", "cp");
     for (const r of k8sResources()) {
       expect(r.parent).toBe(component.urn);
-      expect(r.provider).toMatch(/^urn:pulumi:test::coditect-control-plane::pulumi:providers:kubernetes::gke::/);
+      expect(r.provider).toMatch(
+        /^urn:pulumi:test::coditect-control-plane::pulumi:providers:kubernetes::gke::/,
+      );
     }
   });
 
   it("enforces the restricted Pod Security Standard on both namespaces", () => {
     for (const name of ["cp-operator-namespace", "cp-billing-namespace"]) {
-      expect((one("core/v1:Namespace", name).inputs.metadata as { labels: Record<string, string> }).labels).toMatchObject({
+      expect(
+        (one("core/v1:Namespace", name).inputs.metadata as { labels: Record<string, string> }).labels,
+      ).toMatchObject({
         "pod-security.kubernetes.io/enforce": "restricted",
       });
     }
@@ -109,12 +126,18 @@ describe("ControlPlane", () => {
   });
 
   it("grants exactly the least-privilege rule tables, bound to the right service accounts", () => {
-    expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-operator-role").inputs.rules).toEqual(OPERATOR_CLUSTER_RULES);
-    expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-billing-role").inputs.rules).toEqual(BILLING_CLUSTER_RULES);
-    expect(one("rbac.authorization.k8s.io/v1:ClusterRoleBinding", "cp-billing-binding").inputs.subjects).toEqual([
-      { kind: "ServiceAccount", name: "billing", namespace: "coditect-billing" },
-    ]);
-    const allRules = JSON.stringify(rec.resources.filter((r) => /Role$/.test(r.type)).map((r) => r.inputs.rules));
+    expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-operator-role").inputs.rules).toEqual(
+      OPERATOR_CLUSTER_RULES,
+    );
+    expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-billing-role").inputs.rules).toEqual(
+      BILLING_CLUSTER_RULES,
+    );
+    expect(
+      one("rbac.authorization.k8s.io/v1:ClusterRoleBinding", "cp-billing-binding").inputs.subjects,
+    ).toEqual([{ kind: "ServiceAccount", name: "billing", namespace: "coditect-billing" }]);
+    const allRules = JSON.stringify(
+      rec.resources.filter((r) => /Role$/.test(r.type)).map((r) => r.inputs.rules),
+    );
     expect(allRules).not.toContain("*");
     expect(allRules).not.toContain('"secrets"');
   });
@@ -122,7 +145,10 @@ describe("ControlPlane", () => {
   it("runs hardened, digest-pinned pods with limits", () => {
     for (const name of ["cp-operator", "cp-billing"]) {
       const spec = podSpec(one("apps/v1:Deployment", name));
-      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+      expect(spec.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: "RuntimeDefault" },
+      });
       for (const c of spec.containers) {
         expect(c.image).toMatch(/@sha256:[a-f0-9]{64}$/);
         expect(c.securityContext).toMatchObject({
@@ -140,7 +166,10 @@ describe("ControlPlane", () => {
     expect(env).toEqual(
       expect.arrayContaining([
         { name: "WORKSTATIONS_CLUSTER", value: "coditect-ws-cluster" },
-        { name: "WORKSTATIONS_TIER_CONFIGS", value: "standard=coditect-standard,power=coditect-power,ai=coditect-ai" },
+        {
+          name: "WORKSTATIONS_TIER_CONFIGS",
+          value: "standard=coditect-standard,power=coditect-power,ai=coditect-ai",
+        },
       ]),
     );
   });
@@ -168,8 +197,12 @@ describe("ControlPlane", () => {
       maxReplicas: 10,
       scaleTargetRef: { kind: "Deployment", name: "billing" },
     });
-    expect((one("apps/v1:Deployment", "cp-billing").inputs.spec as Record<string, unknown>).replicas).toBeUndefined();
-    expect(one("policy/v1:PodDisruptionBudget", "cp-billing-pdb").inputs.spec).toMatchObject({ minAvailable: 1 });
+    expect(
+      (one("apps/v1:Deployment", "cp-billing").inputs.spec as Record<string, unknown>).replicas,
+    ).toBeUndefined();
+    expect(one("policy/v1:PodDisruptionBudget", "cp-billing-pdb").inputs.spec).toMatchObject({
+      minAvailable: 1,
+    });
     const ingress = one("networking.k8s.io/v1:Ingress", "cp-billing-ingress");
     expect((ingress.inputs.metadata as { annotations: Record<string, string> }).annotations).toMatchObject({
       "kubernetes.io/ingress.allow-http": "false",

@@ -1,15 +1,14 @@
 /**
- * `npm run plan -- --stack <name> [--json]`: what `pulumi up` would declare, computed offline under mocks.
- * JSON mode prints the plan document the policy checks read; otherwise a table plus the stack outputs.
- * Exit codes: 0 ok, 2 bad arguments or configuration, 1 anything else.
+ * `npm run plan -- --stack <name> [--json] [--config-dir <dir>]`: what `pulumi up` would declare,
+ * computed offline under mocks. JSON mode prints the plan document the policy checks read; otherwise a
+ * table plus the stack outputs. Exit codes: 0 ok, 2 bad arguments or configuration, 1 anything else.
+ * The Pulumi SDK is loaded only after the arguments and the stack file are known to be usable.
  */
 import { parseArgs } from "node:util";
-import { StackConfigError } from "../config.js";
-import { maskValue, renderTable } from "./format.js";
-import { runPlan } from "./run-plan.js";
-import { StackFileError } from "./stack-file.js";
+import { REPO_ROOT, readStackFile, StackFileError } from "./stack-file.js";
 
-const USAGE = "usage: npm run plan -- --stack <name> [--json]";
+const USAGE =
+  "usage: npm run plan -- --stack <name> [--json] [--config-dir <dir holding Pulumi.<name>.yaml>]";
 
 function fail(code: number, message: string): never {
   process.stderr.write(`plan: ${message}\n`);
@@ -17,12 +16,14 @@ function fail(code: number, message: string): never {
 }
 
 async function main(): Promise<void> {
-  let values: { stack?: string; json?: boolean; help?: boolean };
+  let values: { stack?: string; json?: boolean; help?: boolean; "config-dir"?: string };
   try {
     ({ values } = parseArgs({
       options: {
         stack: { type: "string" },
         json: { type: "boolean" },
+        // Check a candidate stack file before committing it (default: the repository root).
+        "config-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -36,13 +37,24 @@ async function main(): Promise<void> {
   }
   if (!values.stack) fail(2, `--stack is required\n${USAGE}`);
 
+  const dir = values["config-dir"] ?? REPO_ROOT;
+  try {
+    readStackFile(dir, values.stack);
+  } catch (err) {
+    if (err instanceof StackFileError) fail(2, err.message);
+    throw err;
+  }
+
+  const { runPlan } = await import("./run-plan.js");
+  const { StackConfigError } = await import("../config.js");
   let result: Awaited<ReturnType<typeof runPlan>>;
   try {
-    result = await runPlan(values.stack);
+    result = await runPlan(values.stack, dir);
   } catch (err) {
     if (err instanceof StackFileError || err instanceof StackConfigError) fail(2, err.message);
     fail(1, `the program failed for stack "${values.stack}": ${(err as Error).stack ?? err}`);
   }
+  const { maskValue, renderTable } = await import("./format.js");
   const text = values.json
     ? `${JSON.stringify(result.document, null, 2)}\n`
     : `${renderTable(result.document)}\n\nOutputs:\n${Object.entries(result.outputs)

@@ -4,14 +4,14 @@
  * One run per process (the Pulumi runtime is a singleton).
  */
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import type * as pulumi from "@pulumi/pulumi";
 import { PROJECT_NAME } from "../config.js";
 import { type PlanDocument, toPlanDocument } from "./format.js";
 import { resolveOutput, startRecording } from "./harness.js";
-import { readStackFile } from "./stack-file.js";
+import { REPO_ROOT, readStackFile } from "./stack-file.js";
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export { REPO_ROOT };
 
 export interface PlanResult {
   document: PlanDocument;
