@@ -234,6 +234,29 @@ describe("decideAgentStep", () => {
     expect(b.actions).toContainEqual({ type: "heartbeat", atMs: now + 60_000 });
   });
 
+  it("keeps the server's heartbeat interval for every later heartbeat and reconnect attempt", () => {
+    const validated = decideAgentStep(
+      starting,
+      { type: "validated", session, offlineToken: token(3_600_000), heartbeatIntervalMs: 60_000 },
+      now,
+      timing,
+    );
+    const next = decideAgentStep(
+      validated.state,
+      { type: "heartbeatOk", status: "ok", message: "ok" },
+      now,
+      timing,
+    );
+    expect(next.actions).toContainEqual({ type: "heartbeat", atMs: now + 60_000 });
+    const offlineStep = decideAgentStep(
+      { ...next.state, failedAttempts: 3 },
+      { type: "heartbeatFailed", message: "x", random: 0 },
+      now,
+      timing,
+    );
+    expect(offlineStep.actions).toContainEqual({ type: "heartbeat", atMs: now + 60_000 });
+  });
+
   it("offline: keeps retrying at the heartbeat cadence and sets the deadline at the token's expiry", () => {
     const { actions } = decideAgentStep(
       { ...online, failedAttempts: 3 },

@@ -35,6 +35,8 @@ export interface AgentState {
   /** Consecutive failed attempts of the current validate/heartbeat round. */
   failedAttempts: number;
   payloadStarted: boolean;
+  /** The server's heartbeat interval from validate; overrides the configured one. */
+  heartbeatIntervalMs?: number;
   exitCode?: ExitCode | number;
   message: string;
 }
@@ -98,6 +100,10 @@ export function retryDelayMs(attempt: number, random: number, timing: AgentTimin
   return Math.max(Math.round(jittered), retryAfterMs);
 }
 
+function intervalOf(state: AgentState, timing: AgentTiming): number {
+  return state.heartbeatIntervalMs ?? timing.heartbeatIntervalMs;
+}
+
 function offlineTokenValid(
   state: AgentState,
   now: number,
@@ -132,7 +138,7 @@ function goOfflineOrStop(
   const actions: AgentAction[] = [
     { type: "log", level: "warn", message },
     // Keep trying: the reconnect cadence is the normal heartbeat cadence.
-    { type: state.session ? "heartbeat" : "validate", atMs: now + timing.heartbeatIntervalMs },
+    { type: state.session ? "heartbeat" : "validate", atMs: now + intervalOf(state, timing) },
     { type: "deadline", atMs: state.offlineToken.expiresAtMs },
   ];
   if (!state.payloadStarted) actions.push({ type: "startPayload" });
@@ -158,7 +164,7 @@ export function decideAgentStep(
 
     case "validated": {
       const message = `licensed: session ${event.session.sessionId} (${event.session.licenseTier}, ${event.session.organization})`;
-      const interval = event.heartbeatIntervalMs ?? timing.heartbeatIntervalMs;
+      const interval = event.heartbeatIntervalMs ?? intervalOf(state, timing);
       const actions: AgentAction[] = [
         { type: "log", level: "info", message },
         { type: "heartbeat", atMs: now + interval },
@@ -172,6 +178,7 @@ export function decideAgentStep(
         lastHeartbeatAtMs: now,
         failedAttempts: 0,
         payloadStarted: true,
+        heartbeatIntervalMs: interval,
         message,
       };
       return { state: next, actions };
@@ -209,7 +216,7 @@ export function decideAgentStep(
 
     case "heartbeatOk": {
       const message = event.status === "warning" ? `licensed (warning: ${event.message})` : "licensed";
-      const actions: AgentAction[] = [{ type: "heartbeat", atMs: now + timing.heartbeatIntervalMs }];
+      const actions: AgentAction[] = [{ type: "heartbeat", atMs: now + intervalOf(state, timing) }];
       if (state.phase === "offline")
         actions.unshift({ type: "log", level: "info", message: "license server reachable again" });
       if (event.status === "warning") actions.unshift({ type: "log", level: "warn", message: event.message });
