@@ -45,6 +45,8 @@ export interface InformerOptions<T extends KubeObject> {
   /** First / maximum backoff after a failed list or watch. Default 250 ms / 30 s. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Called after each failed list/watch (feeds coditect_informer_restarts_total). */
+  onRestart?: () => void;
 }
 
 class GoneError extends Error {}
@@ -62,6 +64,10 @@ export class Informer<T extends KubeObject> {
   #running?: Promise<void>;
   /** Restarts after errors (for metrics and tests). */
   restarts = 0;
+  /** Completed lists: the first, periodic relists, relists after 410 Gone and after errors. */
+  lists = 0;
+  /** Watches that ended with 410 Gone. */
+  gone = 0;
 
   constructor(options: InformerOptions<T>) {
     this.name = options.name;
@@ -140,6 +146,7 @@ export class Informer<T extends KubeObject> {
       try {
         const { items, resourceVersion } = await this.#options.list();
         this.#touch();
+        this.lists += 1;
         this.#replace(items);
         this.#synced = true;
         failures = 0;
@@ -147,11 +154,13 @@ export class Informer<T extends KubeObject> {
       } catch (error) {
         if (this.#stopped) break;
         if (error instanceof GoneError) {
+          this.gone += 1;
           this.#options.logger.info({ informer: this.name }, "watch expired (410 Gone): relisting");
           continue;
         }
         failures += 1;
         this.restarts += 1;
+        this.#options.onRestart?.();
         const delay = this.#backoff(failures);
         this.#options.logger.warn(
           { informer: this.name, err: describe(error), retryInMs: delay },

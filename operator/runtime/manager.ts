@@ -93,6 +93,7 @@ export class Manager {
       watchPath: client.watchPath,
       clock: this.options.clock,
       logger: this.options.logger,
+      onRestart: () => this.metrics.informerRestarts.inc({ informer: client.resource.plural }),
       ...(this.options.relistPeriodMs ? { relistPeriodMs: this.options.relistPeriodMs } : {}),
     });
     this.#informers.push(informer as unknown as Informer<KubeObject>);

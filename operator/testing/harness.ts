@@ -51,9 +51,15 @@ export interface Harness {
 const quiet = pino({ level: process.env.OPERATOR_TEST_LOG ?? "silent" });
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
-export async function startHarness(options: { operationPollsToComplete?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { operationPollsToComplete?: number; watchHistorySize?: number } = {},
+): Promise<Harness> {
   process.env.METADATA_SERVER_DETECTION = "none";
-  const kube = await startKubeApiServer({ crdDirs: [CRD_DIR], bookmarkIntervalMs: 2_000 });
+  const kube = await startKubeApiServer({
+    crdDirs: [CRD_DIR],
+    bookmarkIntervalMs: 2_000,
+    ...(options.watchHistorySize ? { watchHistorySize: options.watchHistorySize } : {}),
+  });
   const fake = await startFakeWorkstations({
     operationPollsToComplete: options.operationPollsToComplete ?? 1,
   });
