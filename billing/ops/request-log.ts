@@ -14,6 +14,21 @@ declare module "express-serve-static-core" {
   }
 }
 
+/**
+ * The matched route as a template (`/v1/admin/licenses/:id`) for metric labels, never the raw path (which
+ * would make one series per license id). Express has reset req.baseUrl by the time the response finishes,
+ * so the mount prefix is recovered as the leading segments of the path the route pattern did not match.
+ */
+export function routeTemplate(path: string, routePath: string | undefined): string {
+  if (typeof routePath !== "string") return "unmatched";
+  const segments = path.split("/");
+  const routeSegments = routePath.split("/").length;
+  return `${segments.slice(0, Math.max(1, segments.length - routeSegments + 1)).join("/")}${routePath}`.replace(
+    /^\/\//,
+    "/",
+  );
+}
+
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function requestLogging(logger: Logger, metrics: BillingMetrics): RequestHandler {
@@ -25,7 +40,7 @@ export function requestLogging(logger: Logger, metrics: BillingMetrics): Request
     const started = process.hrtime.bigint();
     res.on("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+      const route = routeTemplate(req.originalUrl.split("?")[0] ?? "", req.route?.path);
       metrics.httpRequestDuration.observe(
         { method: req.method, route, status: String(res.statusCode) },
         seconds,

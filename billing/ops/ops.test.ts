@@ -1,0 +1,138 @@
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import pg from "pg";
+import { Registry } from "prom-client";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../lib/clock.js";
+import { testDatabase } from "../../test-support/postgres/index.js";
+import { createApp } from "../app.js";
+import { loadConfig } from "../config.js";
+import { migrate } from "../db/migrate.js";
+import { createLogger } from "./logger.js";
+import { routeTemplate } from "./request-log.js";
+
+describe("operations endpoints and logging", () => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  let pool: pg.Pool;
+  let url: string;
+  let close: () => Promise<void>;
+  const adminToken = "ops-test-admin-token-0123456789abcdef";
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: await testDatabase("billing_ops") });
+    await migrate(pool);
+    const config = loadConfig({
+      STRIPE_SECRET_KEY: "sk_test_x",
+      STRIPE_WEBHOOK_SECRET: "whsec_x",
+      ADMIN_TOKEN: adminToken,
+    });
+    const app = createApp({
+      config,
+      db: pool,
+      stripe: new Stripe("sk_test_x", { host: "127.0.0.1", port: 9, protocol: "http", maxNetworkRetries: 0 }),
+      clock: new ManualClock(),
+      logger: createLogger("info", sink),
+      metrics: new Registry(),
+    });
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    close = () => new Promise((r) => server.close(() => r()));
+  });
+  afterAll(async () => {
+    await close();
+    await pool.end();
+  });
+
+  it("/healthz and /readyz answer; readiness reports the disabled cluster", async () => {
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", cluster: "disabled" } });
+  });
+
+  it("/metrics exposes request latency by route template", async () => {
+    await fetch(`${url}/v1/admin/licenses/00000000-0000-4000-8000-000000000000`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const text = await (await fetch(`${url}/metrics`)).text();
+    expect(text).toContain(
+      'billing_http_request_duration_seconds_count{method="GET",route="/v1/admin/licenses/:id",status="404"} 1',
+    );
+  });
+
+  it.each([
+    ["/v1/admin/licenses/abc", "/licenses/:id", "/v1/admin/licenses/:id"],
+    ["/healthz", "/healthz", "/healthz"],
+    ["/v1/checkout/success", "/checkout/success", "/v1/checkout/success"],
+    ["/v1/nope", undefined, "unmatched"],
+  ])("route template of %s", (path, routePath, expected) => {
+    expect(routeTemplate(path, routePath)).toBe(expected);
+  });
+
+  it("unknown routes get the shared error shape", async () => {
+    const res = await fetch(`${url}/v1/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: "not_found", message: "no route for GET /v1/nope" } });
+  });
+
+  it("logs one JSON line per request with the request id, and never the admin token, signature or license key", async () => {
+    lines.length = 0;
+    await fetch(`${url}/v1/admin/licenses?organization=acme`, {
+      headers: { authorization: `Bearer ${adminToken}`, "x-request-id": "req-abc.123" },
+    });
+    await fetch(`${url}/v1/webhooks/stripe`, {
+      method: "POST",
+      headers: { "stripe-signature": "t=1,v1=deadbeef", "content-type": "application/json" },
+      body: "{}",
+    });
+    const created = await fetch(`${url}/v1/admin/licenses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        organization: "acme",
+        customerEmail: "a@acme.test",
+        tier: "pro",
+        provisioningType: "trial",
+        durationDays: 7,
+      }),
+    });
+    const { licenseKey } = (await created.json()) as { licenseKey: string };
+    const request = lines.find((l) => l.requestId === "req-abc.123" && l.msg === "request");
+    expect(request).toMatchObject({
+      method: "GET",
+      path: "/v1/admin/licenses",
+      status: 200,
+      service: "billing",
+    });
+    const all = JSON.stringify(lines);
+    expect(all).not.toContain(adminToken);
+    expect(all).not.toContain("deadbeef");
+    expect(all).not.toContain(licenseKey);
+    expect(all).not.toContain("organization=acme");
+  });
+
+  it("the logger redacts secrets even when a caller logs them", () => {
+    lines.length = 0;
+    const logger = createLogger("info", sink);
+    logger.info(
+      {
+        licenseKey: "CODITECT-PRO-SECRET",
+        headers: { authorization: "Bearer x", "stripe-signature": "t=1,v1=ab" },
+      },
+      "oops",
+    );
+    logger.flush();
+    expect(lines.at(-1)).toMatchObject({
+      licenseKey: "[redacted]",
+      headers: { authorization: "[redacted]", "stripe-signature": "[redacted]" },
+    });
+  });
+});
