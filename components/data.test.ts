@@ -52,6 +52,8 @@ beforeAll(async () => {
   });
   secrets = new ControlPlaneSecrets("secrets", {
     project: "proj-test-1",
+    location: "us-central1",
+    kmsKeyName: keys.keyIds["secret-manager"],
     readers: { billing: BILLING },
     labels: {},
   });
@@ -87,6 +89,7 @@ describe("EncryptionKeys", () => {
       "artifact-registry",
       "cloud-sql",
       "gke-secrets",
+      "secret-manager",
     ]);
     for (const key of cryptoKeys) {
       expect(key.inputs).toMatchObject({
@@ -104,6 +107,8 @@ describe("EncryptionKeys", () => {
       "keys-gke-secrets-agent":
         "serviceAccount:service-123456789@container-engine-robot.iam.gserviceaccount.com",
       "keys-cloud-sql-agent": "serviceAccount:service-123456789@gcp-sa-cloud-sql.iam.gserviceaccount.com",
+      "keys-secret-manager-agent":
+        "serviceAccount:service-123456789@gcp-sa-secretmanager.iam.gserviceaccount.com",
     });
   });
 
@@ -157,8 +162,27 @@ describe("ControlPlaneSecrets", () => {
     const ids = rec.ofType("gcp:secretmanager/secret:Secret").map((s) => s.inputs.secretId);
     expect(ids.sort()).toEqual(Object.keys(CONTROL_PLANE_SECRETS).sort());
     expect(rec.ofType("gcp:secretmanager/secretVersion:SecretVersion")).toEqual([]);
-    for (const s of rec.ofType("gcp:secretmanager/secret:Secret"))
+    const keyGrant = rec.get(
+      "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+      "keys-secret-manager-agent",
+    ).urn;
+    for (const s of rec.ofType("gcp:secretmanager/secret:Secret")) {
       expect(s.inputs.deletionProtection).toBe(true);
+      expect(s.inputs.replication).toEqual({
+        userManaged: {
+          replicas: [
+            {
+              location: "us-central1",
+              customerManagedEncryption: {
+                kmsKeyName:
+                  "projects/proj-test-1/locations/us-central1/keyRings/keys/cryptoKeys/secret-manager",
+              },
+            },
+          ],
+        },
+      });
+      expect(s.dependencies).toContain(keyGrant);
+    }
   });
 
   it("grants read access per secret to its reader only", async () => {

@@ -16,6 +16,8 @@ export const CMEK_PURPOSES = {
     `serviceAccount:service-${projectNumber}@container-engine-robot.iam.gserviceaccount.com`,
   "cloud-sql": (projectNumber: string) =>
     `serviceAccount:service-${projectNumber}@gcp-sa-cloud-sql.iam.gserviceaccount.com`,
+  "secret-manager": (projectNumber: string) =>
+    `serviceAccount:service-${projectNumber}@gcp-sa-secretmanager.iam.gserviceaccount.com`,
 } as const;
 export type CmekPurpose = keyof typeof CMEK_PURPOSES;
 

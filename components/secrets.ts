@@ -1,7 +1,8 @@
 /**
  * ControlPlaneSecrets: Secret Manager secrets the control plane reads, created EMPTY.
  *
- * Values never pass through Pulumi (so never through its state): ops add versions out of band with
+ * Payloads are stored in one region and encrypted with our key. Values never pass through Pulumi (so never
+ * through its state): ops add versions out of band with
  * `gcloud secrets versions add` (docs/operations.md). Each secret is readable only by the identities listed
  * for it; pods mount them through the Secret Manager CSI add-on (ADR 0025).
  */
@@ -26,6 +27,10 @@ export type SecretReader = (typeof CONTROL_PLANE_SECRETS)[ControlPlaneSecretId][
 
 export interface ControlPlaneSecretsArgs {
   project: pulumi.Input<string>;
+  /** Region the secret payloads are stored in (user-managed replication, one replica). */
+  location: string;
+  /** CMEK key (in `location`) encrypting the payloads. */
+  kmsKeyName: pulumi.Input<string>;
   /** IAM member per reader role (e.g. billing → serviceAccount:coditect-billing@…). */
   readers: Record<SecretReader, pulumi.Input<string>>;
   labels: Record<string, string>;
@@ -53,7 +58,13 @@ export class ControlPlaneSecrets extends pulumi.ComponentResource {
         {
           project: args.project,
           secretId: id,
-          replication: { auto: {} },
+          replication: {
+            userManaged: {
+              replicas: [
+                { location: args.location, customerManagedEncryption: { kmsKeyName: args.kmsKeyName } },
+              ],
+            },
+          },
           deletionProtection: true,
           annotations: { purpose: spec.purpose },
           labels: { ...args.labels, reader: spec.reader },

@@ -135,6 +135,8 @@ export function createInfrastructure(cfg: StackConfig) {
 
   const secrets = new ControlPlaneSecrets("coditect-secrets", {
     project,
+    location: cfg.region,
+    kmsKeyName: keys.keyIds["secret-manager"],
     readers: { billing: billingIdentity.member },
     labels: labels("secrets"),
   });
