@@ -5,9 +5,10 @@
  * and the namespace disappears once empty).
  */
 import { resourceTypesForCrd } from "./crd.js";
+import { deleteObject, forceRemove } from "./deletes.js";
 import type { ResourceRegistry } from "./registry.js";
 import type { KubeObject, ResourceType } from "./types.js";
-import { deleteObject, forceRemove, type WriteContext } from "./writes.js";
+import type { WriteContext } from "./writes.js";
 
 const CRD_KEY = "apiextensions.k8s.io/customresourcedefinitions";
 const NAMESPACES_KEY = "/namespaces";

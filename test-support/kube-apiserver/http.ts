@@ -4,33 +4,28 @@
  * decoding and `Status` error responses.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parse as parseYaml } from "yaml";
 import type { Clock } from "../../lib/clock.js";
-import { ApiError, badRequest, methodNotAllowed, notFoundPath } from "./errors.js";
-import {
-  openApiV2,
-  openApiV2Protobuf,
-  openApiV3GroupVersion,
-  openApiV3Root,
-  VERSION_INFO,
-} from "./openapi.js";
+import { deleteObject } from "./deletes.js";
+import { serveDiscovery } from "./discovery-routes.js";
+import { ApiError, methodNotAllowed, notFoundPath } from "./errors.js";
+import { patchKindOf, patchObject } from "./patches.js";
 import { getObject, listObjects } from "./reads.js";
 import type { ResourceRegistry } from "./registry.js";
-import type { ObjectStore } from "./store.js";
-import { type IncludeObject, toTable } from "./table.js";
-import type { FieldValidationMode, KubeObject, ResourceType } from "./types.js";
-import { serveWatch } from "./watch.js";
 import {
-  createObject,
-  deleteObject,
-  patchKindOf,
-  patchObject,
-  updateObject,
-  type WriteContext,
-  type WriteOptions,
-} from "./writes.js";
-
-const MAX_BODY_BYTES = 3 * 1024 * 1024;
+  decodeBody,
+  fieldValidationOf,
+  includeObjectOf,
+  readBody,
+  sendError,
+  sendJson,
+  sleep,
+  wantsTable,
+} from "./request.js";
+import type { ObjectStore } from "./store.js";
+import { toTable } from "./table.js";
+import type { KubeObject, ResourceType } from "./types.js";
+import { serveWatch } from "./watch.js";
+import { createObject, updateObject, type WriteContext, type WriteOptions } from "./writes.js";
 
 /** Mutable fault-injection state shared with the public `faults` API. */
 export interface FaultState {
@@ -58,73 +53,6 @@ interface ResourceRoute {
   name: string | undefined;
   subresource: string | undefined;
   legacyWatch: boolean;
-}
-
-function sendJson(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
-  const payload = JSON.stringify(body);
-  const headers: Record<string, string | string[]> = {
-    "Content-Type": "application/json",
-    "Cache-Control": "no-cache, private",
-  };
-  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
-  res.writeHead(code, headers);
-  res.end(payload);
-}
-
-function sendError(res: ServerResponse, error: ApiError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  if (error.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(error.retryAfterSeconds));
-  sendJson(res, error.code, error.toStatus());
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new ApiError(413, "RequestEntityTooLarge", `request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-function decodeBody(text: string, contentType: string): unknown {
-  if (text.trim() === "") return undefined;
-  const type = contentType.split(";")[0]!.trim().toLowerCase();
-  try {
-    return type.endsWith("yaml") ? parseYaml(text) : JSON.parse(text);
-  } catch (error) {
-    throw badRequest(
-      `the request body is not valid ${type.endsWith("yaml") ? "YAML" : "JSON"}: ${(error as Error).message}`,
-    );
-  }
-}
-
-function fieldValidationOf(query: URLSearchParams): FieldValidationMode {
-  const raw = query.get("fieldValidation");
-  if (raw === null || raw === "") return "Warn";
-  if (raw === "Ignore" || raw === "Warn" || raw === "Strict") return raw;
-  throw badRequest(
-    `fieldValidation: Unsupported value: ${JSON.stringify(raw)}: supported values: "Ignore", "Warn", "Strict"`,
-  );
-}
-
-function includeObjectOf(query: URLSearchParams): IncludeObject {
-  const raw = query.get("includeObject");
-  if (raw === null || raw === "") return "Metadata";
-  if (raw === "None" || raw === "Metadata" || raw === "Object") return raw;
-  throw badRequest(
-    `includeObject: Unsupported value: ${JSON.stringify(raw)}: supported values: "None", "Metadata", "Object"`,
-  );
-}
-
-function wantsTable(req: IncomingMessage): boolean {
-  const accept = req.headers.accept ?? "";
-  return accept.split(",").some((part) => /;\s*as=Table/.test(part) && /;\s*g=meta\.k8s\.io/.test(part));
 }
 
 /** Matches `/api/v1/…` and `/apis/<group>/<version>/…` resource paths. */
@@ -158,80 +86,6 @@ function routeResource(registry: ResourceRegistry, segments: string[]): Resource
   if (!rt || rest.length > 3) return undefined;
   if (rt.namespaced) return { rt, namespace: undefined, name: rest[1], subresource: rest[2], legacyWatch };
   return { rt, namespace: undefined, name: rest[1], subresource: rest[2], legacyWatch };
-}
-
-function serveDiscovery(
-  ctx: HttpContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  segments: string[],
-  query: URLSearchParams,
-): boolean {
-  const path = segments.join("/");
-  const { registry } = ctx;
-  if (path === "version") {
-    sendJson(res, 200, VERSION_INFO);
-    return true;
-  }
-  if (path === "healthz" || path === "readyz" || path === "livez") {
-    res.writeHead(200, { "Content-Type": "text/plain" });
-    res.end("ok");
-    return true;
-  }
-  if (path === "api") {
-    const host = req.headers.host ?? "127.0.0.1";
-    sendJson(res, 200, {
-      kind: "APIVersions",
-      versions: ["v1"],
-      serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: host }],
-    });
-    return true;
-  }
-  if (path === "api/v1") {
-    sendJson(res, 200, registry.apiResourceList("", "v1"));
-    return true;
-  }
-  if (path === "apis") {
-    sendJson(res, 200, registry.apiGroupList());
-    return true;
-  }
-  if (segments[0] === "apis" && segments.length === 2) {
-    const group = registry.apiGroup(segments[1]!);
-    if (!group) throw notFoundPath(`get /${path}`);
-    sendJson(res, 200, group);
-    return true;
-  }
-  if (segments[0] === "apis" && segments.length === 3) {
-    const list = registry.apiResourceList(segments[1]!, segments[2]!);
-    if (!list) throw notFoundPath(`get /${path}`);
-    sendJson(res, 200, list);
-    return true;
-  }
-  if (path === "openapi/v2") {
-    if ((req.headers.accept ?? "").includes("protobuf")) {
-      res.writeHead(200, { "Content-Type": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" });
-      res.end(openApiV2Protobuf());
-    } else {
-      sendJson(res, 200, openApiV2(registry));
-    }
-    return true;
-  }
-  if (path === "openapi/v3") {
-    sendJson(res, 200, openApiV3Root(registry));
-    return true;
-  }
-  if (segments[0] === "openapi" && segments[1] === "v3" && segments.length >= 4) {
-    const gv = segments.slice(2);
-    const doc =
-      gv[0] === "api"
-        ? openApiV3GroupVersion(registry, "", gv[1]!)
-        : openApiV3GroupVersion(registry, gv[1]!, gv[2] ?? "");
-    if (!doc) throw notFoundPath(`get /${path}`);
-    void query;
-    sendJson(res, 200, doc);
-    return true;
-  }
-  return false;
 }
 
 function writeOptions(query: URLSearchParams, subresource: string | undefined): WriteOptions {
@@ -368,10 +222,6 @@ async function serveResource(
         `the server does not allow this method on the requested resource (${method} ${rt.plural})`,
       );
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The request handler: faults first, then discovery/OpenAPI, then resources; every error becomes a Status. */

@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
 import {
-  ApiError,
   alreadyExists,
   badRequest,
   conflict,
@@ -17,7 +16,6 @@ import {
   invalid,
   notFound,
   STALE_OBJECT,
-  unsupportedMediaType,
 } from "./errors.js";
 import {
   generateName,
@@ -27,7 +25,6 @@ import {
   validateMetadata,
   validateName,
 } from "./meta.js";
-import { applyConfiguration, jsonPatch, mergePatch, stripStrategicDirectives } from "./patch.js";
 import { asVersion } from "./reads.js";
 import type { ObjectStore } from "./store.js";
 import { apiVersionOf, type FieldValidationMode, type KubeObject, type ResourceType } from "./types.js";
@@ -53,11 +50,11 @@ export interface WriteResult {
 
 const NAMESPACES_KEY = "/namespaces";
 
-function subject(rt: ResourceType, name: string): ErrorSubject {
+export function subject(rt: ResourceType, name: string): ErrorSubject {
   return { group: rt.group, resource: rt.plural, kind: rt.kind, name };
 }
 
-function checkBody(rt: ResourceType, body: unknown): KubeObject {
+export function checkBody(rt: ResourceType, body: unknown): KubeObject {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw badRequest(`the body of the request must be a JSON object describing a ${rt.kind}`);
   }
@@ -78,7 +75,7 @@ function checkBody(rt: ResourceType, body: unknown): KubeObject {
 }
 
 /** Runs metadata checks, kind hooks and schema validation; returns the object to store. */
-function validateAndNormalize(
+export function validateAndNormalize(
   rt: ResourceType,
   candidate: KubeObject,
   old: KubeObject | undefined,
@@ -182,7 +179,7 @@ export function createObject(
 }
 
 /** Applies the main-resource or status-subresource strategy to an incoming full object. */
-function prepareUpdate(
+export function prepareUpdate(
   rt: ResourceType,
   incoming: KubeObject,
   current: KubeObject,
@@ -235,7 +232,7 @@ function prepareUpdate(
 }
 
 /** Stores `next` (or removes it when deletion is pending and the last finalizer is gone). */
-function commitUpdate(
+export function commitUpdate(
   ctx: WriteContext,
   rt: ResourceType,
   current: KubeObject,
@@ -256,7 +253,7 @@ function commitUpdate(
   return { code: 200, object: next, warnings };
 }
 
-function currentOrNotFound(
+export function currentOrNotFound(
   ctx: WriteContext,
   rt: ResourceType,
   namespace: string | undefined,
@@ -292,129 +289,3 @@ export function updateObject(
   const { object, warnings } = validateAndNormalize(rt, next, current, opts);
   return commitUpdate(ctx, rt, current, object, opts, warnings);
 }
-
-export type PatchKind = "merge" | "json" | "strategic" | "apply";
-
-export function patchKindOf(contentType: string, rt: ResourceType): PatchKind {
-  const type = contentType.split(";")[0]!.trim().toLowerCase();
-  if (type === "application/merge-patch+json") return "merge";
-  if (type === "application/json-patch+json") return "json";
-  if (type === "application/apply-patch+yaml" || type === "application/apply-patch+json") return "apply";
-  // Strategic merge patch needs Go struct tags; kube itself refuses it for custom resources.
-  if (type === "application/strategic-merge-patch+json" && !rt.schema) return "strategic";
-  throw unsupportedMediaType(contentType);
-}
-
-export function patchObject(
-  ctx: WriteContext,
-  rt: ResourceType,
-  namespace: string | undefined,
-  name: string,
-  kind: PatchKind,
-  patch: unknown,
-  opts: WriteOptions & { fieldManager?: string; force?: boolean },
-): WriteResult {
-  if (kind === "apply" && !opts.fieldManager) throw badRequest("PATCH /apply requires fieldManager");
-  const current = ctx.store.get(rt.storageKey, rt.namespaced ? (namespace ?? "") : "", name);
-  if (!current) {
-    if (kind !== "apply" || opts.subresource === "status") throw notFound(subject(rt, name));
-    const applied = checkBody(rt, patch);
-    if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
-      throw badRequest(
-        `the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`,
-      );
-    }
-    return createObject(ctx, rt, namespace, { ...applied, metadata: { ...applied.metadata, name } }, opts);
-  }
-  const base = asVersion(rt, current);
-  let patched: unknown;
-  switch (kind) {
-    case "merge":
-      if (patch === null || typeof patch !== "object" || Array.isArray(patch))
-        throw badRequest("a merge patch must be a JSON object");
-      patched = mergePatch(base, patch);
-      break;
-    case "strategic":
-      patched = mergePatch(base, stripStrategicDirectives(patch));
-      break;
-    case "json":
-      patched = jsonPatch(base, patch);
-      break;
-    case "apply":
-      patched = applyConfiguration(base, checkBody(rt, patch));
-      break;
-  }
-  const candidate = checkBody(rt, patched);
-  if (candidate.metadata.name !== name)
-    throw badRequest(
-      `the name of the object (${candidate.metadata.name}) does not match the name on the URL (${name})`,
-    );
-  const rv = candidate.metadata.resourceVersion;
-  if (rv !== undefined && rv !== current.metadata.resourceVersion)
-    throw conflict(subject(rt, name), STALE_OBJECT);
-  const next = prepareUpdate(rt, candidate, current, opts);
-  const { object, warnings } = validateAndNormalize(rt, next, current, opts);
-  return commitUpdate(ctx, rt, current, object, opts, warnings);
-}
-
-export interface DeleteOptions {
-  preconditions?: { uid?: string; resourceVersion?: string };
-  dryRun: boolean;
-}
-
-/** Deletes now, or marks for deletion (deletionTimestamp) while finalizers remain. */
-export function deleteObject(
-  ctx: WriteContext,
-  rt: ResourceType,
-  namespace: string | undefined,
-  name: string,
-  opts: DeleteOptions,
-): WriteResult {
-  const current = currentOrNotFound(ctx, rt, namespace, name);
-  const pre = opts.preconditions;
-  if (pre?.uid && pre.uid !== current.metadata.uid) {
-    throw conflict(
-      subject(rt, name),
-      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
-    );
-  }
-  if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-    throw conflict(
-      subject(rt, name),
-      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
-    );
-  }
-  const finalizers = current.metadata.finalizers ?? [];
-  if (finalizers.length > 0 || rt.plural === "namespaces") {
-    if (current.metadata.deletionTimestamp)
-      return { code: 200, object: asVersion(rt, current), warnings: [] };
-    const marked: KubeObject = { ...current, metadata: { ...current.metadata } };
-    marked.metadata.deletionTimestamp = kubeTimestamp(ctx.clock.now());
-    marked.metadata.deletionGracePeriodSeconds = 0;
-    if (rt.plural === "namespaces")
-      marked.status = { ...(current.status as object | undefined), phase: "Terminating" };
-    if (rt.tracksGeneration) marked.metadata.generation = (current.metadata.generation ?? 0) + 1;
-    if (opts.dryRun) return { code: 200, object: marked, warnings: [] };
-    marked.metadata.resourceVersion = String(ctx.store.nextResourceVersion());
-    ctx.store.put(rt.storageKey, marked);
-    ctx.afterChange(rt, "stored", marked);
-    return { code: 200, object: asVersion(rt, marked), warnings: [] };
-  }
-  const final: KubeObject = { ...current, metadata: { ...current.metadata } };
-  if (opts.dryRun) return { code: 200, object: final, warnings: [] };
-  final.metadata.resourceVersion = String(ctx.store.nextResourceVersion());
-  ctx.store.remove(rt.storageKey, final);
-  ctx.afterChange(rt, "removed", final);
-  return { code: 200, object: asVersion(rt, final), warnings: [] };
-}
-
-/** Removes an object regardless of finalizers (namespace controller's last step, CRD cleanup). */
-export function forceRemove(ctx: WriteContext, rt: ResourceType, obj: KubeObject): void {
-  const final: KubeObject = {
-    ...obj,
-    metadata: { ...obj.metadata, resourceVersion: String(ctx.store.nextResourceVersion()) },
-  };
-  if (ctx.store.remove(rt.storageKey, final)) ctx.afterChange(rt, "removed", final);
-}
-
-export { ApiError };
