@@ -1,7 +1,7 @@
 /**
  * The fake Cloud Workstations API's state and its RPC handlers, independent of the transport: each
  * handler takes the decoded request (proto-loader objects, camelCase) and returns the response object
- * or throws a FakeStatusError. `server.ts` puts these behind gRPC.
+ * or throws a FakeStatusError. `index.ts` puts these behind gRPC.
  *
  * Test infrastructure: not used in production.
  */
