@@ -113,6 +113,11 @@ export class Manager {
     return controller;
   }
 
+  /** The informers created so far (for diagnostics and tests). */
+  get informers(): readonly Informer<KubeObject>[] {
+    return this.#informers;
+  }
+
   get probePort(): number | undefined {
     return this.#probePort;
   }
