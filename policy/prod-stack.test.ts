@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadPolicyConfig } from "./config.js";
 import { type Evaluation, evaluate } from "./evaluate.js";
+import { generatedCustomResources } from "./kubernetes/generated.js";
 import { loadManifestResources } from "./kubernetes/manifests.js";
 import { allPolicies, policyNames } from "./policies.js";
 import { DEFAULT_MANIFEST_DIRS } from "./run.js";
@@ -18,10 +19,13 @@ let resourceTypes: Set<string>;
 
 beforeAll(async () => {
   const plan = await loadStackPlan("prod");
-  const manifests = loadManifestResources(
-    DEFAULT_MANIFEST_DIRS.map((dir) => `${root}${dir}`),
-    root,
-  );
+  const manifests = [
+    ...loadManifestResources(
+      DEFAULT_MANIFEST_DIRS.map((dir) => `${root}${dir}`),
+      root,
+    ),
+    ...generatedCustomResources(),
+  ];
   resourceTypes = new Set(plan.resources.map((r) => r.type));
   const config = loadPolicyConfig(`${root}policy/config.json`, policyNames);
   evaluation = await evaluate({ ...plan, resources: [...plan.resources, ...manifests] }, allPolicies, config);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadPolicyConfig, parseEnforcementFlag, withOverrides } from "./config.js";
 import { evaluate } from "./evaluate.js";
+import { generatedCustomResources } from "./kubernetes/generated.js";
 import { loadManifestResources } from "./kubernetes/manifests.js";
 import { type Plan, parsePlanText } from "./plan.js";
 import { allPolicies, policyNames } from "./policies.js";
@@ -22,6 +23,7 @@ export const USAGE = `usage: npm run policy -- (--stack <name> | --resources <fi
   --config <file.json>      per-rule levels and settings (default policy/config.json)
   --manifests <path>        Kubernetes YAML file or directory to check; repeatable
                             (default: crds/ examples/ operator/deploy/ billing/deploy/)
+                            plus the custom resources billing generates (policy/kubernetes/generated.ts)
   --no-manifests            check only the plan's resources
   --list                    print the rule table (as in docs/policy.md) and exit`;
 
@@ -107,13 +109,16 @@ export async function runPolicyCommand(argv: readonly string[], env: RunEnvironm
     const manifestPaths = values["no-manifests"]
       ? []
       : (values.manifests ?? DEFAULT_MANIFEST_DIRS.map((dir) => join(env.root, dir)));
-    const manifests = loadManifestResources(manifestPaths, env.root);
+    const manifests = values["no-manifests"]
+      ? []
+      : [...loadManifestResources(manifestPaths, env.root), ...generatedCustomResources()];
     const evaluation = await evaluate(
       { ...plan, resources: [...plan.resources, ...manifests] },
       allPolicies,
       config,
     );
-    const label = manifests.length > 0 ? `${source} + ${manifests.length} manifest(s)` : source;
+    const label =
+      manifests.length > 0 ? `${source} + ${manifests.length} manifest(s) and generated resource(s)` : source;
     return {
       exitCode: evaluation.blocked ? 1 : 0,
       stdout: values.json ? renderJson(evaluation, label) : renderText(evaluation, label),
