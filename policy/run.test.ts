@@ -71,7 +71,10 @@ describe("npm run policy", () => {
     );
     expect(result.exitCode).toBe(1);
     const report = JSON.parse(result.stdout);
-    expect(report).toMatchObject({ source: expect.stringMatching(/^stack prod \+ \d+ manifest/), passed: false });
+    expect(report).toMatchObject({
+      source: expect.stringMatching(/^stack prod \+ \d+ manifest/),
+      passed: false,
+    });
     expect(report.findings).toEqual([
       expect.objectContaining({
         rule: "gcp-sql-databaseinstance-no-public-ip",
