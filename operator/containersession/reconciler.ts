@@ -1,0 +1,150 @@
+/**
+ * The ContainerSession reconciler: the I/O shell around decideSession. For one key it reads the session,
+ * its License and the license's other sessions from the informer caches, asks the decision, writes the
+ * status difference (guarded by resourceVersion when it ends a session, so a heartbeat billing wrote a
+ * moment earlier is never overwritten by a stale "expired"), records an Event per transition, and
+ * deletes sessions whose retention is over. The License's status.activeSessions is kept by
+ * LicenseSessionCounter below.
+ */
+import { ApiException, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type ContainerSession, ContainerSessionResource, type License } from "../../crds/types.js";
+import type { Clock } from "../../lib/clock.js";
+import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
+import type { EventRecorder } from "../runtime/events.js";
+import type { Informer } from "../runtime/informer.js";
+import { httpStatus, splitKey, topLevelMergePatch } from "../runtime/kube.js";
+import { AUDIT_REF_ANNOTATION, decideSession, isActive, type SessionPolicy } from "./decide.js";
+
+/** The writes the reconcilers make (CustomResourceClient satisfies patch/patchStatus). */
+export interface SessionWriter {
+  patch(namespace: string, name: string, body: object): Promise<ContainerSession>;
+  patchStatus(namespace: string, name: string, body: object): Promise<ContainerSession>;
+  delete(namespace: string, name: string): Promise<void>;
+}
+
+export function sessionDeleter(kubeConfig: KubeConfig): SessionWriter["delete"] {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = ContainerSessionResource;
+  return async (namespace, name) => {
+    try {
+      await api.deleteNamespacedCustomObject({ group, version, plural, namespace, name });
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
+    }
+  };
+}
+
+export interface ContainerSessionReconcilerDeps {
+  sessions: Informer<ContainerSession>;
+  licenses: Informer<License>;
+  writer: SessionWriter;
+  events: EventRecorder;
+  clock: Clock;
+  logger: Logger;
+  policy: SessionPolicy;
+}
+
+/** Active sessions of one License, from the cache (namespace + licenseRef.name). */
+export function activeSessionsOf(
+  sessions: Informer<ContainerSession>,
+  namespace: string,
+  licenseName: string,
+): ContainerSession[] {
+  return sessions
+    .list()
+    .filter(
+      (s) => s.metadata?.namespace === namespace && s.spec.licenseRef.name === licenseName && isActive(s),
+    );
+}
+
+export class ContainerSessionReconciler implements Reconciler {
+  constructor(private readonly deps: ContainerSessionReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const { sessions, licenses, writer, events, clock } = this.deps;
+    const session = sessions.get(key);
+    if (!session) return {};
+    const { namespace, name } = splitKey(key);
+    const license = licenses.get(`${namespace}/${session.spec.licenseRef.name}`);
+    const now = clock.now();
+    const decision = decideSession(
+      session,
+      license,
+      now,
+      activeSessionsOf(sessions, namespace, session.spec.licenseRef.name),
+      this.deps.policy,
+    );
+
+    if (decision.needsAuditRecord) {
+      // The cluster-side audit record of an end is its Event; then the annotation says where it is.
+      events.record(session, "ended", {
+        type: "Normal",
+        reason: "SessionEnded",
+        message: `session ${session.status?.state} (${session.status?.reason ?? "no reason"})`,
+      });
+      const annotated = await writer.patch(namespace, name, {
+        metadata: { annotations: { [AUDIT_REF_ANNOTATION]: `event:${namespace}/SessionEnded` } },
+      });
+      sessions.observeWrite(annotated);
+    }
+    if (decision.delete) {
+      await writer.delete(namespace, name);
+      sessions.observeDelete(key);
+      this.deps.logger.info(
+        { session: key, state: session.status?.state },
+        "deleted ended session after retention",
+      );
+      return {};
+    }
+
+    const patch = topLevelMergePatch(session.status, decision.status);
+    if (Object.keys(patch).length > 0) {
+      const ending = decision.check !== "active" && decision.check !== "ended";
+      // Ending a session is guarded: if billing recorded a heartbeat since our read, the patch conflicts.
+      const body = ending
+        ? { metadata: { resourceVersion: session.metadata?.resourceVersion }, status: patch }
+        : { status: patch };
+      try {
+        sessions.observeWrite(await writer.patchStatus(namespace, name, body));
+      } catch (error) {
+        if (httpStatus(error) === 409) return { requeueAfterMs: 0 };
+        if (httpStatus(error) === 404) return {};
+        throw error;
+      }
+      if (decision.event)
+        events.record(session, decision.check === "active" ? "heartbeat" : "state", decision.event);
+    }
+    return decision.requeueAt ? { requeueAt: decision.requeueAt } : {};
+  }
+}
+
+/**
+ * Keeps License status.activeSessions equal to the number of active ContainerSessions of the license
+ * (keyed by License; ContainerSession changes map to their License).
+ */
+export class LicenseSessionCounter implements Reconciler {
+  constructor(
+    private readonly deps: {
+      sessions: Informer<ContainerSession>;
+      licenses: Informer<License>;
+      writeLicenseStatus: (namespace: string, name: string, body: object) => Promise<License>;
+    },
+  ) {}
+
+  async reconcile(key: string): Promise<ReconcileResult | undefined> {
+    const license = this.deps.licenses.get(key);
+    if (!license) return {};
+    const { namespace, name } = splitKey(key);
+    const count = activeSessionsOf(this.deps.sessions, namespace, name).length;
+    if (license.status?.activeSessions === count) return {};
+    try {
+      this.deps.licenses.observeWrite(
+        await this.deps.writeLicenseStatus(namespace, name, { status: { activeSessions: count } }),
+      );
+    } catch (error) {
+      if (httpStatus(error) !== 404) throw error;
+    }
+    return {};
+  }
+}
