@@ -63,6 +63,7 @@ beforeAll(async () => {
     masterCidr: "172.16.0.0/28",
     masterAuthorizedCidrs: ["10.50.0.0/24"],
     releaseChannel: "REGULAR",
+    admittedImagePatterns: ["us-central1-docker.pkg.dev/proj-test-1/coditect-platform/**"],
     secretsEncryptionKeyId: "projects/p/locations/us-central1/keyRings/r/cryptoKeys/gke-secrets",
     nodeMachineType: "e2-standard-4",
     minNodesPerZone: 1,
@@ -210,6 +211,21 @@ describe("PrivateGkeCluster", () => {
       removeDefaultNodePool: true,
       deletionProtection: true,
     });
+  });
+
+  it("enforces a Binary Authorization policy that admits only our registry, before the cluster exists", () => {
+    const policy = rec.get("gcp:binaryauthorization/policy:Policy", "gke-admission");
+    expect(policy.inputs).toMatchObject({
+      globalPolicyEvaluationMode: "ENABLE",
+      admissionWhitelistPatterns: [
+        { namePattern: "us-central1-docker.pkg.dev/proj-test-1/coditect-platform/**" },
+      ],
+      defaultAdmissionRule: {
+        evaluationMode: "ALWAYS_DENY",
+        enforcementMode: "ENFORCED_BLOCK_AND_AUDIT_LOG",
+      },
+    });
+    expect(rec.get("gcp:container/cluster:Cluster", "gke-cluster").dependencies).toContain(policy.urn);
   });
 
   it("runs one managed node pool with its own minimal service account", async () => {

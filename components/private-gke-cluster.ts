@@ -2,7 +2,8 @@
  * PrivateGkeCluster: a regional, private GKE Standard cluster for the control plane.
  *
  * Private nodes and a private endpoint reachable only from authorized internal ranges, Workload Identity,
- * a release channel, shielded nodes, Binary Authorization (project policy enforced), application-layer
+ * a release channel, shielded nodes, Binary Authorization (a project policy admitting only our registry,
+ * enforced by the cluster), application-layer
  * secrets encryption with our KMS key, Calico network policy, the Secret Manager CSI add-on, no default
  * node pool and one managed node pool with its own minimal service account, auto repair and auto upgrade.
  */
@@ -33,6 +34,11 @@ export interface PrivateGkeClusterArgs {
   /** Internal CIDRs allowed to reach the control plane (ops VPN/bastion). */
   masterAuthorizedCidrs: string[];
   releaseChannel: "RAPID" | "REGULAR" | "STABLE";
+  /**
+   * Image name patterns the Binary Authorization policy admits (e.g. `<region>-docker.pkg.dev/<project>/coditect-platform/**`).
+   * Everything else is denied; Google-maintained system images are allowed by the global policy.
+   */
+  admittedImagePatterns: string[];
   /** KMS key for application-layer secrets encryption. */
   secretsEncryptionKeyId: pulumi.Input<string>;
   nodeMachineType: string;
@@ -45,6 +51,7 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
   readonly cluster: gcp.container.Cluster;
   readonly nodePool: gcp.container.NodePool;
   readonly nodeServiceAccount: gcp.serviceaccount.Account;
+  readonly admissionPolicy: gcp.binaryauthorization.Policy;
   /** Private control-plane endpoint (IP). */
   readonly endpoint: pulumi.Output<string>;
   /** `<project>.svc.id.goog`: the Workload Identity pool for KSA → GSA bindings. */
@@ -81,6 +88,25 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
       metadata: { "disable-legacy-endpoints": "true" },
     };
     const workloadPool = pulumi.interpolate`${args.project}.svc.id.goog`;
+
+    // The project singleton policy the cluster enforces: only our registry (and Google's system images).
+    if (args.admittedImagePatterns.length === 0) {
+      throw new Error("PrivateGkeCluster admittedImagePatterns must name at least one registry path");
+    }
+    this.admissionPolicy = new gcp.binaryauthorization.Policy(
+      childName(name, "admission"),
+      {
+        project: args.project,
+        description: "CODITECT: admit only images from our own registry",
+        globalPolicyEvaluationMode: "ENABLE",
+        admissionWhitelistPatterns: args.admittedImagePatterns.map((namePattern) => ({ namePattern })),
+        defaultAdmissionRule: {
+          evaluationMode: "ALWAYS_DENY",
+          enforcementMode: "ENFORCED_BLOCK_AND_AUDIT_LOG",
+        },
+      },
+      parent,
+    );
 
     this.cluster = new gcp.container.Cluster(
       childName(name, "cluster"),
@@ -129,7 +155,7 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
         deletionProtection: true,
         resourceLabels: args.labels,
       },
-      { parent: this, dependsOn: roleGrants },
+      { parent: this, dependsOn: [...roleGrants, this.admissionPolicy] },
     );
 
     this.nodePool = new gcp.container.NodePool(

@@ -17,7 +17,11 @@ import { SigningKey } from "../components/signing-key.js";
 import { GkeWorkloadIdentity } from "../components/workload-identity.js";
 import { WorkstationFleet } from "../components/workstation-fleet.js";
 import type { StackConfig } from "./config.js";
-import { assertImagesFromInternalRegistry, INTERNAL_REPOSITORY_ID } from "./images.js";
+import {
+  assertImagesFromInternalRegistry,
+  INTERNAL_REPOSITORY_ID,
+  internalRegistryPrefix,
+} from "./images.js";
 
 /** Namespaces and Kubernetes service accounts of the control plane (bound to GSAs below). */
 export const CONTROL_PLANE_WORKLOADS = {
@@ -57,6 +61,7 @@ export function createInfrastructure(cfg: StackConfig) {
     masterCidr: cfg.network.gkeMasterCidr,
     masterAuthorizedCidrs: cfg.gke.masterAuthorizedCidrs,
     releaseChannel: cfg.gke.releaseChannel,
+    admittedImagePatterns: [`${internalRegistryPrefix(cfg)}**`],
     secretsEncryptionKeyId: keys.keyIds["gke-secrets"],
     nodeMachineType: cfg.gke.nodeMachineType,
     minNodesPerZone: cfg.gke.minNodesPerZone,
