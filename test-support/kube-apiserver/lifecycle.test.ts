@@ -164,15 +164,22 @@ describe("namespaces and CRD lifecycle", () => {
     const ns = await freshNamespace();
     const gizmo = { ...widget("g1"), kind: "Gizmo" };
     expect((await request(server.url, "POST", `${WIDGETS}/namespaces/${ns}/gizmos`, gizmo)).status).toBe(201);
-    expect(
-      (
-        await request(
+    // A watch on the kind ends when its CRD is deleted (the server stops serving the resource).
+    const events = await readWatch(
+      server.url,
+      `${WIDGETS}/namespaces/${ns}/gizmos?watch=true`,
+      100,
+      {},
+      async () => {
+        const deleted = await request(
           server.url,
           "DELETE",
           "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gizmos.test.coditect.ai",
-        )
-      ).status,
-    ).toBe(200);
+        );
+        expect(deleted.status).toBe(200);
+      },
+    );
+    expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["ADDED g1"]);
     expect((await request(server.url, "GET", `${WIDGETS}/namespaces/${ns}/gizmos`)).status).toBe(404);
 
     const invalidCrd = { ...crd, metadata: { name: "wrong.test.coditect.ai" } };

@@ -94,17 +94,29 @@ export function validateMetadata(meta: ObjectMeta): FieldError[] {
   return errors;
 }
 
+/** JSON with object keys sorted, so equal content compares equal whatever order a client sent keys in. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
 /** Everything except metadata (and status, when it is a subresource): what a `generation` bump tracks. */
 export function specFingerprint(obj: KubeObject, excludeStatus: boolean): string {
   const { metadata: _m, status, apiVersion: _a, kind: _k, ...rest } = obj;
-  return JSON.stringify(excludeStatus ? rest : { ...rest, status });
+  return canonicalJson(excludeStatus ? rest : { ...rest, status });
 }
 
 /** Compares two objects ignoring resourceVersion/managedFields: decides whether an update is a no-op. */
 export function sameContent(a: KubeObject, b: KubeObject): boolean {
   const strip = (o: KubeObject) => {
     const { resourceVersion: _rv, managedFields: _mf, ...meta } = o.metadata;
-    return JSON.stringify({ ...o, apiVersion: undefined, metadata: meta });
+    return canonicalJson({ ...o, apiVersion: undefined, metadata: meta });
   };
   return strip(a) === strip(b);
 }

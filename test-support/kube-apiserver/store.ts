@@ -21,6 +21,8 @@ export interface StoreWatcher {
   /** Only events in this namespace (undefined = all). */
   namespace: string | undefined;
   deliver(event: StoredEvent): void;
+  /** The resource stopped existing (its CRD was deleted): end the watch, as kube-apiserver does. */
+  close(): void;
 }
 
 /** Fixed-capacity ring of events, oldest first. */
@@ -204,13 +206,12 @@ export class ObjectStore {
     });
   }
 
-  /** Drops a whole resource (used when its CRD is deleted); watchers are told nothing, as they are closed. */
-  dropResource(storageKey: string): KubeObject[] {
+  /** Drops a whole resource (its CRD was deleted): its objects are gone and its watches are closed. */
+  dropResource(storageKey: string): void {
     const table = this.#tables.get(storageKey);
-    if (!table) return [];
-    const all = [...this.list(storageKey)];
+    if (!table) return;
     this.#tables.delete(storageKey);
-    return all;
+    for (const watcher of [...table.watchers]) watcher.close();
   }
 
   #record(table: ResourceTable, event: StoredEvent): StoredEvent {

@@ -96,12 +96,14 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
     else pending.push(chunk);
   };
 
+  let finish: (how: "close" | "reset") => void = () => {};
   const watcher = {
     namespace: rt.namespaced ? w.namespace : undefined,
     deliver(event: StoredEvent) {
       const out = translateEvent(rt, filter, event);
       if (out) send(encode(out.type, out.object));
     },
+    close: () => finish("close"),
   };
 
   let registration: { replay: StoredEvent[]; cancel: () => void };
@@ -132,7 +134,7 @@ export function serveWatch(req: IncomingMessage, res: ServerResponse, w: WatchRe
   pending.length = 0;
 
   const timers: NodeJS.Timeout[] = [];
-  const finish = (how: "close" | "reset") => {
+  finish = (how: "close" | "reset") => {
     registration.cancel();
     for (const t of timers) clearTimeout(t);
     w.open.delete(finish);
