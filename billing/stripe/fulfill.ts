@@ -83,6 +83,12 @@ export async function fulfillCheckoutInTx(
   }
   const subscription = await deps.stripe.subscriptions.retrieve(subscriptionId);
   const latestInvoice = await retrieveLatestInvoice(deps.stripe, subscription);
+  // A charge.refunded event that arrived before fulfilment found no license; read refunds here so the
+  // outcome does not depend on delivery order.
+  const customerId =
+    typeof subscription.customer === "string" ? subscription.customer : subscription.customer.id;
+  const charges = await deps.stripe.charges.list({ customer: customerId, limit: 100 });
+  const fullyRefunded = charges.data.some((c) => c.refunded);
   const email = session.customer_details?.email ?? session.customer_email ?? "";
   const now = deps.clock.now();
   const ctx = {
@@ -123,7 +129,7 @@ export async function fulfillCheckoutInTx(
       purchased_seats: baseline.purchased_seats,
       dunning_since: null,
       failed_payment_attempts: 0,
-      refunded_at: null,
+      refunded_at: fullyRefunded ? now : null,
       admin_revoked_at: null,
       admin_suspended_at: null,
       extended_until: null,

@@ -148,6 +148,18 @@ describe("Stripe webhooks", () => {
     });
   });
 
+  it("a refund delivered before the checkout completion still revokes (found by the ordering property)", async () => {
+    const purchase = await h.buy([{ product: "pro", quantity: 1 }], "early-refund-co");
+    const charge = h.fake.store.chargesOf(purchase.subscriptionId)[0]!;
+    const refund = h.fake.store.refundCharge(charge.id);
+    expect(await deliver(refund.map((e) => e.id))).toEqual(["no_license"]);
+    await deliver(purchase.events.map((e) => e.id));
+    expect(await licenseBySubscription(purchase.subscriptionId)).toMatchObject({
+      state: "revoked",
+      stateReason: "Refunded",
+    });
+  });
+
   it("acknowledges unknown event types without effect (but records them as seen)", async () => {
     const before = await counts();
     const res = await h.sendEvent({

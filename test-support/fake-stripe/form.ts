@@ -35,7 +35,11 @@ export function parseForm(body: string): Record<string, FormValue> {
         // `expand[]=a&expand[]=b`: append with a numeric key, turned into an array below.
         const index = String(Object.keys(node).length);
         if (last) node[index] = value;
-        else node = (node[index] = {}) as Record<string, FormValue>;
+        else {
+          const child: Record<string, FormValue> = {};
+          node[index] = child;
+          node = child;
+        }
         return;
       }
       if (last) {

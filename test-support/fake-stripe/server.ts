@@ -122,6 +122,15 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
           "/v1/invoices",
         ),
     ],
+    [
+      "GET",
+      /^\/v1\/charges$/,
+      (_p, _b, q) =>
+        list(
+          [...store.charges.values()].filter((c) => !q.get("customer") || c.customer === q.get("customer")),
+          "/v1/charges",
+        ),
+    ],
     ["GET", /^\/v1\/charges\/([^/]+)$/, ([id]) => store.get(store.charges, id!, "charge")],
     // ---- simulations of Stripe's side (not part of the Stripe API) ----
     [
