@@ -63,7 +63,7 @@ const envSchema = z.object({
   OPERATOR_NAMESPACE: z
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a namespace name")
-    .default("coditect-system"),
+    .default("coditect-operator"),
   POD_NAME: z.string().min(1).optional(),
   OPERATOR_LEADER_ELECTION: bool.default(true),
   OPERATOR_WORKERS: z.coerce.number().int().min(1).max(64).default(4),

@@ -41,6 +41,7 @@ export class LeaderElector {
   #timer?: NodeJS.Timeout;
   #wake?: () => void;
   #renewing?: Promise<void>;
+  #acquiring?: Promise<boolean>;
 
   constructor(options: LeaderElectionOptions) {
     this.#o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
@@ -60,12 +61,19 @@ export class LeaderElector {
     return this.#o.identity;
   }
 
-  /** Tries until the lease is ours (resolves true) or `stop()` is called (resolves false). */
-  async acquire(): Promise<boolean> {
+  /** Tries until the lease is ours (resolves true) or `release()`/`abandon()` is called (resolves false). */
+  acquire(): Promise<boolean> {
+    this.#acquiring = this.#acquire();
+    return this.#acquiring;
+  }
+
+  async #acquire(): Promise<boolean> {
     while (!this.#stopped) {
       try {
         if (await this.#tryAcquireOrRenew()) {
           this.#leading = true;
+          // release() was called while the winning write was in flight: it will hand the lease back.
+          if (this.#stopped) return false;
           this.#o.logger.info({ lease: this.#o.name, identity: this.#o.identity }, "became leader");
           this.#scheduleRenew();
           return true;
@@ -83,6 +91,7 @@ export class LeaderElector {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#wake?.();
+    await this.#acquiring;
     await this.#renewing;
     if (!this.#leading) return;
     this.#leading = false;

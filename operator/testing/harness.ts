@@ -25,7 +25,7 @@ import type { CrashInjector } from "../runtime/crash.js";
 
 export const CLUSTER = "projects/coditect-test/locations/us-central1/workstationClusters/coditect-ws";
 export const TIER_CONFIGS = { standard: "coditect-standard", power: "coditect-power" } as const;
-export const OPERATOR_NAMESPACE = "coditect-system";
+export const OPERATOR_NAMESPACE = "coditect-operator";
 /** Fast polling for tests: operations are polled every 100 ms, failed ones retried after 500 ms. */
 export const TEST_POLICY = { tierConfigs: { ...TIER_CONFIGS }, operationPollMs: 100, operationRetryMs: 500 };
 
