@@ -11,6 +11,7 @@ import type { Queryable } from "../db/queryable.js";
 import type { BillingDeps } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
 import { createLicense, updateLicense } from "../licenses/store.js";
+import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription, subscriptionLines } from "./subscription-facts.js";
 
 export type FulfilmentResult =
@@ -51,6 +52,8 @@ export async function fulfillCheckoutInTx(
   if (!subscriptionId) {
     return { outcome: "incomplete", message: `checkout session ${sessionId} has no subscription` };
   }
+  const sessionCustomer = typeof session.customer === "string" ? session.customer : session.customer?.id;
+  await lockStripeObjects(tx, [subscriptionId, sessionCustomer]);
   const existing = await tx.query<{ id: string }>(
     "SELECT id FROM licenses WHERE stripe_checkout_session_id = $1",
     [sessionId],

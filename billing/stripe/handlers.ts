@@ -10,6 +10,7 @@ import type { BillingDeps } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
 import { getLicenseBySubscription, updateLicense } from "../licenses/store.js";
 import { fulfillCheckoutInTx, retrieveLatestInvoice } from "./fulfill.js";
+import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription } from "./subscription-facts.js";
 
 export interface HandlerResult {
@@ -34,6 +35,7 @@ export async function syncSubscription(
   actor: string,
   action: string,
 ): Promise<HandlerResult> {
+  await lockStripeObjects(tx, [subscriptionId]);
   const license = await getLicenseBySubscription(tx, subscriptionId, { forUpdate: true });
   // Fulfilment (checkout.session.completed or the success redirect) creates the license from the
   // subscription's state at that time, so nothing is lost by acknowledging this event now.
@@ -73,6 +75,7 @@ async function handleChargeRefunded(
   }
   const customerId = idOf(charge.customer);
   if (!customerId) return { outcome: "no_license", licenseIds: [] };
+  await lockStripeObjects(tx, [customerId]);
   const licenses = await tx.query<LicenseRow>(
     "SELECT * FROM licenses WHERE stripe_customer_id = $1 AND provisioning_type = 'paid' ORDER BY id FOR UPDATE",
     [customerId],
