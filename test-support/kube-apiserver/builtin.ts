@@ -90,7 +90,7 @@ const secrets = base({
   namespaced: true,
   printerColumns: [
     { name: "Type", type: "string", jsonPath: ".type" },
-    { name: "Data", type: "string", jsonPath: ".data", compute: dataCount },
+    { name: "Data", type: "integer", jsonPath: ".data", compute: dataCount },
     AGE,
   ],
   selectableFields: { type: (o) => str(o.type) },
@@ -126,11 +126,12 @@ const events = base({
   namespaced: true,
   shortNames: ["ev"],
   printerColumns: [
+    // Like kube's event table: the age of the last occurrence (lastTimestamp, else eventTime).
     {
       name: "Last Seen",
-      type: "string",
+      type: "date",
       jsonPath: ".lastTimestamp",
-      compute: (o) => o.lastTimestamp ?? o.eventTime ?? "",
+      compute: (o) => o.lastTimestamp ?? o.eventTime ?? null,
     },
     { name: "Type", type: "string", jsonPath: ".type" },
     { name: "Reason", type: "string", jsonPath: ".reason" },

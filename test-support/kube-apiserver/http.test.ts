@@ -143,6 +143,34 @@ describe("Table output", () => {
   });
 });
 
+describe("Table output for built-in kinds", () => {
+  it("computes ConfigMap data counts and Event ages", async () => {
+    const ns = await freshNamespace();
+    await request(server.url, "POST", `/api/v1/namespaces/${ns}/configmaps`, {
+      metadata: { name: "cm" },
+      data: { a: "1", b: "2" },
+    });
+    const lastSeen = new Date(clock.now().getTime() - 90_000).toISOString();
+    await request(server.url, "POST", `/api/v1/namespaces/${ns}/events`, {
+      metadata: { name: "e" },
+      involvedObject: { kind: "Widget", name: "w1", namespace: ns },
+      reason: "Started",
+      message: "it started",
+      type: "Normal",
+      lastTimestamp: lastSeen,
+    });
+    const cms = (
+      await request(server.url, "GET", `/api/v1/namespaces/${ns}/configmaps`, undefined, { Accept: TABLE })
+    ).body;
+    expect(cms.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(["Name", "Data", "Age"]);
+    expect(cms.rows[0].cells.slice(0, 2)).toEqual(["cm", 2]);
+    const events = (
+      await request(server.url, "GET", `/api/v1/namespaces/${ns}/events`, undefined, { Accept: TABLE })
+    ).body;
+    expect(events.rows[0].cells).toEqual(["e", "90s", "Normal", "Started", "widget/w1", "it started"]);
+  });
+});
+
 describe("errors and field validation", () => {
   it("answers unknown paths, bad selectors and unsupported patch types with Status bodies", async () => {
     const notFound = await request(server.url, "GET", "/apis/test.coditect.ai/v1/gadgets");
@@ -170,6 +198,10 @@ describe("errors and field validation", () => {
       { "Content-Type": "application/strategic-merge-patch+json" },
     );
     expect(smp.body).toMatchObject({ code: 415, reason: "UnsupportedMediaType" });
+    const protobuf = await request(server.url, "POST", `/api/v1/namespaces/${ns}/configmaps`, "\u0000k8s", {
+      "Content-Type": "application/vnd.kubernetes.protobuf",
+    });
+    expect(protobuf.body).toMatchObject({ code: 415, reason: "UnsupportedMediaType" });
     const badName = await request(
       server.url,
       "POST",

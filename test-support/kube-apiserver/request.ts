@@ -45,6 +45,13 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 export function decodeBody(text: string, contentType: string): unknown {
   if (text.trim() === "") return undefined;
   const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (type.includes("protobuf") || type.includes("cbor")) {
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got "${type}"; this test server speaks JSON only)`,
+    );
+  }
   try {
     return type.endsWith("yaml") ? parseYaml(text) : JSON.parse(text);
   } catch (error) {

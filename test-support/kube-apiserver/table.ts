@@ -29,25 +29,32 @@ export function humanDuration(ms: number): string {
 
 const parsedPaths = new Map<string, ReturnType<typeof parseJsonPath>>();
 
+function ageOf(value: unknown, now: Date): string {
+  if (typeof value !== "string") return "<invalid>";
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? "<invalid>" : humanDuration(now.getTime() - at);
+}
+
 function cell(column: PrinterColumn, obj: KubeObject, now: Date): unknown {
-  if (column.compute) return column.compute(obj);
-  let steps = parsedPaths.get(column.jsonPath);
-  if (!steps) {
-    steps = parseJsonPath(column.jsonPath);
-    parsedPaths.set(column.jsonPath, steps);
+  let value: unknown;
+  if (column.compute) {
+    value = column.compute(obj);
+  } else {
+    let steps = parsedPaths.get(column.jsonPath);
+    if (!steps) {
+      steps = parseJsonPath(column.jsonPath);
+      parsedPaths.set(column.jsonPath, steps);
+    }
+    const results = evaluateJsonPath(steps, obj);
+    if (results.length === 0) return null;
+    value =
+      results.length === 1
+        ? results[0]
+        : results.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join(",");
   }
-  const results = evaluateJsonPath(steps, obj);
-  if (results.length === 0) return null;
-  const value =
-    results.length === 1
-      ? results[0]
-      : results.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join(",");
-  if (column.type === "date") {
-    if (typeof value !== "string") return "<invalid>";
-    const at = Date.parse(value);
-    return Number.isNaN(at) ? "<invalid>" : humanDuration(now.getTime() - at);
-  }
-  if (value !== null && typeof value === "object") return JSON.stringify(value);
+  if (value === null || value === undefined) return null;
+  if (column.type === "date") return ageOf(value, now);
+  if (typeof value === "object") return JSON.stringify(value);
   return value;
 }
 
