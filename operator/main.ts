@@ -8,6 +8,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { systemClock } from "../lib/clock.js";
 import { ConfigError, loadConfig } from "./config.js";
+import { registerContainerSessionControllers } from "./containersession/register.js";
 import { createWorkstationsGateway } from "./gcp/workstations.js";
 import { createOperator } from "./operator.js";
 
@@ -64,6 +65,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  registerContainerSessionControllers(manager, {
+    kubeConfig,
+    clock: systemClock,
+    logger,
+    workers: config.workers,
+  });
   await manager.start();
   logger.info(
     { probePort: manager.probePort, cluster: config.clusterName, identity: config.identity },
