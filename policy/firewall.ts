@@ -11,18 +11,23 @@ interface FirewallProps {
   direction?: unknown;
   disabled?: unknown;
   sourceRanges?: unknown;
+  sourceTags?: unknown;
+  sourceServiceAccounts?: unknown;
   allows?: unknown;
 }
 
-/** True when the rule is an enabled INGRESS rule whose sources include the whole internet. */
+const nonEmpty = (value: unknown): value is unknown[] => Array.isArray(value) && value.length > 0;
+
+/**
+ * True when the rule is an enabled INGRESS rule whose sources include the whole internet — including an
+ * ingress rule with no source at all, which GCP treats as sourceRanges 0.0.0.0/0.
+ */
 export function isPublicIngress(firewall: FirewallProps): boolean {
   const direction = firewall.direction ?? "INGRESS";
-  const sources = Array.isArray(firewall.sourceRanges) ? firewall.sourceRanges : [];
-  return (
-    direction === "INGRESS" &&
-    firewall.disabled !== true &&
-    sources.some((r) => OPEN_RANGES.includes(String(r)))
-  );
+  if (direction !== "INGRESS" || firewall.disabled === true) return false;
+  if (nonEmpty(firewall.sourceRanges))
+    return firewall.sourceRanges.some((r) => OPEN_RANGES.includes(String(r)));
+  return !nonEmpty(firewall.sourceTags) && !nonEmpty(firewall.sourceServiceAccounts);
 }
 
 function allows(firewall: FirewallProps): AllowEntry[] {

@@ -48,7 +48,10 @@ export async function loadStackPlan(stack: string): Promise<Plan> {
     const resources = document.resources.map((r) => (protectedUrns.has(r.urn) ? { ...r, protect: true } : r));
     return parsePlan({ ...document, resources }, `the plan of stack ${stack}`);
   } catch (error) {
-    throw new Error(`cannot produce the plan of stack ${stack}: ${(error as Error).message}`, {
+    // The program is someone else's code: keep its first stack frame so the failure can be found.
+    const frame = (error as Error).stack?.split("\n").find((line) => line.trim().startsWith("at "));
+    const where = frame ? ` (${frame.trim()})` : "";
+    throw new Error(`cannot produce the plan of stack ${stack}: ${(error as Error).message}${where}`, {
       cause: error,
     });
   }

@@ -28,6 +28,12 @@ ruleCases([
         mutate: (i) => (i.allows = [{ protocol: "all" }]),
         message: /SSH/,
       },
+      {
+        title: "an ingress rule has no source at all (GCP defaults it to 0.0.0.0/0)",
+        resource: "allow-iap-ssh",
+        mutate: (i) => delete i.sourceRanges,
+        message: /tcp\/22 \(SSH\) from the internet/,
+      },
     ],
     passes: [
       {
@@ -36,6 +42,14 @@ ruleCases([
         mutate: (i) => {
           i.sourceRanges = ["0.0.0.0/0"];
           i.disabled = true;
+        },
+      },
+      {
+        title: "the sources are network tags",
+        resource: "allow-iap-ssh",
+        mutate: (i) => {
+          delete i.sourceRanges;
+          i.sourceTags = ["bastion"];
         },
       },
       {
