@@ -1,11 +1,18 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeConfigValue, PROJECT_NAME, parseStackConfig, StackConfigError } from "./config.js";
+import {
+  decodeConfigValue,
+  PROJECT_NAME,
+  parseFlatConfig,
+  parseStackConfig,
+  readStackConfig,
+  StackConfigError,
+} from "./config.js";
 import { assertImagesFromInternalRegistry } from "./images.js";
 import { parseStackFile, REPO_ROOT } from "./plan/stack-file.js";
 
-/** The prod stack file, decoded the way Pulumi hands config to the program. */
+/** The prod stack file's values of our namespace, decoded the way Pulumi hands config to the program. */
 function prodRaw(): Record<string, unknown> {
   const { config } = parseStackFile(
     readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"),
@@ -106,6 +113,34 @@ describe("parseStackConfig", () => {
     delete raw.gcpProject;
     expect(() => parseStackConfig(raw, "prod")).toThrow(
       /coditect-control-plane:gcpProject: is required[\s\S]*coditect-control-plane:region: is required[\s\S]*Pulumi\.prod\.yaml/,
+    );
+  });
+});
+
+describe("parseFlatConfig", () => {
+  it("reads only our namespace from a stack file's flat map", () => {
+    const { config } = parseStackFile(
+      readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"),
+      "Pulumi.prod.yaml",
+    );
+    expect(config["gcp:project"]).toBe("coditect-citus-prod");
+    expect(parseFlatConfig(config, "prod").region).toBe("us-central1");
+    expect(() => parseFlatConfig({ ...config, "coditect-control-plane:region": "Mars" }, "prod")).toThrow(
+      /coditect-control-plane:region: must be a region/,
+    );
+  });
+});
+
+describe("readStackConfig", () => {
+  it("reads each top-level key through the getter and reports unset ones", () => {
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(prodRaw())) {
+      values[key] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    expect(readStackConfig((key) => values[key], "prod").workstations.clusterId).toBe("coditect-ws-cluster");
+    delete values.gke;
+    expect(() => readStackConfig((key) => values[key], "prod")).toThrow(
+      /coditect-control-plane:gke: is required/,
     );
   });
 });

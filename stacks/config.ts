@@ -1,10 +1,9 @@
 /**
  * The stack configuration: one zod schema, read and validated in one place. `parseStackConfig` is pure
- * (tested without Pulumi); `loadStackConfig` is the thin shell that reads it from `pulumi.Config`.
+ * (tested without Pulumi); the entry point (index.ts) hands `readStackConfig` a getter over `pulumi.Config`.
  * Every error names the configuration key (e.g. `coditect-control-plane:workstations.tiers.ai.machineType`)
  * so `pulumi up` and `npm run plan` fail with a message ops can act on.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { WORKSTATION_TIER_NAMES } from "../lib/domain.js";
 
@@ -201,16 +200,30 @@ export function parseStackConfig(raw: Record<string, unknown>, stack = "stack"):
   return result.data!;
 }
 
-/** Reads every top-level key from the current stack's Pulumi config and validates it. */
-export function loadStackConfig(): StackConfig {
-  const config = new pulumi.Config(PROJECT_NAME);
+/**
+ * Validates a flat `namespace:key → text` map (a stack file's `config:` section, as Pulumi passes it to a
+ * program). Keys of other namespaces (e.g. `gcp:project`) are ignored.
+ */
+export function parseFlatConfig(flat: Record<string, string>, stack: string): StackConfig {
+  const raw: Record<string, unknown> = {};
+  const prefix = `${PROJECT_NAME}:`;
+  for (const [key, text] of Object.entries(flat)) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = decodeConfigValue(text);
+  }
+  return parseStackConfig(raw, stack);
+}
+
+/**
+ * Reads every top-level key through `get` (in the program: `new pulumi.Config(PROJECT_NAME).get`) and
+ * validates the result. Kept free of the Pulumi SDK so the plan CLI can validate before loading it.
+ */
+export function readStackConfig(get: (key: string) => string | undefined, stack: string): StackConfig {
   const raw: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
-    const text = config.get(key);
-    if (text === undefined) continue;
-    raw[key] = decodeConfigValue(text);
+    const text = get(key);
+    if (text !== undefined) raw[key] = decodeConfigValue(text);
   }
-  return parseStackConfig(raw, pulumi.getStack());
+  return parseStackConfig(raw, stack);
 }
 
 /**

@@ -2,10 +2,12 @@
  * Pulumi entry point (Pulumi.yaml `main`). Reads and validates the stack config, builds the program and
  * exports the stack outputs. Everything is in program.ts so tests can build it with a config object.
  */
-import { loadStackConfig } from "./config.js";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT_NAME, readStackConfig } from "./config.js";
 import { createProgram } from "./program.js";
 
-const outputs = createProgram(loadStackConfig());
+const config = new pulumi.Config(PROJECT_NAME);
+const outputs = createProgram(readStackConfig((key) => config.get(key), pulumi.getStack()));
 
 export const registryUrls = outputs.registryUrls;
 export const registryPullServiceAccounts = outputs.registryPullServiceAccounts;

@@ -38,15 +38,16 @@ async function main(): Promise<void> {
   if (!values.stack) fail(2, `--stack is required\n${USAGE}`);
 
   const dir = values["config-dir"] ?? REPO_ROOT;
+  const { parseFlatConfig, StackConfigError } = await import("../config.js");
   try {
-    readStackFile(dir, values.stack);
+    // Fail fast, before the Pulumi runtime and the program are loaded.
+    parseFlatConfig(readStackFile(dir, values.stack).config, values.stack);
   } catch (err) {
-    if (err instanceof StackFileError) fail(2, err.message);
+    if (err instanceof StackFileError || err instanceof StackConfigError) fail(2, err.message);
     throw err;
   }
 
   const { runPlan } = await import("./run-plan.js");
-  const { StackConfigError } = await import("../config.js");
   let result: Awaited<ReturnType<typeof runPlan>>;
   try {
     result = await runPlan(values.stack, dir);
