@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     projectId: config.project,
   });
   let exiting = false;
-  const { manager } = createOperator({
+  const { manager, licenses } = createOperator({
     kubeConfig,
     gateway,
     clock: systemClock,
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
   registerContainerSessionControllers(manager, {
     kubeConfig,
+    licenses,
     clock: systemClock,
     logger,
     workers: config.workers,

@@ -9,6 +9,7 @@ import { type License, LicenseResource, type Workstation, WorkstationResource } 
 import type { Clock } from "../lib/clock.js";
 import type { WorkstationsGateway } from "./gcp/workstations.js";
 import { type CrashInjector, withCrashInjection } from "./runtime/crash.js";
+import type { Informer } from "./runtime/informer.js";
 import { CustomResourceClient } from "./runtime/kube.js";
 import { Manager, type ManagerOptions } from "./runtime/manager.js";
 import { DEFAULT_POLICY, type WorkstationPolicy } from "./workstation/decide.js";
@@ -37,6 +38,9 @@ export interface OperatorOptions {
 export interface Operator {
   manager: Manager;
   reconciler: WorkstationReconciler;
+  /** The shared caches: other controllers on this manager reuse them (one informer per kind). */
+  licenses: Informer<License>;
+  workstations: Informer<Workstation>;
 }
 
 export function createOperator(options: OperatorOptions): Operator {
@@ -73,5 +77,5 @@ export function createOperator(options: OperatorOptions): Operator {
     workers: options.workers ?? 4,
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
   });
-  return { manager, reconciler };
+  return { manager, reconciler, licenses, workstations };
 }

@@ -113,6 +113,12 @@ export class Manager {
     return controller;
   }
 
+  /** The registered controllers (for diagnostics, tests and benchmarks). */
+  // biome-ignore lint/suspicious/noExplicitAny: controllers of different kinds
+  get controllers(): readonly Controller<any>[] {
+    return this.#controllers;
+  }
+
   /** The informers created so far (for diagnostics and tests). */
   get informers(): readonly Informer<KubeObject>[] {
     return this.#informers;

@@ -12,7 +12,7 @@ import type { License, Workstation, WorkstationStatus } from "../../crds/types.j
 import type { Clock } from "../../lib/clock.js";
 import { ConditionType, conditionTransitions, Reason, setCondition } from "../conditions.js";
 import { type GcpError, isGcpError } from "../gcp/errors.js";
-import { workstationIdFor, workstationName } from "../gcp/naming.js";
+import { gcpLabelValue, workstationIdFor, workstationName } from "../gcp/naming.js";
 import type { GcpWorkstation, WorkstationsGateway } from "../gcp/workstations.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -191,7 +191,7 @@ export class WorkstationReconciler implements Reconciler {
         const id = workstationIdFor(namespace, name);
         const created = await deps.gateway.create(this.#configName(action.configId), id, {
           displayName: ws.spec.displayName ?? `${namespace}/${name}`,
-          labels: { "coditect-namespace": namespace, "coditect-name": name.slice(0, 63) },
+          labels: { "coditect-namespace": gcpLabelValue(namespace), "coditect-name": gcpLabelValue(name) },
         });
         if ("alreadyExists" in created) {
           log.info({ id }, "workstation already exists (an earlier create): adopting it");

@@ -1,0 +1,246 @@
+/**
+ * Operator throughput and memory with 1,000 and 10,000 Workstation resources, against the Kubernetes API
+ * test server and the fake Cloud Workstations (both in this process, over HTTP and gRPC).
+ *
+ * Per size, measured in the same run:
+ * - baselines: one full LIST of the Workstations; a no-op reconcile loop (the same queue and workers, a
+ *   reconciler that only reads the cache) = the runtime's own ceiling; a loop of raw gateway `get`s with the
+ *   same concurrency = the cloud-read cost every real reconcile pays;
+ * - provisioning: operator start → every Workstation Ready (reconciles/s, Workstations Ready/s);
+ * - steady sweep: every key enqueued again on a converged fleet (each pass observes GCP and writes nothing);
+ * - resident memory before the operator started (servers holding the objects) and after convergence.
+ * Run: npm run bench -- operator     → bench/results/operator-<size>.json
+ */
+import { randomUUID } from "node:crypto";
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { CRD_DIR } from "../crds/load.js";
+import { type Workstation, WorkstationResource } from "../crds/types.js";
+import { systemClock } from "../lib/clock.js";
+import { workstationIdFor } from "../operator/gcp/naming.js";
+import { createWorkstationsGateway } from "../operator/gcp/workstations.js";
+import { createOperator } from "../operator/operator.js";
+import { CustomResourceClient } from "../operator/runtime/kube.js";
+import { Manager } from "../operator/runtime/manager.js";
+import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
+import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
+import { writeBenchResult } from "./write-result.js";
+
+const CLUSTER = "projects/bench/locations/us-central1/workstationClusters/bench";
+const CONFIG = "coditect-standard";
+const PER_NAMESPACE = 100;
+const WORKERS = 4;
+const CLIENT_CONCURRENCY = 16;
+const logger = pino({ level: "silent" });
+process.env.METADATA_SERVER_DETECTION = "none";
+
+async function pool(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<unknown>,
+): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+async function waitUntil(
+  what: string,
+  probe: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`benchmark: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function rss(): number {
+  global.gc?.();
+  return process.memoryUsage().rss;
+}
+
+async function run(size: number): Promise<void> {
+  console.log(`\n--- ${size} Workstations`);
+  const kube = await startKubeApiServer({ crdDirs: [CRD_DIR], watchHistorySize: 5_000 });
+  const fake = await startFakeWorkstations({ operationPollsToComplete: 0 });
+  fake.seed({
+    clusters: [{ name: CLUSTER }],
+    configs: [{ name: `${CLUSTER}/workstationConfigs/${CONFIG}` }],
+  });
+  const kc = kube.kubeConfig();
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const namespaces = Math.ceil(size / PER_NAMESPACE);
+  const nsName = (n: number) => `tenant-${String(n).padStart(4, "0")}`;
+  await pool(namespaces, CLIENT_CONCURRENCY, async (n) => {
+    const namespace = nsName(n);
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await custom.createNamespacedCustomObject({
+      group: "coditect.ai",
+      version: "v1alpha1",
+      plural: "licenses",
+      namespace,
+      body: {
+        apiVersion: "coditect.ai/v1alpha1",
+        kind: "License",
+        metadata: { name: "lic", namespace },
+        spec: {
+          licenseId: randomUUID(),
+          organization: namespace,
+          tier: "pro",
+          maxContainers: 5,
+          seats: PER_NAMESPACE,
+          expiresAt: null,
+          provisioningType: "internal",
+          state: "active",
+        },
+      },
+    });
+  });
+  const createSeconds = await pool(size, CLIENT_CONCURRENCY, (i) => {
+    const namespace = nsName(Math.floor(i / PER_NAMESPACE));
+    const body: Workstation = {
+      apiVersion: "coditect.ai/v1alpha1",
+      kind: "Workstation",
+      metadata: { name: `ws-${i}`, namespace },
+      spec: { licenseRef: { name: "lic" }, user: `user${i}@example.com`, tier: "standard" },
+    };
+    return custom.createNamespacedCustomObject({
+      group: "coditect.ai",
+      version: "v1alpha1",
+      plural: "workstations",
+      namespace,
+      body,
+    });
+  });
+  console.log(`created ${size} Workstations in ${createSeconds.toFixed(1)} s`);
+
+  // Baseline 1: one full LIST.
+  const client = new CustomResourceClient<Workstation>(kc, WorkstationResource);
+  let started = performance.now();
+  const listed = await client.list();
+  const listSeconds = (performance.now() - started) / 1000;
+  if (listed.items.length !== size) throw new Error(`listed ${listed.items.length}, expected ${size}`);
+
+  // Baseline 2: the runtime alone — same informer, queue and workers, a reconciler that only reads the cache.
+  const noop = new Manager({ kubeConfig: kc, clock: systemClock, logger, leaderElection: false });
+  const noopInformer = noop.informer(client);
+  let noopCount = 0;
+  noop.addController<Workstation>({
+    name: "noop",
+    for: noopInformer,
+    workers: WORKERS,
+    reconciler: {
+      async reconcile(key) {
+        if (noopInformer.get(key)) noopCount += 1;
+        return {};
+      },
+    },
+  });
+  started = performance.now();
+  await noop.start();
+  await waitUntil("no-op loop", () => noopCount >= size, 600_000);
+  const noopSeconds = (performance.now() - started) / 1000;
+  await noop.stop();
+
+  const rssBefore = rss();
+  const gateway = createWorkstationsGateway({ client: fake.client() });
+  const { manager } = createOperator({
+    kubeConfig: kc,
+    gateway,
+    clock: systemClock,
+    logger,
+    clusterName: CLUSTER,
+    policy: { tierConfigs: { standard: CONFIG }, operationPollMs: 100, observeIntervalMs: 3_600_000 },
+    workers: WORKERS,
+    leaderElection: false,
+  });
+  const reconciles = async () =>
+    (await manager.metrics.reconcileTotal.get()).values.reduce((sum, v) => sum + v.value, 0);
+  const workstations = manager.informers.find((i) => i.name === "workstations")!;
+  const readyCount = () =>
+    workstations
+      .list()
+      .filter((w) =>
+        (w as Workstation).status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+      ).length;
+
+  started = performance.now();
+  await manager.start();
+  await waitUntil("fleet Ready", () => readyCount() === size, 3_600_000);
+  const provisionSeconds = (performance.now() - started) / 1000;
+  const provisionReconciles = await reconciles();
+  const rssAfter = rss();
+  if (fake.state.workstations().length !== size)
+    throw new Error("fake holds a different number of workstations");
+
+  // Steady sweep: every key once more; each pass polls GCP and finds nothing to change.
+  const queue = manager.controllers.find((c) => c.name === "workstation")!.queue;
+  const before = await reconciles();
+  started = performance.now();
+  for (const w of workstations.list()) queue.add(`${w.metadata?.namespace}/${w.metadata?.name}`);
+  await waitUntil("sweep", async () => (await reconciles()) >= before + size && queue.depth === 0, 3_600_000);
+  const sweepSeconds = (performance.now() - started) / 1000;
+
+  // Baseline 3: raw cloud reads with the same concurrency as the workers.
+  const names = Array.from(
+    { length: size },
+    (_, i) =>
+      `${CLUSTER}/workstationConfigs/${CONFIG}/workstations/${workstationIdFor(nsName(Math.floor(i / PER_NAMESPACE)), `ws-${i}`)}`,
+  );
+  const getSeconds = await pool(size, WORKERS, (i) => gateway.get(names[i]!));
+
+  await manager.stop();
+  await gateway.close();
+  await fake.stop();
+  await kube.stop();
+
+  const result = {
+    workstations: size,
+    workers: WORKERS,
+    provisioning: {
+      seconds: round(provisionSeconds),
+      reconciles: provisionReconciles,
+      reconcilesPerSecond: round(provisionReconciles / provisionSeconds),
+      workstationsReadyPerSecond: round(size / provisionSeconds),
+      reconcilesPerWorkstation: round(provisionReconciles / size),
+    },
+    steadySweep: { seconds: round(sweepSeconds), reconcilesPerSecond: round(size / sweepSeconds) },
+    memory: {
+      rssBeforeOperatorBytes: rssBefore,
+      rssAfterConvergenceBytes: rssAfter,
+      operatorDeltaBytes: rssAfter - rssBefore,
+      operatorDeltaPerWorkstationBytes: Math.round((rssAfter - rssBefore) / size),
+    },
+    baseline: {
+      listSeconds: round(listSeconds),
+      noopReconcilesPerSecond: round(size / noopSeconds),
+      gatewayGetsPerSecond: round(size / getSeconds),
+    },
+    ratios: {
+      steadySweepVsGatewayGets: round(size / sweepSeconds / (size / getSeconds)),
+      steadySweepVsNoopLoop: round(size / sweepSeconds / (size / noopSeconds)),
+    },
+    note:
+      "Everything runs in one process (API test server, fake Cloud Workstations over gRPC, operator); RSS includes " +
+      "the servers, hence the before/after delta. Baselines: list = one LIST of all Workstations; noop = same runtime " +
+      "with a cache-only reconciler (includes the initial LIST and watch); gatewayGets = raw GetWorkstation calls with " +
+      `${WORKERS} in flight.`,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  writeBenchResult("operator", String(size), result);
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+for (const size of [1_000, 10_000]) await run(size);
+process.exit(0);
