@@ -6,6 +6,7 @@
  */
 import { resourceTypesForCrd } from "./crd.js";
 import { deleteObject, forceRemove } from "./deletes.js";
+import { GarbageCollector } from "./garbage-collector.js";
 import type { ResourceRegistry } from "./registry.js";
 import type { KubeObject, ResourceType } from "./types.js";
 import type { WriteContext } from "./writes.js";
@@ -15,13 +16,26 @@ const NAMESPACES_KEY = "/namespaces";
 
 export class Controllers {
   readonly #registry: ResourceRegistry;
-  ctx!: WriteContext;
+  readonly gc: GarbageCollector;
+  #ctx!: WriteContext;
 
   constructor(registry: ResourceRegistry) {
     this.#registry = registry;
+    this.gc = new GarbageCollector(registry);
+  }
+
+  get ctx(): WriteContext {
+    return this.#ctx;
+  }
+
+  set ctx(ctx: WriteContext) {
+    this.#ctx = ctx;
+    this.gc.ctx = ctx;
   }
 
   afterChange(rt: ResourceType, type: "stored" | "removed", obj: KubeObject): void {
+    if (type === "stored") this.gc.objectStored(rt, obj);
+    else this.gc.objectRemoved(obj);
     if (rt.storageKey === CRD_KEY) this.#crdChanged(type, obj);
     else if (rt.storageKey === NAMESPACES_KEY && type === "stored" && obj.metadata.deletionTimestamp) {
       this.#terminateNamespace(obj.metadata.name!);
@@ -39,8 +53,11 @@ export class Controllers {
       for (const rt of resourceTypesForCrd(crd)) this.#registry.add(rt);
       return;
     }
-    // Deleting a CRD deletes all of its custom resources (kube waits for their finalizers; we do not).
+    // Deleting a CRD deletes all of its custom resources (kube waits for their finalizers; we do not),
+    // and with them their dependents.
+    const dropped = [...this.ctx.store.list(storageKey)];
     this.ctx.store.dropResource(storageKey);
+    for (const obj of dropped) this.gc.objectRemoved(obj);
     if (type === "stored") {
       const crdType = this.#registry.lookup("apiextensions.k8s.io", "v1", "customresourcedefinitions")!;
       forceRemove(this.ctx, crdType, crd);

@@ -11,6 +11,8 @@ import { currentOrNotFound, subject, type WriteContext, type WriteResult } from 
 export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun: boolean;
+  /** Orphan keeps dependents (their ownerReferences to this object are removed); others delete them. */
+  propagationPolicy?: "Orphan" | "Background" | "Foreground";
 }
 
 /** Deletes now, or marks for deletion (deletionTimestamp) while finalizers remain. */
@@ -35,6 +37,7 @@ export function deleteObject(
       `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
     );
   }
+  if (opts.propagationPolicy === "Orphan" && !opts.dryRun) ctx.orphanDependents(current);
   const finalizers = current.metadata.finalizers ?? [];
   if (finalizers.length > 0 || rt.plural === "namespaces") {
     if (current.metadata.deletionTimestamp)

@@ -5,9 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../../lib/clock.js";
-import { deleteObject } from "./deletes.js";
+import { type DeleteOptions, deleteObject } from "./deletes.js";
 import { serveDiscovery } from "./discovery-routes.js";
-import { ApiError, methodNotAllowed, notFoundPath } from "./errors.js";
+import { ApiError, badRequest, methodNotAllowed, notFoundPath } from "./errors.js";
 import { patchKindOf, patchObject } from "./patches.js";
 import { getObject, listObjects } from "./reads.js";
 import type { ResourceRegistry } from "./registry.js";
@@ -96,6 +96,30 @@ function writeOptions(query: URLSearchParams, subresource: string | undefined): 
   };
 }
 
+/** DeleteOptions from the query string and/or the request body (kubectl and client-node use both). */
+function deleteOptionsOf(query: URLSearchParams, body: unknown): DeleteOptions {
+  const options = (body ?? {}) as {
+    preconditions?: { uid?: string; resourceVersion?: string };
+    dryRun?: string[];
+    propagationPolicy?: string;
+    orphanDependents?: boolean;
+  };
+  const policy =
+    options.propagationPolicy ??
+    query.get("propagationPolicy") ??
+    (options.orphanDependents ? "Orphan" : undefined);
+  if (policy !== undefined && policy !== "Orphan" && policy !== "Background" && policy !== "Foreground") {
+    throw badRequest(
+      `propagationPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"`,
+    );
+  }
+  return {
+    dryRun: writeOptions(query, undefined).dryRun || (options.dryRun ?? []).includes("All"),
+    ...(options.preconditions ? { preconditions: options.preconditions } : {}),
+    ...(policy ? { propagationPolicy: policy } : {}),
+  };
+}
+
 async function serveResource(
   ctx: HttpContext,
   req: IncomingMessage,
@@ -159,11 +183,9 @@ async function serveResource(
       }
       case "DELETE": {
         const list = listObjects(ctx.store, rt, namespace, query);
+        const options = deleteOptionsOf(query, body);
         const deleted = list.items.map(
-          (obj) =>
-            deleteObject(ctx.writes, rt, obj.metadata.namespace, obj.metadata.name!, {
-              dryRun: writeOptions(query, undefined).dryRun,
-            }).object,
+          (obj) => deleteObject(ctx.writes, rt, obj.metadata.namespace, obj.metadata.name!, options).object,
         );
         return sendJson(res, 200, {
           apiVersion: rt.group ? `${rt.group}/${rt.version}` : rt.version,
@@ -196,14 +218,7 @@ async function serveResource(
     }
     case "DELETE": {
       if (subresource) throw methodNotAllowed(`DELETE is not supported on ${rt.plural}/${subresource}`);
-      const options = (body ?? {}) as {
-        preconditions?: { uid?: string; resourceVersion?: string };
-        dryRun?: string[];
-      };
-      const result = deleteObject(ctx.writes, rt, namespace, name, {
-        dryRun: writeOptions(query, undefined).dryRun || (options.dryRun ?? []).includes("All"),
-        ...(options.preconditions ? { preconditions: options.preconditions } : {}),
-      });
+      const result = deleteObject(ctx.writes, rt, namespace, name, deleteOptionsOf(query, body));
       const stillThere = ctx.store.get(rt.storageKey, rt.namespaced ? (namespace ?? "") : "", name);
       if (!stillThere && !rt.schema && rt.plural !== "customresourcedefinitions") {
         // Built-in kinds answer a completed delete with a Success Status, custom resources with the object.

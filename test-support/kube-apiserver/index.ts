@@ -89,6 +89,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions = {}): Promi
     store,
     clock,
     afterChange: (rt, type, obj) => controllers.afterChange(rt, type, obj),
+    orphanDependents: (owner) => controllers.gc.orphanDependents(owner),
   };
   controllers.ctx = writes;
   const faults: FaultState = {

@@ -195,3 +195,58 @@ describe("namespaces and CRD lifecycle", () => {
     );
   });
 });
+
+describe("garbage collection through ownerReferences", () => {
+  const ownedBy = (...owners: { name: string; uid: string }[]) =>
+    owners.map((o) => ({ apiVersion: "v1", kind: "ConfigMap", name: o.name, uid: o.uid }));
+
+  async function configMap(ns: string, name: string): Promise<{ name: string; uid: string }> {
+    const res = await request(server.url, "POST", `/api/v1/namespaces/${ns}/configmaps`, {
+      metadata: { name },
+    });
+    return { name, uid: res.body.metadata.uid };
+  }
+
+  it("deletes dependents whose owners are all gone and drops dangling references from the others", async () => {
+    const ns = await freshNamespace();
+    const owner = await configMap(ns, "owner");
+    const other = await configMap(ns, "other");
+    const post = (name: string, metadata: Record<string, unknown>) =>
+      request(server.url, "POST", `${WIDGETS}/namespaces/${ns}/widgets`, {
+        ...widget(name),
+        metadata: { name, ...metadata },
+      });
+    await post("only-owner", { ownerReferences: ownedBy(owner) });
+    await post("two-owners", { ownerReferences: ownedBy(owner, other) });
+    await post("finalized", { ownerReferences: ownedBy(owner), finalizers: ["x/y"] });
+    await post("unowned", {});
+
+    expect((await request(server.url, "DELETE", `/api/v1/namespaces/${ns}/configmaps/owner`)).status).toBe(
+      200,
+    );
+    const get = (name: string) => request(server.url, "GET", `${WIDGETS}/namespaces/${ns}/widgets/${name}`);
+    expect((await get("only-owner")).status).toBe(404);
+    expect((await get("two-owners")).body.metadata.ownerReferences).toEqual(ownedBy(other));
+    expect((await get("finalized")).body.metadata.deletionTimestamp).toBeDefined();
+    expect((await get("unowned")).status).toBe(200);
+  });
+
+  it("orphans dependents with propagationPolicy=Orphan and rejects unknown policies", async () => {
+    const ns = await freshNamespace();
+    const owner = await configMap(ns, "owner");
+    await request(server.url, "POST", `${WIDGETS}/namespaces/${ns}/widgets`, {
+      ...widget("kept"),
+      metadata: { name: "kept", ownerReferences: ownedBy(owner) },
+    });
+    const bad = await request(server.url, "DELETE", `/api/v1/namespaces/${ns}/configmaps/owner`, {
+      propagationPolicy: "Sometimes",
+    });
+    expect(bad.body).toMatchObject({ code: 400, reason: "BadRequest" });
+    await request(server.url, "DELETE", `/api/v1/namespaces/${ns}/configmaps/owner`, {
+      propagationPolicy: "Orphan",
+    });
+    const kept = await request(server.url, "GET", `${WIDGETS}/namespaces/${ns}/widgets/kept`);
+    expect(kept.status).toBe(200);
+    expect(kept.body.metadata.ownerReferences).toBeUndefined();
+  });
+});

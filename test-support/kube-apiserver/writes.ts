@@ -34,6 +34,8 @@ export interface WriteContext {
   clock: Clock;
   /** Called after every stored change (CRD registration and namespace cleanup hook in here). */
   afterChange(rt: ResourceType, type: "stored" | "removed", obj: KubeObject): void;
+  /** Strips references to `owner` from its dependents (delete with propagationPolicy=Orphan). */
+  orphanDependents(owner: KubeObject): void;
 }
 
 export interface WriteOptions {
