@@ -1,0 +1,135 @@
+/**
+ * `npm start [-- --reset --data-dir <dir> --<component>-port <p>]`: the whole control plane on
+ * embedded defaults, as separate processes — the Kubernetes API test server (CRDs applied), the fake
+ * Stripe API, the fake Cloud Workstations API, billing on embedded PGlite and the operator. Writes the
+ * kubeconfig, prints the URLs, the sandbox admin token and what to try next; Ctrl-C stops everything.
+ * See docs/sandbox.md.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bannerText } from "./banner.js";
+import { describeExit, logTail, type RunningChild, stopChildren } from "./children.js";
+import { resetDataDir } from "./data-dir.js";
+import { writeSandboxKubeconfig } from "./kubeconfig.js";
+import { COMPONENTS, parseSandboxOptions, SandboxUsageError } from "./options.js";
+import { dataPaths, planChildren, urlOf } from "./plan.js";
+import { resolvePorts } from "./ports.js";
+import { loadOrCreateSecrets } from "./secrets.js";
+import { readRunningState, removeRunningState, writeRunningState } from "./state.js";
+import { startChildren } from "./supervisor.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`sandbox: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  let options: ReturnType<typeof parseSandboxOptions>;
+  try {
+    options = parseSandboxOptions(process.argv.slice(2), process.env, process.cwd());
+  } catch (error) {
+    if (error instanceof SandboxUsageError) fail(error.message, 2);
+    throw error;
+  }
+  const paths = dataPaths(options.dataDir);
+  const already = readRunningState(paths.state);
+  if (already) {
+    fail(
+      `a sandbox (pid ${already.pid}) is already running with data dir ${options.dataDir} (billing at ${already.urls.billing}); ` +
+        "stop it first, or use another --data-dir",
+    );
+  }
+  if (options.reset) {
+    resetDataDir(options.dataDir);
+    console.log(`sandbox: --reset: wiped ${options.dataDir}`);
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const secrets = await loadOrCreateSecrets(options.dataDir);
+  const ports = await resolvePorts(options.ports);
+  writeSandboxKubeconfig(paths.kubeconfig, urlOf(ports.kube));
+  const specs = planChildren({ root: ROOT, dataDir: options.dataDir, ports, secrets }, process.env);
+  console.log(
+    `sandbox: starting ${COMPONENTS.join(", ")} (data dir ${options.dataDir}, logs in ${paths.logs})`,
+  );
+
+  let stopping = false;
+  const children: RunningChild[] = [];
+  const stopAll = () => stopChildren(children);
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      console.log(`sandbox: ${signal} again, stopping at once`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`sandbox: ${signal}: stopping every component…`);
+    void stopAll().then(() => {
+      removeRunningState(paths.state);
+      console.log("sandbox: stopped (state kept in the data dir; npm start resumes it)");
+      process.exit(0);
+    });
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
+
+  const sandbox = await startChildren(
+    {
+      root: ROOT,
+      dataDir: options.dataDir,
+      specs,
+      env: process.env,
+      readyTimeoutMs: options.readyTimeoutMs,
+      cancelled: () => stopping,
+      onReady: (name, seconds) => {
+        if (!stopping) console.log(`sandbox: ${name} ready (${seconds.toFixed(1)} s)`);
+      },
+    },
+    children,
+  ).catch((error: Error) => {
+    if (stopping) return undefined;
+    fail(`start failed: ${error.message}`);
+  });
+  if (!sandbox || stopping) return;
+
+  const urls = {
+    billing: urlOf(ports.billing),
+    kube: urlOf(ports.kube),
+    stripe: urlOf(ports.stripe),
+    workstations: `127.0.0.1:${ports.workstations}`,
+    operator: urlOf(ports.operator),
+  };
+  writeRunningState(paths.state, {
+    pid: process.pid,
+    startedAt: new Date(startedAt).toISOString(),
+    dataDir: options.dataDir,
+    kubeconfig: paths.kubeconfig,
+    urls,
+  });
+  console.log(
+    bannerText({
+      seconds: (Date.now() - startedAt) / 1000,
+      urls,
+      kubeconfig: paths.kubeconfig,
+      dataDir: options.dataDir,
+      adminToken: secrets.adminToken,
+      cwd: process.cwd(),
+    }),
+  );
+
+  const crashed = await sandbox.firstExit;
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(
+    `sandbox: ${crashed.spec.name} ${describeExit(crashed)}; stopping the rest\n` +
+      `--- last lines of ${crashed.logFile} ---\n${logTail(crashed)}\n`,
+  );
+  await sandbox.stop();
+  removeRunningState(paths.state);
+  process.exit(1);
+}
+
+main().catch((error: unknown) => fail((error as Error).stack ?? String(error)));

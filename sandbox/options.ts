@@ -1,0 +1,125 @@
+/**
+ * Command-line and environment options of `npm start` (the local sandbox). Pure: parses argv + env into
+ * SandboxOptions or throws a SandboxUsageError naming the bad flag or variable and its value.
+ */
+import { resolve } from "node:path";
+
+/** The processes the sandbox runs, in start order. */
+export const COMPONENTS = ["kube", "stripe", "workstations", "billing", "operator"] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/** Fixed default ports (127.0.0.1), documented in docs/sandbox.md. 0 = a free port picked at start. */
+export const DEFAULT_PORTS: Record<Component, number> = {
+  kube: 16443,
+  stripe: 12111,
+  workstations: 15051,
+  billing: 8080,
+  operator: 8081,
+};
+
+/** What each component is called in messages, and its flag / environment variable. */
+export const PORT_SETTINGS: Record<Component, { label: string; flag: string; env: string }> = {
+  kube: { label: "Kubernetes API test server", flag: "--kube-port", env: "SANDBOX_KUBE_PORT" },
+  stripe: { label: "fake Stripe API", flag: "--stripe-port", env: "SANDBOX_STRIPE_PORT" },
+  workstations: {
+    label: "fake Cloud Workstations API",
+    flag: "--workstations-port",
+    env: "SANDBOX_WORKSTATIONS_PORT",
+  },
+  billing: { label: "billing", flag: "--billing-port", env: "SANDBOX_BILLING_PORT" },
+  operator: { label: "operator probes/metrics", flag: "--operator-port", env: "SANDBOX_OPERATOR_PORT" },
+};
+
+export interface SandboxOptions {
+  /** Absolute path of the state directory (PGlite data, kubeconfig, secrets, logs). */
+  dataDir: string;
+  /** Wipe dataDir before starting. */
+  reset: boolean;
+  /** Requested ports; 0 = pick a free one. */
+  ports: Record<Component, number>;
+  /** How long to wait for every component to answer its health check. */
+  readyTimeoutMs: number;
+}
+
+export const USAGE = `usage: npm start -- [--reset] [--data-dir <dir>] [--ready-timeout <seconds>]
+                    [--kube-port <p>] [--stripe-port <p>] [--workstations-port <p>] [--billing-port <p>]
+                    [--operator-port <p>]
+  ports default to ${COMPONENTS.map((c) => `${c} ${DEFAULT_PORTS[c]}`).join(", ")}; 0 picks a free port.
+  environment: SANDBOX_DATA_DIR, SANDBOX_<COMPONENT>_PORT (e.g. SANDBOX_BILLING_PORT=9090).`;
+
+/** A bad flag, value or environment variable; the message names it. */
+export class SandboxUsageError extends Error {
+  override name = "SandboxUsageError";
+}
+
+function parsePort(raw: string, source: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) {
+    throw new SandboxUsageError(`${source} must be a port number from 0 to 65535, got "${raw}"`);
+  }
+  return port;
+}
+
+/** Parses `npm start -- …` arguments; flags win over environment variables, which win over defaults. */
+export function parseSandboxOptions(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  cwd: string,
+): SandboxOptions {
+  const ports = { ...DEFAULT_PORTS };
+  for (const component of COMPONENTS) {
+    const { env: variable } = PORT_SETTINGS[component];
+    const raw = env[variable];
+    if (raw !== undefined && raw !== "") ports[component] = parsePort(raw, variable);
+  }
+  let dataDir = env.SANDBOX_DATA_DIR || ".data";
+  let reset = false;
+  let readyTimeoutMs = 120_000;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined || v === "") throw new SandboxUsageError(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    const portFlag = COMPONENTS.find((c) => PORT_SETTINGS[c].flag === flag);
+    if (portFlag) {
+      ports[portFlag] = parsePort(value(), flag);
+      continue;
+    }
+    switch (flag) {
+      case "--reset":
+        reset = true;
+        break;
+      case "--data-dir":
+        dataDir = value();
+        break;
+      case "--ready-timeout": {
+        const raw = value();
+        const seconds = Number(raw);
+        if (!/^\d+$/.test(raw) || seconds < 1 || seconds > 3600) {
+          throw new SandboxUsageError(`--ready-timeout must be whole seconds from 1 to 3600, got "${raw}"`);
+        }
+        readyTimeoutMs = seconds * 1000;
+        break;
+      }
+      case "--help":
+      case "-h":
+        throw new SandboxUsageError(USAGE);
+      default:
+        throw new SandboxUsageError(`unknown argument "${arg}"\n${USAGE}`);
+    }
+  }
+  const fixed = COMPONENTS.filter((c) => ports[c] !== 0);
+  for (const [i, a] of fixed.entries()) {
+    const b = fixed.slice(i + 1).find((other) => ports[other] === ports[a]);
+    if (b) {
+      throw new SandboxUsageError(
+        `${PORT_SETTINGS[a].label} and ${PORT_SETTINGS[b].label} are both set to port ${ports[a]}; give them different ports`,
+      );
+    }
+  }
+  return { dataDir: resolve(cwd, dataDir), reset, ports, readyTimeoutMs };
+}

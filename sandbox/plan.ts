@@ -1,0 +1,176 @@
+/**
+ * What the sandbox runs: one child process spec per component (script, arguments, environment, health
+ * check), derived purely from the resolved ports, the data directory and the sandbox secrets. Each part is
+ * the project's own entry point, wired to the others only through URLs, so the processes talk over HTTP,
+ * gRPC and the Kubernetes API exactly as they do in production.
+ */
+import { join } from "node:path";
+import type { Component } from "./options.js";
+import type { SandboxSecrets } from "./secrets.js";
+
+/** The seeded fake workstation cluster; the operator is configured with the same names. */
+export const SANDBOX_FLEET = {
+  project: "coditect-local",
+  location: "us-central1",
+  cluster: "coditect-ws-cluster",
+  tierConfigs: { standard: "standard", power: "power", ai: "ai" },
+} as const;
+
+export const SANDBOX_STRIPE_SECRET_KEY = "sk_test_sandbox";
+
+export type HealthCheck = { kind: "http"; url: string } | { kind: "tcp"; port: number };
+
+export interface ChildSpec {
+  name: Component;
+  /** Script path relative to the repository root, run with Node + tsx. */
+  script: string;
+  args: string[];
+  /** Variables set for this child on top of the inherited environment. */
+  env: Record<string, string>;
+  health: HealthCheck;
+  /** Components that must be healthy before this one starts. */
+  after: Component[];
+}
+
+export interface SandboxLayout {
+  root: string;
+  dataDir: string;
+  ports: Record<Component, number>;
+  secrets: SandboxSecrets;
+}
+
+/** Paths inside the data directory. */
+export function dataPaths(dataDir: string) {
+  return {
+    kubeconfig: join(dataDir, "kubeconfig"),
+    pglite: join(dataDir, "pglite"),
+    logs: join(dataDir, "logs"),
+    state: join(dataDir, "sandbox.json"),
+  };
+}
+
+export const urlOf = (port: number) => `http://127.0.0.1:${port}`;
+
+/**
+ * Tuning variables a caller may set in the environment of `npm start` (the journey test shortens them);
+ * the sandbox's own defaults apply only when they are unset.
+ */
+export const TUNABLE_DEFAULTS: Record<string, string> = {
+  // A quicker safety sweep than production's 5 minutes: licenses re-projected soon after a restart.
+  RESYNC_INTERVAL_SECONDS: "30",
+  OPERATOR_OPERATION_POLL_MS: "500",
+  OPERATOR_OBSERVE_INTERVAL_MS: "15000",
+  OPERATOR_RELIST_MS: "60000",
+  SANDBOX_WORKSTATION_POLLS: "2",
+  LOG_LEVEL: "info",
+};
+
+function tunable(env: Record<string, string | undefined>, name: string): string {
+  const value = env[name];
+  return value !== undefined && value !== "" ? value : TUNABLE_DEFAULTS[name]!;
+}
+
+/** The five child processes, in dependency order. */
+export function planChildren(layout: SandboxLayout, env: Record<string, string | undefined>): ChildSpec[] {
+  const { ports, secrets } = layout;
+  const paths = dataPaths(layout.dataDir);
+  const billingUrl = urlOf(ports.billing);
+  const logLevel = tunable(env, "LOG_LEVEL");
+  return [
+    {
+      name: "kube",
+      script: "test-support/kube-apiserver/cli.ts",
+      // The sandbox writes the kubeconfig itself (sandbox/kubeconfig.ts).
+      args: ["--port", String(ports.kube), "--crds", join(layout.root, "crds")],
+      env: {},
+      health: { kind: "http", url: `${urlOf(ports.kube)}/readyz` },
+      after: [],
+    },
+    {
+      name: "stripe",
+      script: "test-support/fake-stripe/cli.ts",
+      args: [
+        "--port",
+        String(ports.stripe),
+        "--webhook-url",
+        `${billingUrl}/v1/webhooks/stripe`,
+        "--webhook-secret",
+        secrets.webhookSecret,
+      ],
+      env: {},
+      health: { kind: "http", url: `${urlOf(ports.stripe)}/_fake/events` },
+      after: [],
+    },
+    {
+      name: "workstations",
+      script: "test-support/fake-workstations/cli.ts",
+      args: [
+        "--port",
+        String(ports.workstations),
+        "--polls",
+        tunable(env, "SANDBOX_WORKSTATION_POLLS"),
+        "--project",
+        SANDBOX_FLEET.project,
+        "--location",
+        SANDBOX_FLEET.location,
+        "--cluster",
+        SANDBOX_FLEET.cluster,
+        "--configs",
+        Object.values(SANDBOX_FLEET.tierConfigs).join(","),
+      ],
+      env: {},
+      health: { kind: "tcp", port: ports.workstations },
+      after: [],
+    },
+    {
+      name: "billing",
+      script: "billing/server.ts",
+      args: [],
+      env: {
+        PORT: String(ports.billing),
+        PGLITE_DIR: paths.pglite,
+        STRIPE_SECRET_KEY: SANDBOX_STRIPE_SECRET_KEY,
+        STRIPE_WEBHOOK_SECRET: secrets.webhookSecret,
+        STRIPE_API_URL: urlOf(ports.stripe),
+        ADMIN_TOKEN: secrets.adminToken,
+        KUBECONFIG: paths.kubeconfig,
+        PUBLIC_BASE_URL: billingUrl,
+        OFFLINE_TOKEN_KEYS_FILE: secrets.offlineTokenKeysFile,
+        RESYNC_INTERVAL_SECONDS: tunable(env, "RESYNC_INTERVAL_SECONDS"),
+        LOG_LEVEL: logLevel,
+      },
+      health: { kind: "http", url: `${billingUrl}/readyz` },
+      // Billing's first resync (at start) re-projects every license into the (in-memory) API server.
+      after: ["kube", "stripe"],
+    },
+    {
+      name: "operator",
+      script: "operator/main.ts",
+      args: [],
+      env: {
+        KUBECONFIG: paths.kubeconfig,
+        WORKSTATIONS_PROJECT: SANDBOX_FLEET.project,
+        WORKSTATIONS_REGION: SANDBOX_FLEET.location,
+        WORKSTATIONS_CLUSTER: SANDBOX_FLEET.cluster,
+        WORKSTATIONS_TIER_CONFIGS: Object.entries(SANDBOX_FLEET.tierConfigs)
+          .map(([tier, config]) => `${tier}=${config}`)
+          .join(","),
+        WORKSTATIONS_ENDPOINT: `127.0.0.1:${ports.workstations}`,
+        WORKSTATIONS_INSECURE: "true",
+        METADATA_SERVER_DETECTION: "none",
+        // One replica: no lease to wait for.
+        OPERATOR_LEADER_ELECTION: "false",
+        OPERATOR_PROBE_PORT: String(ports.operator),
+        OPERATOR_OPERATION_POLL_MS: tunable(env, "OPERATOR_OPERATION_POLL_MS"),
+        OPERATOR_OBSERVE_INTERVAL_MS: tunable(env, "OPERATOR_OBSERVE_INTERVAL_MS"),
+        OPERATOR_RELIST_MS: tunable(env, "OPERATOR_RELIST_MS"),
+        LOG_LEVEL: logLevel,
+      },
+      health: { kind: "http", url: `${urlOf(ports.operator)}/readyz` },
+      after: ["kube", "workstations"],
+    },
+  ];
+}
+
+/** Variables removed from the inherited environment so the sandbox always runs on its embedded defaults. */
+export const STRIPPED_VARIABLES = ["DATABASE_URL", "OFFLINE_TOKEN_KEYS", "KUBECONFIG"] as const;
