@@ -80,6 +80,20 @@ function envIdentity(env: Record<string, string | undefined>): IdentityConfig | 
   return { audience, serviceAccounts: accounts, jwks: env.WORKSTATION_IDENTITY_JWKS_URL ?? GOOGLE_JWKS_URL };
 }
 
+/**
+ * SESSIONS_HEARTBEAT_INTERVAL_SECONDS shortens the heartbeat interval the API hands to agents (the local
+ * sandbox and its end-to-end journey test use a few seconds instead of 5 minutes); unset = TIMING default.
+ */
+function envTiming(env: Record<string, string | undefined>): Partial<SessionTiming> {
+  const raw = env.SESSIONS_HEARTBEAT_INTERVAL_SECONDS;
+  if (raw === undefined || raw === "") return {};
+  const seconds = Number(raw);
+  if (!/^\d+$/.test(raw) || seconds < 1 || seconds > 3600) {
+    throw new Error(`SESSIONS_HEARTBEAT_INTERVAL_SECONDS must be whole seconds from 1 to 3600, got "${raw}"`);
+  }
+  return { heartbeatIntervalMs: seconds * 1000 };
+}
+
 async function buildContext(deps: BillingDeps, options: SessionsOptions): Promise<SessionsContext> {
   const env = options.env ?? process.env;
   const keySet = options.keySet ?? (await loadKeySet(env, (m) => deps.logger.warn(m)));
@@ -93,7 +107,7 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
   const identityConfig = options.identity ?? envIdentity(env);
   const identity =
     identityConfig && cluster ? identityVerifier(identityConfig, cluster, deps.clock) : undefined;
-  const timing = { ...DEFAULT_SESSION_TIMING, ...options.timing };
+  const timing = { ...DEFAULT_SESSION_TIMING, ...envTiming(env), ...options.timing };
   return { db: deps.db, clock: deps.clock, logger: deps.logger, keySet, timing, cluster, identity };
 }
 
