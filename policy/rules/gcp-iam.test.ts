@@ -1,6 +1,7 @@
 import { ruleCases } from "../testing/rule-cases.js";
 import { policy as noBasicRoles } from "./gcp-iam-binding-no-basic-roles.js";
 import { policy as noPublicMembers } from "./gcp-iam-binding-no-public-members.js";
+import { policy as providerCondition } from "./gcp-iam-workloadidentitypoolprovider-attribute-condition.js";
 import { policy as noImpersonation } from "./gcp-projects-iammember-no-service-account-impersonation.js";
 import { policy as noKeys } from "./gcp-serviceaccount-key-no-user-managed.js";
 
@@ -85,6 +86,30 @@ ruleCases([
           i.serviceAccountId = "docker-pull-dev@coditect-citus-prod.iam.gserviceaccount.com";
         },
         message: /user-managed key for service account "docker-pull-dev@/,
+      },
+    ],
+  },
+  {
+    policy: providerCondition,
+    breaks: [
+      {
+        title: "the provider has no condition",
+        resource: "github-oidc",
+        mutate: (i) => delete i.attributeCondition,
+        message: /attributeCondition is unset/,
+      },
+      {
+        title: "the GitHub condition only checks the branch",
+        resource: "github-oidc",
+        mutate: (i) => (i.attributeCondition = 'assertion.ref == "refs/heads/main"'),
+        message: /does not restrict the GitHub repository or owner/,
+      },
+    ],
+    passes: [
+      {
+        title: "the condition pins the owner id",
+        resource: "github-oidc",
+        mutate: (i) => (i.attributeCondition = 'assertion.repository_owner_id == "123456"'),
       },
     ],
   },

@@ -9,6 +9,7 @@ import { policy as noPublicIp } from "./gcp-workstations-workstationconfig-no-pu
 import { policy as running } from "./gcp-workstations-workstationconfig-running-timeout.js";
 import { policy as serviceAccount } from "./gcp-workstations-workstationconfig-service-account.js";
 import { policy as shielded } from "./gcp-workstations-workstationconfig-shielded-vm.js";
+import { policy as sshDisabled } from "./gcp-workstations-workstationconfig-ssh-disabled.js";
 
 const CONFIG = "ws-standard";
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -250,6 +251,24 @@ ruleCases([
         resource: CONFIG,
         mutate: (i) => (i.host.gceInstance.serviceAccount = "123-compute@developer.gserviceaccount.com"),
         message: /Compute Engine default account/,
+      },
+    ],
+  },
+  {
+    policy: sshDisabled,
+    breaks: [
+      {
+        title: "SSH is enabled",
+        resource: CONFIG,
+        mutate: (i) => (i.host.gceInstance.disableSsh = false),
+        message: /disableSsh is false/,
+      },
+    ],
+    passes: [
+      {
+        title: "disableSsh is unset (disabled by default)",
+        resource: CONFIG,
+        mutate: (i) => delete i.host.gceInstance.disableSsh,
       },
     ],
   },

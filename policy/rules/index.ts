@@ -31,6 +31,7 @@ import { policy as gcpContainerNodepoolServiceAccount } from "./gcp-container-no
 import { policy as gcpContainerNodepoolShieldedNodes } from "./gcp-container-nodepool-shielded-nodes.js";
 import { policy as gcpIamBindingNoBasicRoles } from "./gcp-iam-binding-no-basic-roles.js";
 import { policy as gcpIamBindingNoPublicMembers } from "./gcp-iam-binding-no-public-members.js";
+import { policy as gcpIamWorkloadidentitypoolproviderAttributeCondition } from "./gcp-iam-workloadidentitypoolprovider-attribute-condition.js";
 import { policy as gcpKmsCryptokeyDeletionProtection } from "./gcp-kms-cryptokey-deletion-protection.js";
 import { policy as gcpKmsCryptokeyDestroyScheduledDuration } from "./gcp-kms-cryptokey-destroy-scheduled-duration.js";
 import { policy as gcpKmsCryptokeyNoPublicIam } from "./gcp-kms-cryptokey-no-public-iam.js";
@@ -57,6 +58,7 @@ import { policy as gcpWorkstationsWorkstationconfigNoPublicIp } from "./gcp-work
 import { policy as gcpWorkstationsWorkstationconfigRunningTimeout } from "./gcp-workstations-workstationconfig-running-timeout.js";
 import { policy as gcpWorkstationsWorkstationconfigServiceAccount } from "./gcp-workstations-workstationconfig-service-account.js";
 import { policy as gcpWorkstationsWorkstationconfigShieldedVm } from "./gcp-workstations-workstationconfig-shielded-vm.js";
+import { policy as gcpWorkstationsWorkstationconfigSshDisabled } from "./gcp-workstations-workstationconfig-ssh-disabled.js";
 
 /** The GCP policies, in rule-name order. */
 export const policies: CoditectPolicy[] = [
@@ -90,6 +92,7 @@ export const policies: CoditectPolicy[] = [
   gcpContainerNodepoolShieldedNodes,
   gcpIamBindingNoBasicRoles,
   gcpIamBindingNoPublicMembers,
+  gcpIamWorkloadidentitypoolproviderAttributeCondition,
   gcpKmsCryptokeyDeletionProtection,
   gcpKmsCryptokeyDestroyScheduledDuration,
   gcpKmsCryptokeyNoPublicIam,
@@ -116,4 +119,5 @@ export const policies: CoditectPolicy[] = [
   gcpWorkstationsWorkstationconfigRunningTimeout,
   gcpWorkstationsWorkstationconfigServiceAccount,
   gcpWorkstationsWorkstationconfigShieldedVm,
+  gcpWorkstationsWorkstationconfigSshDisabled,
 ];

@@ -129,6 +129,7 @@ export function compliantResources(): PlanResource[] {
           machineType: "n2d-standard-4",
           serviceAccount: sa("workstations"),
           disablePublicIpAddresses: true,
+          disableSsh: true,
           shieldedInstanceConfig: {
             enableSecureBoot: true,
             enableVtpm: true,
@@ -198,6 +199,13 @@ export function compliantResources(): PlanResource[] {
       project: PROJECT,
       role: "roles/logging.logWriter",
       member: `serviceAccount:${sa("gke-nodes")}`,
+    }),
+    resource("gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider", "github-oidc", {
+      workloadIdentityPoolId: "coditect-ci-github",
+      workloadIdentityPoolProviderId: "github",
+      attributeMapping: { "google.subject": "assertion.sub", "attribute.repository": "assertion.repository" },
+      attributeCondition: 'assertion.repository == "coditect-ai/coditect-control-plane"',
+      oidc: { issuerUri: "https://token.actions.githubusercontent.com" },
     }),
     resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "operator-role", {
       metadata: { name: "coditect-operator" },
