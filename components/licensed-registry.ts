@@ -62,7 +62,6 @@ export class LicensedRegistry extends pulumi.ComponentResource {
   readonly urls: Record<RegistryTier | "internal", pulumi.Output<string>>;
 
   constructor(name: string, args: LicensedRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("coditect:index:LicensedRegistry", name, {}, opts);
     for (const [what, list] of [
       ["tokenIssuerMembers", args.tokenIssuerMembers],
       ["writerMembers", args.writerMembers],
@@ -73,6 +72,8 @@ export class LicensedRegistry extends pulumi.ComponentResource {
         `LicensedRegistry ${what}`,
       );
     }
+
+    super("coditect:index:LicensedRegistry", name, {}, opts);
 
     const repository = (key: RegistryTier | "internal", repositoryId: string, description: string) =>
       new gcp.artifactregistry.Repository(

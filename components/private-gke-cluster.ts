@@ -60,6 +60,9 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: PrivateGkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (args.admittedImagePatterns.length === 0) {
+      throw new Error("PrivateGkeCluster admittedImagePatterns must name at least one registry path");
+    }
     super("coditect:index:PrivateGkeCluster", name, {}, opts);
     const parent = { parent: this };
     this.nodeServiceAccount = new gcp.serviceaccount.Account(
@@ -90,9 +93,6 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
     const workloadPool = pulumi.interpolate`${args.project}.svc.id.goog`;
 
     // The project singleton policy the cluster enforces: only our registry (and Google's system images).
-    if (args.admittedImagePatterns.length === 0) {
-      throw new Error("PrivateGkeCluster admittedImagePatterns must name at least one registry path");
-    }
     this.admissionPolicy = new gcp.binaryauthorization.Policy(
       childName(name, "admission"),
       {

@@ -42,11 +42,11 @@ export class ControlPlaneSecrets extends pulumi.ComponentResource {
   readonly secretNames: Record<ControlPlaneSecretId, pulumi.Output<string>>;
 
   constructor(name: string, args: ControlPlaneSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("coditect:index:ControlPlaneSecrets", name, {}, opts);
     assertNoPublicMembers(
       Object.values(args.readers).filter((m): m is string => typeof m === "string"),
       "ControlPlaneSecrets readers",
     );
+    super("coditect:index:ControlPlaneSecrets", name, {}, opts);
     const secrets: Partial<Record<ControlPlaneSecretId, gcp.secretmanager.Secret>> = {};
     const names: Partial<Record<ControlPlaneSecretId, pulumi.Output<string>>> = {};
     for (const [id, spec] of Object.entries(CONTROL_PLANE_SECRETS) as [

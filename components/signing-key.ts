@@ -59,13 +59,14 @@ export class SigningKey extends pulumi.ComponentResource {
   readonly publishedKeyVerifyCommand: pulumi.Output<string>;
 
   constructor(name: string, args: SigningKeyArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("coditect:index:SigningKey", name, {}, opts);
     assertNoPublicMembers(
       [...args.signerMembers, ...(args.publicKeyViewerMembers ?? [])].filter(
         (m): m is string => typeof m === "string",
       ),
       "SigningKey members",
     );
+    super("coditect:index:SigningKey", name, {}, opts);
+
     this.keyRing = new gcp.kms.KeyRing(
       childName(name, "ring"),
       { project: args.project, location: args.location, name: args.keyRingName },

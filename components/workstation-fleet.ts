@@ -42,14 +42,15 @@ export class WorkstationFleet extends pulumi.ComponentResource {
   readonly configIds: Record<WorkstationTier, string>;
 
   constructor(name: string, args: WorkstationFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("coditect:index:WorkstationFleet", name, {}, opts);
     if (!/@sha256:[a-f0-9]{64}$/.test(args.image)) {
       throw new Error(
         `WorkstationFleet image must be pinned by digest (…@sha256:<64 hex>), got "${args.image}"`,
       );
     }
-    // Decide every tier first: an impossible tier fails before any resource is declared.
+    // Validated before `super`: a bad image or an impossible tier registers nothing at all.
     const decisions = WORKSTATION_TIER_NAMES.map((tier) => decideTierHost(tier, args.tiers[tier]));
+
+    super("coditect:index:WorkstationFleet", name, {}, opts);
 
     this.serviceAccount = new gcp.serviceaccount.Account(
       childName(name, "sa"),

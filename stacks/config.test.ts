@@ -78,6 +78,19 @@ describe("parseStackConfig", () => {
     ]);
   });
 
+  it("requires a Stripe price id for every product billing sells", () => {
+    const raw = prodRaw() as { controlPlane: { stripePriceIds: Record<string, string> } };
+    delete raw.controlPlane.stripePriceIds.power;
+    raw.controlPlane.stripePriceIds.ai = "prod_123";
+    expect(problemsOf(raw)).toEqual([
+      { key: "coditect-control-plane:controlPlane.stripePriceIds.power", message: "is required but not set" },
+      {
+        key: "coditect-control-plane:controlPlane.stripePriceIds.ai",
+        message: expect.stringMatching(/price_/),
+      },
+    ]);
+  });
+
   it("rejects unknown keys at the top level and inside objects", () => {
     const raw = prodRaw() as Record<string, unknown> & { database: Record<string, unknown> };
     raw.databse = {};

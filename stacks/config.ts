@@ -5,6 +5,7 @@
  * so `pulumi up` and `npm run plan` fail with a message ops can act on.
  */
 import { z } from "zod";
+import { PRODUCT_NAMES } from "../billing/config.js";
 import { WORKSTATION_TIER_NAMES } from "../lib/domain.js";
 
 /** The Pulumi project name; config keys are namespaced with it. */
@@ -117,6 +118,15 @@ export const stackConfigSchema = z
       billingHost: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS host name"),
       billingMinReplicas: z.number().int().min(2),
       billingMaxReplicas: z.number().int().max(50),
+      /** Live Stripe price id per product billing sells (not secret; billing's defaults only fit the fake). */
+      stripePriceIds: z.strictObject(
+        Object.fromEntries(
+          PRODUCT_NAMES.map((p) => [
+            p,
+            z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_…)"),
+          ]),
+        ) as Record<(typeof PRODUCT_NAMES)[number], z.ZodString>,
+      ),
     }),
   })
   .superRefine((c, ctx) => {

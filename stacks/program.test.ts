@@ -48,6 +48,17 @@ describe("prod program", () => {
     );
   });
 
+  it("names every child after its component and parents it there", () => {
+    const byUrn = new Map(rec.resources.map((r) => [r.urn, r]));
+    const children = rec.resources.filter((r) => r.parent !== null);
+    expect(children.length).toBeGreaterThan(100);
+    for (const child of children) {
+      const parent = byUrn.get(child.parent!);
+      expect(parent?.type).toMatch(/^coditect:index:/);
+      expect(child.name.startsWith(`${parent!.name}-`)).toBe(true);
+    }
+  });
+
   it("exports what an operator of the system needs", () => {
     const keyId =
       "projects/coditect-citus-prod/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key";

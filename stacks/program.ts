@@ -42,6 +42,7 @@ export function createProgram(cfg: StackConfig) {
         databaseHost: database.privateIp,
         databaseServerCa: database.serverCa,
         secretNames: secrets.secretNames,
+        stripePriceIds: cfg.controlPlane.stripePriceIds,
       },
     },
     { providers: [kubernetes] },

@@ -57,6 +57,8 @@ export interface BillingWorkloadArgs {
   /** PEM of the Cloud SQL server CA. */
   databaseServerCa: pulumi.Input<string>;
   secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
+  /** Stripe price id per product, passed as STRIPE_PRICE_<PRODUCT> (billing/config.ts). */
+  stripePriceIds: Record<string, string>;
 }
 
 export function createBillingWorkload(
@@ -98,6 +100,10 @@ export function createBillingWorkload(
     ...Object.entries(BILLING_SECRET_FILES).map(([variable, file]) => ({
       name: variable,
       value: `${SECRETS_MOUNT_PATH}/${file}`,
+    })),
+    ...Object.entries(args.stripePriceIds).map(([product, priceId]) => ({
+      name: `STRIPE_PRICE_${product.toUpperCase()}`,
+      value: priceId,
     })),
     { name: "PUBLIC_BASE_URL", value: `https://${args.host}` },
     { name: "LOG_LEVEL", value: "info" },

@@ -48,6 +48,7 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
       "billing-database-password": "projects/p/secrets/billing-database-password",
       "offline-token-signing-key": "projects/p/secrets/offline-token-signing-key",
     },
+    stripePriceIds: { pro: "price_live_pro", ai: "price_live_ai" },
   },
   ...over,
 });
@@ -181,6 +182,8 @@ describe("ControlPlane", () => {
       expect(env).toContainEqual({ name: variable, value: `/etc/coditect/secrets/${file}` });
     }
     expect(env.map((e) => e.name)).not.toContain("STRIPE_SECRET_KEY");
+    expect(env).toContainEqual({ name: "STRIPE_PRICE_PRO", value: "price_live_pro" });
+    expect(env).toContainEqual({ name: "STRIPE_PRICE_AI", value: "price_live_ai" });
     expect(spec.volumes.find((v) => v.name === "secrets")?.csi).toMatchObject({
       driver: "secrets-store-gke.csi.k8s.io",
       volumeAttributes: { secretProviderClass: "billing-secrets" },

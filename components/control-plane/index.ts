@@ -57,6 +57,7 @@ export interface ControlPlaneArgs {
     databaseHost: pulumi.Input<string>;
     databaseServerCa: pulumi.Input<string>;
     secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
+    stripePriceIds: Record<string, string>;
   };
   project: pulumi.Input<string>;
   workstations: {
@@ -81,7 +82,6 @@ export class ControlPlane extends pulumi.ComponentResource {
   readonly billingAddress: pulumi.Output<string>;
 
   constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("coditect:index:ControlPlane", name, {}, opts);
     const operatorImage = assertPinnedByDigest(args.operator.image, "operator");
     const billingImage = assertPinnedByDigest(args.billing.image, "billing");
     for (const [rules, role] of [
@@ -91,6 +91,8 @@ export class ControlPlane extends pulumi.ComponentResource {
     ] as const) {
       assertLeastPrivilege(rules as PolicyRule[], role);
     }
+    super("coditect:index:ControlPlane", name, {}, opts);
+
     const parent = { parent: this };
 
     this.crds = loadControlPlaneCrds(args.crdDir).map(
@@ -212,6 +214,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         databaseUser: "billing",
         databaseServerCa: args.billing.databaseServerCa,
         secretNames: args.billing.secretNames,
+        stripePriceIds: args.billing.stripePriceIds,
       },
       workloadOpts,
     );
