@@ -79,6 +79,27 @@ function parseLimit(raw: string | null): number {
   return n;
 }
 
+/** With `metadata.name=x` (what kubectl get/wait/describe send) only that name needs looking at. */
+function candidates(
+  store: ObjectStore,
+  rt: ResourceType,
+  namespace: string | undefined,
+  filter: ObjectFilter,
+  start: ContinueToken | undefined,
+): Iterable<KubeObject> {
+  const byName = filter.fields.find((f) => f.field === "metadata.name" && f.op === "=");
+  if (byName && !start) {
+    if (namespace === undefined) return store.withName(rt.storageKey, byName.value);
+    const obj = store.get(rt.storageKey, rt.namespaced ? namespace : "", byName.value);
+    return obj ? [obj] : [];
+  }
+  return store.list(
+    rt.storageKey,
+    rt.namespaced ? namespace : undefined,
+    start ? [start.ns, start.name] : undefined,
+  );
+}
+
 export interface ListResult {
   items: KubeObject[];
   metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
@@ -97,7 +118,7 @@ export function listObjects(
   const listRv = start?.rv ?? store.currentResourceVersion;
   const items: KubeObject[] = [];
   let more = false;
-  for (const obj of store.list(rt.storageKey, namespace, start ? [start.ns, start.name] : undefined)) {
+  for (const obj of candidates(store, rt, namespace, filter, start)) {
     if (!matchesFilter(rt, filter, obj)) continue;
     if (limit > 0 && items.length === limit) {
       more = true;

@@ -66,30 +66,52 @@ class EventRing {
   }
 }
 
+function byString(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Index of the first element of sorted `items` greater than `key` (or, when `inclusive`, not less than it). */
+function bound(items: string[], key: string, inclusive = false): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (inclusive ? items[mid]! < key : items[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 class ResourceTable {
   readonly byNamespace = new Map<string, Map<string, KubeObject>>();
   readonly watchers = new Set<StoreWatcher>();
   readonly history: EventRing;
   size = 0;
-  #sortedKeys: [string, string][] | undefined;
+  /** Sorted names per namespace and the sorted namespaces: list order, cached until a create/delete there. */
+  readonly #sortedNames = new Map<string, string[]>();
+  #sortedNamespaces: string[] | undefined;
 
   constructor(historySize: number) {
     this.history = new EventRing(historySize);
   }
 
-  invalidateOrder(): void {
-    this.#sortedKeys = undefined;
+  invalidateOrder(namespace: string, namespaceSetChanged: boolean): void {
+    this.#sortedNames.delete(namespace);
+    if (namespaceSetChanged) this.#sortedNamespaces = undefined;
   }
 
-  /** [namespace, name] pairs in kube's list order (by namespace, then name); cached until a create/delete. */
-  sortedKeys(): [string, string][] {
-    if (!this.#sortedKeys) {
-      const keys: [string, string][] = [];
-      for (const [ns, objects] of this.byNamespace) for (const name of objects.keys()) keys.push([ns, name]);
-      keys.sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) : a[0] < b[0] ? -1 : 1));
-      this.#sortedKeys = keys;
+  sortedNamespaces(): string[] {
+    this.#sortedNamespaces ??= [...this.byNamespace.keys()].sort(byString);
+    return this.#sortedNamespaces;
+  }
+
+  sortedNames(namespace: string): string[] {
+    let names = this.#sortedNames.get(namespace);
+    if (!names) {
+      names = [...(this.byNamespace.get(namespace)?.keys() ?? [])].sort(byString);
+      this.#sortedNames.set(namespace, names);
     }
-    return this.#sortedKeys;
+    return names;
   }
 }
 
@@ -131,33 +153,30 @@ export class ObjectStore {
     return namespace === undefined ? table.size : (table.byNamespace.get(namespace)?.size ?? 0);
   }
 
-  /** Objects in list order, optionally only one namespace, starting after a [namespace, name] key. */
+  /** Objects in list order (namespace, then name), optionally one namespace, starting after a [namespace, name]. */
   *list(storageKey: string, namespace?: string, after?: [string, string]): Generator<KubeObject> {
     const table = this.#tables.get(storageKey);
     if (!table) return;
-    if (namespace !== undefined && !after) {
-      const objects = table.byNamespace.get(namespace);
-      if (!objects) return;
-      for (const name of [...objects.keys()].sort()) yield objects.get(name)!;
-      return;
-    }
-    const keys = table.sortedKeys();
-    // Binary search for the first key after `after` (or the namespace's first key), so paging is O(page).
-    const from: [string, string] | undefined =
-      after ?? (namespace !== undefined ? [namespace, ""] : undefined);
-    let lo = 0;
-    if (from) {
-      let hi = keys.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        const [ns, name] = keys[mid]!;
-        if (ns < from[0] || (ns === from[0] && name <= from[1])) lo = mid + 1;
-        else hi = mid;
+    const namespaces = namespace !== undefined ? [namespace] : table.sortedNamespaces();
+    // Binary searches keep continue-paging O(page) rather than O(objects).
+    for (let n = after ? bound(namespaces, after[0], true) : 0; n < namespaces.length; n++) {
+      const ns = namespaces[n]!;
+      const objects = table.byNamespace.get(ns);
+      if (!objects) continue;
+      const names = table.sortedNames(ns);
+      const start = after && ns === after[0] ? bound(names, after[1]) : 0;
+      for (let i = start; i < names.length; i++) {
+        const obj = objects.get(names[i]!);
+        if (obj) yield obj;
       }
     }
-    for (let i = lo; i < keys.length; i++) {
-      const [ns, name] = keys[i]!;
-      if (namespace !== undefined && ns !== namespace) return;
+  }
+
+  /** The objects named `name` in every namespace (a fieldSelector metadata.name=… across namespaces). */
+  *withName(storageKey: string, name: string): Generator<KubeObject> {
+    const table = this.#tables.get(storageKey);
+    if (!table) return;
+    for (const ns of table.sortedNamespaces()) {
       const obj = table.byNamespace.get(ns)?.get(name);
       if (obj) yield obj;
     }
@@ -168,6 +187,7 @@ export class ObjectStore {
     const table = this.#table(storageKey);
     const ns = object.metadata.namespace ?? "";
     let objects = table.byNamespace.get(ns);
+    const newNamespace = !objects;
     if (!objects) {
       objects = new Map();
       table.byNamespace.set(ns, objects);
@@ -177,7 +197,7 @@ export class ObjectStore {
     objects.set(name, object);
     if (!previous) {
       table.size += 1;
-      table.invalidateOrder();
+      table.invalidateOrder(ns, newNamespace);
     }
     return this.#record(table, {
       type: previous ? "MODIFIED" : "ADDED",
@@ -195,9 +215,10 @@ export class ObjectStore {
     const previous = objects?.get(finalState.metadata.name!);
     if (!table || !objects || !previous) return undefined;
     objects.delete(finalState.metadata.name!);
-    if (objects.size === 0) table.byNamespace.delete(ns);
+    const namespaceEmptied = objects.size === 0;
+    if (namespaceEmptied) table.byNamespace.delete(ns);
     table.size -= 1;
-    table.invalidateOrder();
+    table.invalidateOrder(ns, namespaceEmptied);
     return this.#record(table, {
       type: "DELETED",
       object: finalState,
