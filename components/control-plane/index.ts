@@ -99,6 +99,7 @@ export class ControlPlane extends pulumi.ComponentResource {
       (crd) =>
         new k8s.apiextensions.v1.CustomResourceDefinition(
           childName(name, `crd-${crd.spec.names.plural}`),
+          // crds/load.ts types the schema as a JSON-schema subset; it is the same document the API takes.
           { metadata: crd.metadata, spec: crd.spec as never },
           parent,
         ),

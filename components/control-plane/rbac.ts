@@ -18,6 +18,8 @@ const KINDS = ["licenses", "workstations", "containersessions"];
 /** Cluster-wide: the operator reconciles every tenant namespace. */
 export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
   { apiGroups: [API_GROUP], resources: KINDS, verbs: [...READ, "update", "patch"] },
+  // Ended sessions are deleted after their 24-hour retention (operator/containersession/reconciler.ts).
+  { apiGroups: [API_GROUP], resources: ["containersessions"], verbs: ["delete"] },
   { apiGroups: [API_GROUP], resources: KINDS.map((k) => `${k}/status`), verbs: ["get", "update", "patch"] },
   { apiGroups: [API_GROUP], resources: KINDS.map((k) => `${k}/finalizers`), verbs: ["update"] },
   { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },

@@ -54,7 +54,7 @@ describe.concurrent("npm run plan", () => {
     const { code, stderr } = await plan("--stack", "qa");
     expect(code).toBe(2);
     expect(stderr).toMatch(/Pulumi\.qa\.yaml does not exist \(stacks here: [^)]*\bprod\b/);
-  }, 60_000);
+  }, 120_000);
 
   it("names the invalid key of a broken configuration and prints no plan", async () => {
     copyFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), path.join(dir, "Pulumi.broken.yaml"));
@@ -67,11 +67,11 @@ describe.concurrent("npm run plan", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toMatch(/coditect-control-plane:workstations\.idleTimeoutSeconds: .*300/);
-  }, 60_000);
+  }, 120_000);
 
   it("requires --stack", async () => {
     const { code, stderr } = await plan("--json");
     expect(code).toBe(2);
     expect(stderr).toMatch(/--stack is required/);
-  }, 60_000);
+  }, 120_000);
 });
