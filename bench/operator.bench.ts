@@ -9,7 +9,7 @@
  * - provisioning: operator start → every Workstation Ready (reconciles/s, Workstations Ready/s);
  * - steady sweep: every key enqueued again on a converged fleet (each pass observes GCP and writes nothing);
  * - resident memory before the operator started (servers holding the objects) and after convergence.
- * Run: npm run bench -- operator     → bench/results/operator-<size>.json
+ * Run: npm run bench -- operator     → bench/results/operator-<size>-<mode>.json
  */
 import { randomUUID } from "node:crypto";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
@@ -29,9 +29,9 @@ import { writeBenchResult } from "./write-result.js";
 const CLUSTER = "projects/bench/locations/us-central1/workstationClusters/bench";
 const CONFIG = "coditect-standard";
 const PER_NAMESPACE = 100;
-const WORKERS = 4;
+const WORKERS = Number(process.env.BENCH_OPERATOR_WORKERS ?? 16);
 const CLIENT_CONCURRENCY = 16;
-const logger = pino({ level: "silent" });
+const logger = pino({ level: process.env.BENCH_LOG ?? "silent" });
 process.env.METADATA_SERVER_DETECTION = "none";
 
 async function pool(
@@ -66,8 +66,14 @@ function rss(): number {
   return process.memoryUsage().rss;
 }
 
-async function run(size: number): Promise<void> {
-  console.log(`\n--- ${size} Workstations`);
+/**
+ * "scratch": the operator provisions every workstation (create → start → grant). "adopt": the cloud
+ * workstations already exist and run (created through the gateway, as after an operator reinstall) and the
+ * resources carry the finalizer; the operator observes, grants and writes status once per object. The
+ * 10,000 run uses "adopt" so it finishes in minutes on a 2-core machine; both then run the same sweep.
+ */
+async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
+  console.log(`\n--- ${size} Workstations (${mode})`);
   const kube = await startKubeApiServer({ crdDirs: [CRD_DIR], watchHistorySize: 5_000 });
   const fake = await startFakeWorkstations({ operationPollsToComplete: 0 });
   fake.seed({
@@ -109,7 +115,11 @@ async function run(size: number): Promise<void> {
     const body: Workstation = {
       apiVersion: "coditect.ai/v1alpha1",
       kind: "Workstation",
-      metadata: { name: `ws-${i}`, namespace },
+      metadata: {
+        name: `ws-${i}`,
+        namespace,
+        ...(mode === "adopt" ? { finalizers: ["coditect.ai/workstation"] } : {}),
+      },
       spec: { licenseRef: { name: "lic" }, user: `user${i}@example.com`, tier: "standard" },
     };
     return custom.createNamespacedCustomObject({
@@ -121,12 +131,33 @@ async function run(size: number): Promise<void> {
     });
   });
   console.log(`created ${size} Workstations in ${createSeconds.toFixed(1)} s`);
+  const gateway = createWorkstationsGateway({ client: fake.client() });
+  const names = Array.from(
+    { length: size },
+    (_, i) =>
+      `${CLUSTER}/workstationConfigs/${CONFIG}/workstations/${workstationIdFor(nsName(Math.floor(i / PER_NAMESPACE)), `ws-${i}`)}`,
+  );
+  if (mode === "adopt") {
+    const seconds = await pool(size, CLIENT_CONCURRENCY, async (i) => {
+      const namespace = nsName(Math.floor(i / PER_NAMESPACE));
+      await gateway.create(
+        `${CLUSTER}/workstationConfigs/${CONFIG}`,
+        workstationIdFor(namespace, `ws-${i}`),
+        {
+          labels: { "coditect-namespace": namespace, "coditect-name": `ws-${i}` },
+        },
+      );
+      await gateway.start(names[i]!);
+    });
+    console.log(`pre-provisioned ${size} running cloud workstations in ${seconds.toFixed(1)} s`);
+  }
 
   // Baseline 1: one full LIST.
   const client = new CustomResourceClient<Workstation>(kc, WorkstationResource);
   let started = performance.now();
   const listed = await client.list();
   const listSeconds = (performance.now() - started) / 1000;
+  console.log(`baseline LIST: ${listSeconds.toFixed(2)} s`);
   if (listed.items.length !== size) throw new Error(`listed ${listed.items.length}, expected ${size}`);
 
   // Baseline 2: the runtime alone — same informer, queue and workers, a reconciler that only reads the cache.
@@ -149,9 +180,9 @@ async function run(size: number): Promise<void> {
   await waitUntil("no-op loop", () => noopCount >= size, 600_000);
   const noopSeconds = (performance.now() - started) / 1000;
   await noop.stop();
+  console.log(`baseline no-op loop: ${(size / noopSeconds).toFixed(0)} reconciles/s`);
 
   const rssBefore = rss();
-  const gateway = createWorkstationsGateway({ client: fake.client() });
   const { manager } = createOperator({
     kubeConfig: kc,
     gateway,
@@ -174,9 +205,22 @@ async function run(size: number): Promise<void> {
 
   started = performance.now();
   await manager.start();
-  await waitUntil("fleet Ready", () => readyCount() === size, 3_600_000);
+  let lastReport = Date.now();
+  await waitUntil(
+    "fleet Ready",
+    async () => {
+      const ready = readyCount();
+      if (Date.now() - lastReport > 10_000) {
+        lastReport = Date.now();
+        console.log(`  ${ready}/${size} Ready, ${await reconciles()} reconciles`);
+      }
+      return ready === size;
+    },
+    3_600_000,
+  );
   const provisionSeconds = (performance.now() - started) / 1000;
   const provisionReconciles = await reconciles();
+  console.log(`provisioned in ${provisionSeconds.toFixed(1)} s (${provisionReconciles} reconciles)`);
   const rssAfter = rss();
   if (fake.state.workstations().length !== size)
     throw new Error("fake holds a different number of workstations");
@@ -190,11 +234,6 @@ async function run(size: number): Promise<void> {
   const sweepSeconds = (performance.now() - started) / 1000;
 
   // Baseline 3: raw cloud reads with the same concurrency as the workers.
-  const names = Array.from(
-    { length: size },
-    (_, i) =>
-      `${CLUSTER}/workstationConfigs/${CONFIG}/workstations/${workstationIdFor(nsName(Math.floor(i / PER_NAMESPACE)), `ws-${i}`)}`,
-  );
   const getSeconds = await pool(size, WORKERS, (i) => gateway.get(names[i]!));
 
   await manager.stop();
@@ -204,8 +243,9 @@ async function run(size: number): Promise<void> {
 
   const result = {
     workstations: size,
+    mode,
     workers: WORKERS,
-    provisioning: {
+    convergence: {
       seconds: round(provisionSeconds),
       reconciles: provisionReconciles,
       reconcilesPerSecond: round(provisionReconciles / provisionSeconds),
@@ -235,12 +275,16 @@ async function run(size: number): Promise<void> {
       `${WORKERS} in flight.`,
   };
   console.log(JSON.stringify(result, null, 2));
-  writeBenchResult("operator", String(size), result);
+  writeBenchResult("operator", `${size}-${mode}`, result);
 }
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
 }
 
-for (const size of [1_000, 10_000]) await run(size);
+// BENCH_OPERATOR_RUNS=200:adopt for a quick check; the committed results use the default runs.
+const runs = (process.env.BENCH_OPERATOR_RUNS ?? "1000:scratch,10000:adopt")
+  .split(",")
+  .map((r) => r.split(":"));
+for (const [size, mode] of runs) await run(Number(size), mode === "adopt" ? "adopt" : "scratch");
 process.exit(0);

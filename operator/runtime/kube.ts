@@ -112,9 +112,26 @@ export function topLevelMergePatch(before: object | undefined, after: object): R
   const old = (before ?? {}) as Record<string, unknown>;
   const next = after as Record<string, unknown>;
   for (const [key, value] of Object.entries(next)) {
-    if (value !== undefined && JSON.stringify(old[key]) !== JSON.stringify(value)) patch[key] = value;
+    if (value !== undefined && !deepEqual(old[key], value)) patch[key] = value;
   }
   for (const key of Object.keys(old))
     if (next[key] === undefined && old[key] !== undefined) patch[key] = null;
   return patch;
+}
+
+/** Structural equality of JSON values, independent of object key order (the API server may reorder keys). */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => deepEqual(item, other[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
