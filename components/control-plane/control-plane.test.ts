@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RecordedResource, type Recording, startRecording } from "../../stacks/plan/harness.js";
 import { BILLING_SECRET_FILES } from "./billing.js";
 import { ControlPlane, type ControlPlaneArgs, loadControlPlaneCrds } from "./index.js";
-import { BILLING_CLUSTER_RULES, OPERATOR_CLUSTER_RULES } from "./rbac.js";
+import { BILLING_CLUSTER_RULES, loadOperatorRules } from "./rbac.js";
 
 let rec: Recording;
 const digest = (image: string) =>
@@ -128,7 +128,7 @@ describe("ControlPlane", () => {
 
   it("grants exactly the least-privilege rule tables, bound to the right service accounts", () => {
     expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-operator-role").inputs.rules).toEqual(
-      OPERATOR_CLUSTER_RULES,
+      loadOperatorRules().cluster,
     );
     expect(one("rbac.authorization.k8s.io/v1:ClusterRole", "cp-billing-role").inputs.rules).toEqual(
       BILLING_CLUSTER_RULES,

@@ -19,13 +19,7 @@ import { BILLING_PORT, createBillingWorkload } from "./billing.js";
 import { billingPolicy, defaultDenyAll, operatorPolicy } from "./network-policies.js";
 import { createOperatorWorkload, OPERATOR_PROBE_PORT } from "./operator.js";
 import { assertPinnedByDigest, RESTRICTED_NAMESPACE_LABELS } from "./pod-security.js";
-import {
-  assertLeastPrivilege,
-  BILLING_CLUSTER_RULES,
-  OPERATOR_CLUSTER_RULES,
-  OPERATOR_NAMESPACE_RULES,
-  type PolicyRule,
-} from "./rbac.js";
+import { assertLeastPrivilege, BILLING_CLUSTER_RULES, loadOperatorRules, type PolicyRule } from "./rbac.js";
 
 /** Reads crds/*.yaml; a missing or empty folder is a clear error, not an empty control plane. */
 export function loadControlPlaneCrds(dir: string = CRD_DIR): CustomResourceDefinition[] {
@@ -48,6 +42,8 @@ export interface WorkloadIdentityRef {
 export interface ControlPlaneArgs {
   /** Folder with the CRD YAML files (default: crds/). */
   crdDir?: string;
+  /** The operator's RBAC manifest (default: operator/deploy/rbac.yaml). */
+  operatorRbacFile?: string;
   operator: WorkloadIdentityRef & { image: string };
   billing: WorkloadIdentityRef & {
     image: string;
@@ -84,12 +80,13 @@ export class ControlPlane extends pulumi.ComponentResource {
   constructor(name: string, args: ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
     const operatorImage = assertPinnedByDigest(args.operator.image, "operator");
     const billingImage = assertPinnedByDigest(args.billing.image, "billing");
+    const operatorRules = loadOperatorRules(args.operatorRbacFile);
     for (const [rules, role] of [
-      [OPERATOR_CLUSTER_RULES, "operator ClusterRole"],
-      [OPERATOR_NAMESPACE_RULES, "operator Role"],
+      [operatorRules.cluster, "operator ClusterRole"],
+      [operatorRules.namespace, "operator Role"],
       [BILLING_CLUSTER_RULES, "billing ClusterRole"],
     ] as const) {
-      assertLeastPrivilege(rules as PolicyRule[], role);
+      assertLeastPrivilege(rules, role);
     }
     super("coditect:index:ControlPlane", name, {}, opts);
 
@@ -133,13 +130,13 @@ export class ControlPlane extends pulumi.ComponentResource {
     const operator = identity("operator", args.operator);
     const billing = identity("billing", args.billing);
 
-    this.clusterRole("operator", name, OPERATOR_CLUSTER_RULES, operator.serviceAccount);
+    this.clusterRole("operator", name, operatorRules.cluster, operator.serviceAccount);
     this.clusterRole("billing", name, BILLING_CLUSTER_RULES, billing.serviceAccount);
     const leaseRole = new k8s.rbac.v1.Role(
       childName(name, "operator-leases"),
       {
         metadata: { name: "coditect-operator-leases", namespace: operator.namespace.metadata.name },
-        rules: OPERATOR_NAMESPACE_RULES,
+        rules: operatorRules.namespace,
       },
       parent,
     );

@@ -10,15 +10,17 @@ import {
 import {
   assertLeastPrivilege,
   BILLING_CLUSTER_RULES,
-  OPERATOR_CLUSTER_RULES,
-  OPERATOR_NAMESPACE_RULES,
+  loadOperatorRules,
+  operatorRulesFromManifest,
   type PolicyRule,
 } from "./rbac.js";
 
-describe("RBAC tables", () => {
+const operatorRules = loadOperatorRules();
+
+describe("RBAC rules", () => {
   it.each([
-    ["operator", OPERATOR_CLUSTER_RULES],
-    ["operator leases", OPERATOR_NAMESPACE_RULES],
+    ["operator (operator/deploy/rbac.yaml)", operatorRules.cluster],
+    ["operator leases", operatorRules.namespace],
     ["billing", BILLING_CLUSTER_RULES],
   ])("%s rules pass the least-privilege guard", (role, rules) => {
     expect(() => assertLeastPrivilege(rules, role)).not.toThrow();
@@ -41,13 +43,40 @@ describe("RBAC tables", () => {
   it("lets only billing create custom resources and namespaces", () => {
     const creates = (rules: PolicyRule[]) =>
       rules.filter((r) => r.verbs.includes("create")).flatMap((r) => r.resources);
-    expect(creates(OPERATOR_CLUSTER_RULES)).toEqual(["events"]);
+    expect(creates(operatorRules.cluster)).toEqual(["events"]);
     expect(creates(BILLING_CLUSTER_RULES).sort()).toEqual([
       "containersessions",
       "licenses",
       "namespaces",
       "workstations",
     ]);
+  });
+});
+
+describe("operator rules from its manifest", () => {
+  const manifest = (docs: string[]) => docs.join("\n---\n");
+  const clusterRole =
+    "kind: ClusterRole\nrules:\n  - apiGroups: [coditect.ai]\n    resources: [licenses]\n    verbs: [get]";
+  const role =
+    "kind: Role\nrules:\n  - apiGroups: [coordination.k8s.io]\n    resources: [leases]\n    verbs: [create]";
+
+  it("takes the ClusterRole and the Role rules", () => {
+    expect(operatorRulesFromManifest(manifest(["kind: Namespace", clusterRole, role]), "m.yaml")).toEqual({
+      cluster: [{ apiGroups: ["coditect.ai"], resources: ["licenses"], verbs: ["get"] }],
+      namespace: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] }],
+    });
+  });
+
+  it("names the file when a role is missing or duplicated", () => {
+    expect(() => operatorRulesFromManifest(manifest([clusterRole]), "m.yaml")).toThrow(
+      /m\.yaml must contain exactly one Role with rules \(found 0\)/,
+    );
+    expect(() => operatorRulesFromManifest(manifest([clusterRole, clusterRole, role]), "m.yaml")).toThrow(
+      /exactly one ClusterRole/,
+    );
+    expect(() => loadOperatorRules("/nonexistent/rbac.yaml")).toThrow(
+      /RBAC manifest \/nonexistent\/rbac\.yaml is missing/,
+    );
   });
 });
 

@@ -1,8 +1,15 @@
 /**
- * Least-privilege RBAC for the control plane (pure rule tables + builders). No wildcards anywhere, no pod
- * creation, no access to Secrets: the pods get their secrets from Secret Manager through the CSI driver,
- * not from the Kubernetes API. `assertLeastPrivilege` guards the tables (and is unit tested).
+ * Least-privilege RBAC for the control plane. No wildcards anywhere, no pod creation, no access to
+ * Secrets: the pods get their secrets from Secret Manager through the CSI driver, not from the Kubernetes
+ * API. `assertLeastPrivilege` guards every rule set (and is unit tested).
+ *
+ * The operator's rules are owned by the operator (operator/deploy/rbac.yaml, tested there); the stack
+ * applies exactly those rules, so there is one definition. Billing's rules live here.
  */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
 import { API_GROUP } from "../../lib/domain.js";
 
 export interface PolicyRule {
@@ -13,22 +20,42 @@ export interface PolicyRule {
 }
 
 const READ = ["get", "list", "watch"];
-const KINDS = ["licenses", "workstations", "containersessions"];
 
-/** Cluster-wide: the operator reconciles every tenant namespace. */
-export const OPERATOR_CLUSTER_RULES: PolicyRule[] = [
-  { apiGroups: [API_GROUP], resources: KINDS, verbs: [...READ, "update", "patch"] },
-  // Ended sessions are deleted after their 24-hour retention (operator/containersession/reconciler.ts).
-  { apiGroups: [API_GROUP], resources: ["containersessions"], verbs: ["delete"] },
-  { apiGroups: [API_GROUP], resources: KINDS.map((k) => `${k}/status`), verbs: ["get", "update", "patch"] },
-  { apiGroups: [API_GROUP], resources: KINDS.map((k) => `${k}/finalizers`), verbs: ["update"] },
-  { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
-];
+/** The operator's own RBAC manifest. */
+export const OPERATOR_RBAC_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../../operator/deploy/rbac.yaml",
+);
 
-/** In its own namespace only: the leader-election lease. */
-export const OPERATOR_NAMESPACE_RULES: PolicyRule[] = [
-  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
-];
+export interface OperatorRules {
+  /** Cluster-wide rules (the operator reconciles every tenant namespace). */
+  cluster: PolicyRule[];
+  /** Rules in its own namespace (the leader-election lease). */
+  namespace: PolicyRule[];
+}
+
+/** Extracts the ClusterRole and Role rules from the operator's multi-document RBAC manifest (pure). */
+export function operatorRulesFromManifest(text: string, source: string): OperatorRules {
+  const docs = parseAllDocuments(text).map(
+    (d) => d.toJSON() as { kind?: string; rules?: PolicyRule[] } | null,
+  );
+  const rulesOf = (kind: string) => {
+    const found = docs.filter((d) => d?.kind === kind);
+    if (found.length !== 1 || !Array.isArray(found[0]!.rules) || found[0]!.rules.length === 0) {
+      throw new Error(`${source} must contain exactly one ${kind} with rules (found ${found.length})`);
+    }
+    return found[0]!.rules;
+  };
+  return { cluster: rulesOf("ClusterRole"), namespace: rulesOf("Role") };
+}
+
+/** Reads operator/deploy/rbac.yaml (or `file`); a missing file is a clear error. */
+export function loadOperatorRules(file: string = OPERATOR_RBAC_FILE): OperatorRules {
+  if (!existsSync(file)) {
+    throw new Error(`the operator's RBAC manifest ${file} is missing: the control plane applies its rules`);
+  }
+  return operatorRulesFromManifest(readFileSync(file, "utf8"), file);
+}
 
 /**
  * Billing projects licenses, creates workstations on purchase and sessions on validate, patches session
