@@ -16,8 +16,6 @@ export interface PlanResource {
   parent: string | null;
   inputs: Record<string, unknown>;
   dependencies: string[];
-  /** Present (true) only on resources created with the `protect` option; policies read it as `opts.protect`. */
-  protect?: true;
 }
 
 export interface PlanDocument {
@@ -57,7 +55,6 @@ export function toPlanDocument(project: string, stack: string, resources: Record
         parent: r.parent,
         inputs: maskValue(r.inputs) as Record<string, unknown>,
         dependencies: [...r.dependencies].sort(),
-        ...(r.protect ? { protect: true as const } : {}),
       })),
   };
 }
