@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     metrics,
   };
   const server = createApp(deps).listen(config.port, () => {
-    logger.info({ port: config.port }, "billing listening");
+    const address = server.address();
+    logger.info({ port: typeof address === "object" && address ? address.port : config.port }, "billing listening");
   });
   const maintenance = startMaintenance(deps, config.resyncIntervalMs);
   void maintenance.runOnce();

@@ -195,6 +195,31 @@ describe("cluster feed against the Kubernetes API test server", () => {
     await expect(getLicense("umbrella", orphanId)).rejects.toMatchObject({ code: 404 });
   });
 
+  it("recreates an organization namespace that was deleted behind its back", async () => {
+    const created = await h.admin("POST", "/licenses", {
+      organization: "vandelay",
+      customerEmail: "art@vandelay.test",
+      tier: "pro",
+      provisioningType: "comp",
+      durationDays: 90,
+    });
+    const { license } = (await created.json()) as { license: { id: string } };
+    await getLicense("vandelay", license.id);
+    await core.deleteNamespace({ name: "vandelay" });
+    await until("namespace vandelay to be gone", async () => {
+      try {
+        await core.readNamespace({ name: "vandelay" });
+        return undefined;
+      } catch (err) {
+        return (err as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+    expect(
+      (await h.admin("POST", `/licenses/${license.id}/extend`, { days: 5, reason: "goodwill" })).status,
+    ).toBe(200);
+    expect((await getLicense("vandelay", license.id)).spec.expiresAt).toBe("2026-09-04T00:00:00.000Z");
+  });
+
   it("a cluster outage never fails a license change; the next resync catches up", async () => {
     const created = await h.admin("POST", "/licenses", {
       organization: "hooli",

@@ -73,7 +73,15 @@ export class KubeClusterFeed implements ClusterFeed {
       .rows[0];
     if (!row) return;
     await this.#ensureNamespace(row.organization);
-    await this.#upsertLicense(row);
+    try {
+      await this.#upsertLicense(row);
+    } catch (err) {
+      // 404 on create: the namespace was deleted behind our cache; recreate it and try once more.
+      if (statusOf(err) !== 404) throw err;
+      this.#knownNamespaces.delete(row.organization);
+      await this.#ensureNamespace(row.organization);
+      await this.#upsertLicense(row);
+    }
     const workstations = await this.#db.query<ProvisionedWorkstationRow>(
       "SELECT * FROM provisioned_workstations WHERE license_id = $1 ORDER BY name",
       [licenseId],
