@@ -63,7 +63,10 @@ export function adminRouter(deps: BillingDeps): Router {
       actions.createGrantedLicense(
         tx,
         body,
-        context(req, "license.created", { provisioningType: body.provisioningType }),
+        context(req, "license.created", {
+          provisioningType: body.provisioningType,
+          workstations: body.workstations,
+        }),
       ),
     );
     metrics.licenseChanges.inc({ action: "license.created" });

@@ -77,7 +77,13 @@ export function webhookRouter(deps: BillingDeps): Router {
       const result = await processStripeEvent(deps, catalog, event);
       metrics.webhookEvents.inc({ type: event.type, outcome: result.outcome });
       req.log.info({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe event");
-      res.json({ received: true, eventId: event.id, outcome: result.outcome, duplicate: result.duplicate });
+      res.json({
+        received: true,
+        eventId: event.id,
+        outcome: result.outcome,
+        duplicate: result.duplicate,
+        ...(result.message ? { message: result.message } : {}),
+      });
     } catch (err) {
       metrics.webhookEvents.inc({ type: event.type, outcome: "failed" });
       throw err;

@@ -242,7 +242,10 @@ describe("Stripe webhooks", () => {
       const completed = events.find((e) => e.type === "checkout.session.completed")!;
       const res = await h.sendEvent(completed);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ outcome: "unknown_product" });
+      expect(await res.json()).toMatchObject({
+        outcome: "unknown_product",
+        message: expect.stringContaining("price_someone_elses"),
+      });
       const after = await counts();
       expect(after.licenses).toBe(before.licenses);
       expect(after.audits).toBe(before.audits);
