@@ -19,6 +19,8 @@ import { loadOrCreateSecrets } from "./secrets.js";
 import { readRunningState, removeRunningState, writeRunningState } from "./state.js";
 import { startChildren } from "./supervisor.js";
 
+/** A second stop signal within this time is the same Ctrl-C delivered twice, not a request to hurry. */
+const FORCE_AFTER_MS = 2_000;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 function fail(message: string, code = 1): never {
@@ -57,14 +59,20 @@ async function main(): Promise<void> {
   );
 
   let stopping = false;
+  let stoppingSince = 0;
   const children: RunningChild[] = [];
   const stopAll = () => stopChildren(children);
   const shutdown = (signal: string) => {
     if (stopping) {
+      // Under `npm start` one Ctrl-C arrives more than once (the terminal signals the whole foreground
+      // group and tsx relays it too); only a repeat after a pause means "stop at once".
+      if (Date.now() - stoppingSince < FORCE_AFTER_MS) return;
       console.log(`sandbox: ${signal} again, stopping at once`);
+      for (const child of children) child.process.kill("SIGKILL");
       process.exit(130);
     }
     stopping = true;
+    stoppingSince = Date.now();
     console.log(`sandbox: ${signal}: stopping every component…`);
     void stopAll().then(() => {
       removeRunningState(paths.state);

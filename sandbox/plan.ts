@@ -62,6 +62,8 @@ export const TUNABLE_DEFAULTS: Record<string, string> = {
   OPERATOR_OBSERVE_INTERVAL_MS: "15000",
   OPERATOR_RELIST_MS: "60000",
   SANDBOX_WORKSTATION_POLLS: "2",
+  // Agents heartbeat every 15 s instead of 5 min, so a revocation ends a session within the walkthrough.
+  SESSIONS_HEARTBEAT_INTERVAL_SECONDS: "15",
   LOG_LEVEL: "info",
 };
 
@@ -136,6 +138,7 @@ export function planChildren(layout: SandboxLayout, env: Record<string, string |
         KUBECONFIG: paths.kubeconfig,
         PUBLIC_BASE_URL: billingUrl,
         OFFLINE_TOKEN_KEYS_FILE: secrets.offlineTokenKeysFile,
+        SESSIONS_HEARTBEAT_INTERVAL_SECONDS: tunable(env, "SESSIONS_HEARTBEAT_INTERVAL_SECONDS"),
         RESYNC_INTERVAL_SECONDS: tunable(env, "RESYNC_INTERVAL_SECONDS"),
         LOG_LEVEL: logLevel,
       },
