@@ -36,12 +36,7 @@ export function createInfrastructure(cfg: StackConfig) {
   // Every resource takes its project from here, so it is created only after the APIs are enabled.
   const project = apis.readyProject;
 
-  const network = new Network("coditect-net", {
-    project,
-    region: cfg.region,
-    ...cfg.network,
-    gkeMasterCidr: cfg.network.gkeMasterCidr,
-  });
+  const network = new Network("coditect-net", { project, region: cfg.region, ...cfg.network });
   const keys = new EncryptionKeys("coditect-platform-keys", {
     project,
     projectNumber: cfg.gcpProjectNumber,
