@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PORTS, parseSandboxOptions, SandboxUsageError } from "./options.js";
+
+const parse = (argv: string[], env: Record<string, string> = {}) => parseSandboxOptions(argv, env, "/repo");
+
+describe("parseSandboxOptions", () => {
+  it("defaults: .data under the working directory, fixed ports, no reset", () => {
+    expect(parse([])).toEqual({
+      dataDir: "/repo/.data",
+      reset: false,
+      ports: DEFAULT_PORTS,
+      readyTimeoutMs: 120_000,
+    });
+  });
+
+  it("flags win over environment variables, which win over defaults", () => {
+    const options = parse(
+      ["--billing-port", "9090", "--data-dir=/tmp/x", "--reset", "--ready-timeout", "30"],
+      {
+        SANDBOX_BILLING_PORT: "7070",
+        SANDBOX_KUBE_PORT: "0",
+        SANDBOX_DATA_DIR: "elsewhere",
+      },
+    );
+    expect(options.ports).toEqual({ ...DEFAULT_PORTS, billing: 9090, kube: 0 });
+    expect(options.dataDir).toBe("/tmp/x");
+    expect(options.reset).toBe(true);
+    expect(options.readyTimeoutMs).toBe(30_000);
+    expect(parse([], { SANDBOX_DATA_DIR: "state" }).dataDir).toBe("/repo/state");
+  });
+
+  it.each([
+    [["--billing-port", "http"], /--billing-port must be a port number from 0 to 65535, got "http"/],
+    [["--kube-port", "70000"], /--kube-port must be a port number .* got "70000"/],
+    [["--stripe-port"], /--stripe-port needs a value/],
+    [["--ready-timeout", "0"], /--ready-timeout must be whole seconds from 1 to 3600, got "0"/],
+    [["--frobnicate"], /unknown argument "--frobnicate"/],
+    [
+      ["--billing-port", "9000", "--operator-port", "9000"],
+      /billing and operator probes\/metrics are both set to port 9000/,
+    ],
+  ])("refuses %j with a message naming it", (argv, message) => {
+    expect(() => parse(argv)).toThrow(SandboxUsageError);
+    expect(() => parse(argv)).toThrow(message);
+  });
+
+  it("names a bad environment variable", () => {
+    expect(() => parse([], { SANDBOX_OPERATOR_PORT: "-1" })).toThrow(
+      /SANDBOX_OPERATOR_PORT must be a port number from 0 to 65535, got "-1"/,
+    );
+  });
+
+  it("several components may ask for a free port (0)", () => {
+    const options = parse(["--kube-port", "0", "--billing-port", "0"]);
+    expect(options.ports.kube).toBe(0);
+    expect(options.ports.billing).toBe(0);
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PORTS } from "./options.js";
+import { planChildren, SANDBOX_FLEET, TUNABLE_DEFAULTS } from "./plan.js";
+
+const layout = {
+  root: "/repo",
+  dataDir: "/repo/.data",
+  ports: DEFAULT_PORTS,
+  secrets: {
+    adminToken: "sandbox-admin-0123456789abcdef0123456789abcdef",
+    webhookSecret: "whsec_sandboxabc",
+    offlineTokenKeysFile: "/repo/.data/offline-token-keys.json",
+  },
+};
+
+function spec(name: string, env: Record<string, string> = {}) {
+  const found = planChildren(layout, env).find((s) => s.name === name);
+  if (!found) throw new Error(`no ${name} in the plan`);
+  return found;
+}
+
+describe("planChildren", () => {
+  it("starts every component through its own entry point, dependencies first", () => {
+    const plan = planChildren(layout, {});
+    expect(plan.map((s) => [s.name, s.script])).toEqual([
+      ["kube", "test-support/kube-apiserver/cli.ts"],
+      ["stripe", "test-support/fake-stripe/cli.ts"],
+      ["workstations", "test-support/fake-workstations/cli.ts"],
+      ["billing", "billing/server.ts"],
+      ["operator", "operator/main.ts"],
+    ]);
+    const position = new Map(plan.map((s, i) => [s.name, i]));
+    for (const s of plan)
+      for (const dependency of s.after) expect(position.get(dependency)).toBeLessThan(position.get(s.name)!);
+  });
+
+  it("the fake Stripe signs webhooks for billing's endpoint with the secret billing verifies", () => {
+    const stripe = spec("stripe");
+    const billing = spec("billing");
+    expect(stripe.args).toEqual(
+      expect.arrayContaining([
+        "--webhook-url",
+        "http://127.0.0.1:8080/v1/webhooks/stripe",
+        "--webhook-secret",
+        "whsec_sandboxabc",
+      ]),
+    );
+    expect(billing.env.STRIPE_WEBHOOK_SECRET).toBe("whsec_sandboxabc");
+    expect(billing.env.STRIPE_API_URL).toBe("http://127.0.0.1:12111");
+  });
+
+  it("billing runs on embedded PGlite in the data dir, with the sandbox kubeconfig and secrets", () => {
+    const billing = spec("billing");
+    expect(billing.env).toMatchObject({
+      PORT: "8080",
+      PGLITE_DIR: "/repo/.data/pglite",
+      KUBECONFIG: "/repo/.data/kubeconfig",
+      ADMIN_TOKEN: layout.secrets.adminToken,
+      OFFLINE_TOKEN_KEYS_FILE: layout.secrets.offlineTokenKeysFile,
+      PUBLIC_BASE_URL: "http://127.0.0.1:8080",
+    });
+    expect(billing.env.DATABASE_URL).toBeUndefined();
+    expect(billing.health).toEqual({ kind: "http", url: "http://127.0.0.1:8080/readyz" });
+  });
+
+  it("the operator is configured with exactly the cluster and configs seeded on the fake", () => {
+    const workstations = spec("workstations");
+    const operator = spec("operator");
+    const flag = (name: string) => workstations.args[workstations.args.indexOf(name) + 1];
+    expect(flag("--project")).toBe(operator.env.WORKSTATIONS_PROJECT);
+    expect(flag("--location")).toBe(operator.env.WORKSTATIONS_REGION);
+    expect(flag("--cluster")).toBe(operator.env.WORKSTATIONS_CLUSTER);
+    const configs = flag("--configs")!.split(",");
+    const mapped = operator.env.WORKSTATIONS_TIER_CONFIGS!.split(",").map((pair) => pair.split("=")[1]);
+    expect(mapped.sort()).toEqual(configs.sort());
+    expect(Object.keys(SANDBOX_FLEET.tierConfigs).sort()).toEqual(["ai", "power", "standard"]);
+    expect(operator.env).toMatchObject({
+      WORKSTATIONS_ENDPOINT: "127.0.0.1:15051",
+      WORKSTATIONS_INSECURE: "true",
+      OPERATOR_LEADER_ELECTION: "false",
+      OPERATOR_PROBE_PORT: "8081",
+      KUBECONFIG: "/repo/.data/kubeconfig",
+    });
+  });
+
+  it("tuning variables from the caller's environment replace the sandbox defaults", () => {
+    expect(spec("billing").env.SESSIONS_HEARTBEAT_INTERVAL_SECONDS).toBe(
+      TUNABLE_DEFAULTS.SESSIONS_HEARTBEAT_INTERVAL_SECONDS,
+    );
+    const env = {
+      SESSIONS_HEARTBEAT_INTERVAL_SECONDS: "3",
+      OPERATOR_OPERATION_POLL_MS: "200",
+      SANDBOX_WORKSTATION_POLLS: "0",
+    };
+    expect(spec("billing", env).env.SESSIONS_HEARTBEAT_INTERVAL_SECONDS).toBe("3");
+    expect(spec("operator", env).env.OPERATOR_OPERATION_POLL_MS).toBe("200");
+    const workstations = spec("workstations", env);
+    expect(workstations.args[workstations.args.indexOf("--polls") + 1]).toBe("0");
+  });
+});
