@@ -69,7 +69,10 @@ async function main(): Promise<void> {
   };
   const server = createApp(deps).listen(config.port, () => {
     const address = server.address();
-    logger.info({ port: typeof address === "object" && address ? address.port : config.port }, "billing listening");
+    logger.info(
+      { port: typeof address === "object" && address ? address.port : config.port },
+      "billing listening",
+    );
   });
   const maintenance = startMaintenance(deps, config.resyncIntervalMs);
   void maintenance.runOnce();
