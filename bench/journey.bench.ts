@@ -172,6 +172,7 @@ async function main(): Promise<void> {
       sandboxReadySeconds: Number(sandbox.readySeconds.toFixed(1)),
       settings: {
         ...TUNABLE_DEFAULTS,
+        LOG_LEVEL: "warn",
         note: "sandbox defaults (docs/sandbox.md); the fake completes an operation on its 2nd poll",
       },
       baseline: {
