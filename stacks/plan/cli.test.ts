@@ -33,7 +33,8 @@ describe.concurrent("npm run plan", () => {
     expect(doc.stack).toBe("prod");
     const urns = new Set(doc.resources.map((r) => r.urn));
     for (const r of doc.resources) {
-      expect(Object.keys(r)).toEqual(["urn", "type", "name", "parent", "inputs", "dependencies"]);
+      const fields = ["urn", "type", "name", "parent", "inputs", "dependencies"];
+      expect(Object.keys(r)).toEqual(r.protect ? [...fields, "protect"] : fields);
       expect(r.urn.startsWith("urn:pulumi:prod::coditect-control-plane::")).toBe(true);
       expect(r.urn.endsWith(`$${r.type}::${r.name}`) || r.urn.endsWith(`::${r.type}::${r.name}`)).toBe(true);
       if (r.parent) expect(urns).toContain(r.parent);

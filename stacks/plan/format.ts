@@ -16,6 +16,8 @@ export interface PlanResource {
   parent: string | null;
   inputs: Record<string, unknown>;
   dependencies: string[];
+  /** Present (true) only for resources created with the `protect` option, e.g. the signing key. */
+  protect?: true;
 }
 
 export interface PlanDocument {
@@ -55,6 +57,7 @@ export function toPlanDocument(project: string, stack: string, resources: Record
         parent: r.parent,
         inputs: maskValue(r.inputs) as Record<string, unknown>,
         dependencies: [...r.dependencies].sort(),
+        ...(r.protect ? { protect: true as const } : {}),
       })),
   };
 }
