@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, DEFAULT_PRICE_IDS, loadConfig } from "./config.js";
 
@@ -75,5 +78,59 @@ describe("loadConfig", () => {
   ])("rejects %s naming the variable", (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  describe("secrets delivered as files (<VAR>_FILE)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "billing-secrets-"));
+    const file = (name: string, content: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      return path;
+    };
+
+    it("reads each secret from its file, trimming the trailing newline", () => {
+      const config = loadConfig({
+        STRIPE_SECRET_KEY_FILE: file("stripe", "sk_live_fromfile\n"),
+        STRIPE_WEBHOOK_SECRET_FILE: file("whsec", "whsec_fromfile\n"),
+        ADMIN_TOKEN_FILE: file("admin", `${"a".repeat(40)}\n`),
+      });
+      expect(config.stripeSecretKey).toBe("sk_live_fromfile");
+      expect(config.stripeWebhookSecret).toBe("whsec_fromfile");
+      expect(config.adminToken).toBe("a".repeat(40));
+    });
+
+    it("puts DATABASE_PASSWORD_FILE's password into DATABASE_URL, URL-encoded", () => {
+      const config = loadConfig({
+        ...base,
+        DATABASE_URL: "postgres://billing@10.0.0.3:5432/billing?sslmode=verify-ca",
+        DATABASE_PASSWORD_FILE: file("dbpass", "p@ss/word\n"),
+      });
+      expect(config.databaseUrl).toBe(
+        "postgres://billing:p%40ss%2Fword@10.0.0.3:5432/billing?sslmode=verify-ca",
+      );
+    });
+
+    it("refuses a secret given both inline and as a file, and names an unreadable file", () => {
+      expect(() => loadConfig({ ...base, ADMIN_TOKEN_FILE: file("admin2", "b".repeat(40)) })).toThrow(
+        "set only one of ADMIN_TOKEN and ADMIN_TOKEN_FILE",
+      );
+      expect(() =>
+        loadConfig({
+          STRIPE_WEBHOOK_SECRET: "whsec_1",
+          ADMIN_TOKEN: "t".repeat(32),
+          STRIPE_SECRET_KEY_FILE: join(dir, "missing"),
+        }),
+      ).toThrow(/STRIPE_SECRET_KEY_FILE=.*missing cannot be read \(ENOENT\)/);
+      expect(() => loadConfig({ ...base, DATABASE_PASSWORD_FILE: file("dbpass2", "x") })).toThrow(
+        ConfigError,
+      );
+      expect(() =>
+        loadConfig({
+          ...base,
+          DATABASE_URL: "postgres://u:inline@db/b",
+          DATABASE_PASSWORD_FILE: file("dbpass3", "x"),
+        }),
+      ).toThrow("DATABASE_URL already carries a password");
+    });
   });
 });

@@ -2,6 +2,7 @@
  * Billing configuration, read from the environment once at start and validated with zod.
  * A bad or missing value stops the service with a message naming the variable and what is expected.
  */
+import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { LICENSE_TIER_NAMES, WORKSTATION_TIER_NAMES } from "../lib/domain.js";
 import { describeZodError } from "./http/errors.js";
@@ -82,9 +83,59 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Secrets that may be delivered as files (`<VAR>_FILE`), as the Secret Manager volume does on GKE (ADR 0025). */
+const FILE_SECRETS = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_TOKEN"] as const;
+
+function readSecretFile(variable: string, path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (error) {
+    throw new ConfigError(
+      `invalid billing configuration: ${variable}=${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
+  }
+}
+
+/**
+ * Replaces `<VAR>_FILE` by the file's content for the secret variables, and puts the password from
+ * DATABASE_PASSWORD_FILE into DATABASE_URL, so secret values never have to be in the pod spec.
+ */
+export function resolveSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const resolved = { ...env };
+  for (const variable of FILE_SECRETS) {
+    const path = env[`${variable}_FILE`];
+    if (!path) continue;
+    if (env[variable]) {
+      throw new ConfigError(
+        `invalid billing configuration: set only one of ${variable} and ${variable}_FILE`,
+      );
+    }
+    resolved[variable] = readSecretFile(`${variable}_FILE`, path);
+  }
+  const passwordPath = env.DATABASE_PASSWORD_FILE;
+  if (passwordPath) {
+    let url: URL;
+    try {
+      url = new URL(env.DATABASE_URL ?? "");
+    } catch {
+      throw new ConfigError(
+        "invalid billing configuration: DATABASE_PASSWORD_FILE needs DATABASE_URL set to a postgres:// URL without a password",
+      );
+    }
+    if (url.password) {
+      throw new ConfigError(
+        "invalid billing configuration: DATABASE_URL already carries a password; remove it or unset DATABASE_PASSWORD_FILE",
+      );
+    }
+    url.password = encodeURIComponent(readSecretFile("DATABASE_PASSWORD_FILE", passwordPath));
+    resolved.DATABASE_URL = url.toString();
+  }
+  return resolved;
+}
+
 /** Parses and validates the environment. Throws ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig {
-  const parsed = envSchema.safeParse(env);
+  const parsed = envSchema.safeParse(resolveSecretFiles(env));
   if (!parsed.success) {
     throw new ConfigError(`invalid billing configuration: ${describeZodError(parsed.error)}`);
   }

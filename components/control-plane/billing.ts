@@ -27,7 +27,7 @@ export const BILLING_SECRET_FILES: Record<string, ControlPlaneSecretId> = {
   STRIPE_WEBHOOK_SECRET_FILE: "stripe-webhook-secret",
   ADMIN_TOKEN_FILE: "billing-admin-token",
   DATABASE_PASSWORD_FILE: "billing-database-password",
-  OFFLINE_TOKEN_SIGNING_KEY_FILE: "offline-token-signing-key",
+  OFFLINE_TOKEN_KEYS_FILE: "offline-token-signing-key",
 };
 
 /** The `secrets` parameter of a GKE SecretProviderClass: latest version of each secret, one file each. */
