@@ -1,4 +1,9 @@
 /** The sessions API with the cluster: ContainerSession resources on the Kubernetes API test server. */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { pino } from "pino";
@@ -157,6 +162,49 @@ describe("ContainerSession resources", () => {
       items: unknown[];
     };
     expect(list.items).toHaveLength(1);
+  });
+});
+
+describe("kubectl", () => {
+  it("lists sessions with their license, type, state and last heartbeat", async () => {
+    const lic = await projectedLicense("pro", "org-kubectl");
+    const v = await h.post("/v1/sessions/validate", {
+      licenseKey: lic.key,
+      containerId: "k-1",
+      containerType: "docker",
+      hostname: "build-7",
+    });
+    const home = mkdtempSync(join(tmpdir(), "kubectl-home-"));
+    try {
+      const kubeconfig = join(home, "config");
+      kube.writeKubeconfig(kubeconfig);
+      // Asynchronously: the API test server runs in this process and must keep answering.
+      const out = await promisify(execFile)(
+        "kubectl",
+        ["--kubeconfig", kubeconfig, "get", "cs", "-n", "org-kubectl", "-o", "wide"],
+        { env: { HOME: home, PATH: process.env.PATH }, encoding: "utf8" },
+      );
+      const [header, row] = out.stdout.trim().split("\n");
+      expect(header!.split(/\s+/)).toEqual([
+        "NAME",
+        "LICENSE",
+        "TYPE",
+        "STATE",
+        "LAST-HEARTBEAT",
+        "HOST",
+        "REASON",
+        "AGE",
+      ]);
+      expect(row!.split(/\s+/).slice(0, 4)).toEqual([
+        `cs-${v.body.sessionId}`,
+        licenseResourceName(lic.id),
+        "docker",
+        "active",
+      ]);
+      expect(row).toContain("build-7");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
 
