@@ -98,7 +98,14 @@ beforeAll(async () => {
   await proxy.start(new URL(h.url));
 });
 afterAll(async () => {
-  for (const a of agents) if (a.exitCode === null) a.kill("SIGKILL");
+  // SIGTERM first: the agent stops its payload; SIGKILL would leave the payload orphaned.
+  const running = agents.filter((a) => a.exitCode === null);
+  for (const a of running) a.kill("SIGTERM");
+  await Promise.all(
+    running.map(
+      (a) => new Promise((resolve) => (a.exitCode !== null ? resolve(null) : a.once("exit", resolve))),
+    ),
+  );
   await proxy?.stop();
   await h?.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
