@@ -46,12 +46,16 @@ async function main(): Promise<void> {
     );
   }
   if (options.reset) {
-    resetDataDir(options.dataDir);
+    try {
+      resetDataDir(options.dataDir);
+    } catch (error) {
+      fail((error as Error).message);
+    }
     console.log(`sandbox: --reset: wiped ${options.dataDir}`);
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const secrets = await loadOrCreateSecrets(options.dataDir);
-  const ports = await resolvePorts(options.ports);
+  const secrets = await loadOrCreateSecrets(options.dataDir).catch((error: Error) => fail(error.message));
+  const ports = await resolvePorts(options.ports).catch((error: Error) => fail(error.message));
   writeSandboxKubeconfig(paths.kubeconfig, urlOf(ports.kube));
   const specs = planChildren({ root: ROOT, dataDir: options.dataDir, ports, secrets }, process.env);
   console.log(

@@ -135,3 +135,38 @@ describe("npm run sandbox:pay", () => {
     expect(result.stderr).toMatch(/no running sandbox found in .*nothing-here; start one with npm start/);
   }, 60_000);
 });
+
+describe("npm start refusals", () => {
+  const start = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ["--import", "tsx", "sandbox/main.ts", ...args],
+        { cwd: REPO_ROOT, timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stdout, stderr }),
+      ),
+    );
+
+  it("a bad flag exits 2 naming it", async () => {
+    const result = await start(["--billing-port", "nope"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--billing-port must be a port number from 0 to 65535, got "nope"/);
+  }, 60_000);
+
+  it("a busy port exits 1 naming the port and the component, and starts nothing", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as { port: number }).port;
+    const dataDir = join(work, "busy");
+    try {
+      const result = await start(["--data-dir", dataDir, "--kube-port", String(port)]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`port ${port} for the Kubernetes API test server is not available`),
+      );
+      expect(result.stdout).not.toMatch(/starting/);
+    } finally {
+      busy.close();
+    }
+  }, 60_000);
+});
