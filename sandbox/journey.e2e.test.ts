@@ -59,20 +59,24 @@ describe("purchase-to-session journey through npm start", () => {
     CODITECT_RETRY_BASE_MS: "500",
   });
 
-  beforeAll(async () => {
-    sandbox = await launchSandbox({
-      dataDir,
-      env: {
-        HOME: work, // kubectl's discovery cache stays in the temp dir
-        SESSIONS_HEARTBEAT_INTERVAL_SECONDS: "3",
-        OPERATOR_OPERATION_POLL_MS: "200",
-        OPERATOR_OBSERVE_INTERVAL_MS: "2000",
-        SANDBOX_WORKSTATION_POLLS: "1",
-      },
-    });
+  const sandboxEnv = {
+    HOME: work, // kubectl's discovery cache stays in the temp dir
+    SESSIONS_HEARTBEAT_INTERVAL_SECONDS: "3",
+    OPERATOR_OPERATION_POLL_MS: "200",
+    OPERATOR_OBSERVE_INTERVAL_MS: "2000",
+    SANDBOX_WORKSTATION_POLLS: "1",
+  };
+  const kubeClient = () => {
     const kc = new KubeConfig();
     kc.loadFromFile(sandbox.kubeconfig);
-    custom = kc.makeApiClient(CustomObjectsApi);
+    return kc.makeApiClient(CustomObjectsApi);
+  };
+
+  beforeAll(async () => {
+    sandbox = await launchSandbox({ dataDir, env: sandboxEnv });
+    custom = kubeClient();
+    // The Workstations client must not probe for a GCE metadata server (this is not Google Cloud).
+    process.env.METADATA_SERVER_DETECTION = "none";
     const [host, port] = sandbox.urls.workstations.split(":");
     workstationsClient = new v1.WorkstationsClient({
       apiEndpoint: host,
@@ -299,4 +303,33 @@ describe("purchase-to-session journey through npm start", () => {
     }
     expect(actions.indexOf("license.revoked")).toBeLessThan(actions.lastIndexOf("session.terminated"));
   }, 240_000);
+
+  it("state persists across a restart: Postgres re-projects the License and Workstation into the fresh API server", async () => {
+    const code = await sandbox.stop();
+    expect(code, sandbox.output()).toBe(0);
+    const adminToken = sandbox.adminToken;
+    sandbox = await launchSandbox({ dataDir, env: sandboxEnv });
+    custom = kubeClient();
+    expect(sandbox.adminToken).toBe(adminToken);
+    const license = await httpJson(`${sandbox.urls.billing}/v1/admin/licenses/${journey.licenseId}`, {
+      headers: admin(),
+    });
+    expect(license.status).toBe(200);
+    expect((license.body.license as { state: string }).state).toBe("revoked");
+    await pollUntil(
+      "License and Workstation back in the API server",
+      async () => {
+        const licenses = await list<License>(LicenseResource);
+        const workstations = await list<Workstation>(WorkstationResource);
+        return (
+          licenses.some(
+            (l) =>
+              l.metadata?.labels?.["coditect.ai/license-id"] === journey.licenseId &&
+              l.spec.state === "revoked",
+          ) && workstations.some((w) => w.metadata?.name === journey.workstation!.metadata!.name)
+        );
+      },
+      WAIT,
+    );
+  }, 300_000);
 });
