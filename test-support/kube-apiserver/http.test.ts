@@ -214,6 +214,27 @@ describe("errors and field validation", () => {
     );
   });
 
+  it("refuses a resourceVersion on create and a foreign uid on update, like kube-apiserver", async () => {
+    const ns = await freshNamespace();
+    const created = await request(server.url, "POST", `${WIDGETS}/namespaces/${ns}/widgets`, widget("rv"));
+    const recreate = await request(server.url, "POST", `${WIDGETS}/namespaces/${ns}/widgets`, {
+      ...created.body,
+      metadata: { ...created.body.metadata, name: "rv2" },
+    });
+    expect(recreate.body).toMatchObject({
+      code: 500,
+      message: "resourceVersion should not be set on objects to be created",
+    });
+    const foreign = await request(server.url, "PUT", `${WIDGETS}/namespaces/${ns}/widgets/rv`, {
+      ...created.body,
+      metadata: { ...created.body.metadata, uid: "00000000-0000-0000-0000-000000000000" },
+    });
+    expect(foreign.body).toMatchObject({ code: 409, reason: "Conflict" });
+    expect(foreign.body.message).toContain(
+      "Precondition failed: UID in precondition: 00000000-0000-0000-0000-000000000000",
+    );
+  });
+
   it("prunes unknown fields with a warning by default and rejects them with fieldValidation=Strict", async () => {
     const ns = await freshNamespace();
     const warned = await request(

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../../lib/clock.js";
 import {
+  ApiError,
   alreadyExists,
   badRequest,
   conflict,
@@ -135,6 +136,11 @@ export function createObject(
 ): WriteResult {
   const obj = structuredClone(checkBody(rt, body));
   const meta = obj.metadata;
+  // kube refuses this (as a 500, oddly) to catch objects copied from a read and re-created unchanged.
+  const rvOnCreate = String(meta.resourceVersion ?? "");
+  if (/^\d+$/.test(rvOnCreate) && Number(rvOnCreate) !== 0) {
+    throw new ApiError(500, "InternalError", "resourceVersion should not be set on objects to be created");
+  }
   if (rt.namespaced) {
     if (meta.namespace !== undefined && meta.namespace !== "" && meta.namespace !== namespace) {
       throw badRequest(
@@ -284,6 +290,13 @@ export function updateObject(
     throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
   }
   const current = currentOrNotFound(ctx, rt, namespace, name);
+  const uid = incoming.metadata.uid;
+  if (uid && uid !== current.metadata.uid) {
+    throw conflict(
+      subject(rt, name),
+      `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`,
+    );
+  }
   const rv = incoming.metadata.resourceVersion;
   if (rv !== undefined && rv !== "" && rv !== current.metadata.resourceVersion)
     throw conflict(subject(rt, name), STALE_OBJECT);
