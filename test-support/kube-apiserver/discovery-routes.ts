@@ -19,7 +19,6 @@ export function serveDiscovery(
   req: IncomingMessage,
   res: ServerResponse,
   segments: string[],
-  query: URLSearchParams,
 ): boolean {
   const path = segments.join("/");
   const { registry } = ctx;
@@ -81,7 +80,7 @@ export function serveDiscovery(
         ? openApiV3GroupVersion(registry, "", gv[1]!)
         : openApiV3GroupVersion(registry, gv[1]!, gv[2] ?? "");
     if (!doc) throw notFoundPath(`get /${path}`);
-    void query;
+    // The ?hash= query only lets clients cache; the document is always current.
     sendJson(res, 200, doc);
     return true;
   }

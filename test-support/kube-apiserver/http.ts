@@ -271,7 +271,7 @@ export async function handleRequest(
       .split("/")
       .filter((s) => s !== "")
       .map(decodeURIComponent);
-    if ((req.method ?? "GET") === "GET" && serveDiscovery(ctx, req, res, segments, url.searchParams)) return;
+    if ((req.method ?? "GET") === "GET" && serveDiscovery(ctx, req, res, segments)) return;
     const route = routeResource(ctx.registry, segments);
     if (!route) throw notFoundPath(`${(req.method ?? "GET").toLowerCase()} ${url.pathname}`);
     await serveResource(ctx, req, res, route, url.searchParams);
