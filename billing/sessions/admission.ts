@@ -86,6 +86,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
   const now = ctx.clock.now();
   const token = generateSessionToken();
   let superseded: SessionRow | undefined;
+  let created: { namespace: string; name: string } | undefined;
   try {
     const { session, license } = await withTransaction(ctx.db, async (tx) => {
       const license = await lockLicense(tx, licenseId);
@@ -148,8 +149,10 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         after: auditView(session),
       });
       // Still under the row lock: the resource exists before any other validate of this license can count.
-      if (ctx.cluster && resource)
+      if (ctx.cluster && resource) {
+        created = resource.metadata;
         await ctx.cluster.createSession(resource, { state: "active", ...heartbeatStatus(now, ctx.timing) });
+      }
       return { session, license };
     });
     if (superseded) await markEndedInCluster(ctx, superseded, "released", "Superseded", now);
@@ -168,6 +171,19 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
   } catch (error) {
     if (error instanceof SeatLimitReached)
       return { admitted: false, limit: error.limit, liveSessions: error.live };
+    // The transaction rolled back after the resource was (maybe) created: remove it, so the cluster never
+    // shows a seat that Postgres did not grant.
+    if (created && ctx.cluster) {
+      const orphan = created;
+      await ctx.cluster
+        .deleteSession(orphan.namespace, orphan.name)
+        .catch((cleanupError) =>
+          ctx.logger.warn(
+            { err: cleanupError, session: orphan },
+            "could not delete the resource of a rolled-back admission",
+          ),
+        );
+    }
     throw error;
   }
 }

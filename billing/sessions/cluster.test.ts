@@ -14,7 +14,7 @@ import { TIMING } from "../../lib/domain.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { licenseResourceName } from "../cluster/projection.js";
-import { KubeSessionCluster } from "./cluster.js";
+import { KubeSessionCluster, type SessionCluster } from "./cluster.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
 const clock = new ManualClock("2026-03-01T12:00:00Z");
@@ -162,6 +162,44 @@ describe("ContainerSession resources", () => {
       items: unknown[];
     };
     expect(list.items).toHaveLength(1);
+  });
+});
+
+describe("a failed admission leaves nothing behind", () => {
+  it("rolls back the row and deletes the resource when the cluster write fails after create", async () => {
+    const real = new KubeSessionCluster(kc);
+    // Fault injection (test infrastructure): the create reaches the API server, then the write "fails".
+    const failing: SessionCluster = {
+      async createSession(resource, status) {
+        await real.createSession(resource, status);
+        throw new Error("injected: status write failed");
+      },
+      patchSessionStatus: (ns, name, status) => real.patchSessionStatus(ns, name, status),
+      deleteSession: (ns, name) => real.deleteSession(ns, name),
+      annotateSession: (ns, name, annotations) => real.annotateSession(ns, name, annotations),
+      licenseIdOf: (ns, name) => real.licenseIdOf(ns, name),
+      findWorkstation: (id) => real.findWorkstation(id),
+    };
+    const faulty = await startSessionsHarness(clock, { cluster: failing }, "sessions_rollback");
+    try {
+      const lic = await faulty.createLicense("pro", { organization: "org-rollback" });
+      await new KubeClusterFeed(kc, faulty.pool, pino({ level: "silent" })).syncLicense(lic.id);
+      const v = await faulty.post("/v1/sessions/validate", {
+        licenseKey: lic.key,
+        containerId: "rb-1",
+        containerType: "docker",
+      });
+      expect(v.status).toBe(500);
+      expect((await faulty.pool.query("SELECT count(*)::int AS n FROM container_sessions")).rows[0].n).toBe(
+        0,
+      );
+      const list = (await api.listNamespacedCustomObject({ ...sessions, namespace: "org-rollback" })) as {
+        items: unknown[];
+      };
+      expect(list.items).toHaveLength(0);
+    } finally {
+      await faulty.close();
+    }
   });
 });
 

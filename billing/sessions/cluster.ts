@@ -44,6 +44,8 @@ export interface SessionCluster {
     name: string,
     status: SessionStatusPatch,
   ): Promise<ContainerSessionStatus | null>;
+  /** Deletes a session resource (cleanup of a resource whose admission rolled back); 404 is fine. */
+  deleteSession(namespace: string, name: string): Promise<void>;
   /** Merge-patches annotations (metadata only: no generation change); a missing resource is ignored. */
   annotateSession(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
   /** spec.licenseId of a License resource, or null when it does not exist. */
@@ -134,6 +136,14 @@ export class KubeSessionCluster implements SessionCluster {
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw error;
+    }
+  }
+
+  async deleteSession(namespace: string, name: string): Promise<void> {
+    try {
+      await this.#api.deleteNamespacedCustomObject({ ...this.#session, namespace, name });
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
     }
   }
 
