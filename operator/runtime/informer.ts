@@ -60,6 +60,8 @@ export class Informer<T extends KubeObject> {
   #stopped = false;
   #lastContact: number;
   #abortWatch?: AbortController;
+  /** Ends the watch in progress (set while one is open or connecting). */
+  #endWatch?: () => void;
   #wake?: () => void;
   #running?: Promise<void>;
   /** Restarts after errors (for metrics and tests). */
@@ -136,6 +138,7 @@ export class Informer<T extends KubeObject> {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#abortWatch?.abort();
+    this.#endWatch?.();
     this.#wake?.();
     await this.#running;
   }
@@ -188,6 +191,7 @@ export class Informer<T extends KubeObject> {
       const finish = (error?: unknown) => {
         if (settled) return;
         settled = true;
+        this.#endWatch = undefined;
         clearTimeout(relistTimer);
         this.#abortWatch?.abort();
         if (error && !this.#stopped) reject(error);
@@ -198,6 +202,8 @@ export class Informer<T extends KubeObject> {
         Math.max(0, relistAt - this.#options.clock.now().getTime()),
       );
       relistTimer.unref();
+      // stop() may come while the watch is still connecting: it must end this promise, not wait 10 minutes.
+      this.#endWatch = () => finish();
       const onEvent = (type: string, obj: unknown) => {
         this.#touch();
         if (type === "ERROR") {
@@ -228,8 +234,10 @@ export class Informer<T extends KubeObject> {
           },
         )
         .then((controller) => {
-          if (settled) controller.abort();
-          else {
+          if (settled || this.#stopped) {
+            controller.abort();
+            finish();
+          } else {
             this.#abortWatch = controller;
             this.#touch();
           }

@@ -149,6 +149,15 @@ describe("probes", () => {
 });
 
 describe("informer resilience", () => {
+  it("stops while its watch is still connecting (a stop must not wait for the relist period)", async () => {
+    const m = manager({ relistPeriodMs: 600_000 });
+    const informer = m.informer(licenses);
+    await m.start();
+    await informer.waitForSync(); // listed; the watch request is now being opened
+    await m.stop(); // would hang for the 10-minute relist period (failing on the test timeout) if not ended
+    expect(m.state).toBe("stopped");
+  });
+
   it("keeps the cache right through dropped watches, 429s and 500s", async () => {
     const ns = `i-${randomBytes(3).toString("hex")}`;
     const m = manager({ relistPeriodMs: 60_000 });
