@@ -174,6 +174,18 @@ describe("Workstation lifecycle", () => {
     await readyWorkstation(ns, "hank");
   });
 
+  it("a request Google Cloud rejects becomes a Warning and a condition, and is retried until it succeeds", async () => {
+    const ns = await h.tenant();
+    h.fake.faults.failNext("StartWorkstation", 2, 9); // FAILED_PRECONDITION: terminal for this request
+    await h.createWorkstation(ns, "jo");
+    await readyWorkstation(ns, "jo");
+    const events = await h.core.listNamespacedEvent({ namespace: ns });
+    const rejected = events.items.filter((e) => e.reason === "CloudRequestRejected");
+    expect(rejected).toHaveLength(1); // once per transition, although it failed twice
+    expect(rejected[0]?.type).toBe("Warning");
+    expect(rejected[0]?.message).toMatch(/startWorkstation .* FAILED_PRECONDITION/);
+  });
+
   it("GCP stopping an idle workstation is left alone; a spec change starts it again", async () => {
     const ns = await h.tenant();
     await h.createWorkstation(ns, "ivy");
