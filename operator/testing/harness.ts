@@ -184,7 +184,7 @@ export async function startHarness(
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T> | T,
-  timeoutMs = 20_000,
+  timeoutMs = 45_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

@@ -38,7 +38,7 @@ async function retrying(what: string, write: () => Promise<unknown>): Promise<vo
   });
 }
 
-describe("convergence under API server faults", () => {
+describe("convergence under API server faults", { timeout: 120_000 }, () => {
   it("dropped watches, 410 Gone, 429 and 500 bursts: every Workstation still becomes Ready", async () => {
     const ns = await h.tenant();
     const names = ["a", "b", "c", "d", "e", "f"];
@@ -73,7 +73,7 @@ describe("convergence under API server faults", () => {
     expect(h.fake.state.workstations().filter((w) => w.labels?.["coditect-namespace"] === ns)).toHaveLength(
       6,
     );
-  }, 60_000);
+  });
 
   it("cloud faults (UNAVAILABLE, RESOURCE_EXHAUSTED, latency) are retried with backoff until Ready", async () => {
     const ns = await h.tenant();
@@ -86,5 +86,5 @@ describe("convergence under API server faults", () => {
     expect(h.fake.state.workstations().filter((w) => w.labels?.["coditect-namespace"] === ns)).toHaveLength(
       1,
     );
-  }, 60_000);
+  });
 });

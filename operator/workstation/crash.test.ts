@@ -44,7 +44,7 @@ async function isReady(namespace: string, name: string): Promise<boolean> {
   return conditionOf(await h.getWorkstation(namespace, name), "Ready")?.status === "True";
 }
 
-describe("crash safety", () => {
+describe("crash safety", { timeout: 120_000 }, () => {
   it("an operator restart during a pending create resumes it without a second create", async () => {
     h.fake.state.setOperationPollsToComplete(1_000_000); // GCP is slow: the create stays pending
     const first = await startOperator();

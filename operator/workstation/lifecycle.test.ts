@@ -29,7 +29,7 @@ async function readyWorkstation(namespace: string, name: string) {
   });
 }
 
-describe("Workstation lifecycle", () => {
+describe("Workstation lifecycle", { timeout: 120_000 }, () => {
   it("becomes Ready with a host, the user gets access, status is complete", async () => {
     const ns = await h.tenant();
     await h.createWorkstation(ns, "alice");
