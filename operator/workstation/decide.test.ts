@@ -232,6 +232,21 @@ describe("decideWorkstation: actions", () => {
       actions: ["RevokeAccess", "GrantAccess"],
     },
     {
+      name: "a binding whose record was lost (crash after the grant, then a user change) is revoked",
+      ws: ws({ spec: { user: "bob@acme.test" }, status: {} }),
+      license: license(),
+      cloud: { ...cloud("STATE_RUNNING"), accessHolders: ["alice@acme.test"] },
+      actions: ["RevokeAccess", "GrantAccess"],
+    },
+    {
+      name: "an unrecorded binding of the right user is kept (no second grant)",
+      ws: ws({ status: {} }),
+      license: license(),
+      cloud: { ...cloud("STATE_RUNNING"), accessHolders: ["alice@acme.test"] },
+      actions: [],
+      ready: "Running",
+    },
+    {
       name: "GCP transitional state without our operation: look again soon",
       ws: ws({ status: { accessGrantedTo: "alice@acme.test" } }),
       license: license(),

@@ -37,6 +37,11 @@ export interface CloudObservation {
   workstation: CloudWorkstation | null;
   /** Result of polling `status.operation` once, when one is recorded. A vanished operation counts as done. */
   operation?: { done: boolean; error?: string };
+  /**
+   * Users holding roles/workstations.user, read only when status.accessGrantedTo records nobody (a new
+   * workstation, or a record lost in a crash between a grant and the status write).
+   */
+  accessHolders?: string[];
 }
 
 export type LroKind = "Create" | "Start" | "Stop" | "Delete";
@@ -219,10 +224,10 @@ export function decideWorkstation(
   // 6. Access follows the license and spec.user; a change of user moves the binding.
   const actions: WorkstationAction[] = [];
   const wantUser = entitled ? ws.spec.user : undefined;
-  if (prev.accessGrantedTo && prev.accessGrantedTo !== wantUser) {
-    actions.push({ type: "RevokeAccess", user: prev.accessGrantedTo });
-  }
-  if (wantUser && prev.accessGrantedTo !== wantUser) actions.push({ type: "GrantAccess", user: wantUser });
+  const holders = new Set(cloud.accessHolders ?? []);
+  if (prev.accessGrantedTo) holders.add(prev.accessGrantedTo);
+  for (const user of holders) if (user !== wantUser) actions.push({ type: "RevokeAccess", user });
+  if (wantUser && !holders.has(wantUser)) actions.push({ type: "GrantAccess", user: wantUser });
   if (wantUser) {
     set(ConditionType.AccessGranted, true, {
       reason: Reason.AccessGranted,

@@ -128,6 +128,10 @@ export class WorkstationReconciler implements Reconciler {
     if (name) {
       const found = await gateway.get(name);
       observation.workstation = found ? toCloudWorkstation(found) : null;
+      // Nobody recorded as holding access: ask IAM, so a binding whose record was lost is found and fixed.
+      if (found && !found.deleteTime && !ws.status?.accessGrantedTo && !ws.metadata?.deletionTimestamp) {
+        observation.accessHolders = await gateway.listUsers(found.name);
+      }
     }
     return observation;
   }
