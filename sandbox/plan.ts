@@ -82,7 +82,7 @@ export function planChildren(layout: SandboxLayout, env: Record<string, string |
     {
       name: "kube",
       script: "test-support/kube-apiserver/cli.ts",
-      // The sandbox writes the kubeconfig itself (sandbox/kubeconfig.ts).
+      // The sandbox writes the kubeconfig itself, under its own context name (sandbox/kubeconfig.ts).
       args: ["--port", String(ports.kube), "--crds", join(layout.root, "crds")],
       env: {},
       health: { kind: "http", url: `${urlOf(ports.kube)}/readyz` },

@@ -20,21 +20,24 @@ export function kubeConfigFor(url: string): KubeConfig {
   return kc;
 }
 
-/** Kubeconfig YAML as kubectl reads it. */
-export function kubeconfigYaml(url: string): string {
+/**
+ * Kubeconfig YAML as kubectl and @kubernetes/client-node read it. `insecure-skip-tls-verify` is set because
+ * client-node 2 refuses a plain-http server without it (kubectl ignores it for http).
+ */
+export function kubeconfigYaml(url: string, contextName: string = CONTEXT_NAME): string {
   return stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: CONTEXT_NAME, cluster: { server: url } }],
-    users: [{ name: CONTEXT_NAME, user: { token: TOKEN } }],
+    clusters: [{ name: contextName, cluster: { server: url, "insecure-skip-tls-verify": true } }],
+    users: [{ name: contextName, user: { token: TOKEN } }],
     contexts: [
-      { name: CONTEXT_NAME, context: { cluster: CONTEXT_NAME, user: CONTEXT_NAME, namespace: "default" } },
+      { name: contextName, context: { cluster: contextName, user: contextName, namespace: "default" } },
     ],
-    "current-context": CONTEXT_NAME,
+    "current-context": contextName,
     preferences: {},
   });
 }
 
-export function writeKubeconfigFile(file: string, url: string): void {
-  writeFileSync(file, kubeconfigYaml(url), { mode: 0o600 });
+export function writeKubeconfigFile(file: string, url: string, contextName: string = CONTEXT_NAME): void {
+  writeFileSync(file, kubeconfigYaml(url, contextName), { mode: 0o600 });
 }
