@@ -37,7 +37,10 @@ function allows(rules: Rule[], group: string, resource: string, verb: string, na
   );
 }
 
-/** Every Kubernetes API call the operator makes (operator/runtime/*, operator/workstation/reconciler.ts). */
+/**
+ * Every Kubernetes API call the operator makes (operator/runtime/*, operator/workstation/reconciler.ts,
+ * operator/containersession/*).
+ */
 const NEEDED: [string, string, string][] = [
   ["coditect.ai", "licenses", "list"],
   ["coditect.ai", "licenses", "watch"],
@@ -45,6 +48,12 @@ const NEEDED: [string, string, string][] = [
   ["coditect.ai", "workstations", "watch"],
   ["coditect.ai", "workstations", "patch"], // finalizers
   ["coditect.ai", "workstations/status", "patch"],
+  ["coditect.ai", "licenses/status", "patch"], // activeSessions
+  ["coditect.ai", "containersessions", "list"],
+  ["coditect.ai", "containersessions", "watch"],
+  ["coditect.ai", "containersessions", "patch"], // audit-ref annotation
+  ["coditect.ai", "containersessions", "delete"], // 24 h after the session ended
+  ["coditect.ai", "containersessions/status", "patch"],
   ["", "events", "create"],
 ];
 
@@ -64,9 +73,11 @@ describe("operator RBAC", () => {
       for (const field of [rule.apiGroups, rule.resources, rule.verbs]) expect(field).not.toContain("*");
       expect(rule.resources).not.toContain("secrets");
       expect(rule.resources).not.toContain("pods");
-      for (const verb of ["bind", "escalate", "impersonate", "delete", "deletecollection"]) {
+      for (const verb of ["bind", "escalate", "impersonate", "deletecollection"]) {
         expect(rule.verbs).not.toContain(verb);
       }
+      // The only deletion the operator performs is of ended ContainerSessions.
+      if (rule.verbs.includes("delete")) expect(rule.resources).toEqual(["containersessions"]);
     }
     expect(allows(clusterRules, "coditect.ai", "licenses", "patch")).toBe(false); // billing owns Licenses
     expect(allows(clusterRules, "coditect.ai", "workstations", "update")).toBe(false);
