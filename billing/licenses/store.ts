@@ -4,8 +4,10 @@
  * the caller's transaction — so no code path can change a license without an audit record.
  */
 import { randomUUID } from "node:crypto";
+import { licenseStateEntitles } from "../../lib/domain.js";
 import { type AuditEvent, recordAudit } from "../audit.js";
 import type { Queryable } from "../db/queryable.js";
+import { terminateLicenseSessions } from "../sessions/release.js";
 import { decisionInput, effectiveLimits, type LicenseRow, publicLicense } from "./row.js";
 import { decideLicenseState } from "./state.js";
 
@@ -117,9 +119,18 @@ export async function createLicense(
   return stored;
 }
 
+/** CamelCase reason written to the sessions a license ends, by the state that ends them. */
+const SESSION_END_REASON: Record<string, string> = {
+  revoked: "LicenseRevoked",
+  suspended: "LicenseSuspended",
+  expired: "LicenseExpired",
+};
+
 /**
  * Applies fact changes to a locked row (get it with getLicense(…, {forUpdate: true})), re-decides and
- * audits. A change that alters nothing writes nothing. Returns the row after the change.
+ * audits. A change that alters nothing writes nothing. When the license stops entitling (admin revoke or
+ * suspend, Stripe cancellation, the expiry sweep), its active container sessions end in the same
+ * transaction, so their seats are free the moment the change commits. Returns the row after the change.
  */
 export async function updateLicense(
   tx: Queryable,
@@ -136,6 +147,9 @@ export async function updateLicense(
   );
   const after = result.rows[0]!;
   await recordAudit(tx, audit(ctx, after.id, before, after));
+  if (licenseStateEntitles(before.state) && !licenseStateEntitles(after.state)) {
+    await terminateLicenseSessions(tx, after.id, SESSION_END_REASON[after.state] ?? "LicenseEnded", ctx.now);
+  }
   return after;
 }
 

@@ -234,6 +234,6 @@ describe("session agent against the real sessions API", () => {
     await until("online", () => phase(agent) === "online");
     await h.revokeLicense(lic.id);
     expect(await agent.exited).toBe(EXIT.sessionEnded);
-    expect(agent.stderr()).toMatch(/revoked/);
+    expect(agent.stderr()).toMatch(/LicenseRevoked|revoked/);
   });
 });

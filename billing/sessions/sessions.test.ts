@@ -224,15 +224,34 @@ describe("heartbeat, release, expiry", () => {
     expect(hb.body.message).toMatch(/expires in 5 days/);
   });
 
-  it("revocation terminates every session of the license", async () => {
+  it("revocation terminates every session of the license in the revoking transaction", async () => {
     const lic = await h.createLicense("pro");
     const sessions = await Promise.all(Array.from({ length: 5 }, () => validate(lic.key)));
+    expect(await activeCount(lic.id)).toBe(5);
     await h.revokeLicense(lic.id);
-    const ended = await withTransaction(h.pool, (tx) =>
-      terminateLicenseSessions(tx, lic.id, "LicenseRevoked", clock.now()),
-    );
-    expect(ended.sort()).toEqual(sessions.map((s) => s.body.sessionId).sort());
+    // No heartbeat and no operator pass yet: the license change itself ended the sessions.
     expect(await activeCount(lic.id)).toBe(0);
+    const rows = await h.pool.query(
+      "SELECT id, state, reason FROM container_sessions WHERE license_id = $1 ORDER BY id",
+      [lic.id],
+    );
+    expect(rows.rows).toEqual(
+      sessions
+        .map((s) => ({ id: s.body.sessionId, state: "terminated", reason: "LicenseRevoked" }))
+        .sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    const audit = await h.pool.query(
+      "SELECT action, details FROM audit_events WHERE license_id = $1 AND action = 'session.terminated'",
+      [lic.id],
+    );
+    expect(audit.rows).toHaveLength(1);
+    expect(audit.rows[0].details.count).toBe(5);
+    // Already ended: a second termination finds nothing left to end.
+    expect(
+      await withTransaction(h.pool, (tx) =>
+        terminateLicenseSessions(tx, lic.id, "LicenseRevoked", clock.now()),
+      ),
+    ).toEqual([]);
     for (const s of sessions) {
       const hb = await h.post("/v1/sessions/heartbeat", {}, s.body.sessionToken);
       expect(hb.body).toMatchObject({ status: "expired" });
@@ -240,16 +259,17 @@ describe("heartbeat, release, expiry", () => {
     }
   });
 
-  it("a revoked license ends its sessions at their next heartbeat even without terminateLicenseSessions", async () => {
+  it("a license past its expiry ends its sessions at their next heartbeat, before any sweep re-decides it", async () => {
     const lic = await h.createLicense("pro");
     const a = await validate(lic.key);
-    await h.revokeLicense(lic.id);
+    await h.pool.query("UPDATE licenses SET expires_at = $2 WHERE id = $1", [lic.id, clock.now()]);
+    clock.advance(1000);
     const hb = await h.post("/v1/sessions/heartbeat", {}, a.body.sessionToken);
     expect(hb.body).toMatchObject({ status: "expired" });
     const row = (
       await h.pool.query("SELECT state, reason FROM container_sessions WHERE id = $1", [a.body.sessionId])
     ).rows[0];
-    expect(row).toEqual({ state: "terminated", reason: "LicenseRevoked" });
+    expect(row).toEqual({ state: "terminated", reason: "LicenseExpired" });
   });
 
   it("requires a valid bearer token", async () => {
