@@ -1,0 +1,35 @@
+/**
+ * `npm run sessions:keygen [-- --kid <id>]`: prints a new offline-token key set, `{"current": <Ed25519
+ * private JWK>}`, on stdout — the document billing reads from OFFLINE_TOKEN_KEYS(_FILE). Pipe it straight
+ * into Secret Manager so the private key never touches disk or shell history (docs/operations.md). For a
+ * rotation, generate a key the same way and place it in the `next` slot of the current document.
+ */
+import { parseArgs } from "node:util";
+import { exportPrivateJwk, generateSigningKey } from "./keys.js";
+
+export async function generateKeySetDocument(kid?: string): Promise<string> {
+  return JSON.stringify({ current: exportPrivateJwk(await generateSigningKey(kid)) });
+}
+
+async function main(): Promise<void> {
+  let kid: string | undefined;
+  try {
+    ({
+      values: { kid },
+    } = parseArgs({ options: { kid: { type: "string" } }, strict: true }));
+  } catch (error) {
+    console.error(
+      `sessions:keygen: ${(error as Error).message} (usage: npm run sessions:keygen [-- --kid <id>])`,
+    );
+    process.exit(2);
+  }
+  if (kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(kid)) {
+    console.error(
+      `sessions:keygen: --kid "${kid}" must be 1-128 characters of letters, digits, '.', '_' or '-'`,
+    );
+    process.exit(2);
+  }
+  process.stdout.write(`${await generateKeySetDocument(kid)}\n`);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) await main();
