@@ -32,6 +32,12 @@ const fake = await startFakeStripe({
 console.log(
   JSON.stringify({ msg: "fake Stripe listening (test infrastructure, not Stripe)", url: fake.url }),
 );
-const stop = () => void fake.stop().then(() => process.exit(0));
+// Stop once: a second signal while stopping must not close the server twice.
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void fake.stop().then(() => process.exit(0));
+};
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
