@@ -39,6 +39,7 @@ import { registerContainerSessionControllers } from "../operator/containersessio
 import { Manager } from "../operator/runtime/manager.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { startPostgres } from "../test-support/postgres/server.js";
+import { waitFor } from "../test-support/wait.js";
 import { writeBenchResult } from "./write-result.js";
 
 const HEARTBEAT_SESSIONS = 200;
@@ -94,14 +95,6 @@ async function pooled<T>(
     }),
   );
   return performance.now() - started;
-}
-
-async function until(what: string, probe: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const postgres = await startPostgres();
@@ -240,7 +233,10 @@ try {
   });
   await manager.start();
   const inNamespace = () => sessions.list().filter((s) => s.metadata?.namespace === "bench-revoke");
-  await until("informer sees all sessions", () => inNamespace().length === REVOKE_SESSIONS, 120_000);
+  await waitFor("informer sees all sessions", () => inNamespace().length === REVOKE_SESSIONS, {
+    timeoutMs: 120_000,
+    intervalMs: 20,
+  });
 
   const dbStarted = performance.now();
   const ended = await withTransaction(pool, async (tx) => {
@@ -258,17 +254,17 @@ try {
 
   const clusterStarted = performance.now();
   await feed.syncLicense(revokeLicense.license.id); // License spec.state = revoked
-  await until(
+  await waitFor(
     "all ContainerSessions terminated",
     () => inNamespace().every((s) => s.status?.state === "terminated"),
-    600_000,
+    { timeoutMs: 600_000, intervalMs: 20 },
   );
   const operatorMs = performance.now() - clusterStarted;
   const licenseKey = `bench-revoke/${licenseResourceName(revokeLicense.license.id)}`;
-  await until(
+  await waitFor(
     "License status.activeSessions = 0",
     () => licenses.get(licenseKey)?.status?.activeSessions === 0,
-    600_000,
+    { timeoutMs: 600_000, intervalMs: 20 },
   );
   const countCurrentMs = performance.now() - clusterStarted;
   await manager.stop();

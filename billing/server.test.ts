@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { type FakeStripe, startFakeStripe } from "../test-support/fake-stripe/index.js";
 import { testDatabase } from "../test-support/postgres/index.js";
+import { waitFor } from "../test-support/wait.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -26,16 +27,6 @@ function run(env: Record<string, string>): {
   child.stderr!.on("data", (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return { child, output: () => output, exited };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("billing/server.ts", () => {
@@ -60,7 +51,7 @@ describe("billing/server.ts", () => {
       STRIPE_API_URL: fake.url,
     });
     try {
-      const port = await until("the listening log line", () => {
+      const port = await waitFor("the listening log line", () => {
         const line = p
           .output()
           .split("\n")

@@ -3,20 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../../crds/load.js";
 import type { License, Workstation } from "../../crds/types.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
+import { waitFor } from "../../test-support/wait.js";
 import { type BillingHarness, eventsById, startBillingHarness } from "../testing/harness.js";
 import { licenseResourceName } from "./projection.js";
 
 const GROUP = { group: "coditect.ai", version: "v1alpha1" };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("cluster feed against the Kubernetes API test server", () => {
   let kube: KubeApiServer;
@@ -206,7 +197,7 @@ describe("cluster feed against the Kubernetes API test server", () => {
     const { license } = (await created.json()) as { license: { id: string } };
     await getLicense("vandelay", license.id);
     await core.deleteNamespace({ name: "vandelay" });
-    await until("namespace vandelay to be gone", async () => {
+    await waitFor("namespace vandelay to be gone", async () => {
       try {
         await core.readNamespace({ name: "vandelay" });
         return undefined;
@@ -235,7 +226,7 @@ describe("cluster feed against the Kubernetes API test server", () => {
     const ready = await fetch(`${h.url}/readyz`);
     expect(ready.status).toBe(503);
     kube.faults.failNext(0, 500);
-    await until("cluster to answer", async () =>
+    await waitFor("cluster to answer", async () =>
       (await fetch(`${h.url}/readyz`)).status === 200 ? true : undefined,
     );
     await h.deps.kube!.resyncAll();

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT } from "../../images/agent/exit-codes.js";
 import { systemClock } from "../../lib/clock.js";
+import { waitFor } from "../../test-support/wait.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
 const BUNDLE = join(".tmp", "agent-e2e", "coditect-agent.mjs");
@@ -52,20 +53,6 @@ class OutageProxy {
   async stop(): Promise<void> {
     this.down();
     await new Promise((resolve) => this.#server.close(resolve));
-  }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -168,22 +155,22 @@ describe("session agent against the real sessions API", () => {
   it("starts, heartbeats, survives an outage on its offline token, reconnects, and releases on SIGTERM", async () => {
     const lic = await h.createLicense("pro");
     const agent = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-main");
-    await until("online", () => phase(agent) === "online");
+    await waitFor("online", () => phase(agent) === "online");
     expect(status(agent).status).toBe(0);
     const first = (await sessionRow("e2e-main")).last_heartbeat_at.getTime();
-    await until(
+    await waitFor(
       "a heartbeat",
       async () => (await sessionRow("e2e-main")).last_heartbeat_at.getTime() > first,
     );
 
     proxy.down();
     try {
-      await until("offline", () => phase(agent) === "offline");
+      await waitFor("offline", () => phase(agent) === "offline");
       expect(status(agent).status).toBe(0); // licensed on the offline token
     } finally {
       proxy.up();
     }
-    await until("back online", () => phase(agent) === "online");
+    await waitFor("back online", () => phase(agent) === "online");
 
     agent.child.kill("SIGTERM");
     expect(await agent.exited).toBe(EXIT.ok);
@@ -194,10 +181,10 @@ describe("session agent against the real sessions API", () => {
   it("stops with exit 6 when the outage outlasts the offline token", async () => {
     const lic = await h.createLicense("pro");
     const agent = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-offline");
-    await until("online", () => phase(agent) === "online");
+    await waitFor("online", () => phase(agent) === "online");
     proxy.down();
     try {
-      await until("offline", () => phase(agent) === "offline");
+      await waitFor("offline", () => phase(agent) === "offline");
       expect(await agent.exited).toBe(EXIT.offlineGraceExpired);
     } finally {
       proxy.up();
@@ -209,7 +196,7 @@ describe("session agent against the real sessions API", () => {
   it("exits 4 when every seat is taken, 3 for an unknown key, 2 without a key", async () => {
     const lic = await h.createLicense("starter");
     const holder = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-holder");
-    await until("online", () => phase(holder) === "online");
+    await waitFor("online", () => phase(holder) === "online");
     const second = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-second");
     expect(await second.exited).toBe(EXIT.seatLimitReached);
     expect(second.stderr()).toMatch(/container seats/);
@@ -231,7 +218,7 @@ describe("session agent against the real sessions API", () => {
   it("exits 7 at the next heartbeat after the license is revoked", async () => {
     const lic = await h.createLicense("pro");
     const agent = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-revoked");
-    await until("online", () => phase(agent) === "online");
+    await waitFor("online", () => phase(agent) === "online");
     await h.revokeLicense(lic.id);
     expect(await agent.exited).toBe(EXIT.sessionEnded);
     expect(agent.stderr()).toMatch(/LicenseRevoked|revoked/);

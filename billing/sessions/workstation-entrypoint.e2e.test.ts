@@ -18,6 +18,7 @@ import { WorkstationResource } from "../../crds/types.js";
 import { EXIT } from "../../images/agent/exit-codes.js";
 import { systemClock } from "../../lib/clock.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
+import { waitFor } from "../../test-support/wait.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { licenseResourceName } from "../cluster/projection.js";
 import { KubeSessionCluster } from "./cluster.js";
@@ -126,14 +127,6 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function until(what: string, probe: () => unknown, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("workstation entrypoint", () => {
   it("validates with a metadata-server identity token, runs the base entrypoint, releases on SIGTERM", async () => {
     let stderr = "";
@@ -163,7 +156,7 @@ describe("workstation entrypoint", () => {
       stderr += d;
     });
     const exited = new Promise<number>((resolve) => agent!.on("exit", (code) => resolve(code ?? -1)));
-    await until("online", () => {
+    await waitFor("online", () => {
       try {
         return JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")).phase === "online";
       } catch {

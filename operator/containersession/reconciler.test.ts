@@ -19,6 +19,7 @@ import {
 } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
+import { waitFor } from "../../test-support/wait.js";
 import { Manager } from "../runtime/manager.js";
 import { registerContainerSessionControllers } from "./register.js";
 
@@ -35,20 +36,6 @@ const sessionsApi = {
   version: ContainerSessionResource.version,
   plural: ContainerSessionResource.plural,
 };
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const listSessions = async (namespace: string) =>
   ((await api.listNamespacedCustomObject({ ...sessionsApi, namespace })) as { items: ContainerSession[] })
@@ -111,14 +98,14 @@ describe("ContainerSession reconciliation", () => {
     const lic = await licensedTenant("pro", "op-revoke");
     const admitted = await Promise.all([1, 2, 3].map((i) => validate(lic.key, `r-${i}`)));
     expect(admitted.map((r) => r.status)).toEqual([201, 201, 201]);
-    await until(
+    await waitFor(
       "activeSessions = 3",
       async () => (await getLicense("op-revoke", lic.id)).status?.activeSessions === 3,
     );
 
     await h.revokeLicense(lic.id);
     await feed.syncLicense(lic.id);
-    const ended = await until("all terminated", async () => {
+    const ended = await waitFor("all terminated", async () => {
       const items = await listSessions("op-revoke");
       return items.every((s) => s.status?.state === "terminated") && items;
     });
@@ -127,7 +114,7 @@ describe("ContainerSession reconciliation", () => {
       "LicenseRevoked",
       "LicenseRevoked",
     ]);
-    await until(
+    await waitFor(
       "activeSessions = 0",
       async () => (await getLicense("op-revoke", lic.id)).status?.activeSessions === 0,
     );
@@ -139,7 +126,7 @@ describe("ContainerSession reconciliation", () => {
     const lic = await licensedTenant("starter", "op-expire");
     const first = await validate(lic.key, "e-1");
     const name = `cs-${first.body.sessionId}`;
-    await until(
+    await waitFor(
       "expired",
       async () =>
         (await listSessions("op-expire")).find((s) => s.metadata?.name === name)?.status?.state === "expired",
@@ -150,19 +137,19 @@ describe("ContainerSession reconciliation", () => {
       status: "False",
       reason: "HeartbeatMissed",
     });
-    await until(
+    await waitFor(
       "audit annotation",
       async () =>
         (await listSessions("op-expire")).find((s) => s.metadata?.name === name)?.metadata?.annotations?.[
           "coditect.ai/audit-ref"
         ],
     );
-    await until(
+    await waitFor(
       "activeSessions = 0",
       async () => (await getLicense("op-expire", lic.id)).status?.activeSessions === 0,
     );
     expect((await validate(lic.key, "e-2")).status).toBe(201);
-    await until(
+    await waitFor(
       "deleted after retention",
       async () => !(await listSessions("op-expire")).some((s) => s.metadata?.name === name),
     );
@@ -196,7 +183,7 @@ describe("ContainerSession reconciliation", () => {
         },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );
-      const byName = await until("two terminated", async () => {
+      const byName = await waitFor("two terminated", async () => {
         const items = await listSessions("op-downgrade");
         const terminated = items.filter((s) => s.status?.state === "terminated");
         return terminated.length === 2 && new Map(items.map((s) => [s.metadata!.name!, s]));

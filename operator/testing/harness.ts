@@ -18,6 +18,7 @@ import { type License, LicenseResource, type Workstation, WorkstationResource } 
 import { systemClock } from "../../lib/clock.js";
 import { type FakeWorkstations, startFakeWorkstations } from "../../test-support/fake-workstations/index.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
+import { type Truthy, waitFor } from "../../test-support/wait.js";
 import { workstationIdFor } from "../gcp/naming.js";
 import { createWorkstationsGateway } from "../gcp/workstations.js";
 import { createOperator, type Operator, type OperatorOptions } from "../operator.js";
@@ -181,36 +182,12 @@ export async function startHarness(
 }
 
 /** Polls `probe` until it returns a truthy value; fails with `what` and the last value after `timeoutMs`. */
-export async function eventually<T>(
+export function eventually<T>(
   what: string,
   probe: () => Promise<T> | T,
   timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last as T;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${describeValue(last)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function describeValue(value: unknown): string {
-  if (value instanceof Error) return value.message;
-  try {
-    return JSON.stringify(value)?.slice(0, 2000) ?? String(value);
-  } catch {
-    return String(value);
-  }
+): Promise<Truthy<T>> {
+  return waitFor(what, probe, { timeoutMs });
 }
 
 /** The status of condition `type`, e.g. "True". */
