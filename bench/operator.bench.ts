@@ -17,7 +17,7 @@ import { pino } from "pino";
 import { CRD_DIR } from "../crds/load.js";
 import { type Workstation, WorkstationResource } from "../crds/types.js";
 import { systemClock } from "../lib/clock.js";
-import { workstationIdFor } from "../operator/gcp/naming.js";
+import { ownerLabels, workstationIdFor } from "../operator/gcp/naming.js";
 import { createWorkstationsGateway } from "../operator/gcp/workstations.js";
 import { createOperator } from "../operator/operator.js";
 import { CustomResourceClient } from "../operator/runtime/kube.js";
@@ -144,7 +144,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
         `${CLUSTER}/workstationConfigs/${CONFIG}`,
         workstationIdFor(namespace, `ws-${i}`),
         {
-          labels: { "coditect-namespace": namespace, "coditect-name": `ws-${i}` },
+          labels: ownerLabels(namespace, `ws-${i}`),
         },
       );
       await gateway.start(names[i]!);

@@ -26,6 +26,7 @@ export const Reason = {
   Creating: "Creating",
   WaitingForLicense: "WaitingForLicense",
   ConfigNotFound: "ConfigNotFound",
+  WorkstationIdConflict: "WorkstationIdConflict",
   OperationFailed: "OperationFailed",
   DeletedAfterLicenseExpiry: "DeletedAfterLicenseExpiry",
   Deleting: "Deleting",

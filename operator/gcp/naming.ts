@@ -48,6 +48,17 @@ export function gcpLabelValue(value: string): string {
     .slice(0, 63);
 }
 
+/**
+ * Labels that tie a cloud workstation to the Workstation resource it was created for. The operator acts
+ * only on a workstation that carries exactly these (never on one someone else made under the same id).
+ */
+export function ownerLabels(
+  namespace: string,
+  name: string,
+): Record<"coditect-namespace" | "coditect-name", string> {
+  return { "coditect-namespace": gcpLabelValue(namespace), "coditect-name": gcpLabelValue(name) };
+}
+
 /** Full resource name of workstation `id` in a workstation config. */
 export function workstationName(configName: string, id: string): string {
   return `${configName}/workstations/${id}`;

@@ -55,7 +55,12 @@ const cloud = (
   extra: Partial<CloudObservation> = {},
 ): CloudObservation => ({
   workstation: state
-    ? { name: NAME, state, ...(state === "STATE_RUNNING" ? { host: "ws-1.example" } : {}) }
+    ? {
+        name: NAME,
+        state,
+        labels: { "coditect-namespace": "acme", "coditect-name": "alice" },
+        ...(state === "STATE_RUNNING" ? { host: "ws-1.example" } : {}),
+      }
     : null,
   ...extra,
 });
@@ -457,5 +462,39 @@ describe("decideWorkstation: status", () => {
     const d = decideWorkstation(w, license(), cloud(null), NOW, policy);
     expect(d.status?.accessGrantedTo).toBeUndefined();
     expect(d.status?.state).toBe("NotFound");
+  });
+});
+
+describe("a workstation under our id that is not ours", () => {
+  const foreign = (state: CloudWorkstation["state"], labels: Record<string, string>): CloudObservation => ({
+    workstation: { name: NAME, state, labels, host: "someone-elses.example" },
+  });
+
+  it.each([
+    ["no owner labels", {}],
+    ["another resource's labels", { "coditect-namespace": "acme", "coditect-name": "bob" }],
+    ["another namespace's labels", { "coditect-namespace": "initech", "coditect-name": "alice" }],
+  ])("with %s is neither adopted, started, granted nor reported", (_, labels) => {
+    const d = decideWorkstation(ws(), license(), foreign("STATE_STOPPED", labels), NOW, policy);
+    expect(d.actions).toEqual([]);
+    expect(cond(d, "Provisioned")).toMatchObject({ status: "False", reason: "WorkstationIdConflict" });
+    expect(cond(d, "Ready")).toMatchObject({ status: "False", reason: "WorkstationIdConflict" });
+    expect(d.status).not.toHaveProperty("externalRef");
+    expect(d.status).not.toHaveProperty("host");
+    expect(d.requeueAfterMs).toBe(policy.operationRetryMs);
+  });
+
+  it("is not deleted when the resource is: only our finalizer goes", () => {
+    const deleting = ws({ meta: { deletionTimestamp: "2026-03-01T11:00:00Z" } });
+    const d = decideWorkstation(deleting, license(), foreign("STATE_RUNNING", {}), NOW, policy);
+    expect(d.actions).toEqual([{ type: "RemoveFinalizer" }]);
+  });
+
+  it("is ours when the labels match, even for names GCP labels cannot hold verbatim", () => {
+    const dotted = ws({ meta: { name: "alice.dev" } });
+    const labels = { "coditect-namespace": "acme", "coditect-name": "alice_dev" };
+    const d = decideWorkstation(dotted, license(), foreign("STATE_RUNNING", labels), NOW, policy);
+    expect(cond(d, "Provisioned")).not.toMatchObject({ reason: "WorkstationIdConflict" });
+    expect(d.status?.externalRef).toBe(NAME);
   });
 });

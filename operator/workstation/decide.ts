@@ -7,6 +7,7 @@
 import type { License, Workstation, WorkstationStatus } from "../../crds/types.js";
 import { TIMING, type WorkstationTier } from "../../lib/domain.js";
 import { type ConditionSpec, ConditionType, Reason, setCondition } from "../conditions.js";
+import { ownerLabels } from "../gcp/naming.js";
 import { entitledVerdict, firstFailure, licenseChain, stayStoppedChain, type Verdict } from "./checks.js";
 
 /** Finalizer that keeps a Workstation resource until its cloud workstation is gone. */
@@ -30,6 +31,14 @@ export interface CloudWorkstation {
   host?: string;
   /** True while GCP is still applying a change (for example a create in progress). */
   reconciling?: boolean;
+  /** Its GCP labels: the owner labels say which Workstation resource it belongs to. */
+  labels: Record<string, string>;
+}
+
+/** Whether the cloud workstation carries the owner labels of `ws` (see ownerLabels). */
+export function ownedBy(cloud: CloudWorkstation, ws: Workstation): boolean {
+  const expected = ownerLabels(ws.metadata?.namespace ?? "", ws.metadata?.name ?? "");
+  return Object.entries(expected).every(([key, value]) => cloud.labels[key] === value);
 }
 
 export interface CloudObservation {
@@ -99,7 +108,10 @@ export function decideWorkstation(
   const generation = ws.metadata?.generation;
   const prev = ws.status ?? {};
   const hasFinalizer = ws.metadata?.finalizers?.includes(WORKSTATION_FINALIZER) ?? false;
-  const w = cloud.workstation;
+  // A workstation under our deterministic id that another party created is never touched, reported or
+  // deleted: for every decision below it is as if there were none, and step 2b says why.
+  const foreign = cloud.workstation !== null && !ownedBy(cloud.workstation, ws);
+  const w = foreign ? null : cloud.workstation;
   const opPending = prev.operation !== undefined && !(cloud.operation?.done ?? false);
   const opFailed =
     prev.operation !== undefined && cloud.operation?.done === true ? cloud.operation.error : undefined;
@@ -147,6 +159,17 @@ export function decideWorkstation(
 
   // 2. The finalizer goes on before anything touches the cloud.
   if (!hasFinalizer) return { actions: [{ type: "AddFinalizer" }], status: null, requeueAfterMs: 0 };
+
+  // 2b. Our id is taken by a workstation that is not ours: a condition, not a retry storm, and no create.
+  if (foreign) {
+    const verdict = {
+      reason: Reason.WorkstationIdConflict,
+      message: `${cloud.workstation!.name} exists but was not created for ${ws.metadata?.namespace}/${ws.metadata?.name} (its labels differ); remove or relabel it`,
+    };
+    set(ConditionType.Provisioned, false, verdict);
+    set(ConditionType.Ready, false, verdict);
+    return { actions: [], status: status(), requeueAfterMs: policy.operationRetryMs };
+  }
 
   // 3. An operation in flight is polled, never waited for inside a worker.
   if (opPending) {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWorkstationsGateway } from "../gcp/workstations.js";
 import type { Operator } from "../operator.js";
 import { conditionOf, eventually, type Harness, startHarness, TEST_POLICY } from "../testing/harness.js";
 
@@ -139,6 +140,33 @@ describe("Workstation lifecycle", { timeout: 120_000 }, () => {
     await h.deleteWorkstation(ns, "gina");
     await eventually("gina gone from the cluster", async () => (await h.getWorkstation(ns, "gina")) === null);
     expect(h.fake.state.workstation(gina)?.state).toBe("STATE_RUNNING");
+  });
+
+  it("a workstation someone else made under our id is not adopted, started, granted or deleted", async () => {
+    const ns = await h.tenant();
+    const cloudName = h.cloudName(ns, "ivan");
+    const outsider = createWorkstationsGateway({ client: h.fake.client() });
+    try {
+      const configName = cloudName.slice(0, cloudName.indexOf("/workstations/"));
+      await outsider.create(configName, cloudName.slice(cloudName.lastIndexOf("/") + 1), {
+        labels: { owner: "someone-else" },
+      });
+    } finally {
+      await outsider.close();
+    }
+    await h.createWorkstation(ns, "ivan");
+    const ws = await eventually("ivan reports the id conflict", async () => {
+      const current = await h.getWorkstation(ns, "ivan");
+      return conditionOf(current, "Provisioned")?.reason === "WorkstationIdConflict" ? current : null;
+    });
+    expect(conditionOf(ws, "Ready")).toMatchObject({ status: "False", reason: "WorkstationIdConflict" });
+    expect(ws!.status?.externalRef).toBeUndefined();
+    expect(h.fake.state.workstation(cloudName)?.state).toBe("STATE_STOPPED");
+    expect(h.fake.state.iamMembers(cloudName)).toEqual([]);
+
+    await h.deleteWorkstation(ns, "ivan");
+    await eventually("ivan gone from the cluster", async () => (await h.getWorkstation(ns, "ivan")) === null);
+    expect(h.fake.state.workstation(cloudName)).toBeDefined();
   });
 
   it("a License that does not exist yet gates creation; creating it provisions", async () => {

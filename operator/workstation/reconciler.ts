@@ -12,7 +12,7 @@ import type { License, Workstation, WorkstationStatus } from "../../crds/types.j
 import type { Clock } from "../../lib/clock.js";
 import { ConditionType, conditionTransitions, Reason, setCondition } from "../conditions.js";
 import { type GcpError, isGcpError } from "../gcp/errors.js";
-import { gcpLabelValue, workstationIdFor, workstationName } from "../gcp/naming.js";
+import { ownerLabels, workstationIdFor, workstationName } from "../gcp/naming.js";
 import type { GcpWorkstation, WorkstationsGateway } from "../gcp/workstations.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -53,6 +53,7 @@ const WARNING_REASONS = new Set<string>([
   Reason.LicenseSuspended,
   Reason.LicenseExpired,
   Reason.ConfigNotFound,
+  Reason.WorkstationIdConflict,
   Reason.OperationFailed,
   Reason.CloudRequestRejected,
   Reason.StoppedByLicense,
@@ -195,7 +196,7 @@ export class WorkstationReconciler implements Reconciler {
         const id = workstationIdFor(namespace, name);
         const created = await deps.gateway.create(this.#configName(action.configId), id, {
           displayName: ws.spec.displayName ?? `${namespace}/${name}`,
-          labels: { "coditect-namespace": gcpLabelValue(namespace), "coditect-name": gcpLabelValue(name) },
+          labels: ownerLabels(namespace, name),
         });
         if ("alreadyExists" in created) {
           log.info({ id }, "workstation already exists (an earlier create): adopting it");
@@ -262,6 +263,7 @@ function toCloudWorkstation(w: GcpWorkstation): CloudWorkstation {
     // The v1 API has no DELETING state; a deleteTime says the deletion has begun.
     state: w.deleteTime ? "STATE_DELETING" : w.state,
     reconciling: w.reconciling,
+    labels: w.labels,
     ...(w.host ? { host: w.host } : {}),
   };
 }
