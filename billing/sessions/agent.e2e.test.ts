@@ -10,6 +10,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleAgent } from "../../images/agent/bundle.js";
 import { EXIT } from "../../images/agent/exit-codes.js";
 import { systemClock } from "../../lib/clock.js";
 import { waitFor } from "../../test-support/wait.js";
@@ -62,17 +63,7 @@ const dirs: string[] = [];
 const agents: ChildProcess[] = [];
 
 beforeAll(async () => {
-  const built = spawnSync(join("node_modules", ".bin", "esbuild"), [
-    "images/agent/main.ts",
-    "--bundle",
-    "--platform=node",
-    "--target=node24",
-    "--format=esm",
-    `--outfile=${BUNDLE}`,
-    "--banner:js=import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
-    "--log-level=error",
-  ]);
-  if (built.status !== 0) throw new Error(`agent bundle failed: ${built.stderr}`);
+  bundleAgent(BUNDLE);
   h = await startSessionsHarness(
     systemClock,
     {

@@ -4,7 +4,7 @@
  * test generates), runs the bundled agent, which validates with the token; the sessions API maps it through
  * the Workstation resource (on the Kubernetes API test server) to the license; SIGTERM releases the seat.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,6 +15,7 @@ import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkstationResource } from "../../crds/types.js";
+import { bundleAgent } from "../../images/agent/bundle.js";
 import { EXIT } from "../../images/agent/exit-codes.js";
 import { systemClock } from "../../lib/clock.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
@@ -35,17 +36,7 @@ let agent: ChildProcess | undefined;
 const requestedAudiences: string[] = [];
 
 beforeAll(async () => {
-  const built = spawnSync(join("node_modules", ".bin", "esbuild"), [
-    "images/agent/main.ts",
-    "--bundle",
-    "--platform=node",
-    "--target=node24",
-    "--format=esm",
-    `--outfile=${BUNDLE}`,
-    "--banner:js=import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
-    "--log-level=error",
-  ]);
-  if (built.status !== 0) throw new Error(`agent bundle failed: ${built.stderr}`);
+  bundleAgent(BUNDLE);
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   const kc = kube.kubeConfig();
   const google = await generateKeyPair("RS256");
