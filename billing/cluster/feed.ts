@@ -9,6 +9,7 @@ import type { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client
 import * as k8s from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { LicenseResource, WorkstationResource } from "../../crds/types.js";
+import { httpStatus } from "../../lib/kube-errors.js";
 import type { Db } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
 import {
@@ -36,11 +37,6 @@ export interface ResyncReport {
   synced: number;
   removed: number;
   failed: number;
-}
-
-function statusOf(err: unknown): number | undefined {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === "number" ? code : undefined;
 }
 
 const MAX_CONFLICT_RETRIES = 5;
@@ -77,7 +73,7 @@ export class KubeClusterFeed implements ClusterFeed {
       await this.#upsertLicense(row);
     } catch (err) {
       // 404 on create: the namespace was deleted behind our cache; recreate it and try once more.
-      if (statusOf(err) !== 404) throw err;
+      if (httpStatus(err) !== 404) throw err;
       this.#knownNamespaces.delete(row.organization);
       await this.#ensureNamespace(row.organization);
       await this.#upsertLicense(row);
@@ -97,7 +93,7 @@ export class KubeClusterFeed implements ClusterFeed {
         name: desired.metadata.name,
       });
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (httpStatus(err) !== 404) throw err;
     }
   }
 
@@ -146,7 +142,7 @@ export class KubeClusterFeed implements ClusterFeed {
     try {
       await this.#core.readNamespace({ name });
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (httpStatus(err) !== 404) throw err;
       try {
         await this.#core.createNamespace({
           body: {
@@ -160,7 +156,7 @@ export class KubeClusterFeed implements ClusterFeed {
         });
         this.#log.info({ namespace: name }, "created organization namespace");
       } catch (createErr) {
-        if (statusOf(createErr) !== 409) throw createErr;
+        if (httpStatus(createErr) !== 409) throw createErr;
       }
     }
     this.#knownNamespaces.add(name);
@@ -176,7 +172,7 @@ export class KubeClusterFeed implements ClusterFeed {
       try {
         existing = await this.#custom.getNamespacedCustomObject({ ...api, name: desired.metadata.name });
       } catch (err) {
-        if (statusOf(err) !== 404) throw err;
+        if (httpStatus(err) !== 404) throw err;
       }
       try {
         if (!existing) {
@@ -202,7 +198,7 @@ export class KubeClusterFeed implements ClusterFeed {
         return;
       } catch (err) {
         // 409: created or changed concurrently (another replica, a retried webhook); re-read and retry.
-        if (statusOf(err) !== 409) throw err;
+        if (httpStatus(err) !== 409) throw err;
       }
     }
     throw new Error(
@@ -222,7 +218,7 @@ export class KubeClusterFeed implements ClusterFeed {
       await this.#custom.getNamespacedCustomObject({ ...api, name: desired.metadata.name });
       return;
     } catch (err) {
-      if (statusOf(err) !== 404) throw err;
+      if (httpStatus(err) !== 404) throw err;
     }
     try {
       await this.#custom.createNamespacedCustomObject({ ...api, body: desired });
@@ -231,7 +227,7 @@ export class KubeClusterFeed implements ClusterFeed {
         "created Workstation",
       );
     } catch (err) {
-      if (statusOf(err) !== 409) throw err;
+      if (httpStatus(err) !== 409) throw err;
     }
   }
 }

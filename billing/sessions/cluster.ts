@@ -3,13 +3,7 @@
  * patch its status subresource (heartbeats: no generation change), and find the Workstation a workstation
  * container belongs to. Absent a cluster (no KUBECONFIG) sessions live in Postgres only.
  */
-import {
-  ApiException,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import {
   type ContainerSession,
   ContainerSessionResource,
@@ -20,6 +14,7 @@ import {
   WorkstationResource,
 } from "../../crds/types.js";
 import { API_GROUP_VERSION } from "../../lib/domain.js";
+import { httpStatus } from "../../lib/kube-errors.js";
 import {
   LICENSE_ID_LABEL,
   licenseResourceName,
@@ -98,7 +93,6 @@ export function sessionResourceFor(
 }
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-const statusOf = (error: unknown) => (error instanceof ApiException ? error.code : undefined);
 
 export class KubeSessionCluster implements SessionCluster {
   readonly #api: CustomObjectsApi;
@@ -134,7 +128,7 @@ export class KubeSessionCluster implements SessionCluster {
       )) as ContainerSession;
       return stored.status ?? {};
     } catch (error) {
-      if (statusOf(error) === 404) return null;
+      if (httpStatus(error) === 404) return null;
       throw error;
     }
   }
@@ -143,7 +137,7 @@ export class KubeSessionCluster implements SessionCluster {
     try {
       await this.#api.deleteNamespacedCustomObject({ ...this.#session, namespace, name });
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (httpStatus(error) !== 404) throw error;
     }
   }
 
@@ -154,7 +148,7 @@ export class KubeSessionCluster implements SessionCluster {
         MERGE_PATCH,
       );
     } catch (error) {
-      if (statusOf(error) !== 404) throw error;
+      if (httpStatus(error) !== 404) throw error;
     }
   }
 
@@ -169,7 +163,7 @@ export class KubeSessionCluster implements SessionCluster {
       })) as License;
       return license.spec?.licenseId ?? null;
     } catch (error) {
-      if (statusOf(error) === 404) return null;
+      if (httpStatus(error) === 404) return null;
       throw error;
     }
   }

@@ -10,10 +10,11 @@ import { ApiException, CustomObjectsApi, type KubeConfig } from "@kubernetes/cli
 import type { Logger } from "pino";
 import { type ContainerSession, ContainerSessionResource, type License } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
+import { httpStatus } from "../../lib/kube-errors.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import type { Informer } from "../runtime/informer.js";
-import { httpStatus, splitKey, topLevelMergePatch } from "../runtime/kube.js";
+import { splitKey, topLevelMergePatch } from "../runtime/kube.js";
 import { AUDIT_REF_ANNOTATION, decideSession, isActive, type SessionPolicy } from "./decide.js";
 
 /** The writes the reconcilers make (CustomResourceClient satisfies patch/patchStatus). */

@@ -3,14 +3,9 @@
  * list (for informers), get, merge-patch of metadata and of the status subresource. Writes return the
  * object the API server stored, so callers can feed it to `Informer.observeWrite`.
  */
-import {
-  ApiException,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { KubeObjectMeta } from "../../crds/types.js";
+import { httpStatus } from "../../lib/kube-errors.js";
 import type { ListResult } from "./informer.js";
 
 export interface KubeObject {
@@ -36,14 +31,6 @@ export function splitKey(key: string): { namespace: string; name: string } {
   const slash = key.indexOf("/");
   if (slash < 0) throw new Error(`work-queue key "${key}" is not namespace/name`);
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-/** HTTP status of an API error, or undefined for non-HTTP failures. */
-export function httpStatus(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
-  const code =
-    (error as { code?: unknown; statusCode?: unknown })?.statusCode ?? (error as { code?: unknown })?.code;
-  return typeof code === "number" ? code : undefined;
 }
 
 const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);

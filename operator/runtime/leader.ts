@@ -13,8 +13,8 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
+import { httpStatus } from "../../lib/kube-errors.js";
 import { describe } from "./informer.js";
-import { httpStatus } from "./kube.js";
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
