@@ -24,6 +24,7 @@ import {
 import { TUNABLE_DEFAULTS } from "../sandbox/plan.js";
 import { httpJson } from "../sandbox/testing/commands.js";
 import { launchSandbox } from "../sandbox/testing/launch.js";
+import { waitFor } from "../test-support/wait.js";
 import { writeBenchResult } from "./write-result.js";
 
 const ROUNDS = Number(process.env.BENCH_JOURNEY_ROUNDS ?? 5);
@@ -38,12 +39,9 @@ const summary = (xs: number[]) => ({
   samples: xs.map(Math.round),
 });
 
+/** Waits for `condition` and returns the moment it was first seen. */
 async function until(what: string, condition: () => Promise<boolean>): Promise<number> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not seen within ${DEADLINE_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+  await waitFor(what, condition, { timeoutMs: DEADLINE_MS, intervalMs: POLL_MS });
   return performance.now();
 }
 

@@ -24,6 +24,7 @@ import { CustomResourceClient } from "../operator/runtime/kube.js";
 import { Manager } from "../operator/runtime/manager.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
+import { waitFor } from "../test-support/wait.js";
 import { writeBenchResult } from "./write-result.js";
 
 const CLUSTER = "projects/bench/locations/us-central1/workstationClusters/bench";
@@ -47,18 +48,6 @@ async function pool(
     }),
   );
   return (performance.now() - started) / 1000;
-}
-
-async function waitUntil(
-  what: string,
-  probe: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`benchmark: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function rss(): number {
@@ -177,7 +166,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   });
   started = performance.now();
   await noop.start();
-  await waitUntil("no-op loop", () => noopCount >= size, 600_000);
+  await waitFor("no-op loop", () => noopCount >= size, { timeoutMs: 600_000, intervalMs: 100 });
   const noopSeconds = (performance.now() - started) / 1000;
   await noop.stop();
   console.log(`baseline no-op loop: ${(size / noopSeconds).toFixed(0)} reconciles/s`);
@@ -206,7 +195,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   started = performance.now();
   await manager.start();
   let lastReport = Date.now();
-  await waitUntil(
+  await waitFor(
     "fleet Ready",
     async () => {
       const ready = readyCount();
@@ -216,7 +205,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
       }
       return ready === size;
     },
-    3_600_000,
+    { timeoutMs: 3_600_000, intervalMs: 100 },
   );
   const provisionSeconds = (performance.now() - started) / 1000;
   const provisionReconciles = await reconciles();
@@ -230,7 +219,10 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   const before = await reconciles();
   started = performance.now();
   for (const w of workstations.list()) queue.add(`${w.metadata?.namespace}/${w.metadata?.name}`);
-  await waitUntil("sweep", async () => (await reconciles()) >= before + size && queue.depth === 0, 3_600_000);
+  await waitFor("sweep", async () => (await reconciles()) >= before + size && queue.depth === 0, {
+    timeoutMs: 3_600_000,
+    intervalMs: 100,
+  });
   const sweepSeconds = (performance.now() - started) / 1000;
 
   // Baseline 3: raw cloud reads with the same concurrency as the workers.
