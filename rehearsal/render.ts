@@ -99,8 +99,9 @@ function checkResolved(value: unknown, where: string): void {
       `${where} is a secret in the manifest itself: secrets belong in Secret Manager mounts`,
     );
   }
-  if (Array.isArray(value)) value.forEach((v, i) => checkResolved(v, `${where}[${i}]`));
-  else if (value && typeof value === "object") {
+  if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) checkResolved(v, `${where}[${i}]`);
+  } else if (value && typeof value === "object") {
     for (const [k, v] of Object.entries(value)) checkResolved(v, `${where}.${k}`);
   }
 }
