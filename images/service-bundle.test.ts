@@ -13,8 +13,10 @@ describe("parseDockerfileBuild", () => {
         "RUN npx esbuild a/main.ts --bundle --format=esm \\",
         "      --outfile=dist/a.mjs \\",
         " && npm ci --omit=dev",
+        "ENV IGNORED=build-stage",
         "FROM y",
         "WORKDIR /app",
+        "ENV NODE_ENV=production",
         'CMD ["a.mjs"]',
       ].join("\n"),
     );
@@ -24,16 +26,19 @@ describe("parseDockerfileBuild", () => {
       outFile: "a.mjs",
       cmd: ["a.mjs"],
       workdir: "/app",
+      env: { NODE_ENV: "production" },
     });
   });
 
   it("names what is missing", () => {
-    expect(() => parseDockerfileBuild("FROM x\nCMD [\"a\"]\n")).toThrow(/no `npx esbuild/);
+    expect(() => parseDockerfileBuild('FROM x\nCMD ["a"]\n')).toThrow(/no `npx esbuild/);
   });
 });
 
 // billing/Dockerfile arrives with H5 (C3); until then only the operator's is checked.
-const dockerfiles = (Object.keys(SERVICE_BUNDLES) as ServiceName[]).filter((s) => existsSync(`${s}/Dockerfile`));
+const dockerfiles = (Object.keys(SERVICE_BUNDLES) as ServiceName[]).filter((s) =>
+  existsSync(`${s}/Dockerfile`),
+);
 
 describe.each(dockerfiles)("%s/Dockerfile agrees with bundleService", (service) => {
   it("builds the same entry with the same esbuild flags and runs it with the same CMD in /app", () => {

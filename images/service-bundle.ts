@@ -18,7 +18,13 @@ export interface ServiceBundle {
   flags: string[];
 }
 
-const COMMON_FLAGS = ["--bundle", "--platform=node", "--target=node24", "--format=esm", "--packages=external"];
+const COMMON_FLAGS = [
+  "--bundle",
+  "--platform=node",
+  "--target=node24",
+  "--format=esm",
+  "--packages=external",
+];
 
 export const SERVICE_BUNDLES: Record<ServiceName, ServiceBundle> = {
   billing: { entry: "billing/server.ts", imageFile: "billing.mjs", flags: COMMON_FLAGS },
@@ -28,7 +34,8 @@ export const SERVICE_BUNDLES: Record<ServiceName, ServiceBundle> = {
 /** Bundles `service` into `outFile` (absolute, or relative to the repository root); throws with esbuild's output. */
 export function bundleService(service: ServiceName, outFile: string, root = process.cwd()): string {
   const spec = SERVICE_BUNDLES[service];
-  if (!spec) throw new Error(`unknown service "${service}" (known: ${Object.keys(SERVICE_BUNDLES).join(", ")})`);
+  if (!spec)
+    throw new Error(`unknown service "${service}" (known: ${Object.keys(SERVICE_BUNDLES).join(", ")})`);
   const built = spawnSync(
     join(root, "node_modules", ".bin", "esbuild"),
     [spec.entry, ...spec.flags, `--outfile=${outFile}`, "--log-level=error"],
@@ -48,6 +55,8 @@ export interface DockerfileBuild {
   /** The CMD's arguments (distroless/nodejs runs `node <args>`). */
   cmd: string[];
   workdir: string;
+  /** ENV of the final stage (the image's environment). */
+  env: Record<string, string>;
 }
 
 /** Reads the esbuild invocation, the final WORKDIR and the CMD from a Dockerfile's text. Pure. */
@@ -61,12 +70,17 @@ export function parseDockerfileBuild(text: string): DockerfileBuild {
   const cmdLine = [...joined.matchAll(/^CMD\s+(\[.*\])\s*$/gm)].at(-1);
   if (!cmdLine) throw new Error("no CMD [..] (exec form) found in the Dockerfile");
   const workdirs = [...joined.matchAll(/^WORKDIR\s+(\S+)/gm)];
+  const finalStage = joined.slice(joined.lastIndexOf("\nFROM "));
+  const env: Record<string, string> = {};
+  for (const m of finalStage.matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)[= ](.*)$/gm))
+    env[m[1]!] = m[2]!.trim().replace(/^"(.*)"$/, "$1");
   return {
     entry: esbuild[1]!,
     flags: allFlags.filter((f) => f !== out),
     outFile: out.slice("--outfile=".length).split("/").at(-1)!,
     cmd: JSON.parse(cmdLine[1]!) as string[],
     workdir: workdirs.at(-1)?.[1] ?? "/",
+    env,
   };
 }
 
@@ -76,5 +90,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     console.error("usage: tsx images/service-bundle.ts billing|operator <outfile>");
     process.exit(2);
   }
-  console.log(`wrote ${bundleService(service, out ?? join(".tmp", "bundles", SERVICE_BUNDLES[service].imageFile))}`);
+  console.log(
+    `wrote ${bundleService(service, out ?? join(".tmp", "bundles", SERVICE_BUNDLES[service].imageFile))}`,
+  );
 }

@@ -29,6 +29,8 @@ export interface PodProcess {
   mounts: PodMount[];
   /** runAsUser / runAsGroup; absent: stays root. */
   user?: { uid: number; gid: number };
+  /** securityContext.readOnlyRootFilesystem: the root mount is read-only inside (volumes keep their mode). */
+  readOnlyRootFilesystem?: boolean;
 }
 
 export interface PodExit {
@@ -93,9 +95,13 @@ export function namespaceScript(
     } else {
       lines.push(`mkdir -p ${p}`, `mount --bind ${quote(staged[i]!)} ${p}`);
     }
-    const readOnly = m.kind === "files" ? m.readOnly !== false : m.kind === "bind" && m.readOnly === true;
-    if (readOnly) lines.push(`mount -o remount,bind,ro ${p}`);
   }
+  // Read-only last, children first: a read-only parent must not stop a child's mount point being created.
+  for (const { m } of [...order].reverse()) {
+    const readOnly = m.kind === "files" ? m.readOnly !== false : m.kind === "bind" && m.readOnly === true;
+    if (readOnly) lines.push(`mount -o remount,bind,ro ${quote(m.path)}`);
+  }
+  if (pod.readOnlyRootFilesystem) lines.push("mount -o remount,bind,ro /");
   lines.push(`cd ${quote(pod.workingDir)}`);
   const user = pod.user ? `setpriv --reuid=${pod.user.uid} --regid=${pod.user.gid} --clear-groups -- ` : "";
   // "$@" is `env -i K=V … argv`, passed as arguments so no value is ever parsed by the shell.

@@ -70,9 +70,10 @@ describe("startPod", () => {
         [
           'import { readFileSync, writeFileSync, statSync } from "node:fs";',
           "let tmpWritable = true; try { writeFileSync('/tmp/x', 'y'); } catch { tmpWritable = false; }",
+          "let rootWritable = true; try { writeFileSync('/pod-runner-root-test', 'y'); } catch (e) { rootWritable = e.code; }",
           "let secretWritable = true; try { writeFileSync(process.env.SECRETS + '/new', 'y'); } catch { secretWritable = false; }",
           "console.log(JSON.stringify({ env: process.env, uid: process.getuid(), gid: process.getgid(), cwd: process.cwd(),",
-          "  secret: readFileSync(process.env.SECRETS + '/token', 'utf8'), tmpWritable, secretWritable }));",
+          "  secret: readFileSync(process.env.SECRETS + '/token', 'utf8'), tmpWritable, secretWritable, rootWritable }));",
         ].join("\n"),
       );
       const pod = await startPod({
@@ -81,6 +82,7 @@ describe("startPod", () => {
         workingDir: join(mountRoot, "app"),
         env: { SECRETS: join(mountRoot, "secrets"), GREETING: 'it\'s "quoted" $HOME' },
         user: { uid: 65532, gid: 65532 },
+        readOnlyRootFilesystem: true,
         mounts: [
           { kind: "bind", path: join(mountRoot, "app"), source: appDir },
           { kind: "files", path: join(mountRoot, "secrets"), files: { token: "s3cret" } },
@@ -97,6 +99,7 @@ describe("startPod", () => {
       expect(seen.secret).toBe("s3cret");
       expect(seen.tmpWritable).toBe(true);
       expect(seen.secretWritable).toBe(false);
+      expect(seen.rootWritable).toBe("EROFS");
       // Outside the namespace: only empty mount-point directories, and the host /tmp never saw /tmp/x.
       expect(readdirSync(join(mountRoot, "secrets"))).toEqual([]);
       expect(existsSync("/tmp/x")).toBe(false);

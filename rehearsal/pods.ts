@@ -1,0 +1,128 @@
+/**
+ * Starting billing and the operator as their Deployments describe them (I/O shell around pod-spec.ts):
+ * builds each image's bundle, stages /app, starts the pod, and reads back what the env probe recorded.
+ */
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bundleService, parseDockerfileBuild, SERVICE_BUNDLES } from "../images/service-bundle.js";
+import { type RunningPod, startPod } from "../test-support/pod-runner/index.js";
+import { type EnvRead, parseEnvReads } from "./env-check.js";
+import type { ServiceName } from "./overrides.js";
+import { type PodContext, type PodPlan, planPod } from "./pod-spec.js";
+
+export interface ServiceImage {
+  service: ServiceName;
+  dir: string;
+  bundleFile: string;
+  bundleText: string;
+  imageEnv: Record<string, string>;
+  /** Why the image's env could not be read from a Dockerfile (then it is assumed). */
+  note?: string;
+}
+
+export function buildImage(service: ServiceName, root: string): ServiceImage {
+  const dir = mkdtempSync(join(tmpdir(), `rehearsal-image-${service}-`));
+  chmodSync(dir, 0o755);
+  const spec = SERVICE_BUNDLES[service];
+  const out = bundleService(service, join(dir, spec.imageFile), root);
+  chmodSync(out, 0o644);
+  // The Dockerfiles copy package.json next to the bundle.
+  copyFileSync(join(root, "package.json"), join(dir, "package.json"));
+  chmodSync(join(dir, "package.json"), 0o644);
+  const dockerfile = join(root, service, "Dockerfile");
+  let imageEnv: Record<string, string> = { NODE_ENV: "production" };
+  let note: string | undefined;
+  if (existsSync(dockerfile)) imageEnv = parseDockerfileBuild(readFileSync(dockerfile, "utf8")).env;
+  else note = `${service}/Dockerfile does not exist yet: image env assumed NODE_ENV=production`;
+  return {
+    service,
+    dir,
+    bundleFile: spec.imageFile,
+    bundleText: readFileSync(out, "utf8"),
+    imageEnv,
+    ...(note ? { note } : {}),
+  };
+}
+
+export interface StartedService {
+  service: ServiceName;
+  plan: PodPlan;
+  pod: RunningPod;
+  probeDir: string;
+  envReads(): EnvRead[];
+  cleanup(): void;
+}
+
+export async function startService(
+  image: ServiceImage,
+  ctx: Omit<PodContext, "image" | "probeDir" | "service">,
+  root: string,
+): Promise<StartedService> {
+  const probeDir = mkdtempSync(join(tmpdir(), `rehearsal-probe-${image.service}-`));
+  chmodSync(probeDir, 0o777);
+  copyFileSync(join(root, "rehearsal", "env-probe.mjs"), join(probeDir, "env-probe.mjs"));
+  chmodSync(join(probeDir, "env-probe.mjs"), 0o644);
+  const plan = planPod({
+    ...ctx,
+    service: image.service,
+    image: {
+      nodeBinary: process.execPath,
+      bundleDir: image.dir,
+      bundleFile: image.bundleFile,
+      nodeModules: realpathSync(join(root, "node_modules")),
+    },
+    probeDir,
+    imageEnv: image.imageEnv,
+  });
+  const pod = await startPod(plan.pod);
+  return {
+    service: image.service,
+    plan,
+    pod,
+    probeDir,
+    envReads: () => {
+      const file = join(probeDir, "env-reads.jsonl");
+      return existsSync(file) ? parseEnvReads(readFileSync(file, "utf8")) : [];
+    },
+    cleanup: () => rmSync(probeDir, { recursive: true, force: true }),
+  };
+}
+
+/** Paths a process failed to open (ENOENT) according to its log. Pure. */
+export function missingFiles(logs: string): string[] {
+  const found = new Set<string>();
+  if (!logs.includes("ENOENT")) return [];
+  const patterns = [
+    /ENOENT[^\n]*?'(\/[^']+)'/g, // "ENOENT: no such file or directory, open '/x'"
+    /path: '(\/[^']+)'/g, // the error object's path, printed on an uncaught error
+    /=(\/[\w./-]+) cannot be read \(ENOENT\)/g, // billing's config error for <VAR>_FILE
+  ];
+  for (const re of patterns) for (const m of logs.matchAll(re)) found.add(m[1]!);
+  return [...found];
+}
+
+/** Why a missing path is missing: inside a rendered volume, or not in the image at all. Pure. */
+export function explainMissing(service: string, path: string, mountPaths: string[]): string {
+  const mount = mountPaths.find((m) => path === m || path.startsWith(`${m.replace(/\/$/, "")}/`));
+  return mount
+    ? `${service}: ${path} is missing (ENOENT): the volume mounted at ${mount} has no such file in the rendered manifests`
+    : `${service}: ${path} is missing (ENOENT): no rendered volume mounts it and the image does not contain it`;
+}
+
+export function logTail(logs: string, lines = 15): string {
+  return logs
+    .trimEnd()
+    .split("\n")
+    .slice(-lines)
+    .map((l) => `    | ${l}`)
+    .join("\n");
+}
