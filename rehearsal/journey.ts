@@ -91,7 +91,7 @@ export async function driveJourney(ctx: JourneyContext): Promise<void> {
   });
   if (!paid.ok) throw new Error(`the fake Stripe could not complete ${sessionId}: HTTP ${paid.status}`);
   const deliveries = await ctx.stripe.settled();
-  const rejected = deliveries.filter((d) => !d.ok);
+  const rejected = deliveries.filter((d) => !d.delivered);
   if (rejected.length > 0) {
     throw new Error(`billing rejected signed webhooks: ${JSON.stringify(rejected.slice(0, 3))}`);
   }

@@ -118,6 +118,25 @@ export function explainMissing(service: string, path: string, mountPaths: string
     : `${service}: ${path} is missing (ENOENT): no rendered volume mounts it and the image does not contain it`;
 }
 
+/** The first line that looks like the error a process died of (uncaught errors print it first). Pure. */
+export function firstError(logs: string): string {
+  const lines = logs.split("\n");
+  const line =
+    lines.find((l) => /^\s*(\w*Error|Error)(\s\[\w+\])?: /.test(l)) ??
+    lines.find((l) => /"level":(50|60)/.test(l)) ??
+    lines.find((l) => /error|invalid/i.test(l));
+  return (line ?? "(no error line in its output)").trim().slice(0, 600);
+}
+
+/** Log lines that explain a stalled journey: warnings, errors, disabled features. Pure. */
+export function notableLines(logs: string, max = 5): string[] {
+  return logs
+    .split("\n")
+    .filter((l) => /"level":(40|50|60)|disabled|unset|forbidden|denied/i.test(l))
+    .slice(0, max)
+    .map((l) => l.trim().slice(0, 400));
+}
+
 export function logTail(logs: string, lines = 15): string {
   return logs
     .trimEnd()

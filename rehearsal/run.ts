@@ -20,8 +20,10 @@ import { localPort } from "./pod-spec.js";
 import {
   buildImage,
   explainMissing,
+  firstError,
   logTail,
   missingFiles,
+  notableLines,
   type StartedService,
   startService,
 } from "./pods.js";
@@ -106,7 +108,7 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
     problems.push(...deniedSoFar());
     if (exit)
       problems.push(
-        `${svc.service} exited (code ${exit.code}, signal ${exit.signal}):\n${logTail(svc.pod.logs())}`,
+        `${svc.service} exited (code ${exit.code}, signal ${exit.signal}): ${firstError(svc.pod.logs())}\n${logTail(svc.pod.logs())}`,
       );
     return problems;
   };
@@ -308,7 +310,11 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
           check([
             (error as Error).message,
             ...deniedSoFar(),
-            ...started.flatMap((s) => (s.pod.exitStatus() ? explainPod(s) : [])),
+            ...started.flatMap((s) =>
+              s.pod.exitStatus()
+                ? explainPod(s)
+                : notableLines(s.pod.logs()).map((l) => `${s.service} logged: ${l}`),
+            ),
           ]);
         }
       });
