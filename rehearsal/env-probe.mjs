@@ -15,6 +15,8 @@ if (out) {
     const lines = (new Error().stack ?? "").split("\n").slice(1);
     for (const line of lines) {
       if (line.includes(self) || line.includes("env-probe.mjs")) continue;
+      // A schema validator reads the variables on behalf of its caller: attribute the read to the caller.
+      if (line.includes("/node_modules/zod/")) continue;
       const m = line.match(/\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?\s*$/);
       if (m) return `${m[1].replace(/^file:\/\//, "")}:${m[2]}`;
     }
