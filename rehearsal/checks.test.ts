@@ -87,7 +87,7 @@ describe("checkIngress", () => {
 
 describe("workstation env", () => {
   const readByImage = new Set([
-    ...shellVariables([': "$', '{CODITECT_LICENSE_SERVER:=https://x}"', "echo $CODITECT_NODE"].join("\n")),
+    ...shellVariables([': "$', '{CODITECT_LICENSE_SERVER:=https://x}"\necho $CODITECT_NODE'].join("")),
     ...agentSchemaVariables("const s = z.object({\n    CODITECT_LICENSE_KEY: z.string(),\n});"),
   ]);
   it("reads the variables from the entrypoint and the agent schema", () => {
