@@ -13,7 +13,8 @@ export function createProgram(cfg: StackConfig) {
   const { registry, signing, fleet, gke, database, build, secrets } = infra;
 
   // The provider's kubeconfig resolves only once the node pool exists, so nothing is applied to a
-  // cluster without nodes; credentials come from gke-gcloud-auth-plugin, never from the state.
+  // cluster without nodes; it targets the cluster's DNS endpoint (IAM-guarded, reachable without a VPN,
+  // ADR 0102) and credentials come from gke-gcloud-auth-plugin, never from the state.
   const kubeconfig = pulumi.all([gke.kubeconfig, gke.nodePool.id]).apply(([config]) => config);
   const kubernetes = new k8s.Provider("coditect-gke", { kubeconfig, enableServerSideApply: true });
   const controlPlane = new ControlPlane(
@@ -70,6 +71,10 @@ export function createProgram(cfg: StackConfig) {
     }),
     gkeClusterName: gke.cluster.name,
     gkeEndpoint: gke.endpoint,
+    gkeDnsEndpoint: gke.dnsEndpoint,
+    workstationServiceAccount: fleet.serviceAccount.email,
+    workstationClusterHostname: fleet.clusterHostname,
+    databaseServerCa: database.serverCa,
     databaseConnectionName: database.connectionName,
     databasePrivateIp: database.privateIp,
     secretNames: pulumi.output(secrets.secretNames),
