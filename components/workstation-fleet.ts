@@ -28,8 +28,11 @@ export interface WorkstationFleetArgs {
   subnetworkId: pulumi.Input<string>;
   /** Cluster id (the seeds: coditect-ws-cluster). */
   clusterId: string;
-  /** Workstation image pinned by digest (`…@sha256:…`). */
-  image: string;
+  /**
+   * Workstation image pinned by digest (`…@sha256:…`). Absent in the first deploy's infrastructure phase:
+   * then only the cluster, its endpoint and the service account are declared, no configs.
+   */
+  image?: string;
   idleTimeoutSeconds: number;
   runningTimeoutSeconds: number;
   tiers: Record<WorkstationTier, TierHostSpec>;
@@ -63,7 +66,8 @@ export const HOME_DISK_RECLAIM_POLICY = "DELETE";
 
 export class WorkstationFleet extends pulumi.ComponentResource {
   readonly cluster: gcp.workstations.WorkstationCluster;
-  readonly configs: Record<WorkstationTier, gcp.workstations.WorkstationConfig>;
+  /** Undefined until an image is configured (infrastructure phase). */
+  readonly configs: Record<WorkstationTier, gcp.workstations.WorkstationConfig> | undefined;
   readonly serviceAccount: gcp.serviceaccount.Account;
   /** Config ids per tier (what the operator puts in its workstation requests). */
   readonly configIds: Record<WorkstationTier, string>;
@@ -73,10 +77,9 @@ export class WorkstationFleet extends pulumi.ComponentResource {
   readonly clusterHostname: pulumi.Output<string>;
 
   constructor(name: string, args: WorkstationFleetArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (!/@sha256:[a-f0-9]{64}$/.test(args.image)) {
-      throw new Error(
-        `WorkstationFleet image must be pinned by digest (…@sha256:<64 hex>), got "${args.image}"`,
-      );
+    const image = args.image;
+    if (image !== undefined && !/@sha256:[a-f0-9]{64}$/.test(image)) {
+      throw new Error(`WorkstationFleet image must be pinned by digest (…@sha256:<64 hex>), got "${image}"`);
     }
     // Validated before `super`: a bad image or an impossible tier registers nothing at all.
     const decisions = WORKSTATION_TIER_NAMES.map((tier) => decideTierHost(tier, args.tiers[tier]));
@@ -183,6 +186,7 @@ export class WorkstationFleet extends pulumi.ComponentResource {
     for (const d of decisions) {
       const configId = gcpResourceId(["coditect", d.tier]);
       ids[d.tier] = configId;
+      if (image === undefined) continue;
       const config = new gcp.workstations.WorkstationConfig(
         childName(name, d.tier),
         {
@@ -226,7 +230,7 @@ export class WorkstationFleet extends pulumi.ComponentResource {
             },
           ],
           container: {
-            image: args.image,
+            image,
             env: pulumi.output(args.licenseApiUrl).apply(workstationContainerEnv),
           },
           labels: { ...args.labels, tier: d.tier },
@@ -247,7 +251,10 @@ export class WorkstationFleet extends pulumi.ComponentResource {
         { parent: this },
       );
     }
-    this.configs = configs as Record<WorkstationTier, gcp.workstations.WorkstationConfig>;
+    this.configs =
+      image === undefined
+        ? undefined
+        : (configs as Record<WorkstationTier, gcp.workstations.WorkstationConfig>);
     this.configIds = ids as Record<WorkstationTier, string>;
     this.registerOutputs({
       clusterName: this.cluster.name,

@@ -277,3 +277,20 @@ describe("hosts, retired keys and adopted resources", () => {
     ]);
   });
 });
+
+describe("deployPhase", () => {
+  it("lets the infrastructure phase run without release values, and names them when deploying all", () => {
+    acceptOfflineStandIns(false);
+    const raw = decoded(
+      parseStackFile(readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"), "Pulumi.prod.yaml")
+        .config,
+    );
+    expect(
+      parseStackConfig({ ...raw, deployPhase: "infrastructure" }).controlPlane.billingImage,
+    ).toBeUndefined();
+    const problems = problemsOf(raw);
+    expect(
+      problems.find((p) => p.key === "coditect-control-plane:controlPlane.billingImage")?.message,
+    ).toMatch(/required but not set.*deployPhase: infrastructure/);
+  });
+});

@@ -125,12 +125,18 @@ export const stackConfigSchema = z
         )
         .min(1),
     }),
+    /**
+     * `infrastructure`: the first phase of a first deploy (docs/operations.md): everything but the
+     * workstation configs and the control plane, so the registry and the CI identity exist before the
+     * first release pushes the images whose digests phase two needs. Default `all`.
+     */
+    deployPhase: z.enum(["infrastructure", "all"]).default("all"),
     /** Existing resources to adopt instead of create (fresh project: leave unset). */
     adopt: adoptSchema,
     workstations: z.strictObject({
       clusterId: resourceId,
       /** The licensed workstation image, pinned by digest, from our registry. */
-      image: digestRef,
+      image: digestRef.optional(),
       idleTimeoutSeconds: z.number().int().min(300).max(86_400),
       runningTimeoutSeconds: z.number().int().min(3_600).max(86_400),
       tiers: z.strictObject({ standard: tierHostSchema, power: tierHostSchema, ai: tierHostSchema }),
@@ -153,8 +159,8 @@ export const stackConfigSchema = z
       backupRetentionDays: z.number().int().min(7).max(365),
     }),
     controlPlane: z.strictObject({
-      operatorImage: digestRef,
-      billingImage: digestRef,
+      operatorImage: digestRef.optional(),
+      billingImage: digestRef.optional(),
       /**
        * Public host name of billing's customer API. Not api.coditect.ai: that is the seeds' existing
        * production API, and pointing its DNS at billing would take it over (ADR 0104).
@@ -166,14 +172,16 @@ export const stackConfigSchema = z
       billingMinReplicas: z.number().int().min(2),
       billingMaxReplicas: z.number().int().max(50),
       /** Live Stripe price id per product billing sells (not secret; billing's defaults only fit the fake). */
-      stripePriceIds: z.strictObject(
-        Object.fromEntries(
-          PRODUCT_NAMES.map((p) => [
-            p,
-            z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_…)"),
-          ]),
-        ) as Record<(typeof PRODUCT_NAMES)[number], z.ZodString>,
-      ),
+      stripePriceIds: z
+        .strictObject(
+          Object.fromEntries(
+            PRODUCT_NAMES.map((p) => [
+              p,
+              z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_…)"),
+            ]),
+          ) as Record<(typeof PRODUCT_NAMES)[number], z.ZodString>,
+        )
+        .optional(),
     }),
   })
   .superRefine((c, ctx) => {
@@ -181,6 +189,17 @@ export const stackConfigSchema = z
     const reserved = RESERVED_HOSTS[c.controlPlane.billingHost];
     if (reserved) ctx.addIssue({ code: "custom", path: ["controlPlane", "billingHost"], message: reserved });
     for (const problem of placeholderProblems(c)) ctx.addIssue({ code: "custom", ...problem });
+    if (c.deployPhase === "all") {
+      for (const path of RELEASE_KEYS.filter((k) => releaseValue(c, k) === undefined)) {
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message:
+            "is required but not set: a human sets it from the release / Stripe (docs/operations.md); " +
+            "a first deploy may run `deployPhase: infrastructure` before it exists",
+        });
+      }
+    }
     if (c.workstations.runningTimeoutSeconds <= c.workstations.idleTimeoutSeconds) {
       ctx.addIssue({
         code: "custom",
@@ -226,6 +245,35 @@ function adoptionProblems(c: StackConfig): { path: string[]; message: string }[]
       path: ["adopt", key],
       message: `is ${c.adopt[key]}, but this stack declares ${id} (the id must name that same resource)`,
     }));
+}
+
+/** What a release (and Stripe) provides; absent only in the infrastructure phase. */
+const RELEASE_KEYS = [
+  ["workstations", "image"],
+  ["controlPlane", "operatorImage"],
+  ["controlPlane", "billingImage"],
+  ["controlPlane", "stripePriceIds"],
+];
+function releaseValue(c: StackConfig, path: string[]): unknown {
+  return path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], c);
+}
+
+/** The release values of a stack that deploys everything; undefined in the infrastructure phase. */
+export function releaseOf(c: StackConfig):
+  | {
+      workstationImage: string;
+      operatorImage: string;
+      billingImage: string;
+      stripePriceIds: NonNullable<StackConfig["controlPlane"]["stripePriceIds"]>;
+    }
+  | undefined {
+  if (c.deployPhase === "infrastructure") return undefined;
+  const { image } = c.workstations;
+  const { operatorImage, billingImage, stripePriceIds } = c.controlPlane;
+  if (!image || !operatorImage || !billingImage || !stripePriceIds) {
+    throw new Error("release values missing although deployPhase is all (config validation let them pass)");
+  }
+  return { workstationImage: image, operatorImage, billingImage, stripePriceIds };
 }
 
 /** Keys earlier versions read, with what to do instead (a clearer message than "is not a known key"). */

@@ -18,7 +18,7 @@ import { NetworkSegmentation } from "../components/segmentation.js";
 import { SigningKey } from "../components/signing-key.js";
 import { GkeWorkloadIdentity } from "../components/workload-identity.js";
 import { WorkstationFleet } from "../components/workstation-fleet.js";
-import type { StackConfig } from "./config.js";
+import { releaseOf, type StackConfig } from "./config.js";
 import {
   assertImagesFromInternalRegistry,
   INTERNAL_REPOSITORY_ID,
@@ -103,7 +103,7 @@ export function createInfrastructure(cfg: StackConfig) {
     networkId: network.network.id,
     subnetworkId: network.workstationsSubnet.id,
     clusterId: cfg.workstations.clusterId,
-    image: cfg.workstations.image,
+    image: releaseOf(cfg)?.workstationImage,
     idleTimeoutSeconds: cfg.workstations.idleTimeoutSeconds,
     runningTimeoutSeconds: cfg.workstations.runningTimeoutSeconds,
     tiers: cfg.workstations.tiers,

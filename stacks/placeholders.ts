@@ -84,13 +84,15 @@ export function placeholderProblems(c: StackConfig): { path: string[]; message: 
       problems.push({ path, message: `${reason}; ${hint}` });
     }
   };
-  const images: [string[], string][] = [
+  const images: [string[], string | undefined][] = [
     [["workstations", "image"], c.workstations.image],
     [["controlPlane", "operatorImage"], c.controlPlane.operatorImage],
     [["controlPlane", "billingImage"], c.controlPlane.billingImage],
   ];
-  for (const [path, ref] of images) check(path, ref, imagePlaceholderReason(ref), HINT.image);
-  for (const [product, id] of Object.entries(c.controlPlane.stripePriceIds)) {
+  for (const [path, ref] of images) {
+    if (ref !== undefined) check(path, ref, imagePlaceholderReason(ref), HINT.image);
+  }
+  for (const [product, id] of Object.entries(c.controlPlane.stripePriceIds ?? {})) {
     check(["controlPlane", "stripePriceIds", product], id, priceIdPlaceholderReason(id), HINT.price);
   }
   return problems;
