@@ -1,7 +1,9 @@
 /**
  * `npm run plan -- --stack <name> [--json] [--config-dir <dir>]`: what `pulumi up` would declare,
  * computed offline under mocks. JSON mode prints the plan document the policy checks read; otherwise a
- * table plus the stack outputs. Exit codes: 0 ok, 2 bad arguments or configuration, 1 anything else.
+ * table plus the stack outputs. Values the stack leaves to a human (release digests, Stripe price ids) are
+ * planned with the offline stand-ins, and stderr says which (ADR 0101).
+ * Exit codes: 0 ok, 2 bad arguments or configuration, 1 anything else.
  * The Pulumi SDK is loaded only after the arguments and the stack file are known to be usable.
  */
 import { parseArgs } from "node:util";
