@@ -113,7 +113,7 @@ export function envOverrides(rendered: RenderedStack, endpoints: OutsideEndpoint
     {
       target: "workstation",
       variable: "CODITECT_LICENSE_SERVER",
-      rendered: undefined,
+      rendered: Object.values(rendered.workstationEnv)[0]?.CODITECT_LICENSE_SERVER,
       value: endpoints.licenseServerUrl,
       why: "license server URL → billing as the rehearsal runs it (the rendered value is the public host)",
     },

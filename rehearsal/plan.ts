@@ -12,7 +12,11 @@ export async function renderForRehearsal(
 ): Promise<{ rendered: RenderedStack; step: StepResult }> {
   const started = performance.now();
   log(`▶ render: run the Pulumi program for "${stack}" offline and take the manifests`);
-  const { document } = await runPlan(stack);
+  // preview: false resolves every output as an update would (C2): the manifests hold no preview unknowns.
+  const { document, standInsUsed } = await runPlan(stack, undefined, { preview: false });
+  if (standInsUsed.length > 0) {
+    log(`  offline stand-ins for values a human fills in (stacks/placeholders.ts): ${standInsUsed.join(", ")}`);
+  }
   const rendered = renderStack(document);
   const ms = Math.round(performance.now() - started);
   log(
