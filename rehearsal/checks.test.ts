@@ -6,7 +6,12 @@ import { describeOverrides, envOverrides, withDatabaseHost } from "./overrides.j
 import { planPod, SERVICE_ACCOUNT_DIR } from "./pod-spec.js";
 import { explainMissing, firstError, missingFiles } from "./pods.js";
 import { type KubeManifest, RenderError, renderStack, secretProviderPaths } from "./render.js";
-import { agentSchemaVariables, checkWorkstationEnv, shellVariables } from "./workstation-env.js";
+import {
+  agentSchemaVariables,
+  checkWorkstationEnv,
+  shellVariables,
+  workstationContainerEnv,
+} from "./workstation-env.js";
 
 const read = (name: string, origin: EnvRead["origin"] = "app", present = false): EnvRead => ({
   name,
@@ -107,6 +112,23 @@ describe("workstation env", () => {
       expect.stringMatching(/coditect-standard does not set CODITECT_LICENSE_SERVER/),
     ]);
     expect(checkWorkstationEnv({ a: { CODITECT_LICENSE_SERVER: "https://l" } }, readByImage)).toEqual([]);
+  });
+});
+
+describe("workstationContainerEnv", () => {
+  it("is the rendered env with the license server pointed at the billing under test", () => {
+    expect(
+      workstationContainerEnv(
+        { k: { CODITECT_LICENSE_SERVER: "https://lic", OTHER: "1" } },
+        "k",
+        "http://127.0.0.1:1",
+      ),
+    ).toEqual({ CODITECT_LICENSE_SERVER: "http://127.0.0.1:1", OTHER: "1" });
+  });
+  it("refuses a rendered env that sets the old CODITECT_API_URL instead", () => {
+    expect(() =>
+      workstationContainerEnv({ k: { CODITECT_API_URL: "https://api" } }, "k", "http://x"),
+    ).toThrow(/WorkstationConfig k does not set CODITECT_LICENSE_SERVER.*\(it sets: CODITECT_API_URL\)/);
   });
 });
 

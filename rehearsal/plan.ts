@@ -15,7 +15,9 @@ export async function renderForRehearsal(
   // preview: false resolves every output as an update would (C2): the manifests hold no preview unknowns.
   const { document, standInsUsed } = await runPlan(stack, undefined, { preview: false });
   if (standInsUsed.length > 0) {
-    log(`  offline stand-ins for values a human fills in (stacks/placeholders.ts): ${standInsUsed.join(", ")}`);
+    log(
+      `  offline stand-ins for values a human fills in (stacks/placeholders.ts): ${standInsUsed.join(", ")}`,
+    );
   }
   const rendered = renderStack(document);
   const ms = Math.round(performance.now() - started);

@@ -43,3 +43,24 @@ export function checkWorkstationEnv(
   }
   return problems;
 }
+
+/**
+ * The env a workstation container starts with, as the WorkstationConfig `configId` renders it, with the one
+ * outside-endpoint difference: the license-server URL points at the billing under test
+ * (rehearsal/overrides.ts). Throws when the rendered env does not set the variable the image reads.
+ */
+export function workstationContainerEnv(
+  configs: Record<string, Record<string, string>>,
+  configId: string,
+  licenseServerUrl: string,
+): Record<string, string> {
+  const env = configs[configId];
+  if (!env)
+    throw new Error(`no WorkstationConfig ${configId} rendered (have: ${Object.keys(configs).join(", ")})`);
+  if (!("CODITECT_LICENSE_SERVER" in env)) {
+    throw new Error(
+      `WorkstationConfig ${configId} does not set CODITECT_LICENSE_SERVER, the variable the entrypoint and agent read (it sets: ${Object.keys(env).join(", ") || "nothing"})`,
+    );
+  }
+  return { ...env, CODITECT_LICENSE_SERVER: licenseServerUrl };
+}
