@@ -2,6 +2,7 @@
  * The OpenAPI document and the Express app must agree: every route the app serves is documented, and
  * every documented operation is served. Sub-areas may add `billing/<area>/openapi.yaml` fragments (paths only).
  */
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,7 @@ import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { systemClock } from "../lib/clock.js";
+import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import { createApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import type { Db } from "./deps.js";
@@ -66,6 +68,7 @@ describe("openapi.yaml", () => {
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_x",
     STRIPE_WEBHOOK_SECRET: "whsec_x",
+    ...fakeStripePriceEnv(),
     ADMIN_TOKEN: "x".repeat(32),
   });
   const app = createApp({

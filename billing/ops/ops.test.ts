@@ -5,6 +5,7 @@ import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
+import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { createApp } from "../app.js";
 import { loadConfig } from "../config.js";
@@ -31,6 +32,7 @@ describe("operations endpoints and logging", () => {
     const config = loadConfig({
       STRIPE_SECRET_KEY: "sk_test_x",
       STRIPE_WEBHOOK_SECRET: "whsec_x",
+      ...fakeStripePriceEnv(),
       ADMIN_TOKEN: adminToken,
     });
     const app = createApp({
