@@ -37,9 +37,23 @@ export function secretProviderEntries(secretNames: Record<string, string>): stri
     .join("\n");
 }
 
-/** Password-less URL (the password comes from DATABASE_PASSWORD_FILE); TLS verified against the instance CA. */
-export function databaseUrl(host: string, database: string, user: string): string {
-  return `postgres://${user}@${host}:5432/${database}?sslmode=verify-ca&sslrootcert=${DATABASE_CA_MOUNT_PATH}/server-ca.pem`;
+export const DATABASE_CA_FILE = `${DATABASE_CA_MOUNT_PATH}/server-ca.pem`;
+
+/**
+ * Password-less URL (the password comes from DATABASE_PASSWORD_FILE); TLS verified against the instance CA,
+ * without a hostname check. Cloud SQL's server certificate names the instance, not its private IP, so a
+ * hostname check can never pass. pg-connection-string 2.x reads `sslmode=verify-ca` as verify-full unless
+ * `uselibpqcompat=true` asks for libpq's meaning (chain verified against sslrootcert, name not checked):
+ * ADR 0035. `port`/`caFile` differ only in tests.
+ */
+export function databaseUrl(
+  host: string,
+  database: string,
+  user: string,
+  options: { port?: number; caFile?: string } = {},
+): string {
+  const caFile = options.caFile ?? DATABASE_CA_FILE;
+  return `postgres://${user}@${host}:${options.port ?? 5432}/${database}?uselibpqcompat=true&sslmode=verify-ca&sslrootcert=${caFile}`;
 }
 
 export interface BillingWorkloadArgs {
