@@ -64,6 +64,19 @@ describe("billing/server.ts", () => {
     expect(p.output()).toMatch(/ADMIN_TOKEN: must be at least 32 characters/);
   });
 
+  it("exits 1 naming the cause when the database is unreachable at start (no hanging half-started pod)", async () => {
+    const p = run({
+      PORT: "0",
+      DATABASE_URL: "postgres://billing@127.0.0.1:1/billing",
+      STRIPE_SECRET_KEY: "sk_test_server",
+      STRIPE_WEBHOOK_SECRET: "whsec_server",
+      ...fakeStripePriceEnv(),
+      ADMIN_TOKEN: "server-test-admin-token-0123456789abcdef",
+    });
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(/billing failed to start:.*ECONNREFUSED/s);
+  });
+
   it("serves on the configured database and drains on SIGTERM", async () => {
     fake = await startFakeStripe();
     const p = run({

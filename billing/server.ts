@@ -103,4 +103,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-await main();
+// A failed start (database unreachable, a migration failing) must end the process: open pool sockets would
+// otherwise keep it alive, not serving, until the liveness probe gives up.
+await main().catch((error: unknown) => {
+  console.error("billing failed to start:", error);
+  process.exit(1);
+});
