@@ -16,6 +16,7 @@ import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import { createApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import type { Db } from "./deps.js";
+import { ingressPathMatches, isInternalPath, PUBLIC_ROUTES } from "./http/public-routes.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 type OpenApi = {
@@ -93,6 +94,23 @@ describe("openapi.yaml", () => {
 
   it("documents nothing the app does not serve", () => {
     expect([...documented].filter((op) => !served.includes(op))).toEqual([]);
+  });
+
+  it("classifies every served route as public (in the Ingress) or internal, never both", () => {
+    const concrete = (op: string) => op.split(" ")[1]!.replace(/\{(\w+)\}/g, "x");
+    const unclassified = served.filter((op) => {
+      const path = concrete(op);
+      const isPublic = PUBLIC_ROUTES.some((r) => ingressPathMatches(r, path));
+      return isPublic === isInternalPath(path);
+    });
+    expect(unclassified).toEqual([]);
+    // Every public route is really served (a typo in PUBLIC_ROUTES would leave customers with a 404).
+    for (const route of PUBLIC_ROUTES) {
+      expect(
+        served.some((op) => ingressPathMatches(route, concrete(op))),
+        route.path,
+      ).toBe(true);
+    }
   });
 
   it("is OpenAPI 3.1 and every $ref resolves", () => {

@@ -26,6 +26,7 @@ export function createProgram(cfg: StackConfig) {
         region: cfg.region,
         clusterId: cfg.workstations.clusterId,
         configIds: fleet.configIds,
+        serviceAccountEmail: fleet.serviceAccount.email,
       },
       operator: {
         ...CONTROL_PLANE_WORKLOADS.operator,

@@ -71,6 +71,26 @@ describe("operations endpoints and logging", () => {
   });
 
   it.each([
+    ["X-Forwarded-For", { "x-forwarded-for": "203.0.113.7, 34.120.0.1" }],
+    ["Via: 1.1 google", { via: "1.1 google" }],
+  ])("refuses the admin API and /metrics arriving through the load balancer (%s) as 404", async (_n, lb) => {
+    const admin = await fetch(`${url}/v1/admin/licenses`, {
+      headers: { authorization: `Bearer ${adminToken}`, ...lb },
+    });
+    expect(admin.status).toBe(404);
+    expect(await admin.json()).toMatchObject({ error: { code: "not_found" } });
+    expect((await fetch(`${url}/metrics`, { headers: lb })).status).toBe(404);
+    // Customer and probe routes still answer through the load balancer.
+    expect((await fetch(`${url}/v1/products`, { headers: lb })).status).toBe(200);
+    expect((await fetch(`${url}/healthz`, { headers: lb })).status).toBe(200);
+    // …and from inside the cluster the admin API works.
+    const inside = await fetch(`${url}/v1/admin/licenses`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(inside.status).toBe(200);
+  });
+
+  it.each([
     ["/v1/admin/licenses/abc", "/licenses/:id", "/v1/admin/licenses/:id"],
     ["/healthz", "/healthz", "/healthz"],
     ["/v1/checkout/success", "/checkout/success", "/v1/checkout/success"],
