@@ -65,6 +65,7 @@ describe("loadConfig", () => {
   it("reads the in-cluster variables the kubelet sets and the sessions variables", () => {
     const config = loadConfig({
       ...base,
+      DATABASE_URL: "postgres://billing@10.0.0.3:5432/billing",
       KUBERNETES_SERVICE_HOST: "10.0.0.1",
       KUBERNETES_SERVICE_PORT: "443",
       WORKSTATION_IDENTITY_AUDIENCE: "https://billing.coditect.example",
@@ -78,6 +79,12 @@ describe("loadConfig", () => {
       jwks: "https://www.googleapis.com/oauth2/v3/certs",
     });
     expect(config.sessionsHeartbeatIntervalMs).toBe(15_000);
+  });
+
+  it("refuses to fall back to embedded PGlite in a pod", () => {
+    expect(() =>
+      loadConfig({ ...base, KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" }),
+    ).toThrow("DATABASE_URL is required in a pod (KUBERNETES_SERVICE_HOST is set)");
   });
 
   it("refuses one workstation identity variable without the other, naming the missing one", () => {

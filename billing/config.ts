@@ -206,6 +206,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     ProductName,
     string
   >;
+  if (e.KUBERNETES_SERVICE_HOST && !e.KUBECONFIG && !e.DATABASE_URL) {
+    // In a pod the root filesystem is read-only and every replica would get its own PGlite: never right.
+    throw new ConfigError(
+      "invalid billing configuration: DATABASE_URL is required in a pod (KUBERNETES_SERVICE_HOST is set); the embedded PGlite is for local runs only",
+    );
+  }
   const distinct = new Set(Object.values(priceIds));
   if (distinct.size !== PRODUCT_NAMES.length) {
     throw new ConfigError("invalid billing configuration: STRIPE_PRICE_* must be distinct per product");
