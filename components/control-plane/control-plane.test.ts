@@ -5,9 +5,11 @@ import * as k8s from "@pulumi/kubernetes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BILLING_ENV_VARIABLES, loadConfig } from "../../billing/config.js";
 import { ingressPathMatches, PUBLIC_ROUTES } from "../../billing/http/public-routes.js";
+import { loadConfig as loadOperatorConfig, OPERATOR_ENV_VARIABLES } from "../../operator/config.js";
 import { type RecordedResource, type Recording, startRecording } from "../../stacks/plan/harness.js";
 import { BILLING_PORT, BILLING_SECRET_FILES } from "./billing.js";
 import { ControlPlane, type ControlPlaneArgs, loadControlPlaneCrds } from "./index.js";
+import { OPERATOR_PROBE_PORT } from "./operator.js";
 import { BILLING_CLUSTER_RULES, loadOperatorRules } from "./rbac.js";
 
 let rec: Recording;
@@ -313,6 +315,36 @@ describe("ControlPlane as billing runs it", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("gives the operator only variables it reads, which its config accepts, and probes its probe port", () => {
+    type Probe = { httpGet: { path: string; port: number } };
+    const container = (
+      one("apps/v1:Deployment", "cp-operator").inputs.spec as {
+        template: {
+          spec: {
+            containers: {
+              env: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }[];
+              livenessProbe: Probe;
+              readinessProbe: Probe;
+            }[];
+          };
+        };
+      }
+    ).template.spec.containers[0]!;
+    expect(container.env.map((e) => e.name).filter((n) => !OPERATOR_ENV_VARIABLES.includes(n))).toEqual([]);
+    // What the kubelet resolves the downward-API fields to.
+    const fields: Record<string, string> = {
+      "metadata.namespace": "coditect-operator",
+      "metadata.name": "operator-abc",
+    };
+    const env = Object.fromEntries(
+      container.env.map((e) => [e.name, e.value ?? fields[e.valueFrom!.fieldRef.fieldPath]]),
+    );
+    const config = loadOperatorConfig(env);
+    expect(config.probePort).toBe(OPERATOR_PROBE_PORT);
+    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: OPERATOR_PROBE_PORT });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: OPERATOR_PROBE_PORT });
   });
 
   it("probes billing on the port and paths it serves", () => {
