@@ -102,7 +102,7 @@ describe("kubectl with TLS and RBAC", { timeout: 120_000 }, () => {
       server
         .deniedRequests()
         .map((d) => `${d.verb} ${d.resource}${d.subresource ? `/${d.subresource}` : ""}`),
-    ).toEqual(["list licenses", "patch workstations/status"]);
+    ).toEqual(["list licenses", "get workstations/status"]);
     const canI = await worker("auth", "can-i", "create", "licenses.coditect.ai", "-n", "acme");
     expect({ code: canI.code, out: canI.stdout.trim() }).toEqual({ code: 1, out: "no" });
     expect((await admin("auth", "can-i", "create", "licenses.coditect.ai", "-n", "acme")).trim()).toBe("yes");
