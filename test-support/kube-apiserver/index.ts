@@ -1,8 +1,9 @@
 /**
  * The Kubernetes API test server: an in-process stand-in for kube-apiserver covering what this product uses
  * (discovery, OpenAPI, CRDs, namespaces/events/leases/secrets/configmaps, CRUD/patch/watch semantics, status
- * subresource, schema + CEL validation, Table output) plus fault injection. Test infrastructure and the local
- * sandbox's API server — not a production component. See docs/kube-apiserver.md for what it does not do.
+ * subresource, schema + CEL validation, Table output) plus fault injection, and on request TLS, bearer-token
+ * authentication and RBAC (auth/). Test infrastructure and the local sandbox's API server — not a production
+ * component. See docs/kube-apiserver.md for what it does not do.
  */
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
