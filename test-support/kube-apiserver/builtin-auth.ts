@@ -1,8 +1,8 @@
 /**
  * Built-in kinds for authentication and authorization: ServiceAccounts (core/v1), Roles, ClusterRoles,
  * RoleBindings and ClusterRoleBindings (rbac.authorization.k8s.io/v1), and the create-only
- * SelfSubjectAccessReview (authorization.k8s.io/v1, answered in auth/access-review.ts) so discovery lists it
- * for `kubectl auth can-i`. Validation covers what kube rejects and our authorizer relies on: a roleRef
+ * SelfSubjectAccessReview and SelfSubjectRulesReview (authorization.k8s.io/v1, answered in
+ * auth/endpoints.ts) so discovery lists them for `kubectl auth can-i`. Validation covers what kube rejects and our authorizer relies on: a roleRef
  * that names a Role/ClusterRole and never changes, subjects of a known kind with a name, rules with verbs.
  */
 import type { Binding, PolicyRule, Subject } from "./auth/rbac.js";
@@ -172,7 +172,7 @@ const clusterrolebindings = builtinResourceType({
   validate: bindingValidator(["ClusterRole"], true),
 });
 
-/** Served for discovery only; creates are answered by auth/access-review.ts and never stored. */
+/** Served for discovery only; creates are answered by auth/endpoints.ts and never stored. */
 export const selfSubjectAccessReviews = builtinResourceType({
   group: "authorization.k8s.io",
   version: "v1",
@@ -182,8 +182,26 @@ export const selfSubjectAccessReviews = builtinResourceType({
   namespaced: false,
 });
 
+/** Served for discovery only, like selfsubjectaccessreviews (`kubectl auth can-i --list`). */
+const selfSubjectRulesReviews = builtinResourceType({
+  group: "authorization.k8s.io",
+  version: "v1",
+  plural: "selfsubjectrulesreviews",
+  singular: "selfsubjectrulesreview",
+  kind: "SelfSubjectRulesReview",
+  namespaced: false,
+});
+
 export function authResourceTypes(): ResourceType[] {
-  return [serviceaccounts, roles, clusterroles, rolebindings, clusterrolebindings, selfSubjectAccessReviews];
+  return [
+    serviceaccounts,
+    roles,
+    clusterroles,
+    rolebindings,
+    clusterrolebindings,
+    selfSubjectAccessReviews,
+    selfSubjectRulesReviews,
+  ];
 }
 
 export const STORAGE_KEYS = {

@@ -144,6 +144,12 @@ describe("kubectl with TLS and RBAC", { timeout: 120_000 }, () => {
     expect(
       (await worker("auth", "can-i", "create", "licenses.coditect.ai", "-n", "globex")).stdout.trim(),
     ).toBe("no");
+    const rules = await worker("auth", "can-i", "--list", "-n", "acme");
+    expect(rules.code).toBe(0);
+    expect(rules.stdout).toMatch(/licenses\.coditect\.ai\s+\[\]\s+\[\]\s+\[get list watch create\]/);
+    expect(rules.stdout).toMatch(
+      /selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/,
+    );
     const list = await worker("get", "licenses", "-n", "acme");
     expect(list.code).toBe(0);
     expect(list.stdout).toContain("lic-3f2a9c1e");

@@ -2,7 +2,7 @@
  * The two auth endpoints that are not stored objects: the TokenRequest subresource
  * (`POST /api/v1/namespaces/<ns>/serviceaccounts/<name>/token`, authentication.k8s.io/v1) and
  * SelfSubjectAccessReview (`POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews`, what
- * `kubectl auth can-i` asks). Bodies in JSON or, as kubectl sends them, Kubernetes protobuf.
+ * `kubectl auth can-i` asks) and SelfSubjectRulesReview (`kubectl auth can-i --list`). Bodies in JSON or, as kubectl sends them, Kubernetes protobuf.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../../../lib/clock.js";
@@ -11,8 +11,12 @@ import { kubeTimestamp } from "../meta.js";
 import { decodeBody, sendJson } from "../request.js";
 import type { ObjectStore } from "../store.js";
 import type { RequestAttributes } from "./attributes.js";
-import { decodeSelfSubjectAccessReview, decodeTokenRequest } from "./protobuf.js";
-import { authorize, type RbacSource } from "./rbac.js";
+import {
+  decodeSelfSubjectAccessReview,
+  decodeSelfSubjectRulesReview,
+  decodeTokenRequest,
+} from "./protobuf.js";
+import { authorize, type PolicyRule, type RbacSource, rulesFor } from "./rbac.js";
 import { MIN_EXPIRATION_SECONDS, type ServiceAccountTokens } from "./tokens.js";
 import type { UserInfo } from "./user.js";
 
@@ -162,6 +166,48 @@ async function serveAccessReview(
   });
 }
 
+async function serveRulesReview(
+  ctx: AuthEndpointsContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  user: UserInfo | undefined,
+): Promise<void> {
+  const body = await bodyOf(req, decodeSelfSubjectRulesReview);
+  const namespace = ((body.spec ?? {}) as { namespace?: string }).namespace ?? "";
+  const everything: { rules: PolicyRule[]; incomplete: boolean; errors: string[] } = {
+    rules: [
+      { apiGroups: ["*"], resources: ["*"], verbs: ["*"] },
+      { nonResourceURLs: ["*"], verbs: ["*"] },
+    ],
+    incomplete: false,
+    errors: [],
+  };
+  const found = ctx.enforced && user ? rulesFor(ctx.rbac, user, namespace) : everything;
+  const resourceRules = found.rules
+    .filter((r) => (r.nonResourceURLs ?? []).length === 0)
+    .map((r) => ({
+      verbs: r.verbs ?? [],
+      apiGroups: r.apiGroups ?? [],
+      resources: r.resources ?? [],
+      ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+    }));
+  const nonResourceRules = found.rules
+    .filter((r) => (r.nonResourceURLs ?? []).length > 0)
+    .map((r) => ({ verbs: r.verbs ?? [], nonResourceURLs: r.nonResourceURLs }));
+  sendJson(res, 201, {
+    kind: "SelfSubjectRulesReview",
+    apiVersion: "authorization.k8s.io/v1",
+    metadata: { creationTimestamp: null },
+    spec: { namespace },
+    status: {
+      resourceRules,
+      nonResourceRules,
+      incomplete: found.incomplete,
+      ...(found.errors.length ? { evaluationError: found.errors.join(", ") } : {}),
+    },
+  });
+}
+
 /** Answers the auth endpoints; returns false for any other path. `user` is undefined when RBAC is off. */
 export async function serveAuthEndpoints(
   ctx: AuthEndpointsContext,
@@ -183,19 +229,20 @@ export async function serveAuthEndpoints(
     await serveTokenRequest(ctx, req, res, segments[3]!, segments[5]!);
     return true;
   }
-  const isReviewPath =
+  const review =
     segments.length === 4 &&
     segments[0] === "apis" &&
     segments[1] === "authorization.k8s.io" &&
     segments[2] === "v1" &&
-    segments[3] === "selfsubjectaccessreviews";
-  if (isReviewPath) {
-    if (method !== "POST")
-      throw methodNotAllowed(
-        `the server does not allow this method on the requested resource (${method} selfsubjectaccessreviews)`,
-      );
-    await serveAccessReview(ctx, req, res, user);
-    return true;
-  }
-  return false;
+    (segments[3] === "selfsubjectaccessreviews" || segments[3] === "selfsubjectrulesreviews")
+      ? segments[3]
+      : undefined;
+  if (!review) return false;
+  if (method !== "POST")
+    throw methodNotAllowed(
+      `the server does not allow this method on the requested resource (${method} ${review})`,
+    );
+  if (review === "selfsubjectaccessreviews") await serveAccessReview(ctx, req, res, user);
+  else await serveRulesReview(ctx, req, res, user);
+  return true;
 }

@@ -1,7 +1,7 @@
 /**
  * Just enough of Kubernetes' protobuf encoding to read the two request bodies kubectl sends as protobuf to
- * the auth endpoints (`kubectl auth can-i` → SelfSubjectAccessReview, `kubectl create token` →
- * TokenRequest): the `k8s\0` + runtime.Unknown envelope and the few fields of each message we use (field
+ * the auth endpoints (`kubectl auth can-i` → SelfSubjectAccessReview, `kubectl auth can-i --list` →
+ * SelfSubjectRulesReview, `kubectl create token` → TokenRequest): the `k8s\0` + runtime.Unknown envelope and the few fields of each message we use (field
  * numbers from k8s.io/api/{authorization,authentication}/v1/generated.proto).
  */
 import protobuf from "protobufjs";
@@ -95,5 +95,16 @@ export function decodeTokenRequest(body: Buffer): Record<string, unknown> {
       audiences: spec && texts(spec, 1).length > 0 ? texts(spec, 1) : undefined,
       expirationSeconds: typeof expiration === "number" ? expiration : undefined,
     }),
+  };
+}
+
+export function decodeSelfSubjectRulesReview(body: Buffer): Record<string, unknown> {
+  const review = fields(unwrap(body));
+  const spec = sub(review, 2);
+  return {
+    apiVersion: "authorization.k8s.io/v1",
+    kind: "SelfSubjectRulesReview",
+    metadata: {},
+    spec: compact({ namespace: spec ? text(spec, 1) : undefined }),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RequestAttributes } from "./attributes.js";
-import { authorize, type Binding, type PolicyRule, type RbacSource, type Role } from "./rbac.js";
+import { authorize, type Binding, type PolicyRule, type RbacSource, type Role, rulesFor } from "./rbac.js";
 import { adminUser, serviceAccountUser, type UserInfo } from "./user.js";
 
 const operator = serviceAccountUser("coditect-system", "operator", "uid-1");
@@ -70,6 +70,7 @@ const wsRead: PolicyRule = {
   resources: ["workstations"],
   verbs: ["get", "list", "watch"],
 };
+const health: PolicyRule = { nonResourceURLs: ["/healthz", "/apis/*"], verbs: ["get"] };
 const named: PolicyRule = {
   apiGroups: [""],
   resources: ["secrets"],
@@ -83,7 +84,7 @@ const world = source({
     "ws-read": [wsRead],
     anything: [{ apiGroups: ["*"], resources: ["*"], verbs: ["*"] }],
     "all-status": [{ apiGroups: ["coditect.ai"], resources: ["*/status"], verbs: ["get"] }],
-    health: [{ nonResourceURLs: ["/healthz", "/apis/*"], verbs: ["get"] }],
+    health: [health],
   },
   roles: { "acme/secret-reader": [named] },
   clusterRoleBindings: [
@@ -243,5 +244,15 @@ describe("authorize (kube RBAC semantics)", () => {
       allowed: false,
       reason: 'RBAC: role.rbac.authorization.k8s.io "r" not found',
     });
+  });
+
+  it("lists the rules that apply in a namespace (SelfSubjectRulesReview), flagging missing roles", () => {
+    expect(rulesFor(world, operator, "acme")).toEqual({
+      rules: [wsRead, health, wsStatus],
+      incomplete: true,
+      errors: ['clusterrole.rbac.authorization.k8s.io "no-such-role" not found'],
+    });
+    expect(rulesFor(world, billing, "acme").rules).toEqual([health, named]);
+    expect(rulesFor(world, billing, "globex").rules).toEqual([health]);
   });
 });

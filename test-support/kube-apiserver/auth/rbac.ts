@@ -162,3 +162,35 @@ export function authorize(source: RbacSource, user: UserInfo, attrs: RequestAttr
     errors.length === 0 ? "" : `RBAC: ${errors.length === 1 ? errors[0] : `[${errors.join(", ")}]`}`;
   return { allowed: false, reason };
 }
+
+/**
+ * Every rule that applies to the user in `namespace` (cluster bindings, then that namespace's bindings), as
+ * kube's RulesFor does for SelfSubjectRulesReview; `incomplete` when a binding's role is missing. Like kube,
+ * `system:masters` shows what its bindings (cluster-admin) grant, not the privileged-group shortcut.
+ */
+export function rulesFor(
+  source: RbacSource,
+  user: UserInfo,
+  namespace: string,
+): { rules: PolicyRule[]; incomplete: boolean; errors: string[] } {
+  const rules: PolicyRule[] = [];
+  const errors: string[] = [];
+  const collect = (binding: Binding, bindingNamespace: string) => {
+    if (!(binding.subjects ?? []).some((s) => appliesTo(user, s, bindingNamespace))) return;
+    const ref = binding.roleRef;
+    const role =
+      ref.kind === "ClusterRole"
+        ? source.clusterRole(ref.name)
+        : ref.kind === "Role" && bindingNamespace !== ""
+          ? source.role(bindingNamespace, ref.name)
+          : undefined;
+    if (!role)
+      errors.push(
+        `${ref.kind.toLowerCase()}.rbac.authorization.k8s.io ${JSON.stringify(ref.name)} not found`,
+      );
+    else rules.push(...(role.rules ?? []));
+  };
+  for (const binding of source.clusterRoleBindings()) collect(binding, "");
+  if (namespace !== "") for (const binding of source.roleBindings(namespace)) collect(binding, namespace);
+  return { rules, incomplete: errors.length > 0, errors };
+}
