@@ -126,6 +126,12 @@ describe("authorize (kube RBAC semantics)", () => {
       res("get", "workstations", { ns: "globex", name: "w" }),
       true,
     ],
+    [
+      "a rule for the resource does not cover its subresources",
+      operator,
+      res("get", "workstations", { ns: "globex", name: "w", sub: "status" }),
+      false,
+    ],
     ["verb not granted", operator, res("delete", "workstations", { ns: "acme", name: "w" }), false],
     ["wrong API group", operator, res("list", "workstations", { group: "other.io" }), false],
     [
