@@ -65,4 +65,11 @@ describe("403 Forbidden wording (k8s.io/apiserver responsewriters + apimachinery
       'pods is forbidden: User "u" cannot list resource "pods" in API group "" in the namespace "x": RBAC: role.rbac.authorization.k8s.io "r" not found',
     );
   });
+
+  it("escapes HTML-like characters as kube does", () => {
+    const attrs: RequestAttributes = { kind: "nonResource", verb: "get", path: "/a<b>&c" };
+    expect(forbiddenError("u", attrs, "").message).toBe(
+      'forbidden: User "u" cannot get path "/a&lt;b&gt;&amp;c"',
+    );
+  });
 });

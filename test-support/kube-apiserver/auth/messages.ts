@@ -9,8 +9,15 @@ export function unauthorized(): ApiError {
   return new ApiError(401, "Unauthorized", "Unauthorized");
 }
 
+/** kube escapes what could look like HTML in the message (responsewriters' sanitizer). */
+const sanitize = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
 /** `User "u" cannot <verb> resource "r[/sub]" in API group "g" in the namespace "ns"` (or `at the cluster scope`). */
 export function forbiddenMessage(userName: string, attrs: RequestAttributes): string {
+  return sanitize(rawForbiddenMessage(userName, attrs));
+}
+
+function rawForbiddenMessage(userName: string, attrs: RequestAttributes): string {
   if (attrs.kind === "nonResource")
     return `User ${JSON.stringify(userName)} cannot ${attrs.verb} path ${JSON.stringify(attrs.path)}`;
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
