@@ -364,4 +364,53 @@ describe("RBAC", () => {
       'RoleBinding.rbac.authorization.k8s.io "fixed" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"ClusterRole", Name:"b"}: cannot change roleRef',
     );
   });
+
+  it("forbids non-resource paths outside the discovery roles, recording the path", async () => {
+    const sa = await newServiceAccount();
+    server.clearDeniedRequests();
+    const res = await secureRequest(server.url, server.caPem!, "GET", "/metrics", { token: sa.token });
+    const message = `forbidden: User "system:serviceaccount:${sa.namespace}:worker" cannot get path "/metrics"`;
+    expect(res).toMatchObject({ status: 403, body: { reason: "Forbidden", message, details: {} } });
+    expect(server.deniedRequests()).toEqual([
+      {
+        user: `system:serviceaccount:${sa.namespace}:worker`,
+        verb: "get",
+        resource: "",
+        apiGroup: "",
+        path: "/metrics",
+        message,
+      },
+    ]);
+    const openapi = await secureRequest(server.url, server.caPem!, "GET", "/openapi/v3", { token: sa.token });
+    expect(openapi.status).toBe(200);
+  });
+});
+
+describe("with rbac off (the library default)", () => {
+  it("accepts any token or none, still issues ServiceAccount tokens, and access reviews answer allowed", async () => {
+    const open = await startKubeApiServer({ tls: true });
+    try {
+      const ca = open.caPem!;
+      expect((await secureRequest(open.url, ca, "GET", "/api/v1/namespaces")).status).toBe(200);
+      expect(
+        (await secureRequest(open.url, ca, "GET", "/api/v1/namespaces", { token: "anything" })).status,
+      ).toBe(200);
+      const core = open.kubeConfig().makeApiClient(CoreV1Api);
+      await core.createNamespacedServiceAccount({ namespace: "default", body: { metadata: { name: "x" } } });
+      expect((await open.serviceAccountToken("default", "x")).split(".")).toHaveLength(3);
+      const review = await secureRequest(
+        open.url,
+        ca,
+        "POST",
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        {
+          body: { spec: { resourceAttributes: { verb: "delete", resource: "namespaces" } } },
+        },
+      );
+      expect(review.body.status).toEqual({ allowed: true });
+      expect(open.deniedRequests()).toEqual([]);
+    } finally {
+      await open.stop();
+    }
+  });
 });
