@@ -69,6 +69,7 @@ function createControlPlane(
         region: cfg.region,
         clusterId: cfg.workstations.clusterId,
         configIds: fleet.configIds,
+        serviceAccountEmail: fleet.serviceAccount.email,
       },
       operator: {
         ...CONTROL_PLANE_WORKLOADS.operator,
