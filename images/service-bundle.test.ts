@@ -17,6 +17,8 @@ describe("parseDockerfileBuild", () => {
         "FROM y",
         "WORKDIR /app",
         "ENV NODE_ENV=production",
+        "COPY --from=build /src/dist/a.mjs ./a.mjs",
+        "COPY --from=build /src/a/migrations ./migrations",
         'CMD ["a.mjs"]',
       ].join("\n"),
     );
@@ -27,6 +29,10 @@ describe("parseDockerfileBuild", () => {
       cmd: ["a.mjs"],
       workdir: "/app",
       env: { NODE_ENV: "production" },
+      copies: [
+        { from: "dist/a.mjs", to: "/app/a.mjs" },
+        { from: "a/migrations", to: "/app/migrations" },
+      ],
     });
   });
 

@@ -57,6 +57,8 @@ export interface DockerfileBuild {
   workdir: string;
   /** ENV of the final stage (the image's environment). */
   env: Record<string, string>;
+  /** COPY --from=<stage> lines of the final stage: build-stage path (relative to its WORKDIR) → image path. */
+  copies: { from: string; to: string }[];
 }
 
 /** Reads the esbuild invocation, the final WORKDIR and the CMD from a Dockerfile's text. Pure. */
@@ -74,7 +76,13 @@ export function parseDockerfileBuild(text: string): DockerfileBuild {
   const env: Record<string, string> = {};
   for (const m of finalStage.matchAll(/^ENV\s+([A-Za-z_][A-Za-z0-9_]*)[= ](.*)$/gm))
     env[m[1]!] = m[2]!.trim().replace(/^"(.*)"$/, "$1");
+  const buildDir = workdirs[0]?.[1] ?? "/";
+  const copies = [...finalStage.matchAll(/^COPY\s+--from=\S+\s+(\S+)\s+(\S+)\s*$/gm)].map((m) => ({
+    from: m[1]!.startsWith(`${buildDir}/`) ? m[1]!.slice(buildDir.length + 1) : m[1]!,
+    to: m[2]!.startsWith("/") ? m[2]! : `${workdirs.at(-1)?.[1] ?? ""}/${m[2]!.replace(/^\.\//, "")}`,
+  }));
   return {
+    copies,
     entry: esbuild[1]!,
     flags: allFlags.filter((f) => f !== out),
     outFile: out.slice("--outfile=".length).split("/").at(-1)!,

@@ -51,6 +51,9 @@ describe("checkEnv", () => {
   });
   it("counts a variable named in the bundle as read (a service may read a copy of its env)", () => {
     expect(checkEnv({ ...base, reads: [] })).toEqual([]);
+    const bundleText = ["const v = env[`STRIPE_PRICE_$", "{p.toUpperCase()}`];"].join("");
+    expect(checkEnv({ ...base, manifestEnv: ["STRIPE_PRICE_PRO"], bundleText, reads: [] })).toEqual([]);
+    expect(checkEnv({ ...base, manifestEnv: ["STRIPE_PRIZE_PRO"], bundleText, reads: [] })).toHaveLength(1);
   });
 });
 
@@ -75,7 +78,7 @@ describe("checkIngress", () => {
   });
   it("flags admin and metrics routed through a catch-all prefix", () => {
     const problems = checkIngress([ingress([{ path: "/", pathType: "Prefix" }])]);
-    expect(problems).toHaveLength(3);
+    expect(problems).toHaveLength(5);
     expect(problems[2]).toMatch(/routes \/metrics \(via Prefix "\/" → billing:80\)/);
   });
   it("accepts public routes only and matches whole path elements", () => {

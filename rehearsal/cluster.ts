@@ -1,61 +1,43 @@
 /**
  * The rehearsal's cluster: the Kubernetes API test server over TLS with RBAC enforced (C1), the rendered
  * CRDs, Namespaces, ServiceAccounts and RBAC applied with the admin credential, and a token per
- * ServiceAccount for the projected volume.
- *
- * Adapter: until C1 (`startKubeApiServer({ tls, rbac })`) is in this checkout, the server is put behind a
- * local TLS-terminating proxy (client-node's in-cluster config always speaks https), ServiceAccounts and RBAC
- * objects the server does not serve are skipped, and `rbacEnforced` is false — the rehearsal then says so
- * and cannot PASS.
+ * ServiceAccount for the projected volume. Every 403 is kept (deniedRequests) so a failure names the rule.
  */
-import { request as httpRequest } from "node:http";
-import { createServer as createHttpsServer, request as httpsRequest, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { request as httpsRequest } from "node:https";
+import type { DeniedRequest } from "../test-support/kube-apiserver/auth/guard.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
-import { createCertificateAuthority } from "../test-support/pki/index.js";
 import type { KubeManifest } from "./render.js";
 
-export interface DeniedRequest {
-  user: string;
-  verb: string;
-  resource: string;
-  subresource?: string;
-  apiGroup: string;
-  namespace?: string;
-  name?: string;
-  message: string;
-}
+export type { DeniedRequest };
 
 export interface RehearsalCluster {
   host: string;
   port: number;
   caPem: string;
-  /** Whether RBAC is enforced (C1 present). */
-  rbacEnforced: boolean;
-  /** Admin request against the API (JSON in and out); throws with the Status message on >= 400. */
+  /** Admin request against the API (JSON in and out). */
   request(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
-  apply(manifest: KubeManifest): Promise<"created" | "skipped">;
+  /** Creates the object; throws with the API's Status message. */
+  apply(manifest: KubeManifest): Promise<void>;
   serviceAccountToken(namespace: string, name: string): Promise<string>;
   deniedRequests(): DeniedRequest[];
   stop(): Promise<void>;
 }
 
+const PLURALS: Record<string, string> = {
+  CustomResourceDefinition: "customresourcedefinitions",
+  Namespace: "namespaces",
+  ServiceAccount: "serviceaccounts",
+  Role: "roles",
+  ClusterRole: "clusterroles",
+  RoleBinding: "rolebindings",
+  ClusterRoleBinding: "clusterrolebindings",
+  ConfigMap: "configmaps",
+};
+
 /** REST collection path of a manifest (the kinds the rehearsal applies). Pure. */
 export function collectionPath(m: KubeManifest): string {
   const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
-  const plural: Record<string, string> = {
-    CustomResourceDefinition: "customresourcedefinitions",
-    Namespace: "namespaces",
-    ServiceAccount: "serviceaccounts",
-    Role: "roles",
-    ClusterRole: "clusterroles",
-    RoleBinding: "rolebindings",
-    ClusterRoleBinding: "clusterrolebindings",
-    ConfigMap: "configmaps",
-    SecretProviderClass: "secretproviderclasses",
-  };
-  const resource = plural[m.kind];
+  const resource = PLURALS[m.kind];
   if (!resource) throw new Error(`the rehearsal does not apply ${m.kind} ${m.metadata.name}`);
   const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
   return m.metadata.namespace
@@ -63,28 +45,24 @@ export function collectionPath(m: KubeManifest): string {
     : `${base}/${resource}`;
 }
 
-type C1Server = Awaited<ReturnType<typeof startKubeApiServer>> & {
-  caPem?: string;
-  adminToken?: string;
-  serviceAccountToken?: (ns: string, name: string, seconds?: number) => Promise<string>;
-  deniedRequests?: () => DeniedRequest[];
-};
-
 function jsonRequest(
   url: URL,
   method: string,
-  headers: Record<string, string>,
+  token: string,
+  caPem: string,
   body: unknown,
-  caPem?: string,
 ): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
-    const req = send(
+    const req = httpsRequest(
       url,
       {
         method,
-        headers: { ...headers, "content-type": "application/json", accept: "application/json" },
-        ...(caPem ? { ca: caPem } : {}),
+        ca: caPem,
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: "application/json",
+        },
       },
       (res) => {
         let text = "";
@@ -96,7 +74,7 @@ function jsonRequest(
           try {
             parsed = JSON.parse(text);
           } catch {
-            // not JSON
+            // Not JSON: keep the text.
           }
           resolve({ status: res.statusCode ?? 0, body: parsed });
         });
@@ -107,78 +85,29 @@ function jsonRequest(
   });
 }
 
-/** A TLS front for a plain-http server (adapter until C1 lands). */
-async function tlsProxy(upstream: URL): Promise<{ server: Server; caPem: string; port: number }> {
-  const ca = await createCertificateAuthority("rehearsal kube CA");
-  const leaf = await ca.issue({
-    commonName: "kube-apiserver",
-    dnsNames: ["localhost", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"],
-    ipAddresses: ["127.0.0.1"],
-  });
-  const server = createHttpsServer({ cert: leaf.certPem, key: leaf.keyPem }, (req, res) => {
-    const up = httpRequest(
-      new URL(req.url ?? "/", upstream),
-      { method: req.method, headers: req.headers },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        res.flushHeaders();
-        upRes.pipe(res);
-      },
-    );
-    up.on("error", () => res.destroy());
-    req.pipe(up);
-    res.on("close", () => up.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, caPem: ca.certPem, port: (server.address() as AddressInfo).port };
-}
-
-export async function startRehearsalCluster(root: string): Promise<RehearsalCluster> {
+export async function startRehearsalCluster(): Promise<RehearsalCluster> {
   // CRDs come from the rendered manifests, not crds/: what is applied is what pulumi would apply.
-  const server = (await startKubeApiServer({ tls: true, rbac: true } as never)) as C1Server;
-  void join(root);
-  const c1 = typeof server.serviceAccountToken === "function" && typeof server.adminToken === "string";
-  let proxy: Awaited<ReturnType<typeof tlsProxy>> | undefined;
-  let caPem: string;
-  let base: URL;
-  if (c1) {
-    caPem = server.caPem!;
-    base = new URL(server.url);
-  } else {
-    proxy = await tlsProxy(new URL(server.url));
-    caPem = proxy.caPem;
-    base = new URL(`https://127.0.0.1:${proxy.port}`);
-  }
-  const adminHeaders = { authorization: `Bearer ${c1 ? server.adminToken : "rehearsal-admin"}` };
+  const server = await startKubeApiServer({ tls: true, rbac: true });
+  const base = new URL(server.url);
+  const caPem = server.caPem!;
   const request = (method: string, path: string, body?: unknown) =>
-    jsonRequest(new URL(path, base), method, adminHeaders, body, caPem);
+    jsonRequest(new URL(path, base), method, server.adminToken, caPem, body);
   return {
     host: base.hostname,
     port: Number(base.port),
     caPem,
-    rbacEnforced: c1,
     request,
     async apply(manifest) {
       const res = await request("POST", collectionPath(manifest), manifest);
-      if (res.status < 300) return "created";
-      const message = (res.body as { message?: string })?.message ?? JSON.stringify(res.body);
-      // Adapter: today's server does not serve these kinds; C1 does.
-      if (!c1 && res.status === 404 && /ServiceAccount|Role/.test(manifest.kind)) return "skipped";
-      throw new Error(
-        `applying ${manifest.kind} ${manifest.metadata.name} failed (${res.status}): ${message}`,
-      );
-    },
-    async serviceAccountToken(namespace, name) {
-      if (c1) return server.serviceAccountToken!(namespace, name);
-      return `rehearsal-unverified-token-${namespace}-${name}`;
-    },
-    deniedRequests: () => (c1 ? server.deniedRequests!() : []),
-    async stop() {
-      if (proxy) {
-        proxy.server.closeAllConnections();
-        await new Promise<void>((resolve) => proxy!.server.close(() => resolve()));
+      if (res.status >= 300) {
+        const message = (res.body as { message?: string })?.message ?? JSON.stringify(res.body);
+        throw new Error(
+          `applying ${manifest.kind} ${manifest.metadata.name} failed (${res.status}): ${message}`,
+        );
       }
-      await server.stop();
     },
+    serviceAccountToken: (namespace, name) => server.serviceAccountToken(namespace, name),
+    deniedRequests: () => server.deniedRequests(),
+    stop: () => server.stop(),
   };
 }

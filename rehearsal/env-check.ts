@@ -38,6 +38,18 @@ export function parseEnvReads(jsonl: string): EnvRead[] {
     .map((l) => JSON.parse(l) as EnvRead);
 }
 
+/**
+ * Whether the bundle names the variable: literally, or as the constant prefix of a template literal
+ * (`STRIPE_PRICE_${product.toUpperCase()}` names STRIPE_PRICE_STARTER). Pure.
+ */
+export function namedInBundle(name: string, bundleText: string): boolean {
+  if (new RegExp(`\\b${name}\\b`).test(bundleText)) return true;
+  for (let i = name.indexOf("_"); i > 0; i = name.indexOf("_", i + 1)) {
+    if (bundleText.includes(`\`${name.slice(0, i + 1)}\${`)) return true;
+  }
+  return false;
+}
+
 export function checkEnv(input: EnvCheckInput): string[] {
   const problems: string[] = [];
   const set = new Set([...input.manifestEnv, ...input.runtimeEnv, ...input.overrideEnv]);
@@ -55,7 +67,7 @@ export function checkEnv(input: EnvCheckInput): string[] {
   const readNames = new Set(input.reads.filter((r) => r.how === "read").map((r) => r.name));
   for (const name of input.manifestEnv) {
     if (readNames.has(name)) continue;
-    if (new RegExp(`\\b${name}\\b`).test(input.bundleText)) continue;
+    if (namedInBundle(name, input.bundleText)) continue;
     problems.push(
       `${input.service}'s Deployment sets ${name} but the code never reads it (not read at run time and not named in the bundle): a misspelt or stale variable`,
     );

@@ -3,6 +3,7 @@
  * backend. Admin routes and /metrics must not be routed (they are reachable from inside the cluster only).
  * Pure; Prefix and Exact path types with Kubernetes' matching rules (Prefix matches whole path elements).
  */
+import { PUBLIC_ROUTES } from "../billing/http/public-routes.js";
 import type { KubeManifest } from "./render.js";
 
 export interface IngressPath {
@@ -59,10 +60,21 @@ export function isRouted(paths: IngressPath[], requestPath: string): IngressPath
   });
 }
 
-/** Paths that must never be reachable through the Ingress (checked with an example request each). */
-export const INTERNAL_PATHS = ["/v1/admin/licenses", "/v1/admin/organizations/acme", "/metrics"];
+/** Paths that must never be reachable through the Ingress (one example request under each internal prefix). */
+export const INTERNAL_PATHS = [
+  "/v1/admin/licenses",
+  "/v1/admin/licenses/x/revoke",
+  "/metrics",
+  "/healthz",
+  "/readyz",
+];
 
-export function checkIngress(ingresses: KubeManifest[], publicPaths: string[] = []): string[] {
+/** One example request per public route billing declares (billing/http/public-routes.ts). */
+export const PUBLIC_PATHS = PUBLIC_ROUTES.map((r) =>
+  r.pathType === "Prefix" ? `${r.path}/validate` : r.path,
+);
+
+export function checkIngress(ingresses: KubeManifest[], publicPaths: string[] = PUBLIC_PATHS): string[] {
   const problems: string[] = [];
   for (const ingress of ingresses) {
     const paths = ingressPaths(ingress);

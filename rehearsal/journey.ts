@@ -153,8 +153,14 @@ export async function driveJourney(ctx: JourneyContext): Promise<void> {
     const s = (await list("containersessions")).find((c) => c.spec.containerId === "rehearsal-a");
     return (s?.status as { state?: string } | undefined)?.state === "terminated";
   });
+  // The container's next heartbeat is told its session is over (the agent then stops its payload).
   const after = await httpJson(`${ctx.billingUrl}/v1/sessions/heartbeat`, { headers: bearer, body: {} });
-  if (after.status === 200 && after.body.status !== "terminated" && after.body.status !== "ended") {
-    throw new Error(`heartbeat after revocation still answers ${JSON.stringify(after.body)}`);
+  if (after.status !== 200 || after.body.status !== "expired") {
+    throw new Error(
+      `heartbeat after revocation answers HTTP ${after.status} ${JSON.stringify(after.body)}, not status "expired"`,
+    );
   }
+  const beforeOk = beat.body.status;
+  if (beforeOk !== "ok")
+    throw new Error(`heartbeat before revocation answered ${JSON.stringify(beat.body)}, not status "ok"`);
 }

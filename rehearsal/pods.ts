@@ -5,11 +5,14 @@
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
+  statSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,6 +32,14 @@ export interface ServiceImage {
   note?: string;
 }
 
+/** Files 0644, directories 0755, as an image layer has them (the pod runs as a non-root user). */
+function chmodRecursive(path: string): void {
+  if (statSync(path).isDirectory()) {
+    chmodSync(path, 0o755);
+    for (const entry of readdirSync(path)) chmodRecursive(join(path, entry));
+  } else chmodSync(path, 0o644);
+}
+
 export function buildImage(service: ServiceName, root: string): ServiceImage {
   const dir = mkdtempSync(join(tmpdir(), `rehearsal-image-${service}-`));
   chmodSync(dir, 0o755);
@@ -41,8 +52,20 @@ export function buildImage(service: ServiceName, root: string): ServiceImage {
   const dockerfile = join(root, service, "Dockerfile");
   let imageEnv: Record<string, string> = { NODE_ENV: "production" };
   let note: string | undefined;
-  if (existsSync(dockerfile)) imageEnv = parseDockerfileBuild(readFileSync(dockerfile, "utf8")).env;
-  else note = `${service}/Dockerfile does not exist yet: image env assumed NODE_ENV=production`;
+  if (existsSync(dockerfile)) {
+    const build = parseDockerfileBuild(readFileSync(dockerfile, "utf8"));
+    imageEnv = build.env;
+    // Everything else the image copies into /app from the source tree (e.g. billing's SQL migrations);
+    // node_modules is bind-mounted and the bundle was just built.
+    for (const copy of build.copies) {
+      if (!copy.to.startsWith("/app/") || copy.from === "node_modules" || copy.from.startsWith("dist/"))
+        continue;
+      if (copy.from === "package.json") continue;
+      const target = join(dir, copy.to.slice("/app/".length));
+      cpSync(join(root, copy.from), target, { recursive: true });
+      chmodRecursive(target);
+    }
+  } else note = `${service}/Dockerfile does not exist: image env assumed NODE_ENV=production`;
   return {
     service,
     dir,
