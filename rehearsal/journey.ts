@@ -61,15 +61,24 @@ export async function driveJourney(ctx: JourneyContext): Promise<void> {
     if (res.status !== 200) throw new Error(`listing ${plural}: HTTP ${res.status}`);
     return (res.body as { items: KubeItem[] }).items;
   };
-  const until = <T>(what: string, probe: () => Promise<T>) =>
-    waitFor(
+  // waitFor treats a throwing probe as "not yet": a dead process or a Forbidden answer must end the wait.
+  const until = async <T>(what: string, probe: () => Promise<T>): Promise<NonNullable<T>> => {
+    const outcome = await waitFor(
       what,
       async () => {
-        ctx.alive();
-        return probe();
+        try {
+          ctx.alive();
+        } catch (error) {
+          return { stop: error as Error };
+        }
+        const value = await probe();
+        return value ? { value: value as NonNullable<T> } : undefined;
       },
       WAIT,
     );
+    if ("stop" in outcome && outcome.stop) throw new Error(`${what}: ${outcome.stop.message}`);
+    return (outcome as { value: NonNullable<T> }).value;
+  };
 
   const checkout = await httpJson(`${ctx.billingUrl}/v1/checkout`, {
     body: {

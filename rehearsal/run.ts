@@ -307,6 +307,9 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
             cluster: cluster!,
             alive: () => {
               for (const s of started) if (s.pod.exitStatus()) throw new Error(`${s.service} exited`);
+              // A Forbidden answer is final: the controllers would retry it forever.
+              const denied = deniedSoFar();
+              if (denied.length > 0) throw new Error(`a request was forbidden: ${denied[0]}`);
             },
             log,
           });
