@@ -101,7 +101,7 @@ describe("purchase-to-session journey through npm start", () => {
     expect(sandbox.output()).toContain(sandbox.kubeconfig.split("/").at(-1)!);
     const kubectl = await runCommand(
       "kubectl",
-      ["--kubeconfig", sandbox.kubeconfig, "get", "lic,ws,cs", "-A"],
+      ["--kubeconfig", sandbox.kubeconfig, "get", "lic,ws,csess", "-A"],
       {
         HOME: work,
       },
