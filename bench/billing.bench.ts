@@ -16,7 +16,7 @@ import { loadConfig } from "../billing/config.js";
 import { migrate } from "../billing/db/migrate.js";
 import { createStripeClient } from "../billing/stripe/client.js";
 import { ManualClock } from "../lib/clock.js";
-import { startFakeStripe } from "../test-support/fake-stripe/index.js";
+import { fakeStripePriceEnv, startFakeStripe } from "../test-support/fake-stripe/index.js";
 import { startPostgres } from "../test-support/postgres/server.js";
 import { writeBenchResult } from "./write-result.js";
 
@@ -45,6 +45,7 @@ try {
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_bench",
     STRIPE_WEBHOOK_SECRET: SECRET,
+    ...fakeStripePriceEnv(),
     ADMIN_TOKEN: "bench-admin-token-0123456789abcdef012345",
     STRIPE_API_URL: fake.url,
     LOG_LEVEL: "silent",
@@ -117,7 +118,7 @@ try {
   // Full handling: subscription.updated refetches the subscription and its invoice from the (fake) Stripe.
   const session = fake.store.createCheckoutSession({
     mode: "subscription",
-    line_items: [{ price: "price_coditect_pro_monthly", quantity: "1" }],
+    line_items: [{ price: "price_fake_pro_monthly", quantity: "1" }],
     metadata: { organization: "bench" },
     customer: fake.store.createCustomer({ email: "bench@bench.test" }).id,
   });

@@ -85,7 +85,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
       body: {
         apiVersion: "coditect.ai/v1alpha1",
         kind: "License",
-        metadata: { name: "lic", namespace },
+        metadata: { name: "lic", namespace, labels: { "app.kubernetes.io/managed-by": "coditect-billing" } },
         spec: {
           licenseId: randomUUID(),
           organization: namespace,

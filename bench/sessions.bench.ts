@@ -11,6 +11,7 @@
  * The per-key rate limits (validate 30/min, heartbeat 20/min) are raised for the run; the limiter still
  * runs. Any failed request aborts the benchmark.
  */
+
 import type { AddressInfo } from "node:net";
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import express from "express";
@@ -37,6 +38,7 @@ import { systemClock } from "../lib/clock.js";
 import { generateSigningKey } from "../lib/offline-tokens/index.js";
 import { registerContainerSessionControllers } from "../operator/containersession/register.js";
 import { Manager } from "../operator/runtime/manager.js";
+import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { startPostgres } from "../test-support/postgres/server.js";
 import { waitFor } from "../test-support/wait.js";
@@ -107,6 +109,7 @@ try {
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_bench",
     STRIPE_WEBHOOK_SECRET: "whsec_bench",
+    ...fakeStripePriceEnv(),
     ADMIN_TOKEN: "b".repeat(40),
     LOG_LEVEL: "silent",
   });

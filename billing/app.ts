@@ -7,6 +7,7 @@ import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
 import { errorMiddleware, notFoundHandler } from "./http/errors.js";
+import { internalOnly } from "./http/internal-only.js";
 import { opsRouter } from "./ops/health.js";
 import { metricsFor } from "./ops/metrics.js";
 import { requestLogging } from "./ops/request-log.js";
@@ -20,6 +21,10 @@ export function createApp(deps: BillingDeps): express.Express {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestLogging(deps.logger, metricsFor(deps.metrics)));
+  // Admin API and metrics: inside the cluster only (the Ingress does not forward them; this refuses them
+  // should they arrive through the load balancer anyway). billing/http/public-routes.ts lists what is public.
+  app.use("/metrics", internalOnly);
+  app.use("/v1/admin", internalOnly);
   app.use(opsRouter(deps));
   // The webhook route reads the raw body itself (signature verification); mount it before express.json.
   app.use("/v1/webhooks", webhookRouter(deps));

@@ -2,12 +2,14 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_PRICE_IDS, loadConfig } from "./config.js";
+import { FAKE_PRICE_IDS, fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
+import { BILLING_ENV_VARIABLES, ConfigError, loadConfig } from "./config.js";
 
-const base = {
+const base: Record<string, string> = {
   STRIPE_SECRET_KEY: "sk_test_123",
   STRIPE_WEBHOOK_SECRET: "whsec_123",
   ADMIN_TOKEN: "t".repeat(32),
+  ...fakeStripePriceEnv(),
 };
 
 describe("loadConfig", () => {
@@ -22,7 +24,10 @@ describe("loadConfig", () => {
       publicBaseUrl: "http://localhost:8080",
       paymentGraceMs: 7 * 24 * 60 * 60 * 1000,
       resyncIntervalMs: 300_000,
-      priceIds: DEFAULT_PRICE_IDS,
+      priceIds: FAKE_PRICE_IDS,
+      kubernetes: { kubeconfig: undefined, serviceHost: undefined, servicePort: undefined },
+      workstationIdentity: undefined,
+      sessionsHeartbeatIntervalMs: undefined,
     });
   });
 
@@ -44,7 +49,72 @@ describe("loadConfig", () => {
       paymentGraceMs: 3 * 24 * 60 * 60 * 1000,
     });
     expect(config.priceIds.pro).toBe("price_live_pro");
-    expect(config.priceIds.starter).toBe(DEFAULT_PRICE_IDS.starter);
+    expect(config.priceIds.starter).toBe(FAKE_PRICE_IDS.starter);
+  });
+
+  it("has no default Stripe price ids: each STRIPE_PRICE_* is required and named", () => {
+    const { STRIPE_PRICE_POWER: _power, STRIPE_PRICE_STARTER: _starter, ...withoutTwo } = base;
+    expect(() => loadConfig(withoutTwo)).toThrow(
+      /STRIPE_PRICE_STARTER: is required \(the Stripe price id of this product, price_…\).*STRIPE_PRICE_POWER: is required/,
+    );
+    expect(() => loadConfig({ ...base, STRIPE_PRICE_AI: "prod_ai" })).toThrow(
+      /STRIPE_PRICE_AI: must look like price_/,
+    );
+  });
+
+  it("reads the in-cluster variables the kubelet sets and the sessions variables", () => {
+    const config = loadConfig({
+      ...base,
+      DATABASE_URL: "postgres://billing@10.0.0.3:5432/billing",
+      KUBERNETES_SERVICE_HOST: "10.0.0.1",
+      KUBERNETES_SERVICE_PORT: "443",
+      WORKSTATION_IDENTITY_AUDIENCE: "https://billing.coditect.example",
+      WORKSTATION_IDENTITY_SERVICE_ACCOUNTS: "ws@p.iam.gserviceaccount.com, ws2@p.iam.gserviceaccount.com",
+      SESSIONS_HEARTBEAT_INTERVAL_SECONDS: "15",
+    });
+    expect(config.kubernetes).toEqual({ kubeconfig: undefined, serviceHost: "10.0.0.1", servicePort: "443" });
+    expect(config.workstationIdentity).toEqual({
+      audience: "https://billing.coditect.example",
+      serviceAccounts: ["ws@p.iam.gserviceaccount.com", "ws2@p.iam.gserviceaccount.com"],
+      jwks: "https://www.googleapis.com/oauth2/v3/certs",
+    });
+    expect(config.sessionsHeartbeatIntervalMs).toBe(15_000);
+  });
+
+  it("refuses to fall back to embedded PGlite in a pod", () => {
+    expect(() =>
+      loadConfig({ ...base, KUBERNETES_SERVICE_HOST: "10.0.0.1", KUBERNETES_SERVICE_PORT: "443" }),
+    ).toThrow("DATABASE_URL is required in a pod (KUBERNETES_SERVICE_HOST is set)");
+  });
+
+  it("refuses one workstation identity variable without the other, naming the missing one", () => {
+    expect(() =>
+      loadConfig({ ...base, WORKSTATION_IDENTITY_AUDIENCE: "https://billing.coditect.example" }),
+    ).toThrow("WORKSTATION_IDENTITY_SERVICE_ACCOUNTS is required when WORKSTATION_IDENTITY_AUDIENCE is set");
+    expect(() =>
+      loadConfig({ ...base, WORKSTATION_IDENTITY_SERVICE_ACCOUNTS: "ws@p.iam.gserviceaccount.com" }),
+    ).toThrow("WORKSTATION_IDENTITY_AUDIENCE is required when WORKSTATION_IDENTITY_SERVICE_ACCOUNTS is set");
+    expect(() => loadConfig({ ...base, SESSIONS_HEARTBEAT_INTERVAL_SECONDS: "0" })).toThrow(
+      /SESSIONS_HEARTBEAT_INTERVAL_SECONDS: must be whole seconds from 1 to 3600/,
+    );
+  });
+
+  it("declares every variable it reads in BILLING_ENV_VARIABLES", () => {
+    for (const v of [
+      "DATABASE_URL",
+      "DATABASE_PASSWORD_FILE",
+      "STRIPE_SECRET_KEY_FILE",
+      "ADMIN_TOKEN_FILE",
+      "OFFLINE_TOKEN_KEYS_FILE",
+      "KUBERNETES_SERVICE_HOST",
+      "WORKSTATION_IDENTITY_AUDIENCE",
+      "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS",
+      "SESSIONS_HEARTBEAT_INTERVAL_SECONDS",
+      "STRIPE_PRICE_AI",
+      "PGLITE_DIR",
+    ]) {
+      expect(BILLING_ENV_VARIABLES).toContain(v);
+    }
   });
 
   it.each([
@@ -93,6 +163,7 @@ describe("loadConfig", () => {
         STRIPE_SECRET_KEY_FILE: file("stripe", "sk_live_fromfile\n"),
         STRIPE_WEBHOOK_SECRET_FILE: file("whsec", "whsec_fromfile\n"),
         ADMIN_TOKEN_FILE: file("admin", `${"a".repeat(40)}\n`),
+        ...fakeStripePriceEnv(),
       });
       expect(config.stripeSecretKey).toBe("sk_live_fromfile");
       expect(config.stripeWebhookSecret).toBe("whsec_fromfile");
@@ -119,6 +190,7 @@ describe("loadConfig", () => {
           STRIPE_WEBHOOK_SECRET: "whsec_1",
           ADMIN_TOKEN: "t".repeat(32),
           STRIPE_SECRET_KEY_FILE: join(dir, "missing"),
+          ...fakeStripePriceEnv(),
         }),
       ).toThrow(/STRIPE_SECRET_KEY_FILE=.*missing cannot be read \(ENOENT\)/);
       expect(() => loadConfig({ ...base, DATABASE_PASSWORD_FILE: file("dbpass2", "x") })).toThrow(

@@ -5,7 +5,9 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { LICENSE_TIER_NAMES, WORKSTATION_TIER_NAMES } from "../lib/domain.js";
+import type { KubeCredentialSettings } from "./cluster/credentials.js";
 import { describeZodError } from "./http/errors.js";
+import { GOOGLE_JWKS_URL, type IdentityConfig } from "./sessions/identity.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -17,10 +19,8 @@ function priceVar(product: string): string {
   return `STRIPE_PRICE_${product.toUpperCase()}`;
 }
 
-/** Default Stripe price ids; the fake Stripe seeds the same ids so local runs need no configuration. */
-export const DEFAULT_PRICE_IDS: Record<ProductName, string> = Object.fromEntries(
-  PRODUCT_NAMES.map((p) => [p, `price_coditect_${p}_monthly`]),
-) as Record<ProductName, string>;
+/** STRIPE_PRICE_<PRODUCT>: no defaults — a made-up price id would only fail at the first checkout. */
+export const PRICE_VARIABLES: readonly string[] = PRODUCT_NAMES.map(priceVar);
 
 const optionalUrl = z.url({ message: "must be an absolute URL such as http://127.0.0.1:12111" }).optional();
 
@@ -42,6 +42,26 @@ const envSchema = z.object({
     .string({ message: "is required (a random bearer token of at least 32 characters)" })
     .min(32, "must be at least 32 characters (generate one with `openssl rand -hex 32`)"),
   KUBECONFIG: z.string().min(1).optional(),
+  // Set by the kubelet in every pod (not by our Deployment): billing then uses its service account (C5).
+  KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
+  KUBERNETES_SERVICE_PORT: z.string().regex(/^\d+$/, "must be a port number").optional(),
+  WORKSTATION_IDENTITY_AUDIENCE: optionalUrl,
+  WORKSTATION_IDENTITY_SERVICE_ACCOUNTS: z
+    .string()
+    .regex(
+      /^\s*[^\s,@]+@[^\s,@]+(\s*,\s*[^\s,@]+@[^\s,@]+)*\s*$/,
+      "must be a comma-separated list of service-account emails",
+    )
+    .optional(),
+  WORKSTATION_IDENTITY_JWKS_URL: optionalUrl,
+  SESSIONS_HEARTBEAT_INTERVAL_SECONDS: z.coerce
+    .number({ message: "must be whole seconds from 1 to 3600" })
+    .int("must be whole seconds from 1 to 3600")
+    .min(1, "must be whole seconds from 1 to 3600")
+    .max(3600, "must be whole seconds from 1 to 3600")
+    .optional(),
+  OFFLINE_TOKEN_KEYS: z.string().min(1).optional(),
+  OFFLINE_TOKEN_KEYS_FILE: z.string().min(1).optional(),
   PUBLIC_BASE_URL: optionalUrl,
   PAYMENT_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
   RESYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
@@ -50,9 +70,8 @@ const envSchema = z.object({
     PRODUCT_NAMES.map((p) => [
       priceVar(p),
       z
-        .string()
-        .regex(/^price_\w+$/)
-        .optional(),
+        .string({ message: "is required (the Stripe price id of this product, price_…)" })
+        .regex(/^price_\w+$/, "must look like price_…"),
     ]),
   ),
 });
@@ -68,6 +87,14 @@ export interface BillingConfig {
   stripeApiUrl: string | undefined;
   adminToken: string;
   kubeconfig: string | undefined;
+  /** KUBECONFIG → in-cluster service account → none; decided by cluster/credentials.ts. */
+  kubernetes: KubeCredentialSettings;
+  /** Workstation identity tokens are accepted only when both variables are set (sessions/identity.ts). */
+  workstationIdentity: IdentityConfig | undefined;
+  /** SESSIONS_HEARTBEAT_INTERVAL_SECONDS (the sandbox shortens it); unset = the sessions default. */
+  sessionsHeartbeatIntervalMs: number | undefined;
+  /** Offline-token signing keys (lib/offline-tokens reads them; declared here with every other variable). */
+  offlineTokenKeys: { OFFLINE_TOKEN_KEYS?: string; OFFLINE_TOKEN_KEYS_FILE?: string };
   /** Base of the success/cancel URLs handed to Stripe Checkout. */
   publicBaseUrl: string;
   /** How long a past-due license keeps entitling before it is suspended. */
@@ -133,6 +160,41 @@ export function resolveSecretFiles(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return resolved;
 }
 
+/** Both identity variables or neither: one alone would silently refuse every workstation container. */
+function workstationIdentity(e: {
+  WORKSTATION_IDENTITY_AUDIENCE?: string | undefined;
+  WORKSTATION_IDENTITY_SERVICE_ACCOUNTS?: string | undefined;
+  WORKSTATION_IDENTITY_JWKS_URL?: string | undefined;
+}): IdentityConfig | undefined {
+  const audience = e.WORKSTATION_IDENTITY_AUDIENCE;
+  const accounts = (e.WORKSTATION_IDENTITY_SERVICE_ACCOUNTS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!audience && accounts.length === 0) return undefined;
+  if (!audience || accounts.length === 0) {
+    throw new ConfigError(
+      `invalid billing configuration: ${audience ? "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS" : "WORKSTATION_IDENTITY_AUDIENCE"} is required when ${audience ? "WORKSTATION_IDENTITY_AUDIENCE" : "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS"} is set (workstation identity needs both)`,
+    );
+  }
+  return {
+    audience,
+    serviceAccounts: accounts,
+    jwks: e.WORKSTATION_IDENTITY_JWKS_URL ?? GOOGLE_JWKS_URL,
+  };
+}
+
+/**
+ * Every environment variable billing reads, in one list: the rehearsal compares it with the rendered
+ * Deployment's env (what the kubelet sets, KUBERNETES_SERVICE_*, is listed too).
+ */
+export const BILLING_ENV_VARIABLES: readonly string[] = [
+  ...Object.keys(envSchema.shape),
+  ...PRICE_VARIABLES,
+  ...FILE_SECRETS.map((v) => `${v}_FILE`),
+  "DATABASE_PASSWORD_FILE",
+].filter((v, i, all) => all.indexOf(v) === i);
+
 /** Parses and validates the environment. Throws ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig {
   const parsed = envSchema.safeParse(resolveSecretFiles(env));
@@ -140,9 +202,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     throw new ConfigError(`invalid billing configuration: ${describeZodError(parsed.error)}`);
   }
   const e = parsed.data as z.infer<typeof envSchema> & Record<string, string | undefined>;
-  const priceIds = Object.fromEntries(
-    PRODUCT_NAMES.map((p) => [p, e[priceVar(p)] ?? DEFAULT_PRICE_IDS[p]]),
-  ) as Record<ProductName, string>;
+  const priceIds = Object.fromEntries(PRODUCT_NAMES.map((p) => [p, e[priceVar(p)]])) as Record<
+    ProductName,
+    string
+  >;
+  if (e.KUBERNETES_SERVICE_HOST && !e.KUBECONFIG && !e.DATABASE_URL) {
+    // In a pod the root filesystem is read-only and every replica would get its own PGlite: never right.
+    throw new ConfigError(
+      "invalid billing configuration: DATABASE_URL is required in a pod (KUBERNETES_SERVICE_HOST is set); the embedded PGlite is for local runs only",
+    );
+  }
   const distinct = new Set(Object.values(priceIds));
   if (distinct.size !== PRODUCT_NAMES.length) {
     throw new ConfigError("invalid billing configuration: STRIPE_PRICE_* must be distinct per product");
@@ -156,6 +225,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     stripeApiUrl: e.STRIPE_API_URL,
     adminToken: e.ADMIN_TOKEN,
     kubeconfig: e.KUBECONFIG,
+    kubernetes: {
+      kubeconfig: e.KUBECONFIG,
+      serviceHost: e.KUBERNETES_SERVICE_HOST,
+      servicePort: e.KUBERNETES_SERVICE_PORT,
+    },
+    workstationIdentity: workstationIdentity(e),
+    sessionsHeartbeatIntervalMs:
+      e.SESSIONS_HEARTBEAT_INTERVAL_SECONDS === undefined
+        ? undefined
+        : e.SESSIONS_HEARTBEAT_INTERVAL_SECONDS * 1000,
+    offlineTokenKeys: {
+      ...(e.OFFLINE_TOKEN_KEYS ? { OFFLINE_TOKEN_KEYS: e.OFFLINE_TOKEN_KEYS } : {}),
+      ...(e.OFFLINE_TOKEN_KEYS_FILE ? { OFFLINE_TOKEN_KEYS_FILE: e.OFFLINE_TOKEN_KEYS_FILE } : {}),
+    },
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
     paymentGraceMs: e.PAYMENT_GRACE_DAYS * DAY_MS,
     resyncIntervalMs: e.RESYNC_INTERVAL_SECONDS * 1000,

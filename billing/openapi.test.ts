@@ -2,6 +2,7 @@
  * The OpenAPI document and the Express app must agree: every route the app serves is documented, and
  * every documented operation is served. Sub-areas may add `billing/<area>/openapi.yaml` fragments (paths only).
  */
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,9 +12,11 @@ import Stripe from "stripe";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { systemClock } from "../lib/clock.js";
+import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import { createApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import type { Db } from "./deps.js";
+import { ingressPathMatches, isInternalPath, PUBLIC_ROUTES } from "./http/public-routes.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 type OpenApi = {
@@ -66,6 +69,7 @@ describe("openapi.yaml", () => {
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_x",
     STRIPE_WEBHOOK_SECRET: "whsec_x",
+    ...fakeStripePriceEnv(),
     ADMIN_TOKEN: "x".repeat(32),
   });
   const app = createApp({
@@ -90,6 +94,23 @@ describe("openapi.yaml", () => {
 
   it("documents nothing the app does not serve", () => {
     expect([...documented].filter((op) => !served.includes(op))).toEqual([]);
+  });
+
+  it("classifies every served route as public (in the Ingress) or internal, never both", () => {
+    const concrete = (op: string) => op.split(" ")[1]!.replace(/\{(\w+)\}/g, "x");
+    const unclassified = served.filter((op) => {
+      const path = concrete(op);
+      const isPublic = PUBLIC_ROUTES.some((r) => ingressPathMatches(r, path));
+      return isPublic === isInternalPath(path);
+    });
+    expect(unclassified).toEqual([]);
+    // Every public route is really served (a typo in PUBLIC_ROUTES would leave customers with a 404).
+    for (const route of PUBLIC_ROUTES) {
+      expect(
+        served.some((op) => ingressPathMatches(route, concrete(op))),
+        route.path,
+      ).toBe(true);
+    }
   });
 
   it("is OpenAPI 3.1 and every $ref resolves", () => {

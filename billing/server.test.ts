@@ -3,21 +3,45 @@
  * service migrates, serves, logs JSON and shuts down cleanly on SIGTERM.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { type FakeStripe, startFakeStripe } from "../test-support/fake-stripe/index.js";
+import { CRD_DIR } from "../crds/load.js";
+import { type FakeStripe, fakeStripePriceEnv, startFakeStripe } from "../test-support/fake-stripe/index.js";
+import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { testDatabase } from "../test-support/postgres/index.js";
 import { waitFor } from "../test-support/wait.js";
+import { startTlsKubeFront, writeServiceAccountDir } from "./testing/pod-credentials.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-function run(env: Record<string, string>): {
+/**
+ * `inPodWith`: a directory to show at /var/run/secrets/kubernetes.io/serviceaccount, as the kubelet mounts
+ * it. The process then runs in a private mount namespace (root + unshare, as the rehearsal's pods do).
+ */
+function run(
+  env: Record<string, string>,
+  inPodWith?: string,
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ["--import", "tsx", "billing/server.ts"], {
+  const node = [process.execPath, "--import", "tsx", "billing/server.ts"];
+  const inPod = [
+    "unshare",
+    "--mount",
+    "--fork",
+    "--kill-child",
+    "sh",
+    "-c",
+    'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"',
+    inPodWith ?? "",
+    ...node,
+  ];
+  const [command, ...args] = inPodWith ? inPod : node;
+  const child = spawn(command!, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -40,6 +64,19 @@ describe("billing/server.ts", () => {
     expect(p.output()).toMatch(/ADMIN_TOKEN: must be at least 32 characters/);
   });
 
+  it("exits 1 naming the cause when the database is unreachable at start (no hanging half-started pod)", async () => {
+    const p = run({
+      PORT: "0",
+      DATABASE_URL: "postgres://billing@127.0.0.1:1/billing",
+      STRIPE_SECRET_KEY: "sk_test_server",
+      STRIPE_WEBHOOK_SECRET: "whsec_server",
+      ...fakeStripePriceEnv(),
+      ADMIN_TOKEN: "server-test-admin-token-0123456789abcdef",
+    });
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(/billing failed to start:.*ECONNREFUSED/s);
+  });
+
   it("serves on the configured database and drains on SIGTERM", async () => {
     fake = await startFakeStripe();
     const p = run({
@@ -47,6 +84,7 @@ describe("billing/server.ts", () => {
       DATABASE_URL: await testDatabase("billing_server"),
       STRIPE_SECRET_KEY: "sk_test_server",
       STRIPE_WEBHOOK_SECRET: "whsec_server",
+      ...fakeStripePriceEnv(),
       ADMIN_TOKEN: "server-test-admin-token-0123456789abcdef",
       STRIPE_API_URL: fake.url,
     });
@@ -58,7 +96,7 @@ describe("billing/server.ts", () => {
           .find((l) => l.includes('"billing listening"'));
         return line ? (JSON.parse(line) as { port: number }).port : undefined;
       });
-      expect(p.output()).toMatch(/KUBECONFIG unset: cluster feed disabled/);
+      expect(p.output()).toMatch(/no Kubernetes credentials: cluster feed disabled/);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(await ready.json()).toEqual({
         status: "ready",
@@ -69,6 +107,46 @@ describe("billing/server.ts", () => {
       expect(p.output()).toMatch(/"msg":"stopped"/);
     } finally {
       p.child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  it("in a pod (only KUBERNETES_SERVICE_HOST/PORT and the service-account files) reaches the Kubernetes API", async () => {
+    fake ??= await startFakeStripe();
+    const kube = await startKubeApiServer({ crdDirs: [CRD_DIR] });
+    const front = await startTlsKubeFront(kube.url);
+    const saDir = writeServiceAccountDir("billing-pod-token", front.caPem, "coditect-billing");
+    const p = run(
+      {
+        PORT: "0",
+        DATABASE_URL: await testDatabase("billing_in_pod"),
+        STRIPE_SECRET_KEY: "sk_test_server",
+        STRIPE_WEBHOOK_SECRET: "whsec_server",
+        ...fakeStripePriceEnv(),
+        ADMIN_TOKEN: "server-test-admin-token-0123456789abcdef",
+        STRIPE_API_URL: fake.url,
+        KUBERNETES_SERVICE_HOST: front.host,
+        KUBERNETES_SERVICE_PORT: String(front.port),
+      },
+      saDir,
+    );
+    try {
+      const port = await waitFor("the listening log line", () => {
+        const line = p
+          .output()
+          .split("\n")
+          .find((l) => l.includes('"billing listening"'));
+        return line ? (JSON.parse(line) as { port: number }).port : undefined;
+      });
+      expect(p.output()).toMatch(/"source":"in-cluster".*"cluster feed enabled"/);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", cluster: "ok" } });
+      expect(front.authorizations).toContain("Bearer billing-pod-token");
+    } finally {
+      p.child.kill("SIGKILL");
+      await p.exited;
+      await front.stop();
+      await kube.stop();
+      rmSync(saDir, { recursive: true, force: true });
     }
   }, 60_000);
 });

@@ -1,13 +1,14 @@
 /**
  * `npm run billing`: validates the configuration, opens the database (DATABASE_URL, or embedded PGlite
- * under .data/), applies migrations, connects the cluster feed when KUBECONFIG is set, serves the app and
+ * under .data/), applies migrations, connects the cluster feed (KUBECONFIG, else the pod's service account:
+ * cluster/credentials.ts), serves the app and
  * runs the periodic maintenance sweep. SIGTERM/SIGINT drain in-flight requests and close everything.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { systemClock } from "../lib/clock.js";
 import { createApp } from "./app.js";
+import { loadKubeCredentials } from "./cluster/credentials.js";
 import { KubeClusterFeed } from "./cluster/feed.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
@@ -47,13 +48,16 @@ async function main(): Promise<void> {
   logger.info({ applied }, "database migrated");
 
   let kube: KubeClusterFeed | undefined;
-  if (config.kubeconfig) {
-    const kc = new KubeConfig();
-    kc.loadFromFile(config.kubeconfig);
-    kube = new KubeClusterFeed(kc, pool, logger);
-    logger.info({ cluster: kc.getCurrentCluster()?.server }, "cluster feed enabled");
+  const credentials = loadKubeCredentials(config.kubernetes);
+  if (credentials.source === "none") {
+    // Loud: in a pod this means no License is ever written and the operator has nothing to do.
+    logger.warn(
+      { reason: credentials.reason },
+      "no Kubernetes credentials: cluster feed disabled; licenses are kept in Postgres only",
+    );
   } else {
-    logger.info("KUBECONFIG unset: cluster feed disabled; licenses are kept in Postgres only");
+    kube = new KubeClusterFeed(credentials.kubeConfig, pool, logger);
+    logger.info({ cluster: credentials.server, source: credentials.source }, "cluster feed enabled");
   }
 
   const metrics = new Registry();
@@ -99,4 +103,9 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-await main();
+// A failed start (database unreachable, a migration failing) must end the process: open pool sockets would
+// otherwise keep it alive, not serving, until the liveness probe gives up.
+await main().catch((error: unknown) => {
+  console.error("billing failed to start:", error);
+  process.exit(1);
+});

@@ -1,7 +1,9 @@
 /**
  * BuildIdentity: the identity GitHub Actions uses to push and sign images, through Workload Identity
  * Federation (seed-notes D3: signing runs in GitHub Actions, so that is what gets the signer role; no
- * long-lived service-account keys exist). Only the configured repository and ref can obtain it.
+ * long-lived service-account keys exist). Only the configured repository and refs (prod: release tags
+ * `refs/tags/v*`) can obtain it. Releases push images by digest and immutable version tags only, never a
+ * moving tag (ADR 0108).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -9,24 +11,34 @@ import { childName, gcpResourceId, serviceAccountId } from "./naming.js";
 
 export const GITHUB_OIDC_ISSUER = "https://token.actions.githubusercontent.com";
 
-/** The CEL condition that admits only tokens from one repository and ref. */
-export function githubAttributeCondition(repository: string, ref: string): string {
-  for (const [what, value] of [
-    ["repository", repository],
-    ["ref", ref],
-  ] as const) {
+/**
+ * The CEL condition that admits only tokens from one repository and the given refs. A ref ending in `*`
+ * is a prefix (`refs/tags/v*`: release tags); anything else must match exactly (ADR 0108).
+ */
+export function githubAttributeCondition(repository: string, refs: readonly string[]): string {
+  if (refs.length === 0) throw new Error("GitHub refs must name at least one ref");
+  for (const [what, value] of [["repository", repository], ...refs.map((r) => ["ref", r] as const)]) {
     if (/["\\]/.test(value))
       throw new Error(`GitHub ${what} "${value}" must not contain quotes or backslashes`);
   }
-  return `assertion.repository == "${repository}" && assertion.ref == "${ref}"`;
+  const clauses = refs.map((ref) => {
+    if (ref.indexOf("*") !== -1 && ref.indexOf("*") !== ref.length - 1) {
+      throw new Error(`GitHub ref "${ref}" may hold "*" only at its end (a prefix)`);
+    }
+    return ref.endsWith("*")
+      ? `assertion.ref.startsWith("${ref.slice(0, -1)}")`
+      : `assertion.ref == "${ref}"`;
+  });
+  const refClause = clauses.length === 1 ? clauses[0]! : `(${clauses.join(" || ")})`;
+  return `assertion.repository == "${repository}" && ${refClause}`;
 }
 
 export interface BuildIdentityArgs {
   project: pulumi.Input<string>;
   /** `owner/repo` allowed to act as the builder. */
   githubRepository: string;
-  /** Git ref allowed to act as the builder, e.g. refs/heads/main. */
-  githubRef: string;
+  /** Git refs allowed to act as the builder, e.g. refs/tags/v* (release tags; a trailing * is a prefix). */
+  githubRefs: string[];
 }
 
 export class BuildIdentity extends pulumi.ComponentResource {
@@ -61,7 +73,7 @@ export class BuildIdentity extends pulumi.ComponentResource {
           "attribute.repository": "assertion.repository",
           "attribute.ref": "assertion.ref",
         },
-        attributeCondition: githubAttributeCondition(args.githubRepository, args.githubRef),
+        attributeCondition: githubAttributeCondition(args.githubRepository, args.githubRefs),
       },
       { parent: this },
     );
@@ -71,7 +83,7 @@ export class BuildIdentity extends pulumi.ComponentResource {
         project: args.project,
         accountId: serviceAccountId(["coditect-image-builder"]),
         displayName: "CI image builder and signer",
-        description: `Impersonated by GitHub Actions of ${args.githubRepository} (${args.githubRef})`,
+        description: `Impersonated by GitHub Actions of ${args.githubRepository} (${args.githubRefs.join(", ")})`,
       },
       { parent: this },
     );

@@ -1,8 +1,16 @@
 /** WorkstationFleet and PrivateGkeCluster under mocks. */
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Recording, resolveOutput, startRecording } from "../stacks/plan/harness.js";
-import { NODE_SERVICE_ACCOUNT_ROLES, PrivateGkeCluster } from "./private-gke-cluster.js";
-import { WorkstationFleet, type WorkstationFleetArgs } from "./workstation-fleet.js";
+import { REPO_ROOT } from "../stacks/plan/stack-file.js";
+import { gkeKubeconfig, NODE_SERVICE_ACCOUNT_ROLES, PrivateGkeCluster } from "./private-gke-cluster.js";
+import {
+  WORKSTATION_SA_ROLES,
+  WorkstationFleet,
+  type WorkstationFleetArgs,
+  workstationContainerEnv,
+} from "./workstation-fleet.js";
 
 let rec: Recording;
 let fleet: WorkstationFleet;
@@ -52,6 +60,12 @@ const fleetArgs = (over: Partial<WorkstationFleetArgs> = {}): WorkstationFleetAr
 beforeAll(async () => {
   rec = await startRecording({ project: "coditect-control-plane", stack: "test" });
   fleet = new WorkstationFleet("ws", fleetArgs());
+  new WorkstationFleet(
+    "adopted",
+    fleetArgs({
+      importClusterId: "projects/proj-test-1/locations/us-central1/workstationClusters/coditect-ws-cluster",
+    }),
+  );
   gke = new PrivateGkeCluster("gke", {
     project: "proj-test-1",
     location: "us-central1",
@@ -99,8 +113,9 @@ describe("WorkstationFleet", () => {
         workstationConfigId: `coditect-${tier}`,
         idleTimeout: "1800s",
         runningTimeout: "43200s",
-        container: { image: IMAGE, env: { CODITECT_API_URL: "https://api.example.test" } },
-        persistentDirectories: [{ mountPath: "/home", gcePd: { reclaimPolicy: "RETAIN" } }],
+        container: { image: IMAGE },
+        // Disks go with their workstation (ADR 0105); RETAIN kept every deleted customer's disk forever.
+        persistentDirectories: [{ mountPath: "/home", gcePd: { reclaimPolicy: "DELETE" } }],
       });
       expect(host(tier)).toMatchObject({
         disablePublicIpAddresses: true,
@@ -113,6 +128,78 @@ describe("WorkstationFleet", () => {
         rec.get("gcp:workstations/workstationCluster:WorkstationCluster", "ws-cluster").urn,
       );
     }
+  });
+
+  it("gives the container exactly the variables the entrypoint and the agent read (C8)", () => {
+    const read = new Set(
+      ["images/workstation/entrypoint.sh", "images/agent/config.ts"].flatMap((f) =>
+        [...readFileSync(path.join(REPO_ROOT, f), "utf8").matchAll(/CODITECT_[A-Z_]+/g)].map((m) => m[0]),
+      ),
+    );
+    for (const tier of ["standard", "power", "ai"]) {
+      const env = (
+        rec.get("gcp:workstations/workstationConfig:WorkstationConfig", `ws-${tier}`).inputs.container as {
+          env: Record<string, string>;
+        }
+      ).env;
+      expect(env).toEqual({
+        CODITECT_LICENSE_SERVER: "https://api.example.test",
+        CODITECT_CONTAINER_TYPE: "workstation",
+      });
+      // The old CODITECT_API_URL was read by nobody: the agent fell back to api.coditect.ai.
+      for (const name of Object.keys(env)) expect(read, name).toContain(name);
+    }
+    expect(() => workstationContainerEnv("http://billing.example.test")).toThrow(/https:\/\/ origin/);
+  });
+
+  it("runs VMs without scopes (no actAs needed by the operator) and lets the audit agent write logs", () => {
+    for (const tier of ["standard", "power", "ai"])
+      expect(host(tier)).not.toHaveProperty("serviceAccountScopes");
+    const roles = rec
+      .ofType("gcp:projects/iAMMember:IAMMember")
+      .filter(
+        (g) => g.inputs.member === "serviceAccount:coditect-workstation@proj-test-1.iam.gserviceaccount.com",
+      )
+      .map((g) => g.inputs.role);
+    expect(new Set(roles)).toEqual(new Set(WORKSTATION_SA_ROLES));
+  });
+
+  it("reaches the private cluster through a Private Service Connect endpoint and private DNS", async () => {
+    const rule = rec.get("gcp:compute/forwardingRule:ForwardingRule", "ws-psc");
+    expect(rule.inputs).toMatchObject({
+      target: "projects/mock-tenant-project/regions/us-central1/serviceAttachments/coditect-ws-cluster-sa",
+      loadBalancingScheme: "",
+      network: "projects/proj-test-1/global/networks/net",
+      ipAddress: "projects/proj-test-1/regions/us-central1/addresses/ws-psc",
+    });
+    expect(rec.get("gcp:compute/address:Address", "ws-psc-ip").inputs).toMatchObject({
+      addressType: "INTERNAL",
+      subnetwork: "projects/proj-test-1/regions/us-central1/subnetworks/net-workstations",
+    });
+    expect(rec.get("gcp:dns/managedZone:ManagedZone", "ws-dns").inputs).toMatchObject({
+      dnsName: "cluster-coditect-ws-cluster.cloudworkstations.dev.",
+      visibility: "private",
+      privateVisibilityConfig: { networks: [{ networkUrl: "projects/proj-test-1/global/networks/net" }] },
+    });
+    expect(rec.get("gcp:dns/recordSet:RecordSet", "ws-dns-wildcard").inputs).toMatchObject({
+      name: "*.cluster-coditect-ws-cluster.cloudworkstations.dev.",
+      type: "A",
+      rrdatas: ["10.40.0.5"],
+    });
+    expect(await resolveOutput(fleet.clusterHostname)).toBe(
+      "cluster-coditect-ws-cluster.cloudworkstations.dev",
+    );
+  });
+
+  it("adopts an existing cluster by import id and never deletes it", () => {
+    const adopted = rec.get("gcp:workstations/workstationCluster:WorkstationCluster", "adopted-cluster");
+    expect(adopted.importId).toBe(
+      "projects/proj-test-1/locations/us-central1/workstationClusters/coditect-ws-cluster",
+    );
+    expect(adopted.retainOnDelete).toBe(true);
+    expect(
+      rec.get("gcp:workstations/workstationCluster:WorkstationCluster", "ws-cluster").importId,
+    ).toBeNull();
   });
 
   it("sizes the standard tier per the seeds and decides confidential compute per tier (ADR 0022)", () => {
@@ -130,7 +217,9 @@ describe("WorkstationFleet", () => {
   });
 
   it("lets the operator manage workstations per config, not project-wide", () => {
-    const grants = rec.ofType("gcp:workstations/workstationConfigIamMember:WorkstationConfigIamMember");
+    const grants = rec
+      .ofType("gcp:workstations/workstationConfigIamMember:WorkstationConfigIamMember")
+      .filter((g) => g.name.startsWith("ws-"));
     expect(grants.map((g) => g.inputs.workstationConfigId).sort()).toEqual([
       "coditect-ai",
       "coditect-power",
@@ -207,7 +296,25 @@ describe("PrivateGkeCluster", () => {
       secretManagerConfig: { enabled: true },
       removeDefaultNodePool: true,
       deletionProtection: true,
+      // VULNERABILITY_BASIC is "no longer supported" by the GKE API (posture-management-deprecation).
+      securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_DISABLED" },
     });
+  });
+
+  it("ignores the deleted default pool's fields, which would otherwise replace the cluster on every run", () => {
+    const ignored = rec.get("gcp:container/cluster:Cluster", "gke-cluster").ignoreChanges;
+    expect(ignored).toEqual(expect.arrayContaining(["nodeConfig", "initialNodeCount"]));
+  });
+
+  it("opens the IAM-guarded DNS endpoint and points the kubeconfig at it (no VPN needed for pulumi up)", async () => {
+    expect(cluster()).toMatchObject({
+      controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true } },
+    });
+    const kubeconfig = JSON.parse(await resolveOutput(gke.kubeconfig));
+    expect(kubeconfig.clusters[0].cluster).toEqual({
+      server: "https://gke-0123456789abcdef0123456789abcdef-123456789012.us-central1.gke.goog",
+    });
+    expect(() => gkeKubeconfig("c", "172.16.0.2")).toThrow(/not a GKE DNS endpoint/);
   });
 
   it("enforces a Binary Authorization policy that admits only our registry, before the cluster exists", () => {

@@ -2,8 +2,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Recording, resolveOutput, startRecording } from "../stacks/plan/harness.js";
-import { Database, POSTGRES_LOGGING_FLAGS } from "./database.js";
-import { EncryptionKeys, SYMMETRIC_ROTATION_PERIOD } from "./encryption-keys.js";
+import { Database, POSTGRES_LOGGING_FLAGS, serverCaBundle } from "./database.js";
+import { EncryptionKeys, IAM_PROPAGATION_SECONDS, SYMMETRIC_ROTATION_PERIOD } from "./encryption-keys.js";
 import { ProjectServices } from "./project-services.js";
 import { CONTROL_PLANE_SECRETS, ControlPlaneSecrets } from "./secrets.js";
 import { GkeWorkloadIdentity } from "./workload-identity.js";
@@ -101,22 +101,48 @@ describe("EncryptionKeys", () => {
     const grants = Object.fromEntries(
       rec.ofType("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember").map((g) => [g.name, g.inputs.member]),
     );
+    // The fake provider names agents after its fake project number (stacks/plan/mock-state.ts); GKE's
+    // agent is derived from the number the program passes in.
     expect(grants).toEqual({
       "keys-artifact-registry-agent":
-        "serviceAccount:service-123456789@gcp-sa-artifactregistry.iam.gserviceaccount.com",
+        "serviceAccount:service-123456789012@gcp-sa-artifactregistry.iam.gserviceaccount.com",
       "keys-gke-secrets-agent":
         "serviceAccount:service-123456789@container-engine-robot.iam.gserviceaccount.com",
-      "keys-cloud-sql-agent": "serviceAccount:service-123456789@gcp-sa-cloud-sql.iam.gserviceaccount.com",
+      "keys-cloud-sql-agent": "serviceAccount:service-123456789012@gcp-sa-cloud-sql.iam.gserviceaccount.com",
       "keys-secret-manager-agent":
-        "serviceAccount:service-123456789@gcp-sa-secretmanager.iam.gserviceaccount.com",
+        "serviceAccount:service-123456789012@gcp-sa-secretmanager.iam.gserviceaccount.com",
     });
   });
 
-  it("hands out key ids that make users wait for the agent's grant", () => {
+  it("creates the service agents in code (a fresh project has none) before granting them a key", () => {
+    const identities = rec.ofType("gcp:projects/serviceIdentity:ServiceIdentity");
+    expect(identities.map((i) => i.inputs.service).sort()).toEqual([
+      "artifactregistry.googleapis.com",
+      "secretmanager.googleapis.com",
+      "sqladmin.googleapis.com",
+    ]);
+    const sqlAgent = rec.get("gcp:projects/serviceIdentity:ServiceIdentity", "keys-cloud-sql-agent-identity");
+    expect(
+      rec.get("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "keys-cloud-sql-agent").dependencies,
+    ).toContain(sqlAgent.urn);
+    // Created only once the APIs are on (the project input comes from ProjectServices).
+    for (const s of rec.ofType("gcp:projects/service:Service"))
+      expect(sqlAgent.dependencies).toContain(s.urn);
+  });
+
+  it("hands out key ids that make users wait for every grant plus IAM propagation", () => {
+    const wait = rec.get("pulumi-nodejs:dynamic:Resource", "keys-iam-propagation");
+    expect(wait.inputs.seconds).toBe(IAM_PROPAGATION_SECONDS);
+    for (const grant of rec.ofType("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")) {
+      expect(wait.dependencies).toContain(grant.urn);
+    }
     const instance = rec.get("gcp:sql/databaseInstance:DatabaseInstance", "db-instance");
-    expect(instance.dependencies).toContain(
-      rec.get("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "keys-cloud-sql-agent").urn,
-    );
+    expect(instance.dependencies).toContain(wait.urn);
+  });
+
+  it("never deletes its key ring (Cloud KMS cannot)", () => {
+    const ring = rec.get("gcp:kms/keyRing:KeyRing", "keys-ring");
+    expect([ring.protect, ring.retainOnDelete]).toEqual([true, true]);
   });
 });
 
@@ -129,8 +155,20 @@ describe("Database", () => {
         ipv4Enabled: false,
         privateNetwork: "projects/proj-test-1/global/networks/net",
         sslMode: "ENCRYPTED_ONLY",
+        // Per-instance CA: server certificates without an IP SAN, verified with the CA (verify-ca).
+        serverCaMode: "GOOGLE_MANAGED_INTERNAL_CA",
       },
     });
+  });
+
+  it("hands clients every server CA the instance lists (current and upcoming), as one PEM bundle", async () => {
+    expect(await resolveOutput(database.serverCa)).toBe(
+      "-----BEGIN CERTIFICATE-----\nMOCK-CLOUD-SQL-CA\n-----END CERTIFICATE-----\n",
+    );
+    const a = "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----";
+    const b = "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n";
+    expect(serverCaBundle([a, undefined, b])).toBe(`${a}\n${b}`);
+    expect(() => serverCaBundle([])).toThrow(/no server CA certificate/);
   });
 
   it("keeps backups with point-in-time recovery, is highly available and protected from deletion", () => {
@@ -162,10 +200,7 @@ describe("ControlPlaneSecrets", () => {
     const ids = rec.ofType("gcp:secretmanager/secret:Secret").map((s) => s.inputs.secretId);
     expect(ids.sort()).toEqual(Object.keys(CONTROL_PLANE_SECRETS).sort());
     expect(rec.ofType("gcp:secretmanager/secretVersion:SecretVersion")).toEqual([]);
-    const keyGrant = rec.get(
-      "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
-      "keys-secret-manager-agent",
-    ).urn;
+    const keyGrant = rec.get("pulumi-nodejs:dynamic:Resource", "keys-iam-propagation").urn;
     for (const s of rec.ofType("gcp:secretmanager/secret:Secret")) {
       expect(s.inputs.deletionProtection).toBe(true);
       expect(s.inputs.replication).toEqual({

@@ -23,6 +23,16 @@ export const POSTGRES_LOGGING_FLAGS: { name: string; value: string }[] = [
   { name: "cloudsql.enable_pgaudit", value: "on" },
 ];
 
+/** Per-instance CA managed by Google (ADR 0109); its server certificates carry no IP SAN. */
+export const SERVER_CA_MODE = "GOOGLE_MANAGED_INTERNAL_CA";
+
+/** Joins the instance's CA certificates into one PEM bundle; an instance without any is an error. */
+export function serverCaBundle(pems: (string | undefined)[]): string {
+  const certs = pems.filter((p): p is string => typeof p === "string" && p.includes("BEGIN CERTIFICATE"));
+  if (certs.length === 0) throw new Error("the Cloud SQL instance lists no server CA certificate");
+  return certs.map((p) => (p.endsWith("\n") ? p : `${p}\n`)).join("");
+}
+
 export interface DatabaseArgs {
   project: pulumi.Input<string>;
   region: pulumi.Input<string>;
@@ -49,7 +59,10 @@ export class Database extends pulumi.ComponentResource {
   readonly database: gcp.sql.Database;
   readonly privateIp: pulumi.Output<string>;
   readonly connectionName: pulumi.Output<string>;
-  /** PEM of the instance's server CA: clients verify the server with it (sslmode=verify-ca). */
+  /**
+   * PEM bundle of every server CA the instance lists (the current one and, during a CA rotation, the
+   * upcoming one): clients verify the server with it (sslmode=verify-ca). ControlPlane mounts it.
+   */
   readonly serverCa: pulumi.Output<string>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -74,7 +87,11 @@ export class Database extends pulumi.ComponentResource {
           ipConfiguration: {
             ipv4Enabled: false,
             privateNetwork: args.networkId,
+            // TLS required without client certificates (billing authenticates with a password); the
+            // per-instance Google CA signs a server certificate without an IP SAN, so clients verify the
+            // chain against serverCa (sslmode=verify-ca semantics), not the host name (ADR 0109).
             sslMode: "ENCRYPTED_ONLY",
+            serverCaMode: SERVER_CA_MODE,
             enablePrivatePathForGoogleCloudServices: false,
           },
           backupConfiguration: {
@@ -103,7 +120,7 @@ export class Database extends pulumi.ComponentResource {
     );
     this.privateIp = this.instance.privateIpAddress;
     this.connectionName = this.instance.connectionName;
-    this.serverCa = this.instance.serverCaCerts.apply((certs) => certs[0]?.cert ?? "");
+    this.serverCa = this.instance.serverCaCerts.apply((certs) => serverCaBundle(certs.map((c) => c.cert)));
     this.registerOutputs({ privateIp: this.privateIp, connectionName: this.connectionName });
   }
 }

@@ -1,9 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Recording, startRecording } from "../stacks/plan/harness.js";
 import { Network } from "./network.js";
+import { NetworkSegmentation, PRIORITY } from "./segmentation.js";
 
 let rec: Recording;
 let component: Network;
+const NODES = "coditect-gke-nodes@proj-test-1.iam.gserviceaccount.com";
+const WORKSTATIONS = "coditect-workstation@proj-test-1.iam.gserviceaccount.com";
 
 beforeAll(async () => {
   rec = await startRecording({ project: "coditect-control-plane", stack: "test" });
@@ -17,6 +20,19 @@ beforeAll(async () => {
     gkeMasterCidr: "172.16.0.0/28",
     privateServicesPrefixLength: 20,
   });
+  new NetworkSegmentation("seg", {
+    project: "proj-test-1",
+    networkId: component.network.id,
+    gkeNodesCidr: "10.10.0.0/20",
+    gkePodsCidr: "10.20.0.0/16",
+    gkeServicesCidr: "10.30.0.0/20",
+    gkeMasterCidr: "172.16.0.0/28",
+    workstationsCidr: "10.40.0.0/20",
+    privateServicesCidr: component.privateServicesCidr,
+    gkeNodeServiceAccount: NODES,
+    workstationServiceAccount: WORKSTATIONS,
+    workstationControlPlaneIp: "10.40.0.2",
+  });
   await rec.settle();
 });
 
@@ -25,8 +41,8 @@ const componentUrn = "urn:pulumi:test::coditect-control-plane::coditect:index:Ne
 describe("Network", () => {
   it("registers under its type token and parents every child to itself", () => {
     expect(rec.get("coditect:index:Network", "net").urn).toBe(componentUrn);
-    const children = rec.resources.filter((r) => r.custom);
-    expect(children.length).toBeGreaterThan(8);
+    const children = rec.resources.filter((r) => r.custom && !r.name.startsWith("seg-"));
+    expect(children.length).toBeGreaterThanOrEqual(8);
     for (const child of children) {
       expect(child.parent).toBe(componentUrn);
       expect(child.name.startsWith("net-")).toBe(true);
@@ -91,7 +107,7 @@ describe("Network", () => {
     for (const rule of rules) {
       expect(rule.inputs.logConfig).toEqual({ metadata: "INCLUDE_ALL_METADATA" });
       if (rule.inputs.allows) {
-        expect(rule.inputs.sourceRanges).not.toContain("0.0.0.0/0");
+        expect(rule.inputs.sourceRanges ?? []).not.toContain("0.0.0.0/0");
         expect(rule.inputs.priority).toBeLessThan(deny.priority as number);
       }
     }
@@ -99,5 +115,73 @@ describe("Network", () => {
       ((r.inputs.allows ?? []) as { ports?: string[] }[]).flatMap((a) => a.ports ?? []),
     );
     expect(ports).not.toContain("22");
+  });
+});
+
+/** A rule matches traffic when its target SA and range cover it (GCP: lowest priority number wins). */
+type Rule = { direction: string; priority: number; ranges: string[]; targets: string[]; allow: boolean };
+function ip(a: string): number {
+  return a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+function inCidr(addr: string, cidr: string): boolean {
+  const [base, bits] = cidr.split("/") as [string, string];
+  const size = 2 ** (32 - Number(bits));
+  return ip(addr) >= ip(base) && ip(addr) < ip(base) + size;
+}
+/** Evaluates the recorded rules for one packet, like the VPC firewall: first match by priority, else implied. */
+function verdict(direction: "INGRESS" | "EGRESS", sa: string, remote: string): boolean {
+  const rules: Rule[] = rec.ofType("gcp:compute/firewall:Firewall").map((r) => ({
+    direction: String(r.inputs.direction),
+    priority: Number(r.inputs.priority ?? 1000),
+    ranges: ((direction === "INGRESS" ? r.inputs.sourceRanges : r.inputs.destinationRanges) ??
+      []) as string[],
+    targets: (r.inputs.targetServiceAccounts ?? []) as string[],
+    allow: r.inputs.allows !== undefined,
+  }));
+  const match = rules
+    .filter((r) => r.direction === direction)
+    .filter((r) => r.targets.length === 0 || r.targets.includes(sa))
+    .filter((r) => r.ranges.some((c) => inCidr(remote, c)))
+    .sort((a, b) => a.priority - b.priority)[0];
+  return match ? match.allow : direction === "EGRESS"; // implied: allow egress, deny ingress
+}
+
+describe("NetworkSegmentation (ADR 0110), evaluated on the recorded rules", () => {
+  it("keeps customer workstations away from GKE, Cloud SQL and each other", () => {
+    for (const [what, addr] of [
+      ["a GKE node", "10.10.0.7"],
+      ["a pod", "10.20.3.4"],
+      ["a ClusterIP", "10.30.0.10"],
+      ["the GKE control plane", "172.16.0.2"],
+      ["Cloud SQL (private services range)", "10.60.0.3"],
+      ["another tenant's workstation", "10.40.0.9"],
+    ] as const) {
+      expect(verdict("EGRESS", WORKSTATIONS, addr), `workstation → ${what}`).toBe(false);
+    }
+    // …and nothing in the VPC admits them as a source either.
+    expect(verdict("INGRESS", NODES, "10.40.0.9")).toBe(false);
+    expect(verdict("INGRESS", WORKSTATIONS, "10.40.0.9")).toBe(false);
+    expect(verdict("INGRESS", WORKSTATIONS, "10.20.3.4")).toBe(false);
+  });
+
+  it("leaves workstations what they need: their cluster's control plane, the license API and Google APIs", () => {
+    expect(verdict("EGRESS", WORKSTATIONS, "10.40.0.2")).toBe(true);
+    expect(verdict("EGRESS", WORKSTATIONS, "203.0.113.10")).toBe(true); // billing's public ingress
+    expect(verdict("EGRESS", WORKSTATIONS, "199.36.153.8")).toBe(true); // private.googleapis.com
+  });
+
+  it("keeps GKE working: node/pod traffic, webhooks from the control plane, load balancer health checks", () => {
+    expect(verdict("INGRESS", NODES, "10.20.3.4")).toBe(true);
+    expect(verdict("INGRESS", NODES, "10.10.0.8")).toBe(true);
+    expect(verdict("INGRESS", NODES, "172.16.0.2")).toBe(true);
+    expect(verdict("INGRESS", NODES, "35.191.1.1")).toBe(true);
+    expect(verdict("INGRESS", NODES, "198.51.100.1")).toBe(false);
+  });
+
+  it("addresses machines by service account and orders the control-plane allow before the denies", () => {
+    for (const r of rec.ofType("gcp:compute/firewall:Firewall").filter((r) => r.name.startsWith("seg-"))) {
+      expect((r.inputs.targetServiceAccounts as string[]).length).toBe(1);
+    }
+    expect(PRIORITY.workstationAllow).toBeLessThan(PRIORITY.workstationDeny);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Network: a custom-mode VPC with one subnet for GKE (pod and service secondary ranges) and one for
  * workstations, Cloud Router + NAT for egress without public IPs, private services access for Cloud SQL,
- * VPC flow logs on every subnet and a restrictive ingress firewall baseline (deny by default, logged).
+ * VPC flow logs on every subnet and a deny-all ingress baseline (logged); the allows that depend on who
+ * runs where are NetworkSegmentation's.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -43,6 +44,8 @@ export class Network extends pulumi.ComponentResource {
   /** The peering Cloud SQL's private IP needs; depend on it before creating the instance. */
   readonly privateServicesConnection: gcp.servicenetworking.Connection;
   readonly podsRangeName: string;
+  /** `<address>/<prefix>` of the private services range (Cloud SQL's peered network). */
+  readonly privateServicesCidr: pulumi.Output<string>;
   readonly servicesRangeName: string;
 
   constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -135,6 +138,7 @@ export class Network extends pulumi.ComponentResource {
       },
       parent,
     );
+    this.privateServicesCidr = pulumi.interpolate`${privateServicesRange.address}/${args.privateServicesPrefixLength}`;
     this.privateServicesConnection = new gcp.servicenetworking.Connection(
       childName(name, "private-services"),
       {
@@ -153,7 +157,7 @@ export class Network extends pulumi.ComponentResource {
     });
   }
 
-  /** Deny all ingress (logged), then allow only what the platform needs. No SSH from anywhere. */
+  /** Deny all ingress (logged); NetworkSegmentation allows only what each machine needs. No SSH at all. */
   private firewallBaseline(name: string, args: NetworkArgs): void {
     const rule = (suffix: string, props: Omit<gcp.compute.FirewallArgs, "network" | "project" | "name">) =>
       new gcp.compute.Firewall(
@@ -174,26 +178,7 @@ export class Network extends pulumi.ComponentResource {
       sourceRanges: ["0.0.0.0/0"],
       denies: [{ protocol: "all" }],
     });
-    rule("allow-internal", {
-      description: "Traffic between our own subnets and GKE pod/service ranges",
-      direction: "INGRESS",
-      priority: 1_000,
-      sourceRanges: [args.gkeNodesCidr, args.gkePodsCidr, args.workstationsCidr],
-      allows: [{ protocol: "tcp" }, { protocol: "udp" }, { protocol: "icmp" }],
-    });
-    rule("allow-master-webhooks", {
-      description: "GKE control plane to nodes (admission webhooks, metrics)",
-      direction: "INGRESS",
-      priority: 1_000,
-      sourceRanges: [args.gkeMasterCidr],
-      allows: [{ protocol: "tcp", ports: ["443", "8443", "9443", "10250"] }],
-    });
-    rule("allow-health-checks", {
-      description: "Google load balancer health checks to the billing ingress backends",
-      direction: "INGRESS",
-      priority: 1_000,
-      sourceRanges: GOOGLE_HEALTH_CHECK_RANGES,
-      allows: [{ protocol: "tcp" }],
-    });
+    // The allows live in NetworkSegmentation: they address GKE nodes and workstation VMs by service
+    // account, which exist only after this network (ADR 0110).
   }
 }

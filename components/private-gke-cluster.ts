@@ -1,7 +1,9 @@
 /**
  * PrivateGkeCluster: a regional, private GKE Standard cluster for the control plane.
  *
- * Private nodes and a private endpoint reachable only from authorized internal ranges, Workload Identity,
+ * Private nodes and a private IP endpoint reachable only from authorized internal ranges, plus GKE's
+ * DNS-based control-plane endpoint (every request IAM-checked: `container.clusters.connect`) which
+ * `pulumi up` and ops use from anywhere without a VPN (ADR 0102). Workload Identity,
  * a release channel, shielded nodes, Binary Authorization (a project policy admitting only our registry,
  * enforced by the cluster), application-layer
  * secrets encryption with our KMS key, Calico network policy, the Secret Manager CSI add-on, no default
@@ -10,6 +12,21 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { childName, serviceAccountId } from "./naming.js";
+
+/**
+ * Security posture: BASIC config auditing; workload vulnerability scanning off because GKE no longer
+ * supports VULNERABILITY_BASIC (v1 API: "Deprecated: Basic vulnerability scanning is no longer supported",
+ * kubernetes-engine/docs/deprecations/posture-management-deprecation) and ENTERPRISE is deprecated too.
+ * Images are scanned in Artifact Registry instead (containerscanning.googleapis.com).
+ */
+export const SECURITY_POSTURE = { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_DISABLED" } as const;
+
+/**
+ * Cluster fields that describe only the default node pool, deleted right after creation: once it is gone
+ * the API reports other values, which would plan a REPLACEMENT of the cluster on every run (as
+ * terraform-google-modules' GKE module and cloud-foundation-fabric#1275 describe); ignored like they do.
+ */
+export const DEFAULT_POOL_FIELDS = ["nodeConfig", "initialNodeCount", "nodePools"] as const;
 
 /** The only project roles GKE nodes need (Google's least-privilege node service account). */
 export const NODE_SERVICE_ACCOUNT_ROLES = [
@@ -54,6 +71,8 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
   readonly admissionPolicy: gcp.binaryauthorization.Policy;
   /** Private control-plane endpoint (IP). */
   readonly endpoint: pulumi.Output<string>;
+  /** DNS-based control-plane endpoint (`gke-….<region>.gke.goog`), IAM-guarded; what the kubeconfig uses. */
+  readonly dnsEndpoint: pulumi.Output<string>;
   /** `<project>.svc.id.goog`: the Workload Identity pool for KSA → GSA bindings. */
   readonly workloadPool: pulumi.Output<string>;
   /** Kubeconfig using gke-gcloud-auth-plugin (no static credentials). */
@@ -125,6 +144,12 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
         removeDefaultNodePool: true,
         initialNodeCount: 1,
         nodeConfig: nodeSecurity,
+        // The DNS endpoint answers from anywhere but admits only callers with container.clusters.connect
+        // (IAM) and a valid Google token, so no VPN or bastion is needed for `pulumi up` (ADR 0102).
+        controlPlaneEndpointsConfig: {
+          dnsEndpointConfig: { allowExternalTraffic: true },
+          ipEndpointsConfig: { enabled: true },
+        },
         privateClusterConfig: {
           enablePrivateNodes: true,
           enablePrivateEndpoint: true,
@@ -151,11 +176,15 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
           horizontalPodAutoscaling: { disabled: false },
         },
         secretManagerConfig: { enabled: true },
-        securityPostureConfig: { mode: "BASIC", vulnerabilityMode: "VULNERABILITY_BASIC" },
+        securityPostureConfig: { ...SECURITY_POSTURE },
         deletionProtection: true,
         resourceLabels: args.labels,
       },
-      { parent: this, dependsOn: [...roleGrants, this.admissionPolicy] },
+      {
+        parent: this,
+        dependsOn: [...roleGrants, this.admissionPolicy],
+        ignoreChanges: [...DEFAULT_POOL_FIELDS],
+      },
     );
 
     this.nodePool = new gcp.container.NodePool(
@@ -180,18 +209,28 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
     );
 
     this.endpoint = this.cluster.endpoint;
+    this.dnsEndpoint = this.cluster.controlPlaneEndpointsConfig.apply((c) => {
+      const endpoint = c?.dnsEndpointConfig?.endpoint;
+      if (!endpoint) throw new Error(`GKE cluster ${args.clusterName} reports no DNS endpoint`);
+      return endpoint;
+    });
     this.workloadPool = this.cluster.workloadIdentityConfig.apply((c) => c?.workloadPool ?? "");
     this.kubeconfig = pulumi
-      .all([this.cluster.name, this.cluster.endpoint, this.cluster.masterAuth])
-      .apply(([clusterName, endpoint, auth]) =>
-        gkeKubeconfig(clusterName, endpoint, auth.clusterCaCertificate ?? ""),
-      );
+      .all([this.cluster.name, this.dnsEndpoint])
+      .apply(([clusterName, dnsEndpoint]) => gkeKubeconfig(clusterName, dnsEndpoint));
     this.registerOutputs({ endpoint: this.endpoint, workloadPool: this.workloadPool });
   }
 }
 
-/** A kubeconfig that authenticates with the gke-gcloud-auth-plugin (short-lived tokens, nothing stored). */
-export function gkeKubeconfig(clusterName: string, endpoint: string, caCertificate: string): string {
+/**
+ * A kubeconfig for the cluster's DNS endpoint that authenticates with gke-gcloud-auth-plugin (short-lived
+ * tokens, nothing stored). The DNS endpoint serves a publicly trusted certificate, so no CA data (the
+ * same kubeconfig `gcloud container clusters get-credentials --dns-endpoint` writes).
+ */
+export function gkeKubeconfig(clusterName: string, dnsEndpoint: string): string {
+  if (!/^[a-z0-9.-]+\.gke\.goog$/.test(dnsEndpoint)) {
+    throw new Error(`not a GKE DNS endpoint: "${dnsEndpoint}" (expected gke-….<location>.gke.goog)`);
+  }
   const context = `gke_${clusterName}`;
   return JSON.stringify({
     apiVersion: "v1",
@@ -199,7 +238,7 @@ export function gkeKubeconfig(clusterName: string, endpoint: string, caCertifica
     clusters: [
       {
         name: context,
-        cluster: { server: `https://${endpoint}`, "certificate-authority-data": caCertificate },
+        cluster: { server: `https://${dnsEndpoint}` },
       },
     ],
     contexts: [{ name: context, context: { cluster: context, user: context } }],

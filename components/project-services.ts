@@ -17,6 +17,7 @@ export const REQUIRED_APIS = [
   "artifactregistry.googleapis.com",
   "containerscanning.googleapis.com",
   "workstations.googleapis.com",
+  "dns.googleapis.com",
   "binaryauthorization.googleapis.com",
   "iam.googleapis.com",
   "iamcredentials.googleapis.com",

@@ -29,6 +29,8 @@ export interface SigningKeyArgs {
   signerMembers: pulumi.Input<string>[];
   /** Identities allowed to fetch the public key from KMS (ops, admission verifiers); never public. */
   publicKeyViewerMembers?: pulumi.Input<string>[];
+  /** Adopt an existing key ring / key (their full ids) instead of creating them (ADR 0103). */
+  importIds?: { keyRing?: string; cryptoKey?: string };
   labels: Record<string, string>;
 }
 
@@ -67,10 +69,16 @@ export class SigningKey extends pulumi.ComponentResource {
     );
     super("coditect:index:SigningKey", name, {}, opts);
 
+    // Key rings can never be deleted in Cloud KMS: protected, and left in place should the stack drop it.
     this.keyRing = new gcp.kms.KeyRing(
       childName(name, "ring"),
       { project: args.project, location: args.location, name: args.keyRingName },
-      { parent: this, protect: true },
+      {
+        parent: this,
+        protect: true,
+        retainOnDelete: true,
+        ...(args.importIds?.keyRing ? { import: args.importIds.keyRing } : {}),
+      },
     );
     this.cryptoKey = new gcp.kms.CryptoKey(
       childName(name, "key"),
@@ -86,7 +94,13 @@ export class SigningKey extends pulumi.ComponentResource {
         destroyScheduledDuration: `${30 * 86_400}s`,
         labels: args.labels,
       },
-      { parent: this, protect: true },
+      {
+        parent: this,
+        protect: true,
+        // Signatures made with it must stay verifiable: never destroyed by this stack.
+        retainOnDelete: true,
+        ...(args.importIds?.cryptoKey ? { import: args.importIds.cryptoKey } : {}),
+      },
     );
     args.signerMembers.forEach((member, i) => {
       new gcp.kms.CryptoKeyIAMMember(

@@ -17,7 +17,7 @@ beforeAll(async () => {
   build = new BuildIdentity("ci", {
     project: "proj-test-1",
     githubRepository: "acme/app",
-    githubRef: "refs/heads/main",
+    githubRefs: ["refs/tags/v*"],
   });
   registry = new LicensedRegistry("reg", {
     project: "proj-test-1",
@@ -38,6 +38,11 @@ beforeAll(async () => {
     keyRingName: "coditect-container-signing",
     keyName: "cosign-signing-key",
     activeVersion: 2,
+    importIds: {
+      keyRing: "projects/proj-test-1/locations/us-central1/keyRings/coditect-container-signing",
+      cryptoKey:
+        "projects/proj-test-1/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key",
+    },
     signerMembers: [build.member],
     labels: { system: "coditect" },
   });
@@ -144,6 +149,18 @@ describe("SigningKey", () => {
     expect(key.dependencies).toContain(rec.get("gcp:kms/keyRing:KeyRing", "sign-ring").urn);
   });
 
+  it("adopts the seeds' existing ring and key by import id, and never deletes either (rings cannot be)", () => {
+    const ring = rec.get("gcp:kms/keyRing:KeyRing", "sign-ring");
+    const key = rec.get("gcp:kms/cryptoKey:CryptoKey", "sign-key");
+    expect(ring.importId).toBe(
+      "projects/proj-test-1/locations/us-central1/keyRings/coditect-container-signing",
+    );
+    expect(key.importId).toBe(
+      "projects/proj-test-1/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key",
+    );
+    expect([ring.retainOnDelete, key.retainOnDelete]).toEqual([true, true]);
+  });
+
   it("grants the signer role to the build identity only, and nothing publicly", () => {
     const grants = rec
       .ofType("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
@@ -191,14 +208,15 @@ describe("SigningKey", () => {
 });
 
 describe("BuildIdentity", () => {
-  it("federates GitHub Actions of one repository and ref, without keys", () => {
+  it("federates GitHub Actions of one repository and its release tags, without keys", () => {
     const provider = rec.get(
       "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider",
       "ci-github",
     );
     expect(provider.inputs).toMatchObject({
       oidc: { issuerUri: "https://token.actions.githubusercontent.com" },
-      attributeCondition: 'assertion.repository == "acme/app" && assertion.ref == "refs/heads/main"',
+      // Releases run on tags: a condition that admits only refs/heads/main would refuse every release.
+      attributeCondition: 'assertion.repository == "acme/app" && assertion.ref.startsWith("refs/tags/v")',
     });
     const binding = rec.get("gcp:serviceaccount/iAMMember:IAMMember", "ci-federation");
     expect(binding.inputs.role).toBe("roles/iam.workloadIdentityUser");
@@ -209,8 +227,16 @@ describe("BuildIdentity", () => {
   });
 
   it("refuses values that would break out of the CEL condition", () => {
-    expect(() => githubAttributeCondition('acme/app" || true || "', "refs/heads/main")).toThrow(
+    expect(() => githubAttributeCondition('acme/app" || true || "', ["refs/heads/main"])).toThrow(
       /must not contain quotes/,
+    );
+    expect(() => githubAttributeCondition("acme/app", ["refs/tags/*v"])).toThrow(/only at its end/);
+    expect(() => githubAttributeCondition("acme/app", [])).toThrow(/at least one ref/);
+  });
+
+  it("admits several refs, exact or by prefix", () => {
+    expect(githubAttributeCondition("acme/app", ["refs/heads/main", "refs/tags/v*"])).toBe(
+      'assertion.repository == "acme/app" && (assertion.ref == "refs/heads/main" || assertion.ref.startsWith("refs/tags/v"))',
     );
   });
 });

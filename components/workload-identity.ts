@@ -17,6 +17,11 @@ export interface GkeWorkloadIdentityArgs {
   kubernetesServiceAccount: string;
   /** The cluster's workload pool (`<project>.svc.id.goog`); taking it from the cluster orders the binding after it. */
   workloadPool: pulumi.Input<string>;
+  /**
+   * Project-level roles, only where no resource-level grant exists (e.g. the operator reads the
+   * long-running operations of its workstation calls: roles/workstations.operationViewer).
+   */
+  projectRoles?: string[];
 }
 
 /** The IAM member naming one KSA in a workload pool. */
@@ -53,6 +58,13 @@ export class GkeWorkloadIdentity extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    for (const role of args.projectRoles ?? []) {
+      new gcp.projects.IAMMember(
+        childName(name, role.split("/")[1]!.replace(/\./g, "-").toLowerCase()),
+        { project: args.project, role, member: this.serviceAccount.member },
+        { parent: this },
+      );
+    }
     this.email = this.serviceAccount.email;
     this.member = this.serviceAccount.member;
     this.registerOutputs({ email: this.email });

@@ -7,6 +7,13 @@ export const API_GROUP = "coditect.ai";
 export const API_VERSION = "v1alpha1";
 export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}` as const;
 
+/**
+ * The label billing puts on every License (and Workstation) it writes. The operator provisions only for
+ * Licenses that carry it (issue 11 contract C6), so a sample or hand-made License never costs a machine.
+ */
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const MANAGED_BY_BILLING = "coditect-billing";
+
 /** License tiers and their concurrent-container limits (seed 000:1032-1035); null = unlimited. */
 export const LICENSE_TIERS = {
   starter: { maxContainers: 1 },

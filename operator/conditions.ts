@@ -21,6 +21,7 @@ export const Reason = {
   LicenseSuspended: "LicenseSuspended",
   LicenseExpired: "LicenseExpired",
   LicenseRevoked: "LicenseRevoked",
+  LicenseNotFromBilling: "LicenseNotFromBilling",
   // Provisioned
   Provisioned: "Provisioned",
   Creating: "Creating",

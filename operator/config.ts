@@ -103,6 +103,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Every environment variable the operator reads (the rehearsal compares them with the Deployment's env). */
+export const OPERATOR_ENV_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** Validates `env` (default process.env); throws ConfigError listing every problem. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,

@@ -11,7 +11,10 @@ import { type Plan, parsePlan } from "./plan.js";
 export async function loadStackPlan(stack: string): Promise<Plan> {
   const { runPlan } = await import("../stacks/plan/run-plan.js");
   try {
-    const { document } = await runPlan(stack);
+    const { document, standInsUsed } = await runPlan(stack);
+    const { standInNotice } = await import("../stacks/plan/overrides.js");
+    // Say so when a human still has values to fill in: passing the policy then proves less.
+    process.stderr.write(standInNotice("policy", stack, standInsUsed));
     return parsePlan(document, `the plan of stack ${stack}`);
   } catch (error) {
     // The program is someone else's code: keep its first stack frame so the failure can be found.

@@ -5,6 +5,7 @@
  * gRPC and the Kubernetes API exactly as they do in production.
  */
 import { join } from "node:path";
+import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import type { Component } from "./options.js";
 import type { SandboxSecrets } from "./secrets.js";
 
@@ -135,6 +136,8 @@ export function planChildren(layout: SandboxLayout, env: Record<string, string |
         STRIPE_WEBHOOK_SECRET: secrets.webhookSecret,
         STRIPE_API_URL: urlOf(ports.stripe),
         ADMIN_TOKEN: secrets.adminToken,
+        // Billing has no default price ids: the fake Stripe's seeded ones, given explicitly.
+        ...fakeStripePriceEnv(),
         KUBECONFIG: paths.kubeconfig,
         PUBLIC_BASE_URL: billingUrl,
         OFFLINE_TOKEN_KEYS_FILE: secrets.offlineTokenKeysFile,

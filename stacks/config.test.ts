@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   decodeConfigValue,
   PROJECT_NAME,
@@ -10,14 +10,22 @@ import {
   StackConfigError,
 } from "./config.js";
 import { assertImagesFromInternalRegistry } from "./images.js";
+import { acceptOfflineStandIns } from "./placeholders.js";
+import { planConfig } from "./plan/run-plan.js";
 import { parseStackFile, REPO_ROOT } from "./plan/stack-file.js";
 
-/** The prod stack file's values of our namespace, decoded the way Pulumi hands config to the program. */
+beforeEach(() => acceptOfflineStandIns(true));
+afterEach(() => acceptOfflineStandIns(false));
+
+/**
+ * The prod stack file's values of our namespace plus the offline stand-ins for what a human fills in,
+ * decoded the way Pulumi hands config to the program.
+ */
 function prodRaw(): Record<string, unknown> {
-  const { config } = parseStackFile(
-    readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"),
-    "Pulumi.prod.yaml",
-  );
+  return decoded(planConfig("prod").config);
+}
+
+function decoded(config: Record<string, string>): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (key.startsWith(`${PROJECT_NAME}:`))
@@ -40,7 +48,8 @@ describe("parseStackConfig", () => {
   it("accepts the committed prod configuration", () => {
     const cfg = parseStackConfig(prodRaw(), "prod");
     expect(cfg.gcpProject).toBe("coditect-citus-prod");
-    expect(cfg.gcpProjectNumber).toBe("374018874256");
+    expect(cfg.controlPlane.billingHost).toBe("billing.coditect.ai");
+    expect(cfg.build.githubRefs).toEqual(["refs/tags/v*"]);
     expect(cfg.registry.repositories).toEqual({ pro: "coditect-images", enterprise: "coditect-enterprise" });
     expect(cfg.workstations.tiers.standard).toMatchObject({
       machineType: "e2-standard-4",
@@ -132,10 +141,7 @@ describe("parseStackConfig", () => {
 
 describe("parseFlatConfig", () => {
   it("reads only our namespace from a stack file's flat map", () => {
-    const { config } = parseStackFile(
-      readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"),
-      "Pulumi.prod.yaml",
-    );
+    const { config } = planConfig("prod");
     expect(config["gcp:project"]).toBe("coditect-citus-prod");
     expect(parseFlatConfig(config, "prod").region).toBe("us-central1");
     expect(() => parseFlatConfig({ ...config, "coditect-control-plane:region": "Mars" }, "prod")).toThrow(
@@ -173,5 +179,118 @@ describe("assertImagesFromInternalRegistry", () => {
     expect(() => assertImagesFromInternalRegistry(cfg)).not.toThrow();
     cfg.controlPlane.operatorImage = `docker.io/library/operator@sha256:${"a".repeat(64)}`;
     expect(() => assertImagesFromInternalRegistry(cfg)).toThrow(/controlPlane\.operatorImage is docker\.io/);
+  });
+});
+
+describe("what a human must fill in (C2)", () => {
+  const committed = () =>
+    parseStackFile(readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"), "Pulumi.prod.yaml").config;
+
+  it("refuses the committed prod file as it stands, naming every value left to a human", () => {
+    acceptOfflineStandIns(false);
+    const keys = (() => {
+      try {
+        parseFlatConfig(committed(), "prod");
+      } catch (err) {
+        return (err as StackConfigError).problems.map((p) => p.key);
+      }
+      return [];
+    })();
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        "coditect-control-plane:workstations.image",
+        "coditect-control-plane:controlPlane.operatorImage",
+        "coditect-control-plane:controlPlane.billingImage",
+        "coditect-control-plane:controlPlane.stripePriceIds",
+      ]),
+    );
+  });
+
+  it("refuses the placeholder digests and made-up price ids the stack file used to hold", () => {
+    const raw = prodRaw() as {
+      workstations: Record<string, unknown>;
+      controlPlane: Record<string, unknown> & { stripePriceIds: Record<string, string> };
+    };
+    raw.controlPlane.billingImage =
+      "us-central1-docker.pkg.dev/coditect-citus-prod/coditect-platform/billing@sha256:1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3";
+    raw.workstations.image = `us-central1-docker.pkg.dev/coditect-citus-prod/coditect-platform/coditect-workstation@sha256:${"0".repeat(64)}`;
+    raw.controlPlane.stripePriceIds.pro = "price_coditect_pro_monthly";
+    expect(problemsOf(raw)).toEqual([
+      { key: "coditect-control-plane:workstations.image", message: expect.stringMatching(/made-up digest/) },
+      {
+        key: "coditect-control-plane:controlPlane.billingImage",
+        message: expect.stringMatching(/placeholder digest/),
+      },
+      {
+        key: "coditect-control-plane:controlPlane.stripePriceIds.pro",
+        message: expect.stringMatching(/made-up price id.*Stripe dashboard/),
+      },
+    ]);
+  });
+
+  it("refuses the offline stand-ins outside the offline plan", () => {
+    const raw = prodRaw();
+    acceptOfflineStandIns(false);
+    const problems = problemsOf(raw);
+    expect(problems.map((p) => p.key)).toContain("coditect-control-plane:controlPlane.billingImage");
+    expect(problems.map((p) => p.key)).toContain("coditect-control-plane:controlPlane.stripePriceIds.ai");
+    expect(problems[0]!.message).toMatch(/offline stand-in/);
+  });
+});
+
+describe("hosts, retired keys and adopted resources", () => {
+  it("refuses api.coditect.ai (the seeds' production API) with the reason", () => {
+    const raw = prodRaw() as { controlPlane: Record<string, unknown> };
+    raw.controlPlane.billingHost = "api.coditect.ai";
+    expect(problemsOf(raw)).toEqual([
+      {
+        key: "coditect-control-plane:controlPlane.billingHost",
+        message: expect.stringMatching(/seeds' existing production API host.*billing\.coditect\.ai/),
+      },
+    ]);
+    delete raw.controlPlane.billingHost;
+    expect(parseStackConfig(raw).controlPlane.billingHost).toBe("billing.coditect.ai");
+  });
+
+  it("says what replaced gcpProjectNumber and build.githubRef", () => {
+    const raw = prodRaw() as Record<string, unknown> & { build: Record<string, unknown> };
+    raw.gcpProjectNumber = "374018874256";
+    raw.build.githubRef = "refs/heads/main";
+    expect(problemsOf(raw)).toEqual([
+      { key: "coditect-control-plane:build.githubRef", message: expect.stringMatching(/build\.githubRefs/) },
+      {
+        key: "coditect-control-plane:gcpProjectNumber",
+        message: expect.stringMatching(/derives the project number/),
+      },
+    ]);
+  });
+
+  it("requires an adopted id to name the resource the stack declares", () => {
+    const raw = prodRaw() as { adopt: Record<string, string> };
+    raw.adopt.workstationCluster =
+      "projects/coditect-citus-prod/locations/us-central1/workstationClusters/other";
+    expect(problemsOf(raw)).toEqual([
+      {
+        key: "coditect-control-plane:adopt.workstationCluster",
+        message: expect.stringMatching(/declares projects\/coditect-citus-prod\/.*\/coditect-ws-cluster/),
+      },
+    ]);
+  });
+});
+
+describe("deployPhase", () => {
+  it("lets the infrastructure phase run without release values, and names them when deploying all", () => {
+    acceptOfflineStandIns(false);
+    const raw = decoded(
+      parseStackFile(readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"), "Pulumi.prod.yaml")
+        .config,
+    );
+    expect(
+      parseStackConfig({ ...raw, deployPhase: "infrastructure" }).controlPlane.billingImage,
+    ).toBeUndefined();
+    const problems = problemsOf(raw);
+    expect(
+      problems.find((p) => p.key === "coditect-control-plane:controlPlane.billingImage")?.message,
+    ).toMatch(/required but not set.*deployPhase: infrastructure/);
   });
 });

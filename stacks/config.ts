@@ -7,9 +7,19 @@
 import { z } from "zod";
 import { PRODUCT_NAMES } from "../billing/config.js";
 import { WORKSTATION_TIER_NAMES } from "../lib/domain.js";
+import { placeholderProblems } from "./placeholders.js";
 
 /** The Pulumi project name; config keys are namespaced with it. */
 export const PROJECT_NAME = "coditect-control-plane";
+
+/** Billing's own customer API host unless a stack sets `controlPlane.billingHost` (ADR 0104). */
+export const DEFAULT_BILLING_HOST = "billing.coditect.ai";
+/** Hosts billing must never take: the seeds' production API runs there today. */
+export const RESERVED_HOSTS: Record<string, string> = {
+  "api.coditect.ai":
+    "is the seeds' existing production API host; pointing its DNS at billing would take it over. " +
+    `Use a host of billing's own (default ${DEFAULT_BILLING_HOST}); see docs/operations.md, "Hosts"`,
+};
 
 const digestRef = z
   .string()
@@ -45,11 +55,30 @@ const tierHostSchema = z.strictObject({
   poolSize: z.number().int().min(0).max(50).default(0),
 });
 
+const importId = (pattern: RegExp, example: string) =>
+  z.string().regex(pattern, `must be a full resource id such as ${example}`);
+
+/** Resources that already exist in the project and are adopted (`import`) instead of created (ADR 0103). */
+const adoptSchema = z
+  .strictObject({
+    signingKeyRing: importId(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+$/,
+      "projects/<p>/locations/<region>/keyRings/<ring>",
+    ).optional(),
+    signingKey: importId(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+      "projects/<p>/locations/<region>/keyRings/<ring>/cryptoKeys/<key>",
+    ).optional(),
+    workstationCluster: importId(
+      /^projects\/[^/]+\/locations\/[^/]+\/workstationClusters\/[^/]+$/,
+      "projects/<p>/locations/<region>/workstationClusters/<id>",
+    ).optional(),
+  })
+  .default({});
+
 export const stackConfigSchema = z
   .strictObject({
     gcpProject: z.string().regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, "must be a GCP project id"),
-    /** Needed for Google-managed service agent identities (CMEK grants) without a lookup. */
-    gcpProjectNumber: z.string().regex(/^[0-9]{6,20}$/, "must be the numeric project number"),
     region: z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, "must be a region such as us-central1"),
     /** Production turns on high availability and stricter defaults. */
     environment: z.enum(["prod", "staging", "dev"]),
@@ -81,15 +110,33 @@ export const stackConfigSchema = z
     build: z.strictObject({
       /** `owner/repo` whose GitHub Actions workflows may impersonate the image builder. */
       githubRepository: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/repo"),
-      /** Git ref allowed to sign, e.g. refs/heads/main (tags are matched by the workflow). */
-      githubRef: z
-        .string()
-        .regex(/^refs\/(heads|tags)\/.+$/, "must be a full git ref such as refs/heads/main"),
+      /**
+       * Git refs whose workflows may push and sign (ADR 0108): prod admits release tags (`refs/tags/v*`;
+       * a trailing `*` is a prefix). Releases run on tags and push digests plus immutable version tags.
+       */
+      githubRefs: z
+        .array(
+          z
+            .string()
+            .regex(
+              /^refs\/(heads|tags)\/[^*"\\]+\*?$/,
+              "must be a full git ref such as refs/tags/v* (a trailing * is a prefix)",
+            ),
+        )
+        .min(1),
     }),
+    /**
+     * `infrastructure`: the first phase of a first deploy (docs/operations.md): everything but the
+     * workstation configs and the control plane, so the registry and the CI identity exist before the
+     * first release pushes the images whose digests phase two needs. Default `all`.
+     */
+    deployPhase: z.enum(["infrastructure", "all"]).default("all"),
+    /** Existing resources to adopt instead of create (fresh project: leave unset). */
+    adopt: adoptSchema,
     workstations: z.strictObject({
       clusterId: resourceId,
       /** The licensed workstation image, pinned by digest, from our registry. */
-      image: digestRef,
+      image: digestRef.optional(),
       idleTimeoutSeconds: z.number().int().min(300).max(86_400),
       runningTimeoutSeconds: z.number().int().min(3_600).max(86_400),
       tiers: z.strictObject({ standard: tierHostSchema, power: tierHostSchema, ai: tierHostSchema }),
@@ -112,24 +159,47 @@ export const stackConfigSchema = z
       backupRetentionDays: z.number().int().min(7).max(365),
     }),
     controlPlane: z.strictObject({
-      operatorImage: digestRef,
-      billingImage: digestRef,
-      /** Public host name of the billing API (the seeds: api.coditect.ai). */
-      billingHost: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS host name"),
+      operatorImage: digestRef.optional(),
+      billingImage: digestRef.optional(),
+      /**
+       * Public host name of billing's customer API. Not api.coditect.ai: that is the seeds' existing
+       * production API, and pointing its DNS at billing would take it over (ADR 0104).
+       */
+      billingHost: z
+        .string()
+        .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS host name")
+        .default(DEFAULT_BILLING_HOST),
       billingMinReplicas: z.number().int().min(2),
       billingMaxReplicas: z.number().int().max(50),
       /** Live Stripe price id per product billing sells (not secret; billing's defaults only fit the fake). */
-      stripePriceIds: z.strictObject(
-        Object.fromEntries(
-          PRODUCT_NAMES.map((p) => [
-            p,
-            z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_…)"),
-          ]),
-        ) as Record<(typeof PRODUCT_NAMES)[number], z.ZodString>,
-      ),
+      stripePriceIds: z
+        .strictObject(
+          Object.fromEntries(
+            PRODUCT_NAMES.map((p) => [
+              p,
+              z.string().regex(/^price_\w+$/, "must be a Stripe price id (price_…)"),
+            ]),
+          ) as Record<(typeof PRODUCT_NAMES)[number], z.ZodString>,
+        )
+        .optional(),
     }),
   })
   .superRefine((c, ctx) => {
+    for (const problem of adoptionProblems(c)) ctx.addIssue({ code: "custom", ...problem });
+    const reserved = RESERVED_HOSTS[c.controlPlane.billingHost];
+    if (reserved) ctx.addIssue({ code: "custom", path: ["controlPlane", "billingHost"], message: reserved });
+    for (const problem of placeholderProblems(c)) ctx.addIssue({ code: "custom", ...problem });
+    if (c.deployPhase === "all") {
+      for (const path of RELEASE_KEYS.filter((k) => releaseValue(c, k) === undefined)) {
+        ctx.addIssue({
+          code: "custom",
+          path,
+          message:
+            "is required but not set: a human sets it from the release / Stripe (docs/operations.md); " +
+            "a first deploy may run `deployPhase: infrastructure` before it exists",
+        });
+      }
+    }
     if (c.workstations.runningTimeoutSeconds <= c.workstations.idleTimeoutSeconds) {
       ctx.addIssue({
         code: "custom",
@@ -159,6 +229,61 @@ export const stackConfigSchema = z
       });
     }
   });
+
+/** Each adopted id must name the resource this stack declares (same project, region and name). */
+function adoptionProblems(c: StackConfig): { path: string[]; message: string }[] {
+  const base = `projects/${c.gcpProject}/locations/${c.region}`;
+  const ring = `${base}/keyRings/${c.signing.keyRingName}`;
+  const expected: [keyof typeof c.adopt, string][] = [
+    ["signingKeyRing", ring],
+    ["signingKey", `${ring}/cryptoKeys/${c.signing.keyName}`],
+    ["workstationCluster", `${base}/workstationClusters/${c.workstations.clusterId}`],
+  ];
+  return expected
+    .filter(([key, id]) => c.adopt[key] !== undefined && c.adopt[key] !== id)
+    .map(([key, id]) => ({
+      path: ["adopt", key],
+      message: `is ${c.adopt[key]}, but this stack declares ${id} (the id must name that same resource)`,
+    }));
+}
+
+/** What a release (and Stripe) provides; absent only in the infrastructure phase. */
+const RELEASE_KEYS = [
+  ["workstations", "image"],
+  ["controlPlane", "operatorImage"],
+  ["controlPlane", "billingImage"],
+  ["controlPlane", "stripePriceIds"],
+];
+function releaseValue(c: StackConfig, path: string[]): unknown {
+  return path.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], c);
+}
+
+/** The release values of a stack that deploys everything; undefined in the infrastructure phase. */
+export function releaseOf(c: StackConfig):
+  | {
+      workstationImage: string;
+      operatorImage: string;
+      billingImage: string;
+      stripePriceIds: NonNullable<StackConfig["controlPlane"]["stripePriceIds"]>;
+    }
+  | undefined {
+  if (c.deployPhase === "infrastructure") return undefined;
+  const { image } = c.workstations;
+  const { operatorImage, billingImage, stripePriceIds } = c.controlPlane;
+  if (!image || !operatorImage || !billingImage || !stripePriceIds) {
+    throw new Error("release values missing although deployPhase is all (config validation let them pass)");
+  }
+  return { workstationImage: image, operatorImage, billingImage, stripePriceIds };
+}
+
+/** Keys earlier versions read, with what to do instead (a clearer message than "is not a known key"). */
+const RETIRED_KEYS: Record<string, string> = {
+  "build.githubRef":
+    "is no longer read: use build.githubRefs, a list (prod: [refs/tags/v*], releases run on tags; ADR 0108)",
+  gcpProjectNumber:
+    "is no longer read: the program derives the project number from gcpProject " +
+    "(gcp.organizations.getProjectOutput, ADR 0100); remove the key with `pulumi config rm gcpProjectNumber`",
+};
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type TierHostConfig = z.infer<typeof tierHostSchema>;
@@ -191,7 +316,21 @@ function keyOf(path: readonly PropertyKey[]): string {
  */
 export function parseStackConfig(raw: Record<string, unknown>, stack = "stack"): StackConfig {
   const problems: { key: string; message: string }[] = [];
-  const result = stackConfigSchema.safeParse(raw, {
+  // Retired keys get a message saying what replaced them (dotted: one level of nesting).
+  const rest: Record<string, unknown> = { ...raw };
+  for (const [dotted, message] of Object.entries(RETIRED_KEYS)) {
+    const [top, inner] = dotted.split(".") as [string, string | undefined];
+    const holder = rest[top];
+    if (inner === undefined && top in rest) {
+      problems.push({ key: keyOf([top]), message });
+      delete rest[top];
+    } else if (inner !== undefined && typeof holder === "object" && holder !== null && inner in holder) {
+      problems.push({ key: keyOf([top, inner]), message });
+      const { [inner]: _dropped, ...others } = holder as Record<string, unknown>;
+      rest[top] = others;
+    }
+  }
+  const result = stackConfigSchema.safeParse(rest, {
     error: (issue) =>
       issue.code === "invalid_type" && issue.input === undefined ? "is required but not set" : undefined,
   });

@@ -15,12 +15,12 @@ export function internalRegistryPrefix(config: Pick<StackConfig, "region" | "gcp
 /** Throws naming the config key of every image that is not in our internal repository. */
 export function assertImagesFromInternalRegistry(config: StackConfig): void {
   const prefix = internalRegistryPrefix(config);
-  const images: [string, string][] = [
+  const images: [string, string | undefined][] = [
     ["workstations.image", config.workstations.image],
     ["controlPlane.operatorImage", config.controlPlane.operatorImage],
     ["controlPlane.billingImage", config.controlPlane.billingImage],
   ];
-  const bad = images.filter(([, ref]) => !ref.startsWith(prefix));
+  const bad = images.filter(([, ref]) => ref !== undefined && !ref.startsWith(prefix));
   if (bad.length > 0) {
     throw new Error(
       `images must come from ${prefix}: ` +

@@ -4,6 +4,7 @@
  * so Pulumi orders creation without explicit wiring except where an API needs something that is not an
  * input (the APIs themselves, the private services peering).
  */
+import * as gcp from "@pulumi/gcp";
 import { BuildIdentity } from "../components/build-identity.js";
 import { Database } from "../components/database.js";
 import { EncryptionKeys } from "../components/encryption-keys.js";
@@ -13,10 +14,11 @@ import { Network } from "../components/network.js";
 import { PrivateGkeCluster } from "../components/private-gke-cluster.js";
 import { ProjectServices } from "../components/project-services.js";
 import { ControlPlaneSecrets } from "../components/secrets.js";
+import { NetworkSegmentation } from "../components/segmentation.js";
 import { SigningKey } from "../components/signing-key.js";
 import { GkeWorkloadIdentity } from "../components/workload-identity.js";
 import { WorkstationFleet } from "../components/workstation-fleet.js";
-import type { StackConfig } from "./config.js";
+import { releaseOf, type StackConfig } from "./config.js";
 import {
   assertImagesFromInternalRegistry,
   INTERNAL_REPOSITORY_ID,
@@ -29,6 +31,9 @@ export const CONTROL_PLANE_WORKLOADS = {
   billing: { namespace: "coditect-billing", serviceAccount: "billing" },
 } as const;
 
+/** The operator's only project-level role: reading the operations its workstation calls return. */
+export const OPERATOR_PROJECT_ROLES = ["roles/workstations.operationViewer"] as const;
+
 export function createInfrastructure(cfg: StackConfig) {
   assertImagesFromInternalRegistry(cfg);
   const labels = (component: string) => standardLabels(component, cfg.environment);
@@ -37,9 +42,14 @@ export function createInfrastructure(cfg: StackConfig) {
   const project = apis.readyProject;
 
   const network = new Network("coditect-net", { project, region: cfg.region, ...cfg.network });
+  // The number comes from the project itself: a configured number can belong to another project.
+  const projectNumber = gcp.organizations.getProjectOutput({ projectId: project }).apply((p) => {
+    if (!p.number) throw new Error(`cannot read the project number of ${cfg.gcpProject}`);
+    return p.number;
+  });
   const keys = new EncryptionKeys("coditect-platform-keys", {
     project,
-    projectNumber: cfg.gcpProjectNumber,
+    projectNumber,
     location: cfg.region,
     labels: labels("encryption-keys"),
   });
@@ -64,8 +74,13 @@ export function createInfrastructure(cfg: StackConfig) {
     labels: labels("gke"),
   });
 
-  const identity = (key: keyof typeof CONTROL_PLANE_WORKLOADS, description: string) =>
+  const identity = (
+    key: keyof typeof CONTROL_PLANE_WORKLOADS,
+    description: string,
+    projectRoles: string[] = [],
+  ) =>
     new GkeWorkloadIdentity(`coditect-${key}`, {
+      projectRoles,
       project,
       accountId: `coditect-${key}`,
       description,
@@ -76,6 +91,8 @@ export function createInfrastructure(cfg: StackConfig) {
   const operatorIdentity = identity(
     "operator",
     "Operator: manages workstations in the CODITECT configs only",
+    // Create/start/stop/delete return long-running operations the operator polls (operations.get).
+    [OPERATOR_PROJECT_ROLES[0]],
   );
   const billingIdentity = identity("billing", "Billing: reads its secrets, mints registry pull tokens");
 
@@ -86,13 +103,28 @@ export function createInfrastructure(cfg: StackConfig) {
     networkId: network.network.id,
     subnetworkId: network.workstationsSubnet.id,
     clusterId: cfg.workstations.clusterId,
-    image: cfg.workstations.image,
+    image: releaseOf(cfg)?.workstationImage,
     idleTimeoutSeconds: cfg.workstations.idleTimeoutSeconds,
     runningTimeoutSeconds: cfg.workstations.runningTimeoutSeconds,
     tiers: cfg.workstations.tiers,
     managerMember: operatorIdentity.member,
     licenseApiUrl: billingUrl,
+    importClusterId: cfg.adopt.workstationCluster,
     labels: labels("workstations"),
+  });
+
+  new NetworkSegmentation("coditect-segmentation", {
+    project,
+    networkId: network.network.id,
+    gkeNodesCidr: cfg.network.gkeNodesCidr,
+    gkePodsCidr: cfg.network.gkePodsCidr,
+    gkeServicesCidr: cfg.network.gkeServicesCidr,
+    gkeMasterCidr: cfg.network.gkeMasterCidr,
+    workstationsCidr: cfg.network.workstationsCidr,
+    privateServicesCidr: network.privateServicesCidr,
+    gkeNodeServiceAccount: gke.nodeServiceAccount.email,
+    workstationServiceAccount: fleet.serviceAccount.email,
+    workstationControlPlaneIp: fleet.cluster.controlPlaneIp,
   });
 
   const registry = new LicensedRegistry("coditect-registry", {
@@ -118,6 +150,7 @@ export function createInfrastructure(cfg: StackConfig) {
     protectionLevel: cfg.signing.protectionLevel,
     activeVersion: cfg.signing.activeVersion,
     signerMembers: [build.member],
+    importIds: { keyRing: cfg.adopt.signingKeyRing, cryptoKey: cfg.adopt.signingKey },
     labels: labels("signing"),
   });
 

@@ -2,20 +2,19 @@
  * The whole program under mocks with the committed prod configuration, loaded through the real entry
  * point (stacks/index.ts reads the config via pulumi.Config): stack outputs and the wiring between layers.
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { acceptOfflineStandIns } from "./placeholders.js";
 import { type Recording, resolveOutput, startRecording } from "./plan/harness.js";
-import { parseStackFile, REPO_ROOT } from "./plan/stack-file.js";
+import { FAKE_PROJECT_NUMBER } from "./plan/mock-state.js";
+import { planConfig } from "./plan/run-plan.js";
 
 let rec: Recording;
 let outputs: Record<string, unknown>;
 
 beforeAll(async () => {
-  const { config } = parseStackFile(
-    readFileSync(path.join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8"),
-    "Pulumi.prod.yaml",
-  );
+  // The committed file plus the offline stand-ins for the values a human fills in (C2).
+  const { config } = planConfig("prod");
+  acceptOfflineStandIns(true);
   rec = await startRecording({ project: "coditect-control-plane", stack: "prod", preview: true, config });
   const program = (await import("./index.js")) as Record<string, unknown>;
   outputs = {};
@@ -39,6 +38,7 @@ describe("prod program", () => {
         "coditect:index:GkeWorkloadIdentity",
         "coditect:index:LicensedRegistry",
         "coditect:index:Network",
+        "coditect:index:NetworkSegmentation",
         "coditect:index:PrivateGkeCluster",
         "coditect:index:ProjectServices",
         "coditect:index:SigningKey",
@@ -76,7 +76,7 @@ describe("prod program", () => {
           "projects/coditect-citus-prod/locations/us-central1/workstationClusters/coditect-ws-cluster/workstationConfigs/coditect-standard",
       },
       gkeEndpoint: "172.16.0.2",
-      billingUrl: "https://api.coditect.ai",
+      billingUrl: "https://billing.coditect.ai",
     });
     expect(outputs.signingPublicKeyPem).toMatch(/BEGIN PUBLIC KEY/);
   });
@@ -143,7 +143,54 @@ describe("prod program", () => {
       "gcp:workstations/workstationConfig:WorkstationConfig",
       "coditect-workstations-standard",
     );
-    expect(standard.inputs.container).toMatchObject({ env: { CODITECT_API_URL: "https://api.coditect.ai" } });
+    expect(standard.inputs.container).toMatchObject({
+      env: { CODITECT_LICENSE_SERVER: "https://billing.coditect.ai", CODITECT_CONTAINER_TYPE: "workstation" },
+    });
+  });
+
+  it("derives the project number from the project, not from configuration", () => {
+    const gkeAgent = rec.get(
+      "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+      "coditect-platform-keys-gke-secrets-agent",
+    );
+    expect(gkeAgent.inputs.member).toBe(
+      `serviceAccount:service-${FAKE_PROJECT_NUMBER}@container-engine-robot.iam.gserviceaccount.com`,
+    );
+    expect(JSON.stringify(rec.resources.map((r) => r.inputs))).not.toContain("374018874256");
+  });
+
+  it("lets the operator read the long-running operations it polls, and nothing else project-wide", () => {
+    const operatorGrants = rec
+      .ofType("gcp:projects/iAMMember:IAMMember")
+      .filter(
+        (g) =>
+          g.inputs.member === "serviceAccount:coditect-operator@coditect-citus-prod.iam.gserviceaccount.com",
+      )
+      .map((g) => g.inputs.role);
+    expect(operatorGrants).toEqual(["roles/workstations.operationViewer"]);
+  });
+
+  it("adopts the seeds' signing ring, key and workstation cluster by import id", () => {
+    const base = "projects/coditect-citus-prod/locations/us-central1";
+    expect(rec.get("gcp:kms/keyRing:KeyRing", "coditect-signing-ring").importId).toBe(
+      `${base}/keyRings/coditect-container-signing`,
+    );
+    expect(rec.get("gcp:kms/cryptoKey:CryptoKey", "coditect-signing-key").importId).toBe(
+      `${base}/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key`,
+    );
+    expect(
+      rec.get("gcp:workstations/workstationCluster:WorkstationCluster", "coditect-workstations-cluster")
+        .importId,
+    ).toBe(`${base}/workstationClusters/coditect-ws-cluster`);
+  });
+
+  it("exports what the control plane and ops need from the infrastructure", () => {
+    expect(outputs).toMatchObject({
+      workstationServiceAccount: "coditect-workstation@coditect-citus-prod.iam.gserviceaccount.com",
+      workstationClusterHostname: "cluster-coditect-ws-cluster.cloudworkstations.dev",
+      databaseServerCa: "-----BEGIN CERTIFICATE-----\nMOCK-CLOUD-SQL-CA\n-----END CERTIFICATE-----\n",
+    });
+    expect(outputs.gkeDnsEndpoint).toMatch(/\.us-central1\.gke\.goog$/);
   });
 
   it("grants nothing to public principals anywhere", () => {

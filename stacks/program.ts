@@ -5,48 +5,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlPlane } from "../components/control-plane/index.js";
-import type { StackConfig } from "./config.js";
-import { CONTROL_PLANE_WORKLOADS, createInfrastructure } from "./infrastructure.js";
+import { releaseOf, type StackConfig } from "./config.js";
+import { CONTROL_PLANE_WORKLOADS, createInfrastructure, type Infrastructure } from "./infrastructure.js";
 
 export function createProgram(cfg: StackConfig) {
   const infra = createInfrastructure(cfg);
   const { registry, signing, fleet, gke, database, build, secrets } = infra;
-
-  // The provider's kubeconfig resolves only once the node pool exists, so nothing is applied to a
-  // cluster without nodes; credentials come from gke-gcloud-auth-plugin, never from the state.
-  const kubeconfig = pulumi.all([gke.kubeconfig, gke.nodePool.id]).apply(([config]) => config);
-  const kubernetes = new k8s.Provider("coditect-gke", { kubeconfig, enableServerSideApply: true });
-  const controlPlane = new ControlPlane(
-    "coditect-control-plane",
-    {
-      project: infra.project,
-      masterCidr: cfg.network.gkeMasterCidr,
-      workstations: {
-        project: cfg.gcpProject,
-        region: cfg.region,
-        clusterId: cfg.workstations.clusterId,
-        configIds: fleet.configIds,
-      },
-      operator: {
-        ...CONTROL_PLANE_WORKLOADS.operator,
-        googleServiceAccountEmail: infra.operatorIdentity.email,
-        image: cfg.controlPlane.operatorImage,
-      },
-      billing: {
-        ...CONTROL_PLANE_WORKLOADS.billing,
-        googleServiceAccountEmail: infra.billingIdentity.email,
-        image: cfg.controlPlane.billingImage,
-        host: cfg.controlPlane.billingHost,
-        minReplicas: cfg.controlPlane.billingMinReplicas,
-        maxReplicas: cfg.controlPlane.billingMaxReplicas,
-        databaseHost: database.privateIp,
-        databaseServerCa: database.serverCa,
-        secretNames: secrets.secretNames,
-        stripePriceIds: cfg.controlPlane.stripePriceIds,
-      },
-    },
-    { providers: [kubernetes] },
-  );
+  // The first deploy's infrastructure phase stops here: no release exists yet to run (ADR 0101).
+  const release = releaseOf(cfg);
+  const controlPlane = release ? createControlPlane(cfg, infra, release) : undefined;
+  const configs = fleet.configs;
 
   return {
     registryUrls: pulumi.output(registry.urls),
@@ -63,19 +31,66 @@ export function createProgram(cfg: StackConfig) {
     buildWorkloadIdentityProvider: build.workloadIdentityProvider,
     workstationClusterName: fleet.cluster.name,
     workstationClusterId: fleet.cluster.workstationClusterId,
-    workstationConfigNames: pulumi.output({
-      standard: fleet.configs.standard.name,
-      power: fleet.configs.power.name,
-      ai: fleet.configs.ai.name,
-    }),
+    workstationConfigNames: configs
+      ? pulumi.output({ standard: configs.standard.name, power: configs.power.name, ai: configs.ai.name })
+      : pulumi.output(undefined),
     gkeClusterName: gke.cluster.name,
     gkeEndpoint: gke.endpoint,
+    gkeDnsEndpoint: gke.dnsEndpoint,
+    workstationServiceAccount: fleet.serviceAccount.email,
+    workstationClusterHostname: fleet.clusterHostname,
+    databaseServerCa: database.serverCa,
     databaseConnectionName: database.connectionName,
     databasePrivateIp: database.privateIp,
     secretNames: pulumi.output(secrets.secretNames),
-    billingUrl: pulumi.output(controlPlane.billingUrl),
-    billingIngressAddress: controlPlane.billingAddress,
+    billingUrl: pulumi.output(controlPlane?.billingUrl),
+    billingIngressAddress: controlPlane ? controlPlane.billingAddress : pulumi.output(undefined),
   };
+}
+
+function createControlPlane(
+  cfg: StackConfig,
+  infra: Infrastructure,
+  release: NonNullable<ReturnType<typeof releaseOf>>,
+): ControlPlane {
+  const { fleet, gke, database, secrets } = infra;
+  // The provider's kubeconfig resolves only once the node pool exists, so nothing is applied to a
+  // cluster without nodes; it targets the cluster's DNS endpoint (IAM-guarded, reachable without a VPN,
+  // ADR 0102) and credentials come from gke-gcloud-auth-plugin, never from the state.
+  const kubeconfig = pulumi.all([gke.kubeconfig, gke.nodePool.id]).apply(([config]) => config);
+  const kubernetes = new k8s.Provider("coditect-gke", { kubeconfig, enableServerSideApply: true });
+  return new ControlPlane(
+    "coditect-control-plane",
+    {
+      project: infra.project,
+      masterCidr: cfg.network.gkeMasterCidr,
+      workstations: {
+        project: cfg.gcpProject,
+        region: cfg.region,
+        clusterId: cfg.workstations.clusterId,
+        configIds: fleet.configIds,
+        serviceAccountEmail: fleet.serviceAccount.email,
+      },
+      operator: {
+        ...CONTROL_PLANE_WORKLOADS.operator,
+        googleServiceAccountEmail: infra.operatorIdentity.email,
+        image: release.operatorImage,
+      },
+      billing: {
+        ...CONTROL_PLANE_WORKLOADS.billing,
+        googleServiceAccountEmail: infra.billingIdentity.email,
+        image: release.billingImage,
+        host: cfg.controlPlane.billingHost,
+        minReplicas: cfg.controlPlane.billingMinReplicas,
+        maxReplicas: cfg.controlPlane.billingMaxReplicas,
+        databaseHost: database.privateIp,
+        databaseServerCa: database.serverCa,
+        secretNames: secrets.secretNames,
+        stripePriceIds: release.stripePriceIds,
+      },
+    },
+    { providers: [kubernetes] },
+  );
 }
 
 export type ProgramOutputs = ReturnType<typeof createProgram>;

@@ -35,7 +35,7 @@ describe("checkout", () => {
       ["ai", "workstation"],
     ]);
     expect(products.find((p) => p.product === "ai")).toMatchObject({
-      priceId: "price_coditect_ai_monthly",
+      priceId: "price_fake_ai_monthly",
       monthlyPriceUsdCents: 39_900,
     });
   });
@@ -52,8 +52,8 @@ describe("checkout", () => {
       success_url: "http://billing.test/v1/checkout/success?session_id={CHECKOUT_SESSION_ID}",
     });
     expect(session.line_items_data.map((li) => [(li.price as { id: string }).id, li.quantity])).toEqual([
-      ["price_coditect_pro_monthly", 2],
-      ["price_coditect_standard_monthly", 1],
+      ["price_fake_pro_monthly", 2],
+      ["price_fake_standard_monthly", 1],
     ]);
   });
 

@@ -61,6 +61,8 @@ describe("cluster feed against the Kubernetes API test server", () => {
     const namespace = await core.readNamespace({ name: "globex" });
     expect(namespace.metadata?.name).toBe("globex");
     const license = await getLicense("globex", id);
+    // The label that makes the operator act on it (contract C6).
+    expect(license.metadata?.labels?.["app.kubernetes.io/managed-by"]).toBe("coditect-billing");
     expect(license.spec).toEqual({
       licenseId: id,
       organization: "globex",

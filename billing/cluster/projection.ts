@@ -4,11 +4,10 @@
  */
 
 import type { License, LicenseSpec, Workstation } from "../../crds/types.js";
-import { API_GROUP_VERSION } from "../../lib/domain.js";
+import { API_GROUP_VERSION, MANAGED_BY_BILLING, MANAGED_BY_LABEL } from "../../lib/domain.js";
 import type { LicenseRow } from "../licenses/row.js";
 
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-export const MANAGED_BY_VALUE = "coditect-billing";
+export { MANAGED_BY_BILLING as MANAGED_BY_VALUE, MANAGED_BY_LABEL } from "../../lib/domain.js";
 export const LICENSE_ID_LABEL = "coditect.ai/license-id";
 
 /** Name of the License resource for a license id (DNS-1123, stable for the license's life). */
@@ -39,7 +38,7 @@ export function licenseResourceFor(
     metadata: {
       name: licenseResourceName(row.id),
       namespace: row.organization,
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [LICENSE_ID_LABEL]: row.id },
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_BILLING, [LICENSE_ID_LABEL]: row.id },
     },
     spec,
   };
@@ -71,7 +70,7 @@ export function workstationResourceFor(
     metadata: {
       name: row.name,
       namespace: row.namespace,
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, [LICENSE_ID_LABEL]: row.license_id },
+      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_BILLING, [LICENSE_ID_LABEL]: row.license_id },
       annotations,
     },
     spec: {

@@ -4,12 +4,22 @@
  * API 050–099), so both areas add files without touching this runner. An advisory lock serialises
  * concurrent starts.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Db } from "../deps.js";
 
-export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "migrations");
+/**
+ * Where the SQL files are, seen from this module's directory: billing/migrations in the source tree
+ * (this file is billing/db/migrate.ts); `migrations/` next to the bundle in the image (/app/billing.mjs,
+ * /app/migrations: billing/Dockerfile copies them there).
+ */
+export function findMigrationsDir(moduleDir: string): string {
+  const candidates = [join(moduleDir, "..", "migrations"), join(moduleDir, "migrations")];
+  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+}
+
+export const MIGRATIONS_DIR = findMigrationsDir(dirname(fileURLToPath(import.meta.url)));
 const FILE_PATTERN = /^(\d{3})_([a-z0-9_]+)\.sql$/;
 /** Arbitrary constant identifying "billing migrations" among advisory locks. */
 const MIGRATION_LOCK_KEY = 730_214_001;
@@ -24,6 +34,9 @@ export interface Migration {
 export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   const migrations: Migration[] = [];
   const seen = new Map<number, string>();
+  if (!existsSync(dir)) {
+    throw new Error(`migrations directory ${dir} does not exist (the image must ship billing/migrations)`);
+  }
   for (const file of readdirSync(dir).sort()) {
     if (!file.endsWith(".sql")) continue;
     const match = FILE_PATTERN.exec(file);

@@ -5,6 +5,7 @@ import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
+import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { createApp } from "../app.js";
 import { loadConfig } from "../config.js";
@@ -31,6 +32,7 @@ describe("operations endpoints and logging", () => {
     const config = loadConfig({
       STRIPE_SECRET_KEY: "sk_test_x",
       STRIPE_WEBHOOK_SECRET: "whsec_x",
+      ...fakeStripePriceEnv(),
       ADMIN_TOKEN: adminToken,
     });
     const app = createApp({
@@ -66,6 +68,26 @@ describe("operations endpoints and logging", () => {
     expect(text).toContain(
       'billing_http_request_duration_seconds_count{method="GET",route="/v1/admin/licenses/:id",status="404"} 1',
     );
+  });
+
+  it.each([
+    ["X-Forwarded-For", { "x-forwarded-for": "203.0.113.7, 34.120.0.1" }],
+    ["Via: 1.1 google", { via: "1.1 google" }],
+  ])("refuses the admin API and /metrics arriving through the load balancer (%s) as 404", async (_n, lb) => {
+    const admin = await fetch(`${url}/v1/admin/licenses`, {
+      headers: { authorization: `Bearer ${adminToken}`, ...lb },
+    });
+    expect(admin.status).toBe(404);
+    expect(await admin.json()).toMatchObject({ error: { code: "not_found" } });
+    expect((await fetch(`${url}/metrics`, { headers: lb })).status).toBe(404);
+    // Customer and probe routes still answer through the load balancer.
+    expect((await fetch(`${url}/v1/products`, { headers: lb })).status).toBe(200);
+    expect((await fetch(`${url}/healthz`, { headers: lb })).status).toBe(200);
+    // …and from inside the cluster the admin API works.
+    const inside = await fetch(`${url}/v1/admin/licenses`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    expect(inside.status).toBe(200);
   });
 
   it.each([

@@ -12,19 +12,20 @@ describe("sessions API mounted in billing's app", () => {
   let h: SessionsHarness;
   let server: Server;
   let url: string;
-  const saved = process.env.OFFLINE_TOKEN_KEYS;
 
   beforeAll(async () => {
     const key = await generateSigningKey("configured-2026-03");
-    process.env.OFFLINE_TOKEN_KEYS = JSON.stringify({ current: exportPrivateJwk(key) });
     h = await startSessionsHarness(new ManualClock("2026-03-01T12:00:00Z"), {}, "sessions_app");
-    server = createApp(h.deps).listen(0, "127.0.0.1");
+    // OFFLINE_TOKEN_KEYS as billing/config.ts reads it.
+    const config = {
+      ...h.deps.config,
+      offlineTokenKeys: { OFFLINE_TOKEN_KEYS: JSON.stringify({ current: exportPrivateJwk(key) }) },
+    };
+    server = createApp({ ...h.deps, config }).listen(0, "127.0.0.1");
     await new Promise<void>((resolve) => server.once("listening", () => resolve()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    if (saved === undefined) delete process.env.OFFLINE_TOKEN_KEYS;
-    else process.env.OFFLINE_TOKEN_KEYS = saved;
     await new Promise((resolve) => server.close(resolve));
     await h.close();
   });

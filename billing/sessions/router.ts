@@ -3,11 +3,11 @@
  * POST /v1/sessions/users/{join,leave}, and GET /.well-known/jwks.json (offline-token public keys).
  * Documented in docs/sessions.md and billing/openapi.yaml.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 import { CONTAINER_TYPES } from "../../lib/domain.js";
 import { loadKeySet, type OfflineTokenKeySet, publicJwks } from "../../lib/offline-tokens/index.js";
+import { loadKubeCredentials } from "../cluster/credentials.js";
 import type { BillingDeps } from "../deps.js";
 import { ApiError } from "../http/errors.js";
 import { hashLicenseKey } from "../licenses/keys.js";
@@ -16,21 +16,20 @@ import { KubeSessionCluster, type SessionCluster } from "./cluster.js";
 import type { SessionsContext } from "./context.js";
 import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
 import { heartbeatSession } from "./heartbeat.js";
-import { GOOGLE_JWKS_URL, type IdentityConfig, identityVerifier } from "./identity.js";
+import { type IdentityConfig, identityVerifier } from "./identity.js";
 import { FixedWindowLimiter, type RateLimitRule, SESSION_RATE_LIMITS } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
 
 export interface SessionsOptions {
-  /** Default: from OFFLINE_TOKEN_KEYS / OFFLINE_TOKEN_KEYS_FILE (an ephemeral key when neither is set). */
+  /** Default: from config.offlineTokenKeys (an ephemeral key when neither variable is set). */
   keySet?: OfflineTokenKeySet;
-  /** Default: from deps.config.kubeconfig; null = no cluster (Postgres only). */
+  /** Default: billing's Kubernetes credentials (cluster/credentials.ts); null = no cluster (Postgres only). */
   cluster?: SessionCluster | null;
-  /** Default: from WORKSTATION_IDENTITY_* variables; absent = identity tokens refused. */
+  /** Default: config.workstationIdentity (WORKSTATION_IDENTITY_*); absent = identity tokens refused. */
   identity?: IdentityConfig;
   timing?: Partial<SessionTiming>;
   rateLimits?: Partial<Record<keyof typeof SESSION_RATE_LIMITS, RateLimitRule>>;
-  env?: Record<string, string | undefined>;
 }
 
 const containerFields = {
@@ -70,44 +69,29 @@ const heartbeatBody = z.strictObject({
 
 const userBody = z.strictObject({ user: z.email().max(254) });
 
-function envIdentity(env: Record<string, string | undefined>): IdentityConfig | undefined {
-  const audience = env.WORKSTATION_IDENTITY_AUDIENCE;
-  const accounts = (env.WORKSTATION_IDENTITY_SERVICE_ACCOUNTS ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
-  if (!audience || accounts.length === 0) return undefined;
-  return { audience, serviceAccounts: accounts, jwks: env.WORKSTATION_IDENTITY_JWKS_URL ?? GOOGLE_JWKS_URL };
-}
-
-/**
- * SESSIONS_HEARTBEAT_INTERVAL_SECONDS shortens the heartbeat interval the API hands to agents (the local
- * sandbox and its end-to-end journey test use a few seconds instead of 5 minutes); unset = TIMING default.
- */
-function envTiming(env: Record<string, string | undefined>): Partial<SessionTiming> {
-  const raw = env.SESSIONS_HEARTBEAT_INTERVAL_SECONDS;
-  if (raw === undefined || raw === "") return {};
-  const seconds = Number(raw);
-  if (!/^\d+$/.test(raw) || seconds < 1 || seconds > 3600) {
-    throw new Error(`SESSIONS_HEARTBEAT_INTERVAL_SECONDS must be whole seconds from 1 to 3600, got "${raw}"`);
-  }
-  return { heartbeatIntervalMs: seconds * 1000 };
-}
-
 async function buildContext(deps: BillingDeps, options: SessionsOptions): Promise<SessionsContext> {
-  const env = options.env ?? process.env;
-  const keySet = options.keySet ?? (await loadKeySet(env, (m) => deps.logger.warn(m)));
+  const keySet =
+    options.keySet ?? (await loadKeySet(deps.config.offlineTokenKeys, (m) => deps.logger.warn(m)));
   let cluster: SessionCluster | undefined;
   if (options.cluster !== undefined) cluster = options.cluster ?? undefined;
-  else if (deps.config.kubeconfig) {
-    const kc = new KubeConfig();
-    kc.loadFromFile(deps.config.kubeconfig);
-    cluster = new KubeSessionCluster(kc);
+  else {
+    // The same credentials as the cluster feed (cluster/credentials.ts): KUBECONFIG or the pod's account.
+    const credentials = loadKubeCredentials(deps.config.kubernetes);
+    if (credentials.source !== "none") cluster = new KubeSessionCluster(credentials.kubeConfig);
   }
-  const identityConfig = options.identity ?? envIdentity(env);
+  const identityConfig = options.identity ?? deps.config.workstationIdentity;
+  if (identityConfig && !cluster) {
+    deps.logger.error(
+      "workstation identity is configured but billing has no cluster: identity tokens will be refused",
+    );
+  }
   const identity =
     identityConfig && cluster ? identityVerifier(identityConfig, cluster, deps.clock) : undefined;
-  const timing = { ...DEFAULT_SESSION_TIMING, ...envTiming(env), ...options.timing };
+  const configured =
+    deps.config.sessionsHeartbeatIntervalMs === undefined
+      ? {}
+      : { heartbeatIntervalMs: deps.config.sessionsHeartbeatIntervalMs };
+  const timing = { ...DEFAULT_SESSION_TIMING, ...configured, ...options.timing };
   return { db: deps.db, clock: deps.clock, logger: deps.logger, keySet, timing, cluster, identity };
 }
 

@@ -3,6 +3,7 @@
  * real PostgreSQL with billing's migrations, BillingDeps built from billing's own config loader, licenses
  * created through billing's admin code path, and the sessions router on a real HTTP server.
  */
+
 import type { AddressInfo } from "node:net";
 import express from "express";
 import pg from "pg";
@@ -12,6 +13,7 @@ import Stripe from "stripe";
 import type { Clock } from "../../lib/clock.js";
 import type { LicenseTier } from "../../lib/domain.js";
 import { generateSigningKey, type OfflineTokenKeySet } from "../../lib/offline-tokens/index.js";
+import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { createGrantedLicense, lockedLicense, revoke } from "../admin/actions.js";
 import { loadConfig } from "../config.js";
@@ -46,6 +48,7 @@ export async function startSessionsHarness(
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_sessions",
     STRIPE_WEBHOOK_SECRET: "whsec_sessions",
+    ...fakeStripePriceEnv(),
     ADMIN_TOKEN: "a".repeat(40),
     DATABASE_URL: "postgres://unused/unused",
   });

@@ -12,7 +12,11 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { ManualClock } from "../../lib/clock.js";
-import { type FakeStripe, startFakeStripe } from "../../test-support/fake-stripe/index.js";
+import {
+  type FakeStripe,
+  fakeStripePriceEnv,
+  startFakeStripe,
+} from "../../test-support/fake-stripe/index.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { createApp } from "../app.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
@@ -62,6 +66,7 @@ export async function startBillingHarness(
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_billing_harness",
     STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ...fakeStripePriceEnv(),
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     STRIPE_API_URL: fake.url,
     PUBLIC_BASE_URL: "http://billing.test",

@@ -7,6 +7,8 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { PRODUCT_NAMES } from "../../billing/config.js";
+import { PUBLIC_ROUTES } from "../../billing/http/public-routes.js";
 import { childName, gcpResourceId } from "../naming.js";
 import type { ControlPlaneSecretId } from "../secrets.js";
 import {
@@ -37,9 +39,23 @@ export function secretProviderEntries(secretNames: Record<string, string>): stri
     .join("\n");
 }
 
-/** Password-less URL (the password comes from DATABASE_PASSWORD_FILE); TLS verified against the instance CA. */
-export function databaseUrl(host: string, database: string, user: string): string {
-  return `postgres://${user}@${host}:5432/${database}?sslmode=verify-ca&sslrootcert=${DATABASE_CA_MOUNT_PATH}/server-ca.pem`;
+export const DATABASE_CA_FILE = `${DATABASE_CA_MOUNT_PATH}/server-ca.pem`;
+
+/**
+ * Password-less URL (the password comes from DATABASE_PASSWORD_FILE); TLS verified against the instance CA,
+ * without a hostname check. Cloud SQL's server certificate names the instance, not its private IP, so a
+ * hostname check can never pass. pg-connection-string 2.x reads `sslmode=verify-ca` as verify-full unless
+ * `uselibpqcompat=true` asks for libpq's meaning (chain verified against sslrootcert, name not checked):
+ * ADR 0035. `port`/`caFile` differ only in tests.
+ */
+export function databaseUrl(
+  host: string,
+  database: string,
+  user: string,
+  options: { port?: number; caFile?: string } = {},
+): string {
+  const caFile = options.caFile ?? DATABASE_CA_FILE;
+  return `postgres://${user}@${host}:${options.port ?? 5432}/${database}?uselibpqcompat=true&sslmode=verify-ca&sslrootcert=${caFile}`;
 }
 
 export interface BillingWorkloadArgs {
@@ -59,6 +75,22 @@ export interface BillingWorkloadArgs {
   secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
   /** Stripe price id per product, passed as STRIPE_PRICE_<PRODUCT> (billing/config.ts). */
   stripePriceIds: Record<string, string>;
+  /** The workstation fleet's service account: workstation containers prove who they are with its tokens. */
+  workstationServiceAccountEmail: pulumi.Input<string>;
+}
+
+/** The public URL of billing; also the audience the workstation entrypoint asks its identity token for. */
+export function billingUrl(host: string): string {
+  return `https://${host}`;
+}
+
+/** The Ingress paths: billing's public routes only (billing/http/public-routes.ts), never `/`. */
+export function ingressPaths(serviceName: pulumi.Input<string>) {
+  return PUBLIC_ROUTES.map((route) => ({
+    path: route.path,
+    pathType: route.pathType,
+    backend: { service: { name: serviceName, port: { number: 80 } } },
+  }));
 }
 
 export function createBillingWorkload(
@@ -66,6 +98,13 @@ export function createBillingWorkload(
   args: BillingWorkloadArgs,
   opts: pulumi.CustomResourceOptions,
 ) {
+  const missingPrices = PRODUCT_NAMES.filter((p) => !args.stripePriceIds[p]);
+  if (missingPrices.length > 0) {
+    // Billing has no default price ids (it would refuse to start): fail the preview instead.
+    throw new Error(
+      `billing needs a Stripe price id for every product; missing: ${missingPrices.join(", ")} (controlPlane.stripePriceIds)`,
+    );
+  }
   const meta = (suffix: string) => ({ name: suffix, namespace: args.namespace, labels: args.labels });
 
   const secretClass = new k8s.apiextensions.CustomResource(
@@ -105,7 +144,11 @@ export function createBillingWorkload(
       name: `STRIPE_PRICE_${product.toUpperCase()}`,
       value: priceId,
     })),
-    { name: "PUBLIC_BASE_URL", value: `https://${args.host}` },
+    { name: "PUBLIC_BASE_URL", value: billingUrl(args.host) },
+    // Workstation containers present Google identity tokens whose audience is CODITECT_LICENSE_SERVER
+    // (images/workstation/entrypoint.sh), which the WorkstationConfig sets to this same URL.
+    { name: "WORKSTATION_IDENTITY_AUDIENCE", value: billingUrl(args.host) },
+    { name: "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS", value: args.workstationServiceAccountEmail },
     { name: "LOG_LEVEL", value: "info" },
   ];
   const deployment = new k8s.apps.v1.Deployment(
@@ -241,13 +284,9 @@ export function createBillingWorkload(
           {
             host: args.host,
             http: {
-              paths: [
-                {
-                  path: "/",
-                  pathType: "Prefix",
-                  backend: { service: { name: service.metadata.name, port: { number: 80 } } },
-                },
-              ],
+              // Not `/`: the admin API and /metrics stay inside the cluster (issue 11 §3); paths
+              // matching no rule get GKE's default backend (404).
+              paths: ingressPaths(service.metadata.name),
             },
           },
         ],
@@ -255,5 +294,5 @@ export function createBillingWorkload(
     },
     opts,
   );
-  return { deployment, service, autoscaler, disruptionBudget, ingress, address, url: `https://${args.host}` };
+  return { deployment, service, autoscaler, disruptionBudget, ingress, address, url: billingUrl(args.host) };
 }

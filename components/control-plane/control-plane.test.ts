@@ -1,11 +1,15 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BILLING_ENV_VARIABLES, loadConfig } from "../../billing/config.js";
+import { ingressPathMatches, PUBLIC_ROUTES } from "../../billing/http/public-routes.js";
+import { loadConfig as loadOperatorConfig, OPERATOR_ENV_VARIABLES } from "../../operator/config.js";
 import { type RecordedResource, type Recording, startRecording } from "../../stacks/plan/harness.js";
-import { BILLING_SECRET_FILES } from "./billing.js";
+import { BILLING_PORT, BILLING_SECRET_FILES } from "./billing.js";
 import { ControlPlane, type ControlPlaneArgs, loadControlPlaneCrds } from "./index.js";
+import { OPERATOR_PROBE_PORT } from "./operator.js";
 import { BILLING_CLUSTER_RULES, loadOperatorRules } from "./rbac.js";
 
 let rec: Recording;
@@ -24,6 +28,7 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
     region: "us-central1",
     clusterId: "coditect-ws-cluster",
     configIds: { standard: "coditect-standard", power: "coditect-power", ai: "coditect-ai" },
+    serviceAccountEmail: "coditect-workstation@proj-test-1.iam.gserviceaccount.com",
   },
   operator: {
     namespace: "coditect-operator",
@@ -48,7 +53,14 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
       "billing-database-password": "projects/p/secrets/billing-database-password",
       "offline-token-signing-key": "projects/p/secrets/offline-token-signing-key",
     },
-    stripePriceIds: { pro: "price_live_pro", ai: "price_live_ai" },
+    stripePriceIds: {
+      starter: "price_live_starter",
+      pro: "price_live_pro",
+      enterprise: "price_live_enterprise",
+      standard: "price_live_standard",
+      power: "price_live_power",
+      ai: "price_live_ai",
+    },
   },
   ...over,
 });
@@ -231,5 +243,125 @@ describe("ControlPlane", () => {
     expect(
       () => new ControlPlane("bad", args({ operator: { ...args().operator, image: "r/p/operator:latest" } })),
     ).toThrow(/operator image must be pinned by digest/);
+  });
+});
+
+describe("ControlPlane as billing runs it", () => {
+  type IngressPath = { path: string; pathType: "Exact" | "Prefix"; backend: unknown };
+  const ingressPathsOf = () =>
+    (
+      one("networking.k8s.io/v1:Ingress", "cp-billing-ingress").inputs.spec as {
+        rules: { host: string; http: { paths: IngressPath[] } }[];
+      }
+    ).rules.flatMap((r) => r.http.paths);
+  const billingEnv = () => podSpec(one("apps/v1:Deployment", "cp-billing")).containers[0]!.env;
+
+  it("forwards only billing's public routes from the internet: not the admin API, /metrics or the probes", () => {
+    const paths = ingressPathsOf();
+    expect(paths.map(({ path, pathType }) => ({ path, pathType }))).toEqual([...PUBLIC_ROUTES]);
+    const reachable = (p: string) => paths.some((route) => ingressPathMatches(route, p));
+    for (const internal of ["/v1/admin/licenses", "/v1/admin/audit-events", "/metrics", "/readyz", "/"]) {
+      expect(reachable(internal), internal).toBe(false);
+    }
+    for (const external of [
+      "/v1/checkout",
+      "/v1/checkout/success",
+      "/v1/webhooks/stripe",
+      "/v1/sessions/validate",
+    ]) {
+      expect(reachable(external), external).toBe(true);
+    }
+  });
+
+  it("lets workstation containers validate: identity audience = billing's URL, accounts = the fleet's", () => {
+    expect(billingEnv()).toEqual(
+      expect.arrayContaining([
+        { name: "WORKSTATION_IDENTITY_AUDIENCE", value: "https://api.example.test" },
+        {
+          name: "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS",
+          value: "coditect-workstation@proj-test-1.iam.gserviceaccount.com",
+        },
+      ]),
+    );
+  });
+
+  it("sets only variables billing reads, and billing's config accepts them with the mounted files", () => {
+    const env = billingEnv();
+    expect(env.map((e) => e.name).filter((n) => !BILLING_ENV_VARIABLES.includes(n))).toEqual([]);
+    // The secret files as the CSI volume mounts them, somewhere writable for the test.
+    const dir = mkdtempSync(path.join(tmpdir(), "coditect-billing-secrets-"));
+    try {
+      const secretValues: Record<string, string> = {
+        STRIPE_SECRET_KEY_FILE: "sk_live_x",
+        STRIPE_WEBHOOK_SECRET_FILE: "whsec_x",
+        ADMIN_TOKEN_FILE: "a".repeat(64),
+        DATABASE_PASSWORD_FILE: "pw",
+        OFFLINE_TOKEN_KEYS_FILE: "{}",
+      };
+      const values = Object.fromEntries(
+        env.map(({ name, value }) => {
+          if (!(name in secretValues)) return [name, value];
+          const file = path.join(dir, name);
+          writeFileSync(file, secretValues[name]!);
+          return [name, file];
+        }),
+      );
+      const config = loadConfig(values);
+      expect(config.port).toBe(BILLING_PORT);
+      expect(config.workstationIdentity?.serviceAccounts).toEqual([
+        "coditect-workstation@proj-test-1.iam.gserviceaccount.com",
+      ]);
+      expect(config.databaseUrl).toContain("uselibpqcompat=true&sslmode=verify-ca");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives the operator only variables it reads, which its config accepts, and probes its probe port", () => {
+    type Probe = { httpGet: { path: string; port: number } };
+    const container = (
+      one("apps/v1:Deployment", "cp-operator").inputs.spec as {
+        template: {
+          spec: {
+            containers: {
+              env: { name: string; value?: string; valueFrom?: { fieldRef: { fieldPath: string } } }[];
+              livenessProbe: Probe;
+              readinessProbe: Probe;
+            }[];
+          };
+        };
+      }
+    ).template.spec.containers[0]!;
+    expect(container.env.map((e) => e.name).filter((n) => !OPERATOR_ENV_VARIABLES.includes(n))).toEqual([]);
+    // What the kubelet resolves the downward-API fields to.
+    const fields: Record<string, string> = {
+      "metadata.namespace": "coditect-operator",
+      "metadata.name": "operator-abc",
+    };
+    const env = Object.fromEntries(
+      container.env.map((e) => [e.name, e.value ?? fields[e.valueFrom!.fieldRef.fieldPath]]),
+    );
+    const config = loadOperatorConfig(env);
+    expect(config.probePort).toBe(OPERATOR_PROBE_PORT);
+    expect(container.livenessProbe.httpGet).toEqual({ path: "/healthz", port: OPERATOR_PROBE_PORT });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/readyz", port: OPERATOR_PROBE_PORT });
+  });
+
+  it("probes billing on the port and paths it serves", () => {
+    const container = (
+      one("apps/v1:Deployment", "cp-billing").inputs.spec as {
+        template: { spec: { containers: Record<string, { httpGet: { path: string; port: number } }>[] } };
+      }
+    ).template.spec.containers[0]!;
+    expect(container.livenessProbe!.httpGet).toEqual({ path: "/healthz", port: BILLING_PORT });
+    expect(container.readinessProbe!.httpGet).toEqual({ path: "/readyz", port: BILLING_PORT });
+    expect(billingEnv()).toContainEqual({ name: "PORT", value: String(BILLING_PORT) });
+  });
+
+  it("refuses a stack without a Stripe price id for every product, naming the missing ones", () => {
+    const { starter: _s, power: _p, ...some } = args().billing.stripePriceIds;
+    expect(
+      () => new ControlPlane("prices", args({ billing: { ...args().billing, stripePriceIds: some } })),
+    ).toThrow("missing: starter, power");
   });
 });

@@ -61,6 +61,8 @@ export interface ControlPlaneArgs {
     region: string;
     clusterId: string;
     configIds: Record<WorkstationTier, string>;
+    /** The fleet's service account (billing accepts identity tokens from it only). */
+    serviceAccountEmail: pulumi.Input<string>;
   };
   /** The GKE control plane's CIDR (egress to the Kubernetes API). */
   masterCidr: string;
@@ -213,6 +215,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         databaseServerCa: args.billing.databaseServerCa,
         secretNames: args.billing.secretNames,
         stripePriceIds: args.billing.stripePriceIds,
+        workstationServiceAccountEmail: args.workstations.serviceAccountEmail,
       },
       workloadOpts,
     );

@@ -138,7 +138,7 @@ describe("workload wiring", () => {
 
   it("builds a password-less database URL that verifies the server CA", () => {
     expect(databaseUrl("10.0.0.3", "billing", "billing")).toBe(
-      "postgres://billing@10.0.0.3:5432/billing?sslmode=verify-ca&sslrootcert=/etc/coditect/cloudsql/server-ca.pem",
+      "postgres://billing@10.0.0.3:5432/billing?uselibpqcompat=true&sslmode=verify-ca&sslrootcert=/etc/coditect/cloudsql/server-ca.pem",
     );
   });
 

@@ -79,7 +79,10 @@ describe("operator RBAC", () => {
       // The only deletion the operator performs is of ended ContainerSessions.
       if (rule.verbs.includes("delete")) expect(rule.resources).toEqual(["containersessions"]);
     }
-    expect(allows(clusterRules, "coditect.ai", "licenses", "patch")).toBe(false); // billing owns Licenses
+    // Billing owns License specs (and its label is what makes the operator act on one: contract C6).
+    for (const verb of ["create", "update", "patch", "delete", "deletecollection"]) {
+      expect(allows(clusterRules, "coditect.ai", "licenses", verb), verb).toBe(false);
+    }
     expect(allows(clusterRules, "coditect.ai", "workstations", "update")).toBe(false);
   });
 

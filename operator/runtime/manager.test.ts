@@ -63,7 +63,7 @@ async function createLicenseOnce(namespace: string, name: string): Promise<void>
       body: {
         apiVersion: "coditect.ai/v1alpha1",
         kind: "License",
-        metadata: { name, namespace },
+        metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "coditect-billing" } },
         spec: {
           licenseId: crypto.randomUUID(),
           organization: namespace,
@@ -203,7 +203,11 @@ describe("informer resilience", () => {
           body: {
             apiVersion: "coditect.ai/v1alpha1",
             kind: "License",
-            metadata: { name: `l${i}`, namespace: "g" },
+            metadata: {
+              name: `l${i}`,
+              namespace: "g",
+              labels: { "app.kubernetes.io/managed-by": "coditect-billing" },
+            },
             spec: {
               licenseId: crypto.randomUUID(),
               organization: "g",

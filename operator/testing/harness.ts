@@ -97,7 +97,7 @@ export async function startHarness(
       const body: License = {
         apiVersion: "coditect.ai/v1alpha1",
         kind: "License",
-        metadata: { name: "lic", namespace },
+        metadata: { name: "lic", namespace, labels: { "app.kubernetes.io/managed-by": "coditect-billing" } },
         spec: {
           licenseId: randomUUID(),
           organization: namespace,

@@ -5,7 +5,7 @@
  */
 
 import type { License, Workstation } from "../../crds/types.js";
-import { licenseStateEntitles } from "../../lib/domain.js";
+import { licenseStateEntitles, MANAGED_BY_BILLING, MANAGED_BY_LABEL } from "../../lib/domain.js";
 import { findCondition, Reason } from "../conditions.js";
 
 export interface Verdict {
@@ -28,6 +28,26 @@ export interface LicenseInput {
   licenseName: string;
   license: License | null;
   now: Date;
+}
+
+/** Whether billing wrote this License (its label); only those are acted on (contract C6). */
+export function writtenByBilling(license: License): boolean {
+  return license.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_BILLING;
+}
+
+/**
+ * A License that exists but that billing did not write (applied from examples/, or by hand): nothing is
+ * provisioned for it and Google Cloud is not called. null when the License is billing's (or absent).
+ */
+export function notFromBillingVerdict(license: License | null): Verdict | null {
+  if (!license || writtenByBilling(license)) return null;
+  return {
+    reason: Reason.LicenseNotFromBilling,
+    message:
+      `License ${license.metadata?.name} was not written by billing (label ${MANAGED_BY_LABEL}=${MANAGED_BY_BILLING} ` +
+      "missing); the operator provisions nothing for it. Sample and hand-made Licenses are ignored: buy or " +
+      "grant one through billing",
+  };
 }
 
 /** Whether the referenced License entitles its holder to a running workstation, highest priority first. */

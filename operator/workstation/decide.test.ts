@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Condition, License, Workstation, WorkstationStatus } from "../../crds/types.js";
+import { MANAGED_BY_BILLING, MANAGED_BY_LABEL } from "../../lib/domain.js";
 import { findCondition } from "../conditions.js";
 import {
   type CloudObservation,
@@ -35,7 +36,7 @@ function ws(
 
 function license(spec: Partial<License["spec"]> = {}): License {
   return {
-    metadata: { name: "lic", namespace: "acme" },
+    metadata: { name: "lic", namespace: "acme", labels: { [MANAGED_BY_LABEL]: MANAGED_BY_BILLING } },
     spec: {
       licenseId: "L1",
       organization: "acme",

@@ -8,7 +8,14 @@ import type { License, Workstation, WorkstationStatus } from "../../crds/types.j
 import { TIMING, type WorkstationTier } from "../../lib/domain.js";
 import { type ConditionSpec, ConditionType, Reason, setCondition } from "../conditions.js";
 import { ownerLabels } from "../gcp/naming.js";
-import { entitledVerdict, firstFailure, licenseChain, stayStoppedChain, type Verdict } from "./checks.js";
+import {
+  entitledVerdict,
+  firstFailure,
+  licenseChain,
+  notFromBillingVerdict,
+  stayStoppedChain,
+  type Verdict,
+} from "./checks.js";
 
 /** Finalizer that keeps a Workstation resource until its cloud workstation is gone. */
 export const WORKSTATION_FINALIZER = "coditect.ai/workstation";
@@ -155,6 +162,17 @@ export function decideWorkstation(
     set(ConditionType.Ready, false, { reason: Reason.Deleting, message: "The resource is being deleted" });
     if (w.state === "STATE_DELETING") return { actions: [], status: status(), requeueAfterMs: poll };
     return { actions: [{ type: "Delete" }], status: status(), requeueAfterMs: poll };
+  }
+
+  // 1b. A License billing did not write (a sample from examples/, a hand-made one): conditions only — no
+  // finalizer, no cloud call (the reconciler does not even observe), no lapse clock. Once billing writes
+  // the License, its watch brings the Workstation back here.
+  const notFromBilling = notFromBillingVerdict(license);
+  if (notFromBilling) {
+    for (const type of [ConditionType.Licensed, ConditionType.Provisioned, ConditionType.Ready]) {
+      set(type, false, notFromBilling);
+    }
+    return { actions: [], status: status({ licenseLapsedAt: prev.licenseLapsedAt }) };
   }
 
   // 2. The finalizer goes on before anything touches the cloud.

@@ -186,7 +186,11 @@ describe("Workstation lifecycle", { timeout: 120_000 }, () => {
       body: {
         apiVersion: "coditect.ai/v1alpha1",
         kind: "License",
-        metadata: { name: "later", namespace: ns },
+        metadata: {
+          name: "later",
+          namespace: ns,
+          labels: { "app.kubernetes.io/managed-by": "coditect-billing" },
+        },
         spec: {
           licenseId: randomUUID(),
           organization: ns,

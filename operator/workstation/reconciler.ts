@@ -18,6 +18,7 @@ import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import type { Informer } from "../runtime/informer.js";
 import { splitKey, topLevelMergePatch } from "../runtime/kube.js";
+import { writtenByBilling } from "./checks.js";
 import {
   type CloudObservation,
   type CloudWorkstation,
@@ -49,6 +50,7 @@ export interface WorkstationReconcilerDeps {
 
 const WARNING_REASONS = new Set<string>([
   Reason.LicenseNotFound,
+  Reason.LicenseNotFromBilling,
   Reason.LicenseRevoked,
   Reason.LicenseSuspended,
   Reason.LicenseExpired,
@@ -81,8 +83,11 @@ export class WorkstationReconciler implements Reconciler {
     const license = deps.licenses.get(`${namespace}/${ws.spec.licenseRef.name}`) ?? null;
     const now = deps.clock.now();
     const ours = ws.metadata?.finalizers?.includes(WORKSTATION_FINALIZER) ?? false;
-    // No cloud call at all before our finalizer is on the object (not even a read).
-    const cloud: CloudObservation = ours ? await this.#observe(ws) : { workstation: null };
+    // No cloud call at all before our finalizer is on the object (not even a read), nor for a License
+    // billing did not write (contract C6) — except to clean up a resource being deleted.
+    const fromBilling = license === null || writtenByBilling(license);
+    const observe = ours && (fromBilling || Boolean(ws.metadata?.deletionTimestamp));
+    const cloud: CloudObservation = observe ? await this.#observe(ws) : { workstation: null };
     const decision = decideWorkstation(ws, license, cloud, now, deps.policy);
 
     let status = decision.status;

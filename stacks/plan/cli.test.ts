@@ -26,7 +26,13 @@ function plan(...args: string[]): Promise<{ code: number; stdout: string; stderr
 describe.concurrent("npm run plan", () => {
   it("prints the prod plan as the documented JSON document", async () => {
     const { code, stdout, stderr } = await plan("--stack", "prod", "--json");
-    expect(stderr).toBe("");
+    // The committed file leaves the release digests and Stripe price ids to a human: the plan says it
+    // used the offline stand-ins for exactly those (C2).
+    expect(stderr).toMatch(
+      /^plan: stack "prod" leaves 9 value\(s\) to a human; planned with offline stand-ins/,
+    );
+    expect(stderr).toContain("controlPlane.billingImage");
+    expect(stderr).toContain("controlPlane.stripePriceIds.ai");
     expect(code).toBe(0);
     const doc = JSON.parse(stdout) as PlanDocument;
     expect(doc.project).toBe("coditect-control-plane");
@@ -48,6 +54,28 @@ describe.concurrent("npm run plan", () => {
     expect(repo?.inputs).toMatchObject({ format: "DOCKER", dockerConfig: { immutableTags: true } });
     expect(repo?.parent).toBe(
       "urn:pulumi:prod::coditect-control-plane::coditect:index:LicensedRegistry::coditect-registry",
+    );
+  }, 120_000);
+
+  it("plans the dev stack, the second environment, in its own project", async () => {
+    const { code, stdout, stderr } = await plan("--stack", "dev", "--json");
+    expect(stderr).toMatch(/stack "dev" leaves 9 value/);
+    expect(code).toBe(0);
+    const doc = JSON.parse(stdout) as PlanDocument;
+    const sql = doc.resources.find((r) => r.type === "gcp:sql/databaseInstance:DatabaseInstance");
+    expect(sql?.inputs).toMatchObject({
+      project: "coditect-citus-dev",
+      settings: { availabilityType: "ZONAL" },
+    });
+    const cluster = doc.resources.find(
+      (r) => r.type === "gcp:workstations/workstationCluster:WorkstationCluster",
+    );
+    expect(cluster?.inputs.workstationClusterId).toBe("coditect-ws-dev");
+    const billing = doc.resources.find(
+      (r) => r.type === "kubernetes:apps/v1:Deployment" && r.name.endsWith("billing"),
+    );
+    expect(JSON.stringify(billing?.inputs)).toContain(
+      "us-central1-docker.pkg.dev/coditect-citus-dev/coditect-platform/billing@sha256:0ff11e00",
     );
   }, 120_000);
 

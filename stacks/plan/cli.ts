@@ -1,11 +1,13 @@
 /**
  * `npm run plan -- --stack <name> [--json] [--config-dir <dir>]`: what `pulumi up` would declare,
  * computed offline under mocks. JSON mode prints the plan document the policy checks read; otherwise a
- * table plus the stack outputs. Exit codes: 0 ok, 2 bad arguments or configuration, 1 anything else.
+ * table plus the stack outputs. Values the stack leaves to a human (release digests, Stripe price ids) are
+ * planned with the offline stand-ins, and stderr says which (ADR 0101).
+ * Exit codes: 0 ok, 2 bad arguments or configuration, 1 anything else.
  * The Pulumi SDK is loaded only after the arguments and the stack file are known to be usable.
  */
 import { parseArgs } from "node:util";
-import { REPO_ROOT, readStackFile, StackFileError } from "./stack-file.js";
+import { REPO_ROOT, StackFileError } from "./stack-file.js";
 
 const USAGE =
   "usage: npm run plan -- --stack <name> [--json] [--config-dir <dir holding Pulumi.<name>.yaml>]";
@@ -39,15 +41,21 @@ async function main(): Promise<void> {
 
   const dir = values["config-dir"] ?? REPO_ROOT;
   const { parseFlatConfig, StackConfigError } = await import("../config.js");
+  const { acceptOfflineStandIns } = await import("../placeholders.js");
+  const { planConfig, runPlan } = await import("./run-plan.js");
+  const { standInNotice } = await import("./overrides.js");
   try {
-    // Fail fast, before the Pulumi runtime and the program are loaded.
-    parseFlatConfig(readStackFile(dir, values.stack).config, values.stack);
+    // Fail fast, before the Pulumi runtime and the program are loaded; values a human has not filled in
+    // yet get the offline stand-ins, and stderr says which.
+    const { config, standInsUsed } = planConfig(values.stack, dir);
+    acceptOfflineStandIns(true);
+    parseFlatConfig(config, values.stack);
+    process.stderr.write(standInNotice("plan", values.stack, standInsUsed));
   } catch (err) {
     if (err instanceof StackFileError || err instanceof StackConfigError) fail(2, err.message);
     throw err;
   }
 
-  const { runPlan } = await import("./run-plan.js");
   let result: Awaited<ReturnType<typeof runPlan>>;
   try {
     result = await runPlan(values.stack, dir);

@@ -26,6 +26,12 @@ export interface RecordedResource {
   protect: boolean;
   /** Provider reference (`<provider urn>::<id>`) for custom resources using an explicit provider. */
   provider: string | null;
+  /** The `import` option: the id of an existing resource to adopt, or null. */
+  importId: string | null;
+  /** Whether `retainOnDelete` was set (left in the cloud when dropped from the stack). */
+  retainOnDelete: boolean;
+  /** The `ignoreChanges` property paths. */
+  ignoreChanges: string[];
 }
 
 export interface Recording {
@@ -44,6 +50,9 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getProtect?(): boolean;
+  getImportid?(): string;
+  getRetainondelete?(): boolean;
+  getIgnorechangesList?(): string[];
   getProvider(): string;
   getObject(): unknown;
   getDependenciesList(): string[];
@@ -131,6 +140,9 @@ function toRecord(req: RegisterRequest, urn: string): RecordedResource {
     dependencies: [...deps].sort(),
     protect: req.getProtect?.() ?? false,
     provider: req.getProvider() || null,
+    importId: req.getImportid?.() || null,
+    retainOnDelete: req.getRetainondelete?.() ?? false,
+    ignoreChanges: req.getIgnorechangesList?.() ?? [],
   };
 }
 

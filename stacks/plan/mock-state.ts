@@ -8,12 +8,30 @@
 
 type Inputs = Record<string, unknown>;
 
+/** The project number every fake project has (gcp.organizations.getProject). */
+export const FAKE_PROJECT_NUMBER = "123456789012";
+
+/** Service-agent domains Google uses per API (https://cloud.google.com/iam/docs/service-agents). */
+const SERVICE_AGENT_DOMAINS: Record<string, string> = {
+  "artifactregistry.googleapis.com": "gcp-sa-artifactregistry.iam.gserviceaccount.com",
+  "sqladmin.googleapis.com": "gcp-sa-cloud-sql.iam.gserviceaccount.com",
+  "secretmanager.googleapis.com": "gcp-sa-secretmanager.iam.gserviceaccount.com",
+  "workstations.googleapis.com": "gcp-sa-workstations.iam.gserviceaccount.com",
+};
+
 function str(v: unknown, fallback: string): string {
   return typeof v === "string" && v.length > 0 ? v : fallback;
 }
 
 /** Computed outputs per resource type, keyed by Pulumi type token. */
 const COMPUTED: Record<string, (name: string, inputs: Inputs) => Inputs> = {
+  "gcp:projects/serviceIdentity:ServiceIdentity": (_name, i) => {
+    const domain =
+      SERVICE_AGENT_DOMAINS[str(i.service, "")] ??
+      `gcp-sa-${str(i.service, "x").split(".")[0]}.iam.gserviceaccount.com`;
+    const email = `service-${FAKE_PROJECT_NUMBER}@${domain}`;
+    return { email, member: `serviceAccount:${email}` };
+  },
   "gcp:serviceaccount/account:Account": (name, i) => {
     const project = str(i.project, "mock-project");
     const email = `${str(i.accountId, name)}@${project}.iam.gserviceaccount.com`;
@@ -37,6 +55,10 @@ const COMPUTED: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     name: str(i.name, name),
     address: i.addressType === "EXTERNAL" ? "203.0.113.10" : "10.60.0.0",
   }),
+  "gcp:compute/address:Address": (name, i) => ({
+    address: "10.40.0.5",
+    id: `projects/${str(i.project, "mock-project")}/regions/${str(i.region, "us-central1")}/addresses/${str(i.name, name)}`,
+  }),
   "gcp:artifactregistry/repository:Repository": (name, i) => ({
     name: str(i.repositoryId, name),
     registryUri: `${str(i.location, "us-central1")}-docker.pkg.dev/${str(i.project, "mock-project")}/${str(i.repositoryId, name)}`,
@@ -45,6 +67,15 @@ const COMPUTED: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     name: str(i.name, name),
     endpoint: "172.16.0.2",
     masterAuth: { clusterCaCertificate: "bW9jay1jYQ==" },
+    controlPlaneEndpointsConfig: {
+      ...((i.controlPlaneEndpointsConfig as Inputs | undefined) ?? {}),
+      dnsEndpointConfig: {
+        ...(((i.controlPlaneEndpointsConfig as Inputs | undefined)?.dnsEndpointConfig as
+          | Inputs
+          | undefined) ?? {}),
+        endpoint: `gke-0123456789abcdef0123456789abcdef-${FAKE_PROJECT_NUMBER}.${str(i.location, "us-central1")}.gke.goog`,
+      },
+    },
   }),
   "gcp:sql/databaseInstance:DatabaseInstance": (name, i) => ({
     name: str(i.name, name),
@@ -57,6 +88,12 @@ const COMPUTED: Record<string, (name: string, inputs: Inputs) => Inputs> = {
     secretId: str(i.secretId, name),
   }),
   "gcp:workstations/workstationCluster:WorkstationCluster": (name, i) => ({
+    controlPlaneIp: "10.40.0.2",
+    privateClusterConfig: {
+      ...((i.privateClusterConfig as Inputs | undefined) ?? {}),
+      clusterHostname: `cluster-${str(i.workstationClusterId, name)}.cloudworkstations.dev`,
+      serviceAttachmentUri: `projects/mock-tenant-project/regions/${str(i.location, "us-central1")}/serviceAttachments/${str(i.workstationClusterId, name)}-sa`,
+    },
     name: `projects/${str(i.project, "mock-project")}/locations/${str(i.location, "us-central1")}/workstationClusters/${str(i.workstationClusterId, name)}`,
   }),
   "gcp:workstations/workstationConfig:WorkstationConfig": (name, i) => ({
@@ -79,6 +116,9 @@ export function fakeResourceState(type: string, name: string, inputs: Inputs): {
 
 /** Fake results for provider functions (invokes) the program calls. */
 export function fakeInvokeResult(token: string, inputs: Inputs): Record<string, unknown> {
+  if (token === "gcp:organizations/getProject:getProject") {
+    return { ...inputs, number: FAKE_PROJECT_NUMBER, name: str(inputs.projectId, "mock-project") };
+  }
   if (token === "gcp:kms/getKMSCryptoKeyVersion:getKMSCryptoKeyVersion") {
     return {
       ...inputs,

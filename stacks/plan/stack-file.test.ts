@@ -77,6 +77,9 @@ describe("plan formatting", () => {
     dependencies: ["urn:z", "urn:a"],
     protect: false,
     provider: null,
+    importId: null,
+    retainOnDelete: false,
+    ignoreChanges: [],
   };
 
   it("masks secrets at any depth, marks unknowns and drops SDK bookkeeping", () => {

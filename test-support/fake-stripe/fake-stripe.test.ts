@@ -35,12 +35,12 @@ describe("fake Stripe (test infrastructure) through the real Stripe SDK", () => 
     const session = await stripe.checkout.sessions.create({
       mode: "subscription",
       customer: customer.id,
-      line_items: [{ price: "price_coditect_pro_monthly", quantity: 3 }],
+      line_items: [{ price: "price_fake_pro_monthly", quantity: 3 }],
       success_url: "http://x/success",
     });
     expect(session.status).toBe("open");
     const items = await stripe.checkout.sessions.listLineItems(session.id);
-    expect(items.data.map((i) => [i.price?.id, i.quantity])).toEqual([["price_coditect_pro_monthly", 3]]);
+    expect(items.data.map((i) => [i.price?.id, i.quantity])).toEqual([["price_fake_pro_monthly", 3]]);
     expect((await stripe.checkout.sessions.retrieve(session.id)).id).toBe(session.id);
   });
 
@@ -100,7 +100,7 @@ describe("fake Stripe (test infrastructure) through the real Stripe SDK", () => 
 
     const session = await stripe.checkout.sessions.create({
       mode: "subscription",
-      line_items: [{ price: "price_coditect_ai_monthly", quantity: 1 }],
+      line_items: [{ price: "price_fake_ai_monthly", quantity: 1 }],
     });
     const done = (await (
       await fetch(`${fake.url}/_fake/checkout_sessions/${session.id}/complete`, { method: "POST" })

@@ -10,28 +10,42 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
-import { DEFAULT_PRICE_IDS } from "../../billing/config.js";
+import { PRODUCT_NAMES, type ProductName } from "../../billing/config.js";
 import { WORKSTATION_TIERS } from "../../lib/domain.js";
 import { parseForm } from "./form.js";
 import { type FakePrice, FakeStripeError, FakeStripeStore } from "./store.js";
 import { type DeliveryOptions, type DeliveryResult, deliverEvent, type WebhookTarget } from "./webhooks.js";
 
+/**
+ * The price ids the fake seeds, one per product. Billing has no default price ids (a made-up id would only
+ * fail at the first real checkout), so every run against the fake passes these explicitly:
+ * `fakeStripePriceEnv()` gives them as billing's STRIPE_PRICE_* variables.
+ */
+export const FAKE_PRICE_IDS: Record<ProductName, string> = Object.fromEntries(
+  PRODUCT_NAMES.map((p) => [p, `price_fake_${p}_monthly`]),
+) as Record<ProductName, string>;
+
+/** FAKE_PRICE_IDS as billing's environment (STRIPE_PRICE_<PRODUCT>). */
+export function fakeStripePriceEnv(): Record<string, string> {
+  return Object.fromEntries(PRODUCT_NAMES.map((p) => [`STRIPE_PRICE_${p.toUpperCase()}`, FAKE_PRICE_IDS[p]]));
+}
+
 /** Fake list prices for the default catalog (license tier prices are test values, not product prices). */
 export const DEFAULT_FAKE_PRICES: FakePrice[] = [
-  { id: DEFAULT_PRICE_IDS.starter, unitAmount: 1_900, productName: "starter" },
-  { id: DEFAULT_PRICE_IDS.pro, unitAmount: 4_900, productName: "pro" },
-  { id: DEFAULT_PRICE_IDS.enterprise, unitAmount: 14_900, productName: "enterprise" },
+  { id: FAKE_PRICE_IDS.starter, unitAmount: 1_900, productName: "starter" },
+  { id: FAKE_PRICE_IDS.pro, unitAmount: 4_900, productName: "pro" },
+  { id: FAKE_PRICE_IDS.enterprise, unitAmount: 14_900, productName: "enterprise" },
   {
-    id: DEFAULT_PRICE_IDS.standard,
+    id: FAKE_PRICE_IDS.standard,
     unitAmount: WORKSTATION_TIERS.standard.monthlyPriceUsdCents,
     productName: "standard",
   },
   {
-    id: DEFAULT_PRICE_IDS.power,
+    id: FAKE_PRICE_IDS.power,
     unitAmount: WORKSTATION_TIERS.power.monthlyPriceUsdCents,
     productName: "power",
   },
-  { id: DEFAULT_PRICE_IDS.ai, unitAmount: WORKSTATION_TIERS.ai.monthlyPriceUsdCents, productName: "ai" },
+  { id: FAKE_PRICE_IDS.ai, unitAmount: WORKSTATION_TIERS.ai.monthlyPriceUsdCents, productName: "ai" },
 ];
 
 export interface FakeStripeOptions {

@@ -1,11 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { createCertificateAuthority } from "../pki/index.js";
 import { parseCliArgs } from "./cli.js";
 import { eventually, FIXTURES_DIR, request } from "./fixtures/helpers.js";
+import { secureRequest } from "./fixtures/https.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = join(here, "..", "..");
@@ -33,7 +36,29 @@ describe("parseCliArgs", () => {
       kubeconfig: "/tmp/kc",
       crdDirs: [FIXTURES_DIR],
       watchHistorySize: 50,
+      tls: true,
+      tlsFiles: undefined,
+      rbac: true,
     });
+  });
+
+  it("switches TLS and RBAC off only when asked, and takes given TLS files as a complete set", () => {
+    expect(parseCliArgs(["--insecure-http", "--no-rbac"])).toMatchObject({ tls: false, rbac: false });
+    const file = join(here, "cli.ts");
+    expect(parseCliArgs(["--tls-cert", file, "--tls-key", file, "--tls-ca", file]).tlsFiles).toEqual({
+      cert: file,
+      key: file,
+      ca: file,
+    });
+    expect(() => parseCliArgs(["--tls-cert", file])).toThrow(
+      "--tls-cert needs --tls-key and --tls-ca as well",
+    );
+    expect(() => parseCliArgs(["--tls-key", "/no/such/key"])).toThrow(
+      '--tls-key: "/no/such/key" is not a file',
+    );
+    expect(() =>
+      parseCliArgs(["--insecure-http", "--tls-cert", file, "--tls-key", file, "--tls-ca", file]),
+    ).toThrow("--insecure-http cannot be combined with --tls-cert/--tls-key/--tls-ca");
   });
 
   it("names the bad flag and value", () => {
@@ -72,22 +97,75 @@ function startCli(args: string[]): {
 }
 
 describe("kube:serve CLI", () => {
-  it("serves with the given CRDs, writes a kubeconfig (creating its directory) and stops on SIGTERM", async () => {
+  it("serves TLS + RBAC by default with the CRDs, writes a kubeconfig with CA and admin token, stops on SIGTERM", async () => {
     const dir = mkdtempSync(join(tmpdir(), "kube-serve-"));
     dirs.push(dir);
     const kubeconfig = join(dir, "nested", "kubeconfig");
     const cli = startCli(["--port", "0", "--kubeconfig", kubeconfig, "--crds", FIXTURES_DIR]);
     const url = await eventually(
+      () => /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1],
+      30_000,
+      "server start",
+    );
+    expect(cli.output()).toContain("TLS on; authentication and RBAC enforced");
+    const config = parse(readFileSync(kubeconfig, "utf8"));
+    const cluster = config.clusters[0].cluster;
+    expect(cluster.server).toBe(url);
+    expect(cluster["insecure-skip-tls-verify"]).toBeUndefined();
+    const caPem = Buffer.from(cluster["certificate-authority-data"], "base64").toString("utf8");
+    const token = config.users[0].user.token as string;
+    const discovery = await secureRequest(url, caPem, "GET", "/apis/test.coditect.ai/v1", { token });
+    expect(discovery.body.resources[0].name).toBe("widgets");
+    const anonymous = await secureRequest(url, caPem, "GET", "/apis/test.coditect.ai/v1");
+    expect(anonymous.status).toBe(401);
+    expect((await secureRequest(url, caPem, "GET", "/readyz")).status).toBe(200);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
+    expect(cli.output()).toContain("received SIGTERM, stopping");
+  });
+
+  it("serves plain http without authentication with --insecure-http --no-rbac", async () => {
+    const cli = startCli(["--port", "0", "--insecure-http", "--no-rbac", "--crds", FIXTURES_DIR]);
+    const url = await eventually(
       () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1],
       30_000,
       "server start",
     );
-    expect(readFileSync(kubeconfig, "utf8")).toContain(`server: ${url}`);
+    expect(cli.output()).toContain("TLS off (--insecure-http); authentication and RBAC off (--no-rbac)");
     const discovery = await request(url, "GET", "/apis/test.coditect.ai/v1");
     expect(discovery.body.resources[0].name).toBe("widgets");
     cli.child.kill("SIGTERM");
     expect(await cli.exited).toBe(0);
-    expect(cli.output()).toContain("received SIGTERM, stopping");
+  });
+
+  it("serves the certificate it is given", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-serve-"));
+    dirs.push(dir);
+    const ca = await createCertificateAuthority("given-ca");
+    const leaf = await ca.issue({ commonName: "api", ipAddresses: ["127.0.0.1"] });
+    writeFileSync(join(dir, "ca.pem"), ca.certPem);
+    writeFileSync(join(dir, "cert.pem"), leaf.certPem);
+    writeFileSync(join(dir, "key.pem"), leaf.keyPem);
+    const cli = startCli([
+      "--port",
+      "0",
+      "--tls-cert",
+      join(dir, "cert.pem"),
+      "--tls-key",
+      join(dir, "key.pem"),
+      "--tls-ca",
+      join(dir, "ca.pem"),
+    ]);
+    const url = await eventually(
+      () => /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1],
+      30_000,
+      "server start",
+    );
+    expect((await secureRequest(url, ca.certPem, "GET", "/livez")).status).toBe(200);
+    const other = await createCertificateAuthority("other-ca");
+    await expect(secureRequest(url, other.certPem, "GET", "/livez")).rejects.toThrow();
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
   });
 
   it("exits 2 with a clear message on a bad flag value and writes nothing", async () => {

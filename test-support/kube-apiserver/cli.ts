@@ -1,9 +1,10 @@
 /**
- * `npm run kube:serve -- --port <port> --kubeconfig <file> [--crds <dir>]...`
- * Starts the Kubernetes API test server on 127.0.0.1, writes a kubeconfig for it and serves until SIGTERM or
- * SIGINT. Test infrastructure and the local sandbox's API server (see docs/kube-apiserver.md).
+ * `npm run kube:serve -- --port <port> --kubeconfig <file> [--crds <dir>]... [--insecure-http] [--no-rbac]`
+ * Starts the Kubernetes API test server on 127.0.0.1 — over TLS with authentication and RBAC enforced unless
+ * switched off — writes a kubeconfig for it (CA + admin token) and serves until SIGTERM or SIGINT. Test
+ * infrastructure and the local sandbox's API server (see docs/kube-apiserver.md).
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { startKubeApiServer } from "./index.js";
 
@@ -12,14 +13,36 @@ export interface CliOptions {
   kubeconfig: string | undefined;
   crdDirs: string[];
   watchHistorySize: number | undefined;
+  /** Serve HTTPS (default); `--insecure-http` turns it off. */
+  tls: boolean;
+  /** Serving certificate files (`--tls-cert`/`--tls-key`/`--tls-ca`, all three or none); default: generated. */
+  tlsFiles: { cert: string; key: string; ca: string } | undefined;
+  /** Authentication + RBAC (default); `--no-rbac` turns it off. */
+  rbac: boolean;
 }
 
 const USAGE =
-  "usage: npm run kube:serve -- --port <port> --kubeconfig <file> [--crds <dir>]... [--watch-history <n>]";
+  "usage: npm run kube:serve -- --port <port> --kubeconfig <file> [--crds <dir>]... [--watch-history <n>] " +
+  "[--insecure-http | --tls-cert <file> --tls-key <file> --tls-ca <file>] [--no-rbac]";
+
+function existingFile(flag: string, raw: string): string {
+  const file = resolve(raw);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new Error(`${flag}: "${file}" is not a file`);
+  return file;
+}
 
 /** Parses argv; throws an Error naming the bad flag or value. */
 export function parseCliArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { port: 0, kubeconfig: undefined, crdDirs: [], watchHistorySize: undefined };
+  const options: CliOptions = {
+    port: 0,
+    kubeconfig: undefined,
+    crdDirs: [],
+    watchHistorySize: undefined,
+    tls: true,
+    tlsFiles: undefined,
+    rbac: true,
+  };
+  const tlsFiles: Partial<Record<"cert" | "key" | "ca", string>> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const [name, inline] =
@@ -61,12 +84,37 @@ export function parseCliArgs(argv: string[]): CliOptions {
         options.watchHistorySize = n;
         break;
       }
+      case "--insecure-http":
+        options.tls = false;
+        break;
+      case "--no-rbac":
+        options.rbac = false;
+        break;
+      case "--tls-cert":
+        tlsFiles.cert = existingFile(name, value());
+        break;
+      case "--tls-key":
+        tlsFiles.key = existingFile(name, value());
+        break;
+      case "--tls-ca":
+        tlsFiles.ca = existingFile(name, value());
+        break;
       case "--help":
       case "-h":
         throw new Error(USAGE);
       default:
         throw new Error(`unknown flag "${flag}"\n${USAGE}`);
     }
+  }
+  const given = (["cert", "key", "ca"] as const).filter((k) => tlsFiles[k] !== undefined);
+  if (given.length > 0) {
+    if (given.length < 3) {
+      const missing = (["cert", "key", "ca"] as const).filter((k) => tlsFiles[k] === undefined);
+      throw new Error(`--tls-${given[0]} needs ${missing.map((k) => `--tls-${k}`).join(" and ")} as well`);
+    }
+    if (!options.tls)
+      throw new Error("--insecure-http cannot be combined with --tls-cert/--tls-key/--tls-ca");
+    options.tlsFiles = tlsFiles as CliOptions["tlsFiles"];
   }
   return options;
 }
@@ -83,12 +131,27 @@ async function main(): Promise<void> {
     port: options.port,
     crdDirs: options.crdDirs,
     ...(options.watchHistorySize ? { watchHistorySize: options.watchHistorySize } : {}),
+    tls: options.tlsFiles
+      ? {
+          certPem: readFileSync(options.tlsFiles.cert, "utf8"),
+          keyPem: readFileSync(options.tlsFiles.key, "utf8"),
+          caPem: readFileSync(options.tlsFiles.ca, "utf8"),
+        }
+      : options.tls,
+    rbac: options.rbac,
   });
   if (options.kubeconfig) {
     mkdirSync(dirname(options.kubeconfig), { recursive: true });
     server.writeKubeconfig(options.kubeconfig);
   }
   console.log(`Kubernetes API test server listening on ${server.url}`);
+  console.log(
+    `TLS ${server.caPem ? "on" : "off (--insecure-http)"}; authentication and RBAC ${server.rbac ? "enforced" : "off (--no-rbac)"}`,
+  );
+  if (!options.kubeconfig && server.rbac)
+    console.log(
+      "no --kubeconfig given: the admin token is only ever written to a kubeconfig, so none is usable",
+    );
   if (options.kubeconfig)
     console.log(
       `kubeconfig written to ${options.kubeconfig} (kubectl --kubeconfig ${options.kubeconfig} get ns)`,

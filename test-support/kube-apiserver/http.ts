@@ -1,10 +1,13 @@
 /**
  * HTTP layer of the API test server: fault injection, discovery and OpenAPI endpoints, resource path
  * routing (`/api/v1/…`, `/apis/<group>/<version>/…`, namespaced or not, `/status`, legacy `/watch/`), body
- * decoding and `Status` error responses.
+ * decoding and `Status` error responses. With RBAC on, every request passes auth/guard.ts first.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../../lib/clock.js";
+import { serveAuthEndpoints } from "./auth/endpoints.js";
+import { type AuthState, guardRequest } from "./auth/guard.js";
+import type { UserInfo } from "./auth/user.js";
 import { assertServed } from "./builtin-discovery.js";
 import { type DeleteOptions, deleteObject } from "./deletes.js";
 import { serveDiscovery } from "./discovery-routes.js";
@@ -46,6 +49,8 @@ export interface HttpContext {
   faults: FaultState;
   openWatches: Set<(how: "close" | "reset") => void>;
   bookmarkIntervalMs: number;
+  /** Tokens, RBAC objects and denied requests; `auth.enforced` switches authentication + RBAC on. */
+  auth: AuthState;
 }
 
 interface ResourceRoute {
@@ -273,9 +278,22 @@ export async function handleRequest(
       .split("/")
       .filter((s) => s !== "")
       .map(decodeURIComponent);
-    if ((req.method ?? "GET") === "GET" && serveDiscovery(ctx, req, res, segments)) return;
+    const method = req.method ?? "GET";
+    let user: UserInfo | undefined;
+    if (ctx.auth.enforced) {
+      user = await guardRequest(
+        ctx.auth,
+        method,
+        req.headers.authorization,
+        url.pathname,
+        segments,
+        url.searchParams,
+      );
+    }
+    if (await serveAuthEndpoints(ctx.auth, req, res, segments, user)) return;
+    if (method === "GET" && serveDiscovery(ctx, req, res, segments)) return;
     const route = routeResource(ctx.registry, segments);
-    if (!route) throw notFoundPath(`${(req.method ?? "GET").toLowerCase()} ${url.pathname}`);
+    if (!route) throw notFoundPath(`${method.toLowerCase()} ${url.pathname}`);
     await serveResource(ctx, req, res, route, url.searchParams);
   } catch (error) {
     if (error instanceof ApiError) sendError(res, error);

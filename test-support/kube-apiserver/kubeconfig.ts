@@ -1,43 +1,66 @@
 /**
- * Kubeconfig for the API test server: one cluster (plain http on 127.0.0.1), one user with a static
- * token (the server accepts any token — it enforces no authentication), one context.
+ * Kubeconfig for the API test server: one cluster, one user with a bearer token (the admin token unless
+ * another is given, e.g. a ServiceAccount token), one context. Over TLS the cluster carries the server's CA
+ * (`certificate-authority-data`), so clients verify the serving certificate as against a real cluster.
  */
 import { writeFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 
 export const CONTEXT_NAME = "coditect-test";
-const TOKEN = "coditect-test-token";
 
-export function kubeConfigFor(url: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: CONTEXT_NAME, server: url, skipTLSVerify: true }],
-    users: [{ name: CONTEXT_NAME, token: TOKEN }],
-    contexts: [{ name: CONTEXT_NAME, cluster: CONTEXT_NAME, user: CONTEXT_NAME, namespace: "default" }],
-    currentContext: CONTEXT_NAME,
-  });
-  return kc;
+export interface KubeconfigTarget {
+  url: string;
+  /** PEM of the CA that signed the serving certificate; undefined for plain http. */
+  caPem: string | undefined;
+  token: string;
+  namespace?: string;
+  contextName?: string;
 }
 
-/**
- * Kubeconfig YAML as kubectl and @kubernetes/client-node read it. `insecure-skip-tls-verify` is set because
- * client-node 2 refuses a plain-http server without it (kubectl ignores it for http).
- */
-export function kubeconfigYaml(url: string, contextName: string = CONTEXT_NAME): string {
+function clusterEntry(target: KubeconfigTarget): Record<string, unknown> {
+  // client-node 2 refuses a plain-http server unless skip-TLS is set (kubectl ignores it for http).
+  return target.caPem
+    ? { server: target.url, "certificate-authority-data": Buffer.from(target.caPem).toString("base64") }
+    : { server: target.url, "insecure-skip-tls-verify": true };
+}
+
+export function kubeconfigYaml(target: KubeconfigTarget): string {
+  const name = target.contextName ?? CONTEXT_NAME;
   return stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: contextName, cluster: { server: url, "insecure-skip-tls-verify": true } }],
-    users: [{ name: contextName, user: { token: TOKEN } }],
-    contexts: [
-      { name: contextName, context: { cluster: contextName, user: contextName, namespace: "default" } },
-    ],
-    "current-context": contextName,
+    clusters: [{ name, cluster: clusterEntry(target) }],
+    users: [{ name, user: { token: target.token } }],
+    contexts: [{ name, context: { cluster: name, user: name, namespace: target.namespace ?? "default" } }],
+    "current-context": name,
     preferences: {},
   });
 }
 
-export function writeKubeconfigFile(file: string, url: string, contextName: string = CONTEXT_NAME): void {
-  writeFileSync(file, kubeconfigYaml(url, contextName), { mode: 0o600 });
+export function kubeConfigFor(target: KubeconfigTarget): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromString(kubeconfigYaml(target));
+  return kc;
+}
+
+/**
+ * Writes kubeconfig YAML (mode 0600: it holds a token). The `(file, url, contextName)` form is the plain-http
+ * kubeconfig of a server without RBAC (any token accepted), kept for callers written before TLS and RBAC.
+ */
+export function writeKubeconfigFile(
+  file: string,
+  target: KubeconfigTarget | string,
+  contextName?: string,
+): void {
+  const resolved: KubeconfigTarget =
+    typeof target === "string"
+      ? {
+          url: target,
+          caPem: undefined,
+          token: "coditect-test-token",
+          ...(contextName ? { contextName } : {}),
+        }
+      : target;
+  writeFileSync(file, kubeconfigYaml(resolved), { mode: 0o600 });
 }

@@ -125,6 +125,8 @@ export interface ResourceType {
   prepareForWrite?: (obj: KubeObject, old: KubeObject | undefined) => void;
   /** Names must be DNS-1123 labels (namespaces) rather than subdomains. */
   nameIsLabel?: boolean;
+  /** Kind-specific name rule instead of the DNS-1123 checks (RBAC names are path segments: `system:x`). */
+  validateName?: (name: string) => FieldError[];
 }
 
 export function apiVersionOf(rt: Pick<ResourceType, "group" | "version">): string {

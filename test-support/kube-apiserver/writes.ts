@@ -159,7 +159,7 @@ export function createObject(
     }
     meta.name = generateName(meta.generateName);
   }
-  const nameErrors = validateName(meta.name, rt.nameIsLabel === true);
+  const nameErrors = rt.validateName?.(meta.name) ?? validateName(meta.name, rt.nameIsLabel === true);
   if (nameErrors.length > 0) throw invalid(subject(rt, meta.name), nameErrors);
   if (rt.namespaced) ensureNamespaceAccepts(ctx, rt, namespace!, meta.name);
 

@@ -4,16 +4,36 @@
  * Starts Debian's PostgreSQL binaries (initdb / pg_ctl) in a temporary directory on a free loopback port.
  * PGlite is not used here on purpose: it is a single shared session and cannot test row locks or isolation.
  * When running as root, the server runs as the `postgres` OS user (initdb refuses root).
+ *
+ * `ssl` makes it behave like Cloud SQL with "require SSL" (issue 11, contract C4): `ssl=on` with the given
+ * server certificate, TCP connections without TLS refused (pg_hba `hostssl` only), password auth
+ * (scram-sha-256) for every role but the superuser, which connects over the Unix socket only (`adminUrl`).
  */
 import { execFileSync } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import type { CertificateAuthority, KeyPairPem } from "../pki/index.js";
+
+export interface PostgresSslOptions {
+  /** Server certificate (issue it with test-support/pki WITHOUT an IP SAN, as Cloud SQL's has none). */
+  certPem: string;
+  keyPem: string;
+  /** CA for client certificates (ssl_ca_file); not needed for password auth. */
+  caPem?: string;
+}
+
+export interface PostgresOptions {
+  ssl?: PostgresSslOptions;
+}
 
 export interface PostgresServer {
-  /** Connection string for the `postgres` superuser database. */
+  /**
+   * Connection string for the `postgres` superuser database. With `ssl` it goes through the Unix socket
+   * (TCP requires TLS and a password there).
+   */
   readonly adminUrl: string;
   readonly port: number;
   /** Creates a fresh, empty database and returns its connection string. */
@@ -63,7 +83,44 @@ function runAsPostgresUser(command: string, args: string[]): void {
   }
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** Writes a file the server reads, owned by the server's OS user with mode 0600 (PostgreSQL insists for keys). */
+function writeServerFile(path: string, content: string): void {
+  writeFileSync(path, content, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  if (process.getuid?.() === 0) {
+    const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
+    const gid = Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim());
+    chownSync(path, uid, gid);
+  }
+}
+
+/** Cloud SQL with "require SSL": TLS on TCP only, passwords (scram) for application roles. */
+const SSL_HBA = [
+  "# written by test-support/postgres (ssl): like Cloud SQL requiring SSL",
+  "local all postgres trust",
+  "local all all scram-sha-256",
+  "hostssl all all 127.0.0.1/32 scram-sha-256",
+  "hostssl all all ::1/128 scram-sha-256",
+  "",
+].join("\n");
+
+function sslSettings(dir: string, dataDir: string, ssl: PostgresSslOptions): string {
+  writeServerFile(join(dir, "server.crt"), ssl.certPem);
+  writeServerFile(join(dir, "server.key"), ssl.keyPem);
+  if (ssl.caPem) writeServerFile(join(dir, "ca.crt"), ssl.caPem);
+  writeServerFile(join(dataDir, "pg_hba.conf"), SSL_HBA);
+  return [
+    "-c ssl=on",
+    `-c ssl_cert_file=${join(dir, "server.crt")}`,
+    `-c ssl_key_file=${join(dir, "server.key")}`,
+    ssl.caPem ? `-c ssl_ca_file=${join(dir, "ca.crt")}` : "",
+    "-c password_encryption=scram-sha-256",
+  ]
+    .filter(Boolean)
+    .join(" ");
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), "coditect-pg-"));
   if (process.getuid?.() === 0) {
     const uid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
@@ -83,17 +140,20 @@ export async function startPostgres(): Promise<PostgresServer> {
     "--no-locale",
     "-N",
   ]);
+  const ssl = options.ssl ? ` ${sslSettings(dir, dataDir, options.ssl)}` : "";
   runAsPostgresUser(findBinary("pg_ctl"), [
     "-D",
     dataDir,
     "-l",
     join(dir, "pg.log"),
     "-o",
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`,
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${ssl}`,
     "-w",
     "start",
   ]);
-  const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const adminUrl = options.ssl
+    ? `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dir)}&port=${port}`
+    : `postgres://postgres@127.0.0.1:${port}/postgres`;
   return {
     adminUrl,
     port,
@@ -123,4 +183,43 @@ export async function createTestDatabase(adminUrl: string, prefix = "test"): Pro
   }
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/**
+ * A server certificate shaped like Cloud SQL's: the instance connection name as common name and no
+ * subject-alternative name at all (in particular no IP), so only chain verification can succeed.
+ */
+export function issueCloudSqlLikeCertificate(ca: CertificateAuthority): Promise<KeyPairPem> {
+  return ca.issue({ commonName: "coditect-test:us-central1:billing" });
+}
+
+export interface RoleAndDatabase {
+  role: string;
+  password: string;
+  database: string;
+}
+
+/**
+ * Creates a login role with a password and a database it owns (as Cloud SQL's `billing` user and database),
+ * e.g. `createRoleAndDatabase(server.adminUrl, { role: "billing", password, database: "billing" })`.
+ */
+export async function createRoleAndDatabase(adminUrl: string, spec: RoleAndDatabase): Promise<void> {
+  for (const [what, value] of [
+    ["role", spec.role],
+    ["database", spec.database],
+  ] as const) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(value)) {
+      throw new Error(`createRoleAndDatabase: ${what} "${value}" must be a lower-case SQL identifier`);
+    }
+  }
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const literal = (await client.query<{ q: string }>("SELECT quote_literal($1) AS q", [spec.password]))
+      .rows[0]!.q;
+    await client.query(`CREATE ROLE "${spec.role}" LOGIN PASSWORD ${literal}`);
+    await client.query(`CREATE DATABASE "${spec.database}" OWNER "${spec.role}"`);
+  } finally {
+    await client.end();
+  }
 }
