@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCrds } from "../../crds/load.js";
 import { builtinResourceTypes } from "./builtin.js";
+import { authResourceTypes } from "./builtin-auth.js";
 import { BUILTIN_RESOURCES, builtinNameCollisions } from "./builtin-discovery.js";
 import { crdResourceType } from "./crd.js";
 import { request } from "./fixtures/helpers.js";
@@ -41,7 +42,21 @@ describe("built-in names", () => {
   });
 
   it("the served built-ins advertise exactly the table's names, group, version and scope", () => {
-    const served = [...builtinResourceTypes(), crdResourceType];
+    // Create-only review kinds (SelfSubjectAccessReview) are served but deliberately not in the table.
+    const served = [
+      ...builtinResourceTypes(),
+      ...authResourceTypes().filter((rt) => !rt.plural.endsWith("reviews")),
+      crdResourceType,
+    ];
+    expect(served.map((rt) => rt.plural)).toEqual(
+      expect.arrayContaining([
+        "serviceaccounts",
+        "roles",
+        "rolebindings",
+        "clusterroles",
+        "clusterrolebindings",
+      ]),
+    );
     for (const rt of served) {
       const entry = BUILTIN_RESOURCES.find((r) => r.group === rt.group && r.plural === rt.plural);
       expect(entry, `${rt.plural}.${rt.group} is in the table`).toBeDefined();

@@ -330,6 +330,66 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
     ).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
   });
 
+  it("creates ServiceAccounts and RBAC objects with kubectl create (protobuf), decoded field by field", async () => {
+    expect(await ok("create", "serviceaccount", "worker", "-n", "proto")).toContain(
+      "serviceaccount/worker created",
+    );
+    await ok(
+      "create",
+      "role",
+      "reader",
+      "-n",
+      "proto",
+      "--verb=get,list",
+      "--resource=configmaps,leases.coordination.k8s.io",
+    );
+    await ok(
+      "create",
+      "rolebinding",
+      "reader",
+      "-n",
+      "proto",
+      "--role=reader",
+      "--serviceaccount=proto:worker",
+    );
+    await ok(
+      "create",
+      "clusterrole",
+      "ns-reader",
+      "--verb=get",
+      "--resource=namespaces",
+      "--resource-name=proto",
+    );
+    await ok(
+      "create",
+      "clusterrolebinding",
+      "ns-reader",
+      "--clusterrole=ns-reader",
+      "--user=bob",
+      "--group=devs",
+    );
+    const role = JSON.parse(await ok("get", "role", "reader", "-n", "proto", "-o", "json"));
+    expect(role.rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list"] },
+    ]);
+    const binding = JSON.parse(await ok("get", "rolebinding", "reader", "-n", "proto", "-o", "json"));
+    expect({ subjects: binding.subjects, roleRef: binding.roleRef }).toEqual({
+      subjects: [{ kind: "ServiceAccount", name: "worker", namespace: "proto" }],
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" },
+    });
+    const clusterRole = JSON.parse(await ok("get", "clusterrole", "ns-reader", "-o", "json"));
+    expect(clusterRole.rules).toEqual([
+      { apiGroups: [""], resources: ["namespaces"], resourceNames: ["proto"], verbs: ["get"] },
+    ]);
+    const clusterBinding = JSON.parse(await ok("get", "clusterrolebinding", "ns-reader", "-o", "json"));
+    expect(clusterBinding.subjects).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "bob" },
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "devs" },
+    ]);
+    expect(await ok("get", "sa", "-n", "proto")).toContain("worker");
+  });
+
   it("resolves built-in short names like a real cluster: cs is componentstatuses, csess ContainerSession", async () => {
     const cs = await kubectl("get", "cs");
     expect(cs.code).toBe(0);
