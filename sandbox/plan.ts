@@ -84,7 +84,15 @@ export function planChildren(layout: SandboxLayout, env: Record<string, string |
       name: "kube",
       script: "test-support/kube-apiserver/cli.ts",
       // The sandbox writes the kubeconfig itself, under its own context name (sandbox/kubeconfig.ts).
-      args: ["--port", String(ports.kube), "--crds", join(layout.root, "crds")],
+      // Plain HTTP without RBAC until the sandbox runs on TLS + ServiceAccount tokens (issue 11, in progress).
+      args: [
+        "--port",
+        String(ports.kube),
+        "--crds",
+        join(layout.root, "crds"),
+        "--insecure-http",
+        "--no-rbac",
+      ],
       env: {},
       health: { kind: "http", url: `${urlOf(ports.kube)}/readyz` },
       after: [],
