@@ -39,7 +39,7 @@ describe("CRDs", () => {
     expect(Object.fromEntries(crds.map((c) => [c.spec.names.kind, c.spec.names.shortNames]))).toEqual({
       License: ["lic"],
       Workstation: ["ws"],
-      ContainerSession: ["cs"],
+      ContainerSession: ["csess"],
     });
   });
 

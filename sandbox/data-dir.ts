@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { OFFLINE_KEYS_FILE, SECRETS_FILE } from "./secrets.js";
 
-const SANDBOX_MARKERS = [SECRETS_FILE, OFFLINE_KEYS_FILE, "pglite", "kubeconfig", "logs"];
+const SANDBOX_MARKERS = [SECRETS_FILE, OFFLINE_KEYS_FILE, "pglite", "kubeconfig", "kube", "logs"];
 
 /**
  * Removes dataDir. Refuses (throws, deleting nothing) when it holds anything but sandbox files, so a

@@ -1,9 +1,12 @@
 /** Health probes for sandbox children and a poll-until-true helper with a deadline. */
+import { readFileSync } from "node:fs";
+import { get } from "node:https";
 import { connect } from "node:net";
 import type { HealthCheck } from "./plan.js";
 
 /** One probe: true when the component answers (HTTP 2xx, or a TCP connection accepted). */
 export async function probeHealth(check: HealthCheck, timeoutMs = 2_000): Promise<boolean> {
+  if (check.kind === "http" && check.caFile) return probeHttps(check.url, check.caFile, timeoutMs);
   if (check.kind === "http") {
     try {
       const response = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs) });
@@ -42,4 +45,24 @@ export async function pollUntil(
     if (Date.now() > deadline) throw new Error(`${what}: not ready after ${options.timeoutMs / 1000} s`);
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }
+}
+
+/** An HTTPS probe verifying the server against the sandbox's own CA (fetch cannot take a CA per call). */
+function probeHttps(url: string, caFile: string, timeoutMs: number): Promise<boolean> {
+  let ca: string;
+  try {
+    ca = readFileSync(caFile, "utf8");
+  } catch {
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    const request = get(url, { ca, timeout: timeoutMs }, (response) => {
+      response.resume();
+      response.on("end", () =>
+        resolve((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 300),
+      );
+    });
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", () => resolve(false));
+  });
 }

@@ -21,6 +21,7 @@ import {
   WorkstationResource,
 } from "../crds/types.js";
 import { pollUntil } from "./health.js";
+import { dataPaths, kubePaths } from "./plan.js";
 import { type AgentProcess, httpJson, runCommand, startAgent } from "./testing/commands.js";
 import { type LaunchedSandbox, launchSandbox } from "./testing/launch.js";
 
@@ -101,13 +102,32 @@ describe("purchase-to-session journey through npm start", () => {
     expect(sandbox.output()).toContain(sandbox.kubeconfig.split("/").at(-1)!);
     const kubectl = await runCommand(
       "kubectl",
-      ["--kubeconfig", sandbox.kubeconfig, "get", "lic,ws,cs", "-A"],
+      ["--kubeconfig", sandbox.kubeconfig, "get", "lic,ws,csess", "-A"],
       {
         HOME: work,
       },
     );
     expect(kubectl.stderr).not.toMatch(/error/i);
     expect(kubectl.code).toBe(0);
+  }, 120_000);
+
+  it("the API server speaks TLS with tokens and RBAC: kubectl as admin, billing and the operator as their ServiceAccounts", async () => {
+    expect(sandbox.urls.kube).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const kubectl = (kubeconfig: string, ...args: string[]) =>
+      runCommand("kubectl", ["--kubeconfig", kubeconfig, ...args], { HOME: work });
+    const created = await kubectl(sandbox.kubeconfig, "create", "namespace", "journey-scratch");
+    expect(created.stdout, created.stderr).toContain("namespace/journey-scratch created");
+    const kube = kubePaths(dataPaths(dataDir).kube);
+    const canI = async (service: "billing" | "operator", ...args: string[]) =>
+      (await kubectl(kube.serviceKubeconfig(service), "auth", "can-i", ...args)).stdout.trim();
+    expect(await canI("billing", "create", "licenses.coditect.ai", "-n", ORG)).toBe("yes");
+    expect(await canI("billing", "get", "secrets", "-n", ORG)).toBe("no");
+    expect(await canI("operator", "patch", "workstations.coditect.ai/status", "-n", ORG)).toBe("yes");
+    expect(await canI("operator", "create", "licenses.coditect.ai", "-n", ORG)).toBe("no");
+    const whoami = await kubectl(kube.serviceKubeconfig("billing"), "get", "secrets", "-n", "default");
+    expect(whoami.stderr).toContain(
+      'User "system:serviceaccount:coditect-billing:billing" cannot list resource "secrets"',
+    );
   }, 120_000);
 
   it("checkout, then the customer pays: the fake Stripe sends a signed webhook and billing creates the license", async () => {

@@ -5,15 +5,17 @@
  * kubeconfig, prints the URLs, the sandbox admin token and what to try next; Ctrl-C stops everything.
  * See docs/sandbox.md.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bannerText } from "./banner.js";
 import { describeExit, logTail, type RunningChild, stopChildren } from "./children.js";
 import { resetDataDir } from "./data-dir.js";
+import { pollUntil } from "./health.js";
+import { adminToken, provisionServiceIdentities, writeKubeTls } from "./kube-access.js";
 import { writeSandboxKubeconfig } from "./kubeconfig.js";
 import { COMPONENTS, parseSandboxOptions, SandboxUsageError } from "./options.js";
-import { dataPaths, planChildren, urlOf } from "./plan.js";
+import { type ChildSpec, dataPaths, kubePaths, kubeUrlOf, planChildren, urlOf } from "./plan.js";
 import { resolvePorts } from "./ports.js";
 import { loadOrCreateSecrets } from "./secrets.js";
 import { readRunningState, removeRunningState, writeRunningState } from "./state.js";
@@ -56,7 +58,31 @@ async function main(): Promise<void> {
   mkdirSync(options.dataDir, { recursive: true });
   const secrets = await loadOrCreateSecrets(options.dataDir).catch((error: Error) => fail(error.message));
   const ports = await resolvePorts(options.ports).catch((error: Error) => fail(error.message));
-  writeSandboxKubeconfig(paths.kubeconfig, urlOf(ports.kube));
+  // A fresh CA and serving certificate each start; the kube child writes its admin kubeconfig, from which
+  // <data>/kubeconfig and the services' ServiceAccount kubeconfigs are derived once it is ready.
+  const kube = kubePaths(paths.kube);
+  const { caPem } = await writeKubeTls(paths.kube).catch((error: Error) => fail(error.message));
+  for (const stale of [kube.adminKubeconfig, paths.kubeconfig]) rmSync(stale, { force: true });
+  const kubeUrl = kubeUrlOf(ports.kube);
+  let identities: Promise<void> | undefined;
+  const provisionIdentities = () => {
+    identities ??= (async () => {
+      await pollUntil(
+        "the API test server's admin kubeconfig",
+        async () => existsSync(kube.adminKubeconfig),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+      const token = adminToken(kube.adminKubeconfig);
+      writeSandboxKubeconfig(paths.kubeconfig, { url: kubeUrl, caPem, token });
+      await provisionServiceIdentities({ kubeDir: paths.kube, url: kubeUrl, caPem, adminToken: token });
+    })();
+    return identities;
+  };
+  const beforeStart = async (spec: ChildSpec) => {
+    if (spec.after.includes("kube")) await provisionIdentities();
+  };
   const specs = planChildren({ root: ROOT, dataDir: options.dataDir, ports, secrets }, process.env);
   console.log(
     `sandbox: starting ${COMPONENTS.join(", ")} (data dir ${options.dataDir}, logs in ${paths.logs})`,
@@ -95,6 +121,7 @@ async function main(): Promise<void> {
       specs,
       env: process.env,
       readyTimeoutMs: options.readyTimeoutMs,
+      beforeStart,
       cancelled: () => stopping,
       onReady: (name, seconds) => {
         if (!stopping) console.log(`sandbox: ${name} ready (${seconds.toFixed(1)} s)`);
@@ -109,7 +136,7 @@ async function main(): Promise<void> {
 
   const urls = {
     billing: urlOf(ports.billing),
-    kube: urlOf(ports.kube),
+    kube: kubeUrl,
     stripe: urlOf(ports.stripe),
     workstations: `127.0.0.1:${ports.workstations}`,
     operator: urlOf(ports.operator),

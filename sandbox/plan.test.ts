@@ -49,12 +49,31 @@ describe("planChildren", () => {
     expect(billing.env.STRIPE_API_URL).toBe("http://127.0.0.1:12111");
   });
 
-  it("billing runs on embedded PGlite in the data dir, with the sandbox kubeconfig and secrets", () => {
+  it("the API test server runs with TLS from the sandbox's CA, tokens and RBAC, probed over HTTPS", () => {
+    const kube = spec("kube");
+    const flag = (name: string) => kube.args[kube.args.indexOf(name) + 1];
+    expect([flag("--tls-cert"), flag("--tls-key"), flag("--tls-ca"), flag("--kubeconfig")]).toEqual([
+      "/repo/.data/kube/tls.crt",
+      "/repo/.data/kube/tls.key",
+      "/repo/.data/kube/ca.crt",
+      "/repo/.data/kube/admin.kubeconfig",
+    ]);
+    // RBAC is the CLI's default: the plan must not switch it (or TLS) off.
+    expect(kube.args).not.toContain("--no-rbac");
+    expect(kube.args).not.toContain("--insecure-http");
+    expect(kube.health).toEqual({
+      kind: "http",
+      url: "https://127.0.0.1:16443/readyz",
+      caFile: "/repo/.data/kube/ca.crt",
+    });
+  });
+
+  it("billing runs on embedded PGlite in the data dir, as its own ServiceAccount, with the sandbox secrets", () => {
     const billing = spec("billing");
     expect(billing.env).toMatchObject({
       PORT: "8080",
       PGLITE_DIR: "/repo/.data/pglite",
-      KUBECONFIG: "/repo/.data/kubeconfig",
+      KUBECONFIG: "/repo/.data/kube/billing.kubeconfig",
       ADMIN_TOKEN: layout.secrets.adminToken,
       OFFLINE_TOKEN_KEYS_FILE: layout.secrets.offlineTokenKeysFile,
       PUBLIC_BASE_URL: "http://127.0.0.1:8080",
@@ -79,7 +98,7 @@ describe("planChildren", () => {
       WORKSTATIONS_INSECURE: "true",
       OPERATOR_LEADER_ELECTION: "false",
       OPERATOR_PROBE_PORT: "8081",
-      KUBECONFIG: "/repo/.data/kubeconfig",
+      KUBECONFIG: "/repo/.data/kube/operator.kubeconfig",
     });
   });
 

@@ -19,7 +19,8 @@ export const SANDBOX_FLEET = {
 
 export const SANDBOX_STRIPE_SECRET_KEY = "sk_test_sandbox";
 
-export type HealthCheck = { kind: "http"; url: string } | { kind: "tcp"; port: number };
+/** An HTTP(S) GET answering 2xx (`caFile`: verify HTTPS against that CA), or a TCP connect. */
+export type HealthCheck = { kind: "http"; url: string; caFile?: string } | { kind: "tcp"; port: number };
 
 export interface ChildSpec {
   name: Component;
@@ -44,13 +45,30 @@ export interface SandboxLayout {
 export function dataPaths(dataDir: string) {
   return {
     kubeconfig: join(dataDir, "kubeconfig"),
+    /** TLS material, the kube child's admin kubeconfig and the services' kubeconfigs (kube-access.ts). */
+    kube: join(dataDir, "kube"),
     pglite: join(dataDir, "pglite"),
     logs: join(dataDir, "logs"),
     state: join(dataDir, "sandbox.json"),
   };
 }
 
+/** Files under `<data>/kube/` (written by kube-access.ts and the kube child). */
+export function kubePaths(kubeDir: string) {
+  return {
+    dir: kubeDir,
+    ca: join(kubeDir, "ca.crt"),
+    cert: join(kubeDir, "tls.crt"),
+    key: join(kubeDir, "tls.key"),
+    /** Written by the kube child (kube:serve --kubeconfig): the CA and the server's admin token. */
+    adminKubeconfig: join(kubeDir, "admin.kubeconfig"),
+    serviceKubeconfig: (service: "billing" | "operator") => join(kubeDir, `${service}.kubeconfig`),
+  };
+}
+
 export const urlOf = (port: number) => `http://127.0.0.1:${port}`;
+/** The API test server runs with TLS in the sandbox, like a cluster's. */
+export const kubeUrlOf = (port: number) => `https://127.0.0.1:${port}`;
 
 /**
  * Tuning variables a caller may set in the environment of `npm start` (the journey test shortens them);
@@ -79,14 +97,30 @@ export function planChildren(layout: SandboxLayout, env: Record<string, string |
   const paths = dataPaths(layout.dataDir);
   const billingUrl = urlOf(ports.billing);
   const logLevel = tunable(env, "LOG_LEVEL");
+  const kube = kubePaths(paths.kube);
   return [
     {
       name: "kube",
       script: "test-support/kube-apiserver/cli.ts",
-      // The sandbox writes the kubeconfig itself, under its own context name (sandbox/kubeconfig.ts).
-      args: ["--port", String(ports.kube), "--crds", join(layout.root, "crds")],
+      // TLS with the sandbox's CA, tokens and RBAC on (the CLI's defaults). The child writes its admin
+      // kubeconfig; the sandbox derives <data>/kubeconfig and the services' kubeconfigs from it.
+      args: [
+        "--port",
+        String(ports.kube),
+        "--crds",
+        join(layout.root, "crds"),
+        "--tls-cert",
+        kube.cert,
+        "--tls-key",
+        kube.key,
+        "--tls-ca",
+        kube.ca,
+        "--kubeconfig",
+        kube.adminKubeconfig,
+      ],
       env: {},
-      health: { kind: "http", url: `${urlOf(ports.kube)}/readyz` },
+      // /readyz is readable without a token (kube's public-info-viewer), over TLS.
+      health: { kind: "http", url: `${kubeUrlOf(ports.kube)}/readyz`, caFile: kube.ca },
       after: [],
     },
     {
@@ -138,7 +172,8 @@ export function planChildren(layout: SandboxLayout, env: Record<string, string |
         ADMIN_TOKEN: secrets.adminToken,
         // Billing has no default price ids: the fake Stripe's seeded ones, given explicitly.
         ...fakeStripePriceEnv(),
-        KUBECONFIG: paths.kubeconfig,
+        // Billing's own ServiceAccount under BILLING_CLUSTER_RULES, not the admin (sandbox/identities.ts).
+        KUBECONFIG: kube.serviceKubeconfig("billing"),
         PUBLIC_BASE_URL: billingUrl,
         OFFLINE_TOKEN_KEYS_FILE: secrets.offlineTokenKeysFile,
         SESSIONS_HEARTBEAT_INTERVAL_SECONDS: tunable(env, "SESSIONS_HEARTBEAT_INTERVAL_SECONDS"),
@@ -154,7 +189,8 @@ export function planChildren(layout: SandboxLayout, env: Record<string, string |
       script: "operator/main.ts",
       args: [],
       env: {
-        KUBECONFIG: paths.kubeconfig,
+        // The operator's own ServiceAccount under operator/deploy/rbac.yaml.
+        KUBECONFIG: kube.serviceKubeconfig("operator"),
         WORKSTATIONS_PROJECT: SANDBOX_FLEET.project,
         WORKSTATIONS_REGION: SANDBOX_FLEET.location,
         WORKSTATIONS_CLUSTER: SANDBOX_FLEET.cluster,

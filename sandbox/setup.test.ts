@@ -3,11 +3,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { keySetFromConfig } from "../lib/offline-tokens/index.js";
 import { resetDataDir } from "./data-dir.js";
-import { writeSandboxKubeconfig } from "./kubeconfig.js";
 import { DEFAULT_PORTS } from "./options.js";
 import { PortInUseError, resolvePorts } from "./ports.js";
 import { loadOrCreateSecrets } from "./secrets.js";
@@ -97,18 +95,6 @@ describe("resetDataDir", () => {
     writeFileSync(join(dir, "kubeconfig"), "");
     expect(() => resetDataDir(dir)).toThrow(/--reset refused: .* \(thesis\.tex\)/);
     expect(readFileSync(join(dir, "thesis.tex"), "utf8")).toBe("precious");
-  });
-});
-
-describe("writeSandboxKubeconfig", () => {
-  it("is accepted by client-node for a plain-http server (skip-TLS set) and names the sandbox context", () => {
-    const file = join(work, "kubeconfig");
-    writeSandboxKubeconfig(file, "http://127.0.0.1:16443");
-    expect(statSync(file).mode & 0o077).toBe(0);
-    const kc = new KubeConfig();
-    kc.loadFromFile(file);
-    expect(kc.getCurrentContext()).toBe("coditect-sandbox");
-    expect(kc.getCurrentCluster()).toMatchObject({ server: "http://127.0.0.1:16443", skipTLSVerify: true });
   });
 });
 

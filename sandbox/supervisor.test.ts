@@ -55,12 +55,16 @@ describe("startChildren", () => {
         specs,
         env: process.env,
         readyTimeoutMs: 60_000,
+        beforeStart: async (spec) => {
+          order.push(`prepare ${spec.name}`);
+        },
         onReady: (name) => order.push(name),
       },
       children,
     );
     try {
-      expect(order).toEqual(["kube", "billing"]);
+      // billing is prepared (e.g. given its ServiceAccount kubeconfig) only once kube is healthy.
+      expect(order).toEqual(["prepare kube", "kube", "prepare billing", "billing"]);
       expect(children.map((c) => c.spec.name)).toEqual(["kube", "billing"]);
     } finally {
       await sandbox.stop();
@@ -116,6 +120,46 @@ describe("startChildren", () => {
     );
     // The operator depends on billing and was never started; the fake Stripe was stopped.
     expect(children.map((c) => c.spec.name).sort()).toEqual(["billing", "stripe"]);
+    expect(children.every((c) => c.exit !== undefined)).toBe(true);
+  }, 90_000);
+
+  it("a failing preparation fails the start naming the component, which is never spawned", async () => {
+    const ports = await resolvePorts({ kube: 0, stripe: 0, workstations: 0, billing: 0, operator: 0 });
+    const children: RunningChild[] = [];
+    const attempt = startChildren(
+      {
+        root: REPO_ROOT,
+        dataDir: join(work, "prepare"),
+        specs: [
+          {
+            name: "kube",
+            script: listener(ports.kube),
+            args: [],
+            env: {},
+            health: { kind: "tcp", port: ports.kube },
+            after: [],
+          },
+          {
+            name: "operator",
+            script: listener(ports.operator),
+            args: [],
+            env: {},
+            health: { kind: "tcp", port: ports.operator },
+            after: ["kube"],
+          },
+        ],
+        env: process.env,
+        readyTimeoutMs: 60_000,
+        beforeStart: async (spec) => {
+          if (spec.name === "operator") throw new Error("TokenRequest for coditect-operator/operator: 403");
+        },
+      },
+      children,
+    );
+    await expect(attempt).rejects.toThrow(
+      "operator: preparing to start failed: TokenRequest for coditect-operator/operator: 403",
+    );
+    expect(children.map((c) => c.spec.name)).toEqual(["kube"]);
     expect(children.every((c) => c.exit !== undefined)).toBe(true);
   }, 90_000);
 });

@@ -16,6 +16,11 @@ export interface SupervisorOptions {
   readyTimeoutMs: number;
   /** True once a stop was requested: components not yet spawned are not started. */
   cancelled?: () => boolean;
+  /**
+   * Runs after a component's dependencies are healthy and before it is spawned (e.g. giving billing and
+   * the operator their ServiceAccount kubeconfigs once the API server is up); a failure fails the start.
+   */
+  beforeStart?: (spec: ChildSpec) => Promise<void>;
   /** Called when a component has passed its health check. */
   onReady?: (name: Component, seconds: number) => void;
 }
@@ -49,6 +54,14 @@ export async function startChildren(
 
   const start = async (spec: ChildSpec): Promise<void> => {
     await Promise.all(spec.after.map((dependency) => ready.get(dependency)));
+    if (failed || options.cancelled?.()) return;
+    if (options.beforeStart) {
+      try {
+        await options.beforeStart(spec);
+      } catch (error) {
+        throw new SandboxStartError(`${spec.name}: preparing to start failed: ${(error as Error).message}`);
+      }
+    }
     if (failed || options.cancelled?.()) return;
     const child = spawnChild(spec, { root: options.root, logDir: logs, baseEnv });
     children.push(child);

@@ -219,7 +219,7 @@ describe("kubectl", () => {
       // Asynchronously: the API test server runs in this process and must keep answering.
       const out = await promisify(execFile)(
         "kubectl",
-        ["--kubeconfig", kubeconfig, "get", "cs", "-n", "org-kubectl", "-o", "wide"],
+        ["--kubeconfig", kubeconfig, "get", "csess", "-n", "org-kubectl", "-o", "wide"],
         { env: { HOME: home, PATH: process.env.PATH }, encoding: "utf8" },
       );
       const [header, row] = out.stdout.trim().split("\n");

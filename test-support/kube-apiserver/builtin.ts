@@ -1,9 +1,11 @@
 /**
  * The built-in kinds the control plane uses, served by the API test server: namespaces, events, secrets,
  * configmaps (core/v1), leases (coordination.k8s.io/v1) and customresourcedefinitions
- * (apiextensions.k8s.io/v1, whose kind-specific logic lives in crd.ts). Built-ins are not schema-validated
+ * (apiextensions.k8s.io/v1, whose kind-specific logic lives in crd.ts), plus discovery-only stand-ins for the
+ * other built-ins (builtin-discovery.ts). Built-ins are not schema-validated
  * beyond metadata and the few checks below — see docs/kube-apiserver.md.
  */
+import { discoveryOnlyResourceTypes } from "./builtin-discovery.js";
 import { fieldErrors } from "./errors.js";
 import type { KubeObject, PrinterColumn, ResourceType } from "./types.js";
 
@@ -168,9 +170,14 @@ const leases = base({
   printerColumns: [{ name: "Holder", type: "string", jsonPath: ".spec.holderIdentity" }, AGE],
 });
 
-/** All built-in resource types except CRDs (crd.ts adds that one). */
+/**
+ * All built-in resource types except CRDs (crd.ts adds that one): the discovery-only stand-ins for the
+ * built-ins this server does not store first, then the served ones, which replace a stand-in of the same
+ * name in the registry (so do kinds registered after these, such as CRDs).
+ */
 export function builtinResourceTypes(): ResourceType[] {
-  return [namespaces, configmaps, secrets, events, leases];
+  const served = [namespaces, configmaps, secrets, events, leases];
+  return [...discoveryOnlyResourceTypes(served), ...served];
 }
 
 export { base as builtinResourceType };

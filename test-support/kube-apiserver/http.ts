@@ -8,6 +8,7 @@ import type { Clock } from "../../lib/clock.js";
 import { serveAuthEndpoints } from "./auth/endpoints.js";
 import { type AuthState, guardRequest } from "./auth/guard.js";
 import type { UserInfo } from "./auth/user.js";
+import { assertServed } from "./builtin-discovery.js";
 import { type DeleteOptions, deleteObject } from "./deletes.js";
 import { serveDiscovery } from "./discovery-routes.js";
 import { ApiError, badRequest, methodNotAllowed, notFoundPath } from "./errors.js";
@@ -18,7 +19,7 @@ import {
   decodeBody,
   fieldValidationOf,
   includeObjectOf,
-  readBody,
+  readBodyBytes,
   sendError,
   sendJson,
   sleep,
@@ -134,6 +135,7 @@ async function serveResource(
 ): Promise<void> {
   const { rt, namespace, name, subresource } = route;
   const method = req.method ?? "GET";
+  assertServed(rt, method);
   if (rt.namespaced && namespace === undefined && (method !== "GET" || name !== undefined)) {
     throw notFoundPath(
       `${method.toLowerCase()} ${rt.plural}: namespaced resources need /namespaces/<namespace>/ in the path`,
@@ -160,7 +162,7 @@ async function serveResource(
     return;
   }
   const contentType = req.headers["content-type"] ?? "application/json";
-  const body = method === "GET" ? undefined : decodeBody(await readBody(req), contentType);
+  const body = method === "GET" ? undefined : decodeBody(await readBodyBytes(req), contentType);
   const table = wantsTable(req);
   const now = ctx.clock.now();
   const render = (obj: KubeObject) =>

@@ -168,7 +168,7 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
       "REASON",
       "AGE",
     ]);
-    expect(rows(await ok("get", "cs", "-n", "acme"))[0]).toEqual([
+    expect(rows(await ok("get", "csess", "-n", "acme"))[0]).toEqual([
       "NAME",
       "LICENSE",
       "TYPE",
@@ -234,7 +234,7 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
   it("blocks delete on a finalizer and completes it when the finalizer is removed", async () => {
     await ok(
       "patch",
-      "cs",
+      "csess",
       "cs-7d1e0b52",
       "-n",
       "acme",
@@ -242,12 +242,12 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
       "-p",
       '{"metadata":{"finalizers":["coditect.ai/test-hold"]}}',
     );
-    expect(await ok("delete", "cs", "cs-7d1e0b52", "-n", "acme", "--wait=false")).toContain(
+    expect(await ok("delete", "csess", "cs-7d1e0b52", "-n", "acme", "--wait=false")).toContain(
       'containersession.coditect.ai "cs-7d1e0b52" deleted',
     );
     const stamp = await ok(
       "get",
-      "cs",
+      "csess",
       "cs-7d1e0b52",
       "-n",
       "acme",
@@ -257,7 +257,7 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
     expect(stamp).toMatch(/^\d{4}-\d{2}-\d{2}T/);
     await ok(
       "patch",
-      "cs",
+      "csess",
       "cs-7d1e0b52",
       "-n",
       "acme",
@@ -265,7 +265,7 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
       "-p",
       '[{"op":"remove","path":"/metadata/finalizers"}]',
     );
-    const gone = await kubectl("get", "cs", "cs-7d1e0b52", "-n", "acme");
+    const gone = await kubectl("get", "csess", "cs-7d1e0b52", "-n", "acme");
     expect(gone.code).not.toBe(0);
     expect(gone.stderr).toContain(
       'Error from server (NotFound): containersessions.coditect.ai "cs-7d1e0b52" not found',
@@ -300,5 +300,108 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
     expect(described).toMatch(/Name:\s+ws-alice/);
     expect(described).toMatch(/User:\s+alice@acme\.example/);
     expect(described).toMatch(/Normal\s+Provisioned\s+.*coditect-operator\s+cloud workstation created/);
+  });
+  it("creates built-ins with kubectl create, which sends them as protobuf", async () => {
+    expect(await ok("create", "namespace", "proto")).toContain("namespace/proto created");
+    expect(
+      await ok(
+        "create",
+        "configmap",
+        "settings",
+        "-n",
+        "proto",
+        "--from-literal=mode=fast",
+        "--from-literal=empty=",
+      ),
+    ).toContain("configmap/settings created");
+    expect(
+      await ok("create", "secret", "generic", "creds", "-n", "proto", "--from-literal=token=s3cr3t"),
+    ).toContain("secret/creds created");
+    const ns = JSON.parse(await ok("get", "namespace", "proto", "-o", "json"));
+    expect(ns.status.phase).toBe("Active");
+    expect(ns.metadata.labels).toEqual({ "kubernetes.io/metadata.name": "proto" });
+    const cm = JSON.parse(await ok("get", "cm", "settings", "-n", "proto", "-o", "json"));
+    expect(cm.data).toEqual({ mode: "fast", empty: "" });
+    const secret = JSON.parse(await ok("get", "secret", "creds", "-n", "proto", "-o", "json"));
+    expect(secret.type).toBe("Opaque");
+    expect(Buffer.from(secret.data.token, "base64").toString("utf8")).toBe("s3cr3t");
+    expect(
+      await ok("get", "secret", "creds", "-n", "proto", "-o", "jsonpath={.metadata.creationTimestamp}"),
+    ).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+  });
+
+  it("creates ServiceAccounts and RBAC objects with kubectl create (protobuf), decoded field by field", async () => {
+    expect(await ok("create", "serviceaccount", "worker", "-n", "proto")).toContain(
+      "serviceaccount/worker created",
+    );
+    await ok(
+      "create",
+      "role",
+      "reader",
+      "-n",
+      "proto",
+      "--verb=get,list",
+      "--resource=configmaps,leases.coordination.k8s.io",
+    );
+    await ok(
+      "create",
+      "rolebinding",
+      "reader",
+      "-n",
+      "proto",
+      "--role=reader",
+      "--serviceaccount=proto:worker",
+    );
+    await ok(
+      "create",
+      "clusterrole",
+      "ns-reader",
+      "--verb=get",
+      "--resource=namespaces",
+      "--resource-name=proto",
+    );
+    await ok(
+      "create",
+      "clusterrolebinding",
+      "ns-reader",
+      "--clusterrole=ns-reader",
+      "--user=bob",
+      "--group=devs",
+    );
+    const role = JSON.parse(await ok("get", "role", "reader", "-n", "proto", "-o", "json"));
+    expect(role.rules).toEqual([
+      { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "list"] },
+    ]);
+    const binding = JSON.parse(await ok("get", "rolebinding", "reader", "-n", "proto", "-o", "json"));
+    expect({ subjects: binding.subjects, roleRef: binding.roleRef }).toEqual({
+      subjects: [{ kind: "ServiceAccount", name: "worker", namespace: "proto" }],
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "reader" },
+    });
+    const clusterRole = JSON.parse(await ok("get", "clusterrole", "ns-reader", "-o", "json"));
+    expect(clusterRole.rules).toEqual([
+      { apiGroups: [""], resources: ["namespaces"], resourceNames: ["proto"], verbs: ["get"] },
+    ]);
+    const clusterBinding = JSON.parse(await ok("get", "clusterrolebinding", "ns-reader", "-o", "json"));
+    expect(clusterBinding.subjects).toEqual([
+      { apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "bob" },
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "devs" },
+    ]);
+    expect(await ok("get", "sa", "-n", "proto")).toContain("worker");
+  });
+
+  it("resolves built-in short names like a real cluster: cs is componentstatuses, csess ContainerSession", async () => {
+    const cs = await kubectl("get", "cs");
+    expect(cs.code).toBe(0);
+    expect(cs.stderr).toContain("No resources found");
+    expect(cs.stderr).not.toContain("containersessions");
+    expect(cs.stdout).not.toContain("LAST-HEARTBEAT");
+    expect(await ok("get", "cs", "-o", "jsonpath={.kind}")).toBe("List");
+    expect(
+      (await ok("api-resources", "--api-group=")).split("\n").find((l) => /^componentstatuses\s/.test(l)),
+    ).toMatch(/^componentstatuses\s+cs\s+v1\s+false\s+ComponentStatus$/);
+    const deploy = await kubectl("create", "deployment", "web", "--image=nginx", "-n", "acme");
+    expect(deploy.code).not.toBe(0);
+    expect(deploy.stderr).toContain("lists Deployment in discovery only");
   });
 });

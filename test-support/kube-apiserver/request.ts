@@ -1,10 +1,12 @@
 /**
  * Request/response plumbing for the API test server: JSON responses with Warning headers, Status error
- * bodies, body reading (size-limited) and decoding (JSON, or YAML for apply patches), query options.
+ * bodies, body reading (size-limited) and decoding (JSON, YAML for apply patches, or kube's protobuf for the
+ * built-in kinds kubectl creates — protobuf/decode.ts), query options.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest } from "./errors.js";
+import { decodeProtobufBody, isProtobufMediaType } from "./protobuf/decode.js";
 import type { IncludeObject } from "./table.js";
 import type { FieldValidationMode } from "./types.js";
 
@@ -31,6 +33,11 @@ export function sendError(res: ServerResponse, error: ApiError): void {
 }
 
 export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString("utf8");
+}
+
+/** The raw body: protobuf bodies are binary and must not go through a UTF-8 string. */
+export async function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -39,17 +46,20 @@ export async function readBody(req: IncomingMessage): Promise<string> {
       throw new ApiError(413, "RequestEntityTooLarge", `request body larger than ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
-export function decodeBody(text: string, contentType: string): unknown {
-  if (text.trim() === "") return undefined;
+export function decodeBody(body: Buffer | string, contentType: string): unknown {
+  if (body.length === 0) return undefined;
   const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (isProtobufMediaType(type) && typeof body !== "string") return decodeProtobufBody(body);
+  const text = typeof body === "string" ? body : body.toString("utf8");
+  if (text.trim() === "") return undefined;
   if (type.includes("protobuf") || type.includes("cbor")) {
     throw new ApiError(
       415,
       "UnsupportedMediaType",
-      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got "${type}"; this test server speaks JSON only)`,
+      `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "${type}")`,
     );
   }
   try {

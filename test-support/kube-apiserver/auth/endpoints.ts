@@ -6,22 +6,16 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Clock } from "../../../lib/clock.js";
-import { ApiError, badRequest, invalid, methodNotAllowed, notFound } from "../errors.js";
+import { badRequest, invalid, methodNotAllowed, notFound } from "../errors.js";
 import { kubeTimestamp } from "../meta.js";
-import { decodeBody, sendJson } from "../request.js";
+import { decodeBody, readBodyBytes, sendJson } from "../request.js";
 import type { ObjectStore } from "../store.js";
 import type { RequestAttributes } from "./attributes.js";
-import {
-  decodeSelfSubjectAccessReview,
-  decodeSelfSubjectRulesReview,
-  decodeTokenRequest,
-} from "./protobuf.js";
 import { authorize, type PolicyRule, type RbacSource, rulesFor } from "./rbac.js";
 import { MIN_EXPIRATION_SECONDS, type ServiceAccountTokens } from "./tokens.js";
 import type { UserInfo } from "./user.js";
 
 export const SERVICE_ACCOUNTS_KEY = "/serviceaccounts";
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AuthEndpointsContext {
   store: ObjectStore;
@@ -32,27 +26,10 @@ export interface AuthEndpointsContext {
   enforced: boolean;
 }
 
-async function rawBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES)
-      throw new ApiError(413, "RequestEntityTooLarge", `request body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-async function bodyOf(
-  req: IncomingMessage,
-  protobufDecoder: (body: Buffer) => Record<string, unknown>,
-): Promise<Record<string, unknown>> {
+/** The request body as an object: JSON, YAML or kubectl's protobuf (request.ts decodes all three). */
+async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown>> {
   const contentType = req.headers["content-type"] ?? "application/json";
-  const raw = await rawBody(req);
-  const decoded = contentType.includes("protobuf")
-    ? protobufDecoder(raw)
-    : decodeBody(raw.toString("utf8"), contentType);
+  const decoded = decodeBody(await readBodyBytes(req), contentType);
   if (decoded === null || typeof decoded !== "object" || Array.isArray(decoded))
     throw badRequest("the body of the request must be a JSON object");
   return decoded as Record<string, unknown>;
@@ -78,7 +55,7 @@ async function serveTokenRequest(
   namespace: string,
   name: string,
 ): Promise<void> {
-  const body = await bodyOf(req, decodeTokenRequest);
+  const body = await bodyOf(req);
   const spec = (body.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number };
   const expirationSeconds = spec.expirationSeconds ?? 3600;
   const subject = { group: "authentication.k8s.io", resource: "token", kind: "TokenRequest", name };
@@ -153,7 +130,7 @@ async function serveAccessReview(
   res: ServerResponse,
   user: UserInfo | undefined,
 ): Promise<void> {
-  const body = await bodyOf(req, decodeSelfSubjectAccessReview);
+  const body = await bodyOf(req);
   const spec = (body.spec ?? {}) as ReviewSpec;
   const attrs = reviewAttributes(spec);
   const decision = ctx.enforced && user ? authorize(ctx.rbac, user, attrs) : { allowed: true, reason: "" };
@@ -172,7 +149,7 @@ async function serveRulesReview(
   res: ServerResponse,
   user: UserInfo | undefined,
 ): Promise<void> {
-  const body = await bodyOf(req, decodeSelfSubjectRulesReview);
+  const body = await bodyOf(req);
   const namespace = ((body.spec ?? {}) as { namespace?: string }).namespace ?? "";
   const everything: { rules: PolicyRule[]; incomplete: boolean; errors: string[] } = {
     rules: [
