@@ -3,6 +3,9 @@
  * (test infrastructure: a local HTTP server standing in for the GCE metadata server, signing with keys this
  * test generates), runs the bundled agent, which validates with the token; the sessions API maps it through
  * the Workstation resource (on the Kubernetes API test server) to the license; SIGTERM releases the seat.
+ * The container env is the one the prod stack's WorkstationConfig renders (rehearsal, issue 11 §2), with
+ * the license-server URL pointed at this test's billing (rehearsal/overrides.ts) and the image's own
+ * plumbing (node, bundle, metadata server, state dir, base entrypoint) added.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -18,6 +21,8 @@ import { WorkstationResource } from "../../crds/types.js";
 import { bundleAgent } from "../../images/agent/bundle.js";
 import { EXIT } from "../../images/agent/exit-codes.js";
 import { systemClock } from "../../lib/clock.js";
+import { renderForRehearsal } from "../../rehearsal/plan.js";
+import { workstationContainerEnv } from "../../rehearsal/workstation-env.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { waitFor } from "../../test-support/wait.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
@@ -34,8 +39,10 @@ let metadataUrl: string;
 let stateDir: string;
 let agent: ChildProcess | undefined;
 const requestedAudiences: string[] = [];
+let renderedEnv: Record<string, Record<string, string>>;
 
 beforeAll(async () => {
+  renderedEnv = (await renderForRehearsal("prod")).rendered.workstationEnv;
   bundleAgent(BUNDLE);
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   const kc = kube.kubeConfig();
@@ -130,10 +137,10 @@ describe("workstation entrypoint", () => {
       ],
       {
         env: {
+          ...workstationContainerEnv(renderedEnv, "coditect-standard", h.url),
           PATH: process.env.PATH,
           CODITECT_NODE: process.execPath,
           CODITECT_AGENT_BUNDLE: BUNDLE,
-          CODITECT_LICENSE_SERVER: h.url,
           CODITECT_METADATA_URL: metadataUrl,
           CODITECT_CONTAINER_ID: "wkst-e2e",
           CODITECT_STATE_DIR: stateDir,

@@ -1,0 +1,84 @@
+/**
+ * Reviewed allow-list: variables the services read that the production manifests deliberately leave unset,
+ * because the built-in default is the right production value. Each entry says why. Anything read and not
+ * set that is NOT here fails the rehearsal (rehearsal/env-check.ts). Review an addition like a config change.
+ */
+import type { ServiceName } from "./overrides.js";
+
+export interface EnvAllowance {
+  service: ServiceName;
+  variable: string;
+  reason: string;
+}
+
+export const ENV_ALLOW_LIST: EnvAllowance[] = [
+  {
+    service: "billing",
+    variable: "PGLITE_DIR",
+    reason: "used only when DATABASE_URL is unset; production sets DATABASE_URL",
+  },
+  {
+    service: "billing",
+    variable: "STRIPE_SECRET_KEY",
+    reason: "production mounts it: STRIPE_SECRET_KEY_FILE is read instead",
+  },
+  {
+    service: "billing",
+    variable: "STRIPE_WEBHOOK_SECRET",
+    reason: "production mounts it: STRIPE_WEBHOOK_SECRET_FILE",
+  },
+  { service: "billing", variable: "ADMIN_TOKEN", reason: "production mounts it: ADMIN_TOKEN_FILE" },
+  {
+    service: "billing",
+    variable: "OFFLINE_TOKEN_KEYS",
+    reason: "production mounts it: OFFLINE_TOKEN_KEYS_FILE",
+  },
+  {
+    service: "billing",
+    variable: "STRIPE_API_URL",
+    reason: "unset: the Stripe SDK's default host is the real Stripe API",
+  },
+  {
+    service: "billing",
+    variable: "KUBECONFIG",
+    reason: "unset in a pod: billing then uses the in-cluster ServiceAccount (C5)",
+  },
+  { service: "billing", variable: "PAYMENT_GRACE_DAYS", reason: "7 days is the product's grace period" },
+  {
+    service: "billing",
+    variable: "RESYNC_INTERVAL_SECONDS",
+    reason: "300 s safety resync is the production setting",
+  },
+  {
+    service: "billing",
+    variable: "SESSIONS_HEARTBEAT_INTERVAL_SECONDS",
+    reason: "the 5-minute agent heartbeat is the production setting",
+  },
+  {
+    service: "operator",
+    variable: "WORKSTATIONS_ENDPOINT",
+    reason: "unset: the client's default is the Google API",
+  },
+  {
+    service: "operator",
+    variable: "WORKSTATIONS_INSECURE",
+    reason: "false (TLS to Google) is the only production value",
+  },
+  { service: "operator", variable: "OPERATOR_WORKERS", reason: "4 workers suit the fleet size" },
+  {
+    service: "operator",
+    variable: "OPERATOR_RELIST_MS",
+    reason: "10-minute relist is the production setting",
+  },
+  { service: "operator", variable: "OPERATOR_OPERATION_POLL_MS", reason: "2 s long-running-operation poll" },
+  {
+    service: "operator",
+    variable: "OPERATOR_OBSERVE_INTERVAL_MS",
+    reason: "5-minute observation of running workstations",
+  },
+  {
+    service: "operator",
+    variable: "KUBECONFIG",
+    reason: "unset in a pod: client-node loads the in-cluster config",
+  },
+];
