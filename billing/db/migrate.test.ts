@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "../../test-support/postgres/index.js";
-import { migrate, readMigrations } from "./migrate.js";
+import { findMigrationsDir, migrate, readMigrations } from "./migrate.js";
 
 describe("migrations", () => {
   let pool: pg.Pool;
@@ -58,5 +58,17 @@ describe("migrations", () => {
     writeFileSync(join(dup, "005_a.sql"), "");
     writeFileSync(join(dup, "005_b.sql"), "");
     expect(() => readMigrations(dup)).toThrow(/share version 5/);
+  });
+
+  it("refuses an empty migrations directory and does not let one shadow the real directory", () => {
+    const empty = mkdtempSync(join(tmpdir(), "billing-migrations-"));
+    expect(() => readMigrations(empty)).toThrow(/holds no NNN_name\.sql file/);
+    // The bundle looks in <moduleDir>/../migrations first, then <moduleDir>/migrations.
+    const root = mkdtempSync(join(tmpdir(), "billing-layout-"));
+    const moduleDir = join(root, "app");
+    mkdirSync(join(root, "migrations"));
+    mkdirSync(join(moduleDir, "migrations"), { recursive: true });
+    writeFileSync(join(moduleDir, "migrations", "001_init.sql"), "SELECT 1;");
+    expect(findMigrationsDir(moduleDir)).toBe(join(moduleDir, "migrations"));
   });
 });

@@ -16,7 +16,12 @@ import type { Db } from "../deps.js";
  */
 export function findMigrationsDir(moduleDir: string): string {
   const candidates = [join(moduleDir, "..", "migrations"), join(moduleDir, "migrations")];
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+  // A directory counts only if it holds migrations: an empty `migrations/` elsewhere (e.g. a stray mount
+  // point) must not shadow the real one and leave billing starting on an unmigrated database.
+  return (
+    candidates.find((dir) => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith(".sql"))) ??
+    candidates[0]!
+  );
 }
 
 export const MIGRATIONS_DIR = findMigrationsDir(dirname(fileURLToPath(import.meta.url)));
@@ -48,6 +53,11 @@ export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     if (previous) throw new Error(`migrations "${previous}" and "${file}" share version ${version}`);
     seen.set(version, file);
     migrations.push({ version, name: match[2]!, sql: readFileSync(join(dir, file), "utf8") });
+  }
+  if (migrations.length === 0) {
+    throw new Error(
+      `migrations directory ${dir} holds no NNN_name.sql file (the image must ship billing/migrations)`,
+    );
   }
   return migrations.sort((a, b) => a.version - b.version);
 }
