@@ -106,13 +106,15 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     });
   };
   const idempotency = new Map<string, { bodyHash: string; status: number; payload: unknown }>();
-  let fault: { kind: "hang"; path: RegExp } | undefined;
+  let fault: { kind: "hang"; path: RegExp; source: string } | undefined;
   let faulted = 0;
   const setFault = (next: FakeStripeFault | undefined) => {
     if (next !== undefined && next.kind !== "hang") {
       throw new FakeStripeError(400, "parameter_invalid", `unknown fault kind "${String(next.kind)}"`);
     }
-    fault = next ? { kind: next.kind, path: new RegExp(next.path ?? "") } : undefined;
+    fault = next
+      ? { kind: next.kind, path: new RegExp(next.path ?? ""), source: next.path ?? "" }
+      : undefined;
     faulted = 0;
   };
 
@@ -215,7 +217,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
             ? undefined
             : { kind: body.kind as "hang", ...(typeof body.path === "string" ? { path: body.path } : {}) },
         );
-        return { fault: fault ? { kind: fault.kind, path: fault.path.source } : null };
+        return { fault: fault ? { kind: fault.kind, path: fault.source } : null };
       },
     ],
     [
