@@ -94,7 +94,7 @@ function stripeUnavailable(err: unknown): ApiError | undefined {
 /** Maps anything thrown to `{status, body}`; unknown errors become an opaque 500 (details go to the log). */
 export function toErrorResponse(err: unknown): ErrorResponse {
   if (err instanceof ApiError) return fromApiError(err);
-  const mapped = databaseFailureResponse(err) ?? stripeUnavailable(err);
+  const mapped = stripeUnavailable(err) ?? databaseFailureResponse(err);
   if (mapped) return fromApiError(mapped);
   if (err instanceof ZodError) {
     return { status: 400, body: { error: { code: "invalid_request", message: describeZodError(err) } } };
