@@ -8,6 +8,7 @@ import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
 import { errorMiddleware, notFoundHandler } from "./http/errors.js";
 import { internalOnly } from "./http/internal-only.js";
+import { rejectNulCharacters } from "./http/nul-characters.js";
 import { opsRouter } from "./ops/health.js";
 import { metricsFor } from "./ops/metrics.js";
 import { requestLogging } from "./ops/request-log.js";
@@ -29,6 +30,7 @@ export function createApp(deps: BillingDeps): express.Express {
   // The webhook route reads the raw body itself (signature verification); mount it before express.json.
   app.use("/v1/webhooks", webhookRouter(deps));
   app.use(express.json({ limit: "100kb" }));
+  app.use(rejectNulCharacters);
   app.use("/v1", checkoutRouter(deps));
   app.use("/v1/admin", adminRouter(deps));
 

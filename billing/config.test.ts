@@ -28,7 +28,24 @@ describe("loadConfig", () => {
       kubernetes: { kubeconfig: undefined, serviceHost: undefined, servicePort: undefined },
       workstationIdentity: undefined,
       sessionsHeartbeatIntervalMs: undefined,
+      stripeTimeoutMs: 5_000,
+      stripeMaxNetworkRetries: 1,
     });
+  });
+
+  it("bounds Stripe calls: STRIPE_TIMEOUT_SECONDS and STRIPE_MAX_NETWORK_RETRIES (issue 12 §4)", () => {
+    expect(
+      loadConfig({ ...base, STRIPE_TIMEOUT_SECONDS: "3", STRIPE_MAX_NETWORK_RETRIES: "0" }),
+    ).toMatchObject({ stripeTimeoutMs: 3_000, stripeMaxNetworkRetries: 0 });
+    expect(() => loadConfig({ ...base, STRIPE_TIMEOUT_SECONDS: "0" })).toThrow(
+      /STRIPE_TIMEOUT_SECONDS: must be whole seconds from 1 to 60/,
+    );
+    expect(() => loadConfig({ ...base, STRIPE_MAX_NETWORK_RETRIES: "9" })).toThrow(
+      /STRIPE_MAX_NETWORK_RETRIES: must be a whole number from 0 to 5/,
+    );
+    expect(BILLING_ENV_VARIABLES).toEqual(
+      expect.arrayContaining(["STRIPE_TIMEOUT_SECONDS", "STRIPE_MAX_NETWORK_RETRIES"]),
+    );
   });
 
   it("reads overrides, including per-product Stripe price ids", () => {

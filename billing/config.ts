@@ -38,6 +38,19 @@ const envSchema = z.object({
     .string({ message: "is required (the webhook signing secret, whsec_…)" })
     .regex(/^whsec_\S+$/, "must look like whsec_…"),
   STRIPE_API_URL: optionalUrl,
+  // A hung Stripe must not hold a customer's request for the SDK's 80 s (ADR 0122).
+  STRIPE_TIMEOUT_SECONDS: z.coerce
+    .number({ message: "must be whole seconds from 1 to 60" })
+    .int("must be whole seconds from 1 to 60")
+    .min(1, "must be whole seconds from 1 to 60")
+    .max(60, "must be whole seconds from 1 to 60")
+    .default(5),
+  STRIPE_MAX_NETWORK_RETRIES: z.coerce
+    .number({ message: "must be a whole number from 0 to 5" })
+    .int("must be a whole number from 0 to 5")
+    .min(0, "must be a whole number from 0 to 5")
+    .max(5, "must be a whole number from 0 to 5")
+    .default(1),
   ADMIN_TOKEN: z
     .string({ message: "is required (a random bearer token of at least 32 characters)" })
     .min(32, "must be at least 32 characters (generate one with `openssl rand -hex 32`)"),
@@ -85,6 +98,9 @@ export interface BillingConfig {
   stripeWebhookSecret: string;
   /** Where the Stripe SDK sends API calls (a local fake in tests and the sandbox); unset → api.stripe.com. */
   stripeApiUrl: string | undefined;
+  /** Per attempt; with retries a Stripe call takes at most about (retries + 1) × timeout. */
+  stripeTimeoutMs: number;
+  stripeMaxNetworkRetries: number;
   adminToken: string;
   kubeconfig: string | undefined;
   /** KUBECONFIG → in-cluster service account → none; decided by cluster/credentials.ts. */
@@ -223,6 +239,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     stripeApiUrl: e.STRIPE_API_URL,
+    stripeTimeoutMs: e.STRIPE_TIMEOUT_SECONDS * 1000,
+    stripeMaxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
     adminToken: e.ADMIN_TOKEN,
     kubeconfig: e.KUBECONFIG,
     kubernetes: {

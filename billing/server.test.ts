@@ -2,10 +2,7 @@
  * The real entry point as a process: configuration errors exit 2 naming the variables; a configured
  * service migrates, serves, logs JSON and shuts down cleanly on SIGTERM.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../crds/load.js";
 import { type FakeStripe, fakeStripePriceEnv, startFakeStripe } from "../test-support/fake-stripe/index.js";
@@ -13,45 +10,9 @@ import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { testDatabase } from "../test-support/postgres/index.js";
 import { waitFor } from "../test-support/wait.js";
 import { startTlsKubeFront, writeServiceAccountDir } from "./testing/pod-credentials.js";
+import { runBilling } from "./testing/process.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-
-/**
- * `inPodWith`: a directory to show at /var/run/secrets/kubernetes.io/serviceaccount, as the kubelet mounts
- * it. The process then runs in a private mount namespace (root + unshare, as the rehearsal's pods do).
- */
-function run(
-  env: Record<string, string>,
-  inPodWith?: string,
-): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const node = [process.execPath, "--import", "tsx", "billing/server.ts"];
-  const inPod = [
-    "unshare",
-    "--mount",
-    "--fork",
-    "--kill-child",
-    "sh",
-    "-c",
-    'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount && mount --bind "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"',
-    inPodWith ?? "",
-    ...node,
-  ];
-  const [command, ...args] = inPodWith ? inPod : node;
-  const child = spawn(command!, args, {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const run = runBilling;
 
 describe("billing/server.ts", () => {
   let fake: FakeStripe | undefined;

@@ -4,7 +4,6 @@
  * cluster/credentials.ts), serves the app and
  * runs the periodic maintenance sweep. SIGTERM/SIGINT drain in-flight requests and close everything.
  */
-import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { systemClock } from "../lib/clock.js";
 import { createApp } from "./app.js";
@@ -13,7 +12,9 @@ import { KubeClusterFeed } from "./cluster/feed.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
+import { createPool } from "./db/pool.js";
 import type { BillingDeps } from "./deps.js";
+import { createHttpServer } from "./http/node-server.js";
 import { createLogger } from "./ops/logger.js";
 import { startMaintenance } from "./ops/maintenance.js";
 import { createStripeClient } from "./stripe/client.js";
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     );
   }
   // PGlite serves one session at a time: a pool of one keeps transactions from blocking each other.
-  const pool = new pg.Pool({ connectionString, max: embedded ? 1 : 10 });
+  const pool = createPool(connectionString, embedded ? { max: 1, queued: true } : { max: 10 }, logger);
   const applied = await migrate(pool);
   logger.info({ applied }, "database migrated");
 
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
     kube,
     metrics,
   };
-  const server = createApp(deps).listen(config.port, () => {
+  const server = createHttpServer(createApp(deps), logger).listen(config.port, () => {
     const address = server.address();
     logger.info(
       { port: typeof address === "object" && address ? address.port : config.port },

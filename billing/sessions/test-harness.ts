@@ -21,6 +21,7 @@ import { migrate } from "../db/migrate.js";
 import { withTransaction } from "../db/tx.js";
 import type { BillingDeps } from "../deps.js";
 import { errorMiddleware, notFoundHandler } from "../http/errors.js";
+import { rejectNulCharacters } from "../http/nul-characters.js";
 import { type SessionsOptions, sessionsRouter } from "./router.js";
 
 export interface SessionsHarness {
@@ -63,6 +64,7 @@ export async function startSessionsHarness(
   const keySet = options.keySet ?? { current: await generateSigningKey("test-current") };
   const app = express();
   app.use(express.json());
+  app.use(rejectNulCharacters);
   app.use(sessionsRouter(deps, { cluster: null, ...options, keySet }));
   app.use(notFoundHandler);
   app.use(errorMiddleware);

@@ -1,6 +1,6 @@
 /** Mapping Stripe SDK failures to the API's error shape. */
 import Stripe from "stripe";
-import { ApiError } from "../http/errors.js";
+import { ApiError, STRIPE_RETRY_AFTER_SECONDS } from "../http/errors.js";
 
 export function isStripeNotFound(err: unknown): boolean {
   return err instanceof Stripe.errors.StripeError && err.statusCode === 404;
@@ -17,7 +17,12 @@ export function stripeFailure(err: unknown, what: string): unknown {
     );
   }
   if (err instanceof Stripe.errors.StripeConnectionError || (err.statusCode ?? 500) >= 500) {
-    return new ApiError(503, "payment_provider_unavailable", `${what}: Stripe is unreachable, try again`);
+    return new ApiError(
+      503,
+      "payment_provider_unavailable",
+      `${what}: Stripe is unreachable or did not answer in time; retry after ${STRIPE_RETRY_AFTER_SECONDS} s`,
+      STRIPE_RETRY_AFTER_SECONDS,
+    );
   }
   return new ApiError(
     502,

@@ -1,7 +1,7 @@
 /**
- * POST /v1/webhooks/stripe: verifies the Stripe-Signature over the raw body (300 s tolerance), then hands
- * the event to processStripeEvent. Bad signatures, stale timestamps and malformed bodies are 400s that
- * change nothing.
+ * POST /v1/webhooks/stripe: verifies the Stripe-Signature over the raw body (300 s tolerance, past and
+ * future), validates the event envelope, then hands the event to processStripeEvent. Bad signatures, stale
+ * or future timestamps and malformed bodies are 400s that change nothing.
  */
 import express, { Router } from "express";
 import Stripe from "stripe";
@@ -9,13 +9,15 @@ import { buildCatalog } from "../catalog.js";
 import type { BillingDeps } from "../deps.js";
 import { ApiError } from "../http/errors.js";
 import { metricsFor } from "../ops/metrics.js";
+import { envelopeProblem, futureSkewSeconds } from "./envelope.js";
 import { processStripeEvent } from "./process-event.js";
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 function verify(deps: BillingDeps, body: Buffer, signature: string): Stripe.Event {
+  let event: Stripe.Event;
   try {
-    return deps.stripe.webhooks.constructEvent(
+    event = deps.stripe.webhooks.constructEvent(
       body,
       signature,
       deps.config.stripeWebhookSecret,
@@ -43,6 +45,16 @@ function verify(deps: BillingDeps, body: Buffer, signature: string): Stripe.Even
       throw new ApiError(400, "malformed_json", "webhook body is not valid JSON");
     throw err;
   }
+  // The SDK bounds only the age of the timestamp; a signature dated ahead would stay valid for ever.
+  const skew = futureSkewSeconds(signature, deps.clock.now().getTime(), WEBHOOK_TOLERANCE_SECONDS);
+  if (skew !== undefined) {
+    throw new ApiError(
+      400,
+      "stale_signature",
+      `webhook timestamp is ${skew} s in the future (more than ${WEBHOOK_TOLERANCE_SECONDS} s; a clock or replay problem)`,
+    );
+  }
+  return event;
 }
 
 export function webhookRouter(deps: BillingDeps): Router {
@@ -66,12 +78,12 @@ export function webhookRouter(deps: BillingDeps): Router {
       metrics.webhookEvents.inc({ type: "unknown", outcome: "rejected" });
       throw err;
     }
-    if (typeof event?.id !== "string" || typeof event.type !== "string") {
-      throw new ApiError(
-        400,
-        "invalid_request",
-        "webhook body is not a Stripe event (id and type are required)",
-      );
+    const problem = envelopeProblem(event);
+    if (problem !== undefined) {
+      // Authentic but unusable: Stripe would retry a 5xx for days; a 400 shows in its dashboard instead.
+      metrics.webhookEvents.inc({ type: "unknown", outcome: "rejected" });
+      req.log.warn({ problem }, "signed webhook with a malformed event envelope");
+      throw new ApiError(400, "invalid_event", `webhook body is not a usable Stripe event: ${problem}`);
     }
     try {
       const result = await processStripeEvent(deps, catalog, event);

@@ -213,6 +213,51 @@ describe("Stripe webhooks", () => {
       expect(await counts()).toEqual(before);
     });
 
+    it("a signature dated in the future beyond the tolerance (issue 12 §8)", async () => {
+      h.clock.set("2026-06-01T00:00:00Z");
+      const now = Math.floor(Date.parse("2026-06-01T00:00:00Z") / 1000);
+      const before = await counts();
+      for (const ahead of [301, 1_000_000_000]) {
+        const res = await h.sendEvent(event(), { timestampSeconds: now + ahead });
+        expect(res.status).toBe(400);
+        expect(((await res.json()) as { error: { code: string; message: string } }).error).toEqual({
+          code: "stale_signature",
+          message: `webhook timestamp is ${ahead} s in the future (more than 300 s; a clock or replay problem)`,
+        });
+      }
+      expect(await counts()).toEqual(before);
+      // Within the tolerance a clock a little ahead is fine (the event itself is then processed).
+      const near = await h.sendEvent(
+        { ...event(), id: "evt_test_near_future", type: "customer.tax_id.created" },
+        { timestampSeconds: now + 299 },
+      );
+      expect(near.status).toBe(200);
+    });
+
+    // Issue 12 §7: authentic (correctly signed) but malformed envelopes never reach the ledger as a 500.
+    it.each([
+      ["created missing", { created: undefined }, "created"],
+      ["created a string", { created: "yesterday" }, "created"],
+      ["created beyond year 9999", { created: 1e15 }, "created"],
+      ["created negative", { created: -1 }, "created"],
+      ["an empty id", { id: "" }, "id"],
+      ["NUL in the id", { id: "evt_\u0000x" }, "id"],
+      ["NUL in the type", { type: "checkout.session.completed\u0000" }, "type"],
+      ["a 100,000-character id", { id: `evt_${"x".repeat(100_000)}` }, "id"],
+      ["no data.object", { data: {} }, "data.object"],
+      ["an array", null, ""],
+    ])("a signed event with %s", async (_name, change, field) => {
+      h.clock.set("2026-06-01T00:00:00Z");
+      const before = await counts();
+      const body = change === null ? [event()] : { ...event(), ...change };
+      const res = await h.sendEvent(body);
+      expect(res.status).toBe(400);
+      const error = ((await res.json()) as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe("invalid_event");
+      expect(error.message).toContain(`webhook body is not a usable Stripe event: ${field}`);
+      expect(await counts()).toEqual(before);
+    });
+
     it("a missing signature header", async () => {
       const res = await fetch(`${h.url}/v1/webhooks/stripe`, {
         method: "POST",

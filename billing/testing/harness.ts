@@ -23,6 +23,7 @@ import { KubeClusterFeed } from "../cluster/feed.js";
 import { loadConfig } from "../config.js";
 import { migrate } from "../db/migrate.js";
 import type { BillingDeps } from "../deps.js";
+import { createHttpServer, type HttpTimeouts } from "../http/node-server.js";
 import { createStripeClient } from "../stripe/client.js";
 
 export const TEST_WEBHOOK_SECRET = "whsec_test_billing_harness";
@@ -57,7 +58,7 @@ export interface Purchase {
 }
 
 export async function startBillingHarness(
-  options: { kubeConfig?: KubeConfig; env?: Record<string, string> } = {},
+  options: { kubeConfig?: KubeConfig; env?: Record<string, string>; httpTimeouts?: HttpTimeouts } = {},
 ): Promise<BillingHarness> {
   const clock = new ManualClock("2026-06-01T00:00:00Z");
   const fake = await startFakeStripe({ now: () => clock.now() });
@@ -83,7 +84,10 @@ export async function startBillingHarness(
     kube: options.kubeConfig ? new KubeClusterFeed(options.kubeConfig, pool, logger) : undefined,
     metrics: new Registry(),
   };
-  const server: Server = createApp(deps).listen(0, "127.0.0.1");
+  const server: Server = createHttpServer(createApp(deps), logger, options.httpTimeouts).listen(
+    0,
+    "127.0.0.1",
+  );
   await new Promise((resolve) => server.once("listening", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const signer = new Stripe("sk_test_signer");

@@ -137,4 +137,30 @@ describe("fake Stripe (test infrastructure) through the real Stripe SDK", () => 
     expect(result).toMatchObject({ delivered: false, attempts: 2, lastStatus: null });
     expect(result.lastError).toBeTruthy();
   });
+  it("hangs the matching API calls while a hang fault is set (over HTTP too), and recovers when cleared", async () => {
+    const control = (body: unknown) =>
+      fetch(`${fake.url}/_fake/fault`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    expect(await (await control({ kind: "hang", path: "^/v1/customers" })).json()).toEqual({
+      fault: { kind: "hang", path: "^/v1/customers" },
+    });
+    const impatient = new Stripe("sk_test_fake", {
+      host: "127.0.0.1",
+      port: fake.port,
+      protocol: "http",
+      timeout: 300,
+      maxNetworkRetries: 0,
+    });
+    await expect(impatient.customers.create({ email: "a@b.test" })).rejects.toBeInstanceOf(
+      Stripe.errors.StripeConnectionError,
+    );
+    expect(fake.faultedRequests()).toBe(1);
+    // Other calls are not affected.
+    expect((await impatient.prices.list()).data.length).toBeGreaterThan(0);
+    expect(await (await control({})).json()).toEqual({ fault: null });
+    expect((await impatient.customers.create({ email: "a@b.test" })).id).toMatch(/^cus_/);
+  });
 });

@@ -4,6 +4,7 @@ export {
   DEFAULT_FAKE_PRICES,
   FAKE_PRICE_IDS,
   type FakeStripe,
+  type FakeStripeFault,
   type FakeStripeOptions,
   fakeStripePriceEnv,
   startFakeStripe,

@@ -58,6 +58,16 @@ export interface FakeStripeOptions {
   delivery?: DeliveryOptions;
 }
 
+/**
+ * A fault the fake injects into Stripe API calls (not the /_fake/* controls): `hang` accepts the request
+ * and never answers (a hung Stripe), for the calls matching `path` (a regular expression source; all when
+ * absent). Also settable over HTTP: POST /_fake/fault `{"kind":"hang","path":"^/v1/customers"}`; `{}` clears.
+ */
+export interface FakeStripeFault {
+  kind: "hang";
+  path?: string;
+}
+
 export interface FakeStripe {
   url: string;
   port: number;
@@ -65,6 +75,10 @@ export interface FakeStripe {
   /** A Stripe SDK client pointed at this fake. */
   client(secretKey?: string): Stripe;
   setWebhookTarget(target: WebhookTarget | undefined): void;
+  /** Injects (or clears, with undefined) a fault into the API calls that follow. */
+  setFault(fault: FakeStripeFault | undefined): void;
+  /** API calls the current fault has swallowed so far (reset by setFault). */
+  faultedRequests(): number;
   /** Resolves when every queued webhook delivery has finished; returns all delivery results so far. */
   settled(): Promise<DeliveryResult[]>;
   stop(): Promise<void>;
@@ -92,6 +106,17 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     });
   };
   const idempotency = new Map<string, { bodyHash: string; status: number; payload: unknown }>();
+  let fault: { kind: "hang"; path: RegExp; source: string } | undefined;
+  let faulted = 0;
+  const setFault = (next: FakeStripeFault | undefined) => {
+    if (next !== undefined && next.kind !== "hang") {
+      throw new FakeStripeError(400, "parameter_invalid", `unknown fault kind "${String(next.kind)}"`);
+    }
+    fault = next
+      ? { kind: next.kind, path: new RegExp(next.path ?? ""), source: next.path ?? "" }
+      : undefined;
+    faulted = 0;
+  };
 
   const sub = (id: string) => store.get(store.subscriptions, id, "subscription");
   const routes: [string, RegExp, Handler][] = [
@@ -185,6 +210,18 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     ["GET", /^\/_fake\/events$/, () => list(store.events, "/_fake/events")],
     [
       "POST",
+      /^\/_fake\/fault$/,
+      (_p, body) => {
+        setFault(
+          body.kind === undefined
+            ? undefined
+            : { kind: body.kind as "hang", ...(typeof body.path === "string" ? { path: body.path } : {}) },
+        );
+        return { fault: fault ? { kind: fault.kind, path: fault.source } : null };
+      },
+    ],
+    [
+      "POST",
       /^\/_fake\/webhook_endpoint$/,
       (_p, body) => {
         if (typeof body.url !== "string" || typeof body.secret !== "string") {
@@ -216,6 +253,10 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       const url = new URL(req.url ?? "/", "http://fake");
       const raw = await readBody(req);
       const isControl = url.pathname.startsWith("/_fake/");
+      if (!isControl && fault?.path.test(url.pathname)) {
+        faulted += 1;
+        return; // hang: the socket stays open, unanswered, until the client gives up or the fake stops
+      }
       if (!isControl && !/^Bearer (sk|rk)_test_\S+$/.test(req.headers.authorization ?? "")) {
         throw new FakeStripeError(
           401,
@@ -281,6 +322,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     setWebhookTarget: (t) => {
       target = t;
     },
+    setFault,
+    faultedRequests: () => faulted,
     settled: async () => {
       let current: Promise<void>;
       do {

@@ -38,6 +38,12 @@ export interface PostgresServer {
   readonly port: number;
   /** Creates a fresh, empty database and returns its connection string. */
   createDatabase(prefix?: string): Promise<string>;
+  /**
+   * Restarts the server as Cloud SQL maintenance does: `pg_ctl stop -m fast` (sessions are terminated with
+   * "terminating connection due to administrator command"), then `whileDown` runs with the server down,
+   * then it starts again on the same port with the same data.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -141,16 +147,18 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     "-N",
   ]);
   const ssl = options.ssl ? ` ${sslSettings(dir, dataDir, options.ssl)}` : "";
-  runAsPostgresUser(findBinary("pg_ctl"), [
-    "-D",
-    dataDir,
-    "-l",
-    join(dir, "pg.log"),
-    "-o",
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${ssl}`,
-    "-w",
-    "start",
-  ]);
+  const start = () =>
+    runAsPostgresUser(findBinary("pg_ctl"), [
+      "-D",
+      dataDir,
+      "-l",
+      join(dir, "pg.log"),
+      "-o",
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300${ssl}`,
+      "-w",
+      "start",
+    ]);
+  start();
   const adminUrl = options.ssl
     ? `postgres://postgres@localhost/postgres?host=${encodeURIComponent(dir)}&port=${port}`
     : `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -158,6 +166,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     adminUrl,
     port,
     createDatabase: (prefix = "test") => createTestDatabase(adminUrl, prefix),
+    async restart(whileDown) {
+      runAsPostgresUser(findBinary("pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"]);
+      try {
+        await whileDown?.();
+      } finally {
+        start();
+      }
+    },
     async stop() {
       try {
         runAsPostgresUser(findBinary("pg_ctl"), ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
