@@ -29,6 +29,7 @@ describe("checkEnv", () => {
     overrideEnv: ["WORKSTATIONS_ENDPOINT"],
     bundleText: "const x = env.LOG_LEVEL;",
     allow: [{ service: "operator" as const, variable: "OPERATOR_WORKERS", reason: "default" }],
+    declared: ["LOG_LEVEL", "WORKSTATIONS_ENDPOINT", "OPERATOR_WORKERS"],
   };
   it("accepts reads of set, runtime, override and allow-listed variables, and library reads", () => {
     const reads = ["LOG_LEVEL", "HOSTNAME", "WORKSTATIONS_ENDPOINT", "OPERATOR_WORKERS"].map((n) => read(n));
@@ -49,11 +50,23 @@ describe("checkEnv", () => {
     });
     expect(problems).toEqual([expect.stringMatching(/sets LOG_LEVLE but the code never reads it/)]);
   });
+  it("names a declared variable nobody sets even when no read of it was seen (reads through a copy of env)", () => {
+    const problems = checkEnv({ ...base, declared: [...base.declared, "OPERATOR_GRACE_SECONDS"], reads: [] });
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^operator declares OPERATOR_GRACE_SECONDS among the variables it reads but its Deployment does not set it/,
+      ),
+    ]);
+    // Once read at run time, the variable is reported once, as a read.
+    const both = checkEnv({ ...base, declared: ["OPERATOR_RELIST_MS"], reads: [read("OPERATOR_RELIST_MS")] });
+    expect(both).toHaveLength(1);
+  });
   it("counts a variable named in the bundle as read (a service may read a copy of its env)", () => {
     expect(checkEnv({ ...base, reads: [] })).toEqual([]);
     const bundleText = ["const v = env[`STRIPE_PRICE_$", "{p.toUpperCase()}`];"].join("");
-    expect(checkEnv({ ...base, manifestEnv: ["STRIPE_PRICE_PRO"], bundleText, reads: [] })).toEqual([]);
-    expect(checkEnv({ ...base, manifestEnv: ["STRIPE_PRIZE_PRO"], bundleText, reads: [] })).toHaveLength(1);
+    const copyOnly = { ...base, declared: [], bundleText, reads: [] };
+    expect(checkEnv({ ...copyOnly, manifestEnv: ["STRIPE_PRICE_PRO"] })).toEqual([]);
+    expect(checkEnv({ ...copyOnly, manifestEnv: ["STRIPE_PRIZE_PRO"] })).toHaveLength(1);
   });
 });
 

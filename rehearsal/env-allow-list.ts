@@ -43,6 +43,22 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
     variable: "KUBECONFIG",
     reason: "unset in a pod: billing then uses the in-cluster ServiceAccount (C5)",
   },
+  {
+    service: "billing",
+    variable: "STRIPE_TIMEOUT_SECONDS",
+    reason: "5 s per Stripe call, then a fast 503 with Retry-After, is the production setting (ADR 0122)",
+  },
+  {
+    service: "billing",
+    variable: "STRIPE_MAX_NETWORK_RETRIES",
+    reason: "one retry per Stripe call bounds checkout at about two timeouts (ADR 0122)",
+  },
+  {
+    service: "billing",
+    variable: "WORKSTATION_IDENTITY_JWKS_URL",
+    reason:
+      "unset: Google's JWKS (https://www.googleapis.com/oauth2/v3/certs) verifies workstation identity tokens",
+  },
   { service: "billing", variable: "PAYMENT_GRACE_DAYS", reason: "7 days is the product's grace period" },
   {
     service: "billing",

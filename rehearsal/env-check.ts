@@ -1,7 +1,8 @@
 /**
  * Compares the variables a service's code read (recorded by env-probe.mjs) with those its Deployment sets.
  * Pure. Two failure kinds, each naming the variable:
- * - the code reads a variable the manifest does not set, and it is not in the reviewed allow-list;
+ * - the code reads (or its config module declares) a variable the manifest does not set, and it is not in the
+ *   reviewed allow-list;
  * - the manifest sets a variable the code never reads (neither read at run time nor named in the bundle —
  *   a service may copy its whole environment, e.g. `{ ...process.env }`, and read the copy).
  * Only reads from the service's own code count for the first kind: libraries probe many optional variables.
@@ -29,6 +30,12 @@ export interface EnvCheckInput {
   /** The service bundle's source text. */
   bundleText: string;
   allow: EnvAllowance[];
+  /**
+   * Every variable the service's config module declares it reads (BILLING_ENV_VARIABLES,
+   * OPERATOR_ENV_VARIABLES). Checked statically: a service that parses a copy of its environment
+   * (`{ ...process.env }`) hides its reads from the probe, but not from its own declaration.
+   */
+  declared: readonly string[];
 }
 
 export function parseEnvReads(jsonl: string): EnvRead[] {
@@ -62,6 +69,13 @@ export function checkEnv(input: EnvCheckInput): string[] {
     reported.add(read.name);
     problems.push(
       `${input.service} reads ${read.name} (${read.frame}) but its Deployment does not set it: set it in the manifest, or add it to rehearsal/env-allow-list.ts with the reason its default is right in production`,
+    );
+  }
+  for (const name of input.declared) {
+    if (set.has(name) || allowed.has(name) || reported.has(name)) continue;
+    reported.add(name);
+    problems.push(
+      `${input.service} declares ${name} among the variables it reads but its Deployment does not set it: set it in the manifest, or add it to rehearsal/env-allow-list.ts with the reason its default is right in production`,
     );
   }
   const readNames = new Set(input.reads.filter((r) => r.how === "read").map((r) => r.name));

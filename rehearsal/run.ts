@@ -5,6 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { BILLING_ENV_VARIABLES } from "../billing/config.js";
+import { OPERATOR_ENV_VARIABLES } from "../operator/config.js";
 import { startFakeStripe } from "../test-support/fake-stripe/index.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { freePort } from "../test-support/postgres/server.js";
@@ -30,6 +32,12 @@ import {
 import { deploymentNamed, manifestNamed, type RenderedStack, secretProviderPaths } from "./render.js";
 import { generateSecrets } from "./secrets.js";
 import { agentSchemaVariables, checkWorkstationEnv, shellVariables } from "./workstation-env.js";
+
+/** What each service's config module says it reads (checked against the Deployment's env). */
+const DECLARED_ENV: Record<ServiceName, readonly string[]> = {
+  billing: BILLING_ENV_VARIABLES,
+  operator: OPERATOR_ENV_VARIABLES,
+};
 
 export interface StepResult {
   name: string;
@@ -339,6 +347,7 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
             reads: s.envReads(),
             bundleText: images.find((i) => i.service === s.service)!.bundleText,
             allow: ENV_ALLOW_LIST,
+            declared: DECLARED_ENV[s.service],
           }),
         );
       }
