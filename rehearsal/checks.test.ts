@@ -233,11 +233,18 @@ describe("planPod", () => {
       ports: { billing: {}, operator: { 8081: 18081 } },
       licenseServerUrl: "http://b",
     }),
-    image: { nodeBinary: "/node", bundleDir: "/b", bundleFile: "operator.mjs", nodeModules: "/nm" },
+    image: { nodeBinary: "/host/bin/node", bundleDir: "/b", bundleFile: "operator.mjs", nodeModules: "/nm" },
   };
   it("gives the process the rendered env, fieldRefs, the overrides, its user and every volume at its path", () => {
     const { pod, manifestEnv, overrideEnv } = planPod(ctx);
-    expect(pod.argv).toEqual(["/node", "operator.mjs"]);
+    // node runs from where the image keeps it, bind-mounted from the host (no host path inside the pod).
+    expect(pod.argv).toEqual(["/nodejs/bin/node", "operator.mjs"]);
+    expect(pod.mounts).toContainEqual({
+      kind: "bind",
+      path: "/nodejs/bin",
+      source: "/host/bin",
+      readOnly: true,
+    });
     expect(pod.workingDir).toBe("/app");
     expect(pod.user).toEqual({ uid: 65532, gid: 65532 });
     expect(pod.readOnlyRootFilesystem).toBe(true);

@@ -36,7 +36,7 @@ export const INSTRUMENTATION: string[] = [
   "node --import /rehearsal/env-probe.mjs (records every process.env read; rehearsal/env-probe.mjs)",
   "REHEARSAL_ENV_PROBE_OUT=/rehearsal/env-reads.jsonl (read and removed by the probe before the service starts)",
   "bind mount /rehearsal (the probe and its output file)",
-  "the node binary and node_modules come from this checkout (bind-mounted at /app/node_modules), not the image",
+  "the node binary and node_modules come from this checkout (bind-mounted at /nodejs/bin and /app/node_modules), not the image",
 ];
 
 function envOf(rendered: RenderedStack, deployment: string, variable: string): string | undefined {

@@ -5,6 +5,7 @@
  * runAsUser/runAsGroup. Pure: every value comes in through PodContext. Overrides (rehearsal/overrides.ts)
  * are applied here and nowhere else.
  */
+import { basename, dirname } from "node:path";
 import type { PodMount, PodProcess } from "../test-support/pod-runner/index.js";
 import type { EnvOverride, ServiceName } from "./overrides.js";
 import {
@@ -18,6 +19,8 @@ import {
 
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 export const PROBE_MOUNT = "/rehearsal";
+/** Where the distroless nodejs image keeps node. */
+export const NODE_DIR = "/nodejs/bin";
 /** distroless/nodejs24-debian12:nonroot's image config. */
 export const IMAGE_RUNTIME_ENV = {
   PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -163,7 +166,10 @@ export function planPod(ctx: PodContext): PodPlan {
       files: { token: ctx.serviceAccountToken, "ca.crt": ctx.kubeApi.caPem, namespace: ns },
     });
   }
-  const argv = [ctx.image.nodeBinary];
+  // The image's node sits at /nodejs/bin/node (distroless nodejs); ours is bind-mounted there, so the
+  // process never depends on a host path an emptyDir could hide (a checkout under /tmp, say).
+  mounts.push({ kind: "bind", path: NODE_DIR, source: dirname(ctx.image.nodeBinary), readOnly: true });
+  const argv = [`${NODE_DIR}/${basename(ctx.image.nodeBinary)}`];
   if (ctx.probeDir) {
     mounts.push({ kind: "bind", path: PROBE_MOUNT, source: ctx.probeDir });
     argv.push("--import", `${PROBE_MOUNT}/env-probe.mjs`);
