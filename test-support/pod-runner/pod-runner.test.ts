@@ -1,11 +1,19 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { waitFor } from "../wait.js";
 import { namespaceScript, type RunningPod, startPod, tmpfsSize } from "./index.js";
 
-const NODE = process.execPath;
+// node is bind-mounted into each pod (as the rehearsal does): the host path may sit under /tmp, which the
+// pods below cover with an emptyDir.
+const NODE_MOUNT = {
+  kind: "bind" as const,
+  path: "/nodejs/bin",
+  source: dirname(process.execPath),
+  readOnly: true,
+};
+const NODE = `/nodejs/bin/${basename(process.execPath)}`;
 const running: RunningPod[] = [];
 afterEach(async () => {
   for (const pod of running.splice(0)) await pod.stop();
@@ -84,6 +92,7 @@ describe("startPod", () => {
         user: { uid: 65532, gid: 65532 },
         readOnlyRootFilesystem: true,
         mounts: [
+          NODE_MOUNT,
           { kind: "bind", path: join(mountRoot, "app"), source: appDir },
           { kind: "files", path: join(mountRoot, "secrets"), files: { token: "s3cret" } },
           { kind: "tmpfs", path: "/tmp" },
@@ -119,7 +128,7 @@ describe("startPod", () => {
       ],
       workingDir: "/",
       env: { PATH: "/usr/bin:/bin" },
-      mounts: [],
+      mounts: [NODE_MOUNT],
     });
     await new Promise((r) => setTimeout(r, 300));
     expect(pod.exitStatus()).toBeNull();
