@@ -6,11 +6,12 @@
  */
 import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { parseCommandLine } from "../lib/cli.js";
 import { systemClock } from "../lib/clock.js";
 import { createApp } from "./app.js";
 import { loadKubeCredentials } from "./cluster/credentials.js";
 import { KubeClusterFeed } from "./cluster/feed.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { BILLING_ENV_VARIABLES, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
 import type { BillingDeps } from "./deps.js";
@@ -21,6 +22,10 @@ import { createStripeClient } from "./stripe/client.js";
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
+  parseCommandLine({
+    name: "billing",
+    usage: `usage: npm run billing\nConfigured only by environment variables (docs/billing.md): ${BILLING_ENV_VARIABLES.join(", ")}`,
+  });
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
