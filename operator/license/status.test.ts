@@ -174,6 +174,18 @@ describe("License status on the cluster", { timeout: 90_000 }, () => {
     );
     expect(ready.stderr).toBe("");
     expect(ready.stdout).toContain(`license.coditect.ai/${name} condition met`);
+    const row = await kubectl(
+      "get",
+      "lic",
+      name,
+      "-n",
+      "lic-status",
+      "-o",
+      "custom-columns=READY:.status.conditions[0].status",
+    );
+    expect(row.stdout).toContain("True");
+    const printed = await kubectl("get", "lic", name, "-n", "lic-status");
+    expect(printed.stdout.split("\n")[0]).toMatch(/\bREADY\b/);
 
     const admitted = await Promise.all(
       [1, 2].map((i) =>
