@@ -10,7 +10,7 @@
 import type { ContainerSession, License, LicenseStatus } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
 import { httpStatus } from "../../lib/kube-errors.js";
-import { ConditionType, conditionTransitions, Reason, setCondition } from "../conditions.js";
+import { ConditionType, conditionTransitions, Reason, setCondition, transitionEvent } from "../conditions.js";
 import { activeSessionsOf } from "../containersession/reconciler.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
@@ -84,14 +84,12 @@ export class LicenseStatusReconciler implements Reconciler {
       if (httpStatus(error) === 404) return {};
       throw error;
     }
-    for (const t of conditionTransitions(license.status?.conditions, status.conditions ?? [])) {
-      events.record(license, t.type, {
-        // Revocation and expiry are business as usual; only a License billing did not write is a problem.
-        type: t.to.reason === Reason.LicenseNotFromBilling ? "Warning" : "Normal",
-        reason: t.to.reason,
-        message: t.to.message,
-      });
-    }
+    const event = transitionEvent(
+      conditionTransitions(license.status?.conditions, status.conditions ?? []),
+      // Revocation and expiry are business as usual; only a License billing did not write is a problem.
+      (c) => c.reason === Reason.LicenseNotFromBilling,
+    );
+    if (event) events.record(license, "conditions", event);
     return result;
   }
 }
