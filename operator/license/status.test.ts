@@ -235,4 +235,33 @@ describe("License status on the cluster", { timeout: 90_000 }, () => {
     });
     expect(events.sort()).toEqual(["LicenseActive", "LicenseRevoked"]);
   });
+
+  it("SESSIONS follows a session the operator ends itself, without waiting for that write's watch event", async () => {
+    const lic = await h.createLicense("pro", { organization: "lic-own-write" });
+    await feed.syncLicense(lic.id);
+    const name = licenseResourceName(lic.id);
+    const admitted = await h.post("/v1/sessions/validate", {
+      licenseKey: lic.key,
+      containerId: "quiet-1",
+      containerType: "docker",
+    });
+    expect(admitted.status).toBe(201);
+    await waitFor(
+      "activeSessions = 1",
+      async () => (await getLicense("lic-own-write", name)).status?.activeSessions === 1,
+    );
+    // From here the operator sees no watch event (writes still go through): its own "expired" write is all
+    // it knows. The old License counter waited for that write's watch event, i.e. for the next relist.
+    kube.faults.holdWatches(true);
+    kube.faults.dropWatches();
+    try {
+      await waitFor(
+        "activeSessions = 0 after the operator expired the session",
+        async () => (await getLicense("lic-own-write", name)).status?.activeSessions === 0,
+        { timeoutMs: 15_000 },
+      );
+    } finally {
+      kube.faults.holdWatches(false);
+    }
+  });
 });
