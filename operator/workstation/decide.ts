@@ -58,6 +58,11 @@ export interface CloudObservation {
    * workstation, or a record lost in a crash between a grant and the status write).
    */
   accessHolders?: string[];
+  /**
+   * An operation found running on the workstation that status.operation does not record (its starter
+   * died before writing it): the reconciler records it and the decision treats it as recorded.
+   */
+  adopted?: { name: string; kind: LroKind };
 }
 
 export type LroKind = "Create" | "Start" | "Stop" | "Delete";
