@@ -207,9 +207,13 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
       const location = name.split("/").slice(0, 4).join("/");
       return call("listOperations", location, async () => {
         const pending: OperationStatus[] = [];
-        const request = { name: location, filter: "done=false" } as ListOperationsRequest;
-        for await (const raw of client.listOperationsAsync(request, { ...callOptions, autoPaginate: false })) {
-          if (raw.done || !raw.name) continue; // the filter is advisory: servers may ignore it
+        // No server-side filter: its syntax is not documented for this API, and an unknown one is an error.
+        const request = { name: location } as ListOperationsRequest;
+        for await (const raw of client.listOperationsAsync(request, {
+          ...callOptions,
+          autoPaginate: false,
+        })) {
+          if (raw.done || !raw.name) continue;
           const status = toOperationStatus(raw.name, raw);
           if (status.target === name) pending.push(status);
         }
