@@ -99,6 +99,12 @@ export interface WorkstationPolicy {
   idleStopMinRunMs: number;
   /** How long after license expiry the workstation is deleted. */
   deletionGraceMs: number;
+  /**
+   * How long a License that is missing (not revoked: absent) counts as unknown rather than lapsed. The
+   * cluster can lose objects that Postgres still holds (etcd restore, a deleted namespace); billing
+   * re-projects them, and meanwhile nothing is stopped or revoked (docs/adr/0125).
+   */
+  licenseMissingGraceMs: number;
 }
 
 export const DEFAULT_POLICY: Omit<WorkstationPolicy, "tierConfigs"> = {
@@ -107,6 +113,7 @@ export const DEFAULT_POLICY: Omit<WorkstationPolicy, "tierConfigs"> = {
   operationRetryMs: 30_000,
   idleStopMinRunMs: 5 * 60_000,
   deletionGraceMs: TIMING.workstationDeletionGraceMs,
+  licenseMissingGraceMs: 15 * 60_000,
 };
 
 /** Decides what to do for one Workstation. See docs/operator.md for the rules in prose. */
@@ -128,8 +135,17 @@ export function decideWorkstation(
   const opFailed =
     prev.operation !== undefined && cloud.operation?.done === true ? cloud.operation.error : undefined;
 
-  const licenseFailure = firstFailure(licenseChain, { licenseName: ws.spec.licenseRef.name, license, now });
-  const licensed: Verdict = licenseFailure ?? entitledVerdict(license!);
+  const lapseFailure = firstFailure(licenseChain, { licenseName: ws.spec.licenseRef.name, license, now });
+  const lapsedSince = prev.licenseLapsedAt ?? now.toISOString();
+  // A missing License within its grace is unknown, not lapsed: it neither entitles (no create) nor stops,
+  // revokes or deletes anything; a License that reappears finds the workstation as it was.
+  const unknownUntil =
+    lapseFailure?.reason === Reason.LicenseNotFound
+      ? Date.parse(lapsedSince) + policy.licenseMissingGraceMs
+      : undefined;
+  const licenseUnknown = unknownUntil !== undefined && unknownUntil > now.getTime();
+  const licenseFailure = licenseUnknown ? null : lapseFailure;
+  const licensed: Verdict = lapseFailure ?? entitledVerdict(license!);
   const entitled = licenseFailure === null;
 
   let conditions = prev.conditions;
@@ -143,7 +159,7 @@ export function decideWorkstation(
       observedGeneration: generation,
       state: w?.state ?? "NotFound",
       operation: opPending ? prev.operation : undefined,
-      licenseLapsedAt: entitled ? undefined : (prev.licenseLapsedAt ?? now.toISOString()),
+      licenseLapsedAt: lapseFailure === null ? undefined : lapsedSince,
       ...extra,
       conditions,
     };
@@ -154,7 +170,19 @@ export function decideWorkstation(
     return dropUndefined(observed);
   };
   const poll = policy.operationPollMs;
-  set(ConditionType.Licensed, entitled, licensed);
+  if (licenseUnknown) {
+    conditions = setCondition(
+      conditions,
+      {
+        type: ConditionType.Licensed,
+        status: "Unknown",
+        reason: Reason.LicenseNotFound,
+        message: `${licensed.message}; treated as unknown until ${new Date(unknownUntil!).toISOString()} (nothing is stopped or revoked meanwhile)`,
+      },
+      now,
+      generation,
+    );
+  } else set(ConditionType.Licensed, !lapseFailure, licensed);
 
   // 1. Deletion of the resource.
   if (ws.metadata?.deletionTimestamp) {
@@ -233,7 +261,7 @@ export function decideWorkstation(
       reason: Reason.WaitingForWorkstation,
       message: "No workstation yet",
     });
-    if (!entitled) {
+    if (!entitled || licenseUnknown) {
       set(ConditionType.Provisioned, false, { reason: Reason.WaitingForLicense, message: licensed.message });
       set(ConditionType.Ready, false, licensed);
       return { actions: [], status: status() };
@@ -308,8 +336,8 @@ export function decideWorkstation(
       }
       break;
     case "STATE_STOPPED":
-      if (stayStopped) {
-        set(ConditionType.Ready, false, stayStopped);
+      if (stayStopped || licenseUnknown) {
+        set(ConditionType.Ready, false, stayStopped ?? licensed);
       } else {
         actions.push({ type: "Start" });
         set(ConditionType.Ready, false, { reason: Reason.Starting, message: "Starting the workstation" });
@@ -326,7 +354,13 @@ export function decideWorkstation(
   return {
     actions,
     status: status({ accessGrantedTo: wantUser }),
-    requeueAfterMs: earliest(requeueAfterMs, now, license, lapseDeadline, entitled),
+    requeueAfterMs: earliest(
+      requeueAfterMs,
+      now,
+      license,
+      licenseUnknown ? unknownUntil : lapseDeadline,
+      entitled,
+    ),
   };
 
   function waiting(reason: Reason, message: string): WorkstationDecision {
