@@ -17,6 +17,7 @@ import type { SessionsContext } from "./context.js";
 import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
 import { heartbeatSession } from "./heartbeat.js";
 import { type IdentityConfig, identityVerifier } from "./identity.js";
+import { ClusterUnavailable } from "./kube-retry.js";
 import { FixedWindowLimiter, type RateLimitRule, SESSION_RATE_LIMITS } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
@@ -116,6 +117,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     try {
       await handler(await ready, req, res);
     } catch (error) {
+      if (error instanceof ClusterUnavailable) res.setHeader("Retry-After", String(error.retryAfterSeconds));
       next(error);
     }
   };
