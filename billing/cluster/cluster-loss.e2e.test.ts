@@ -205,13 +205,11 @@ describe("the API server loses every object under a running journey", { timeout:
     expect((await licensed())?.status).toBe("True");
     const stopsBefore = fake.state.calls("StopWorkstation");
 
-    await kc
-      .makeApiClient(CustomObjectsApi)
-      .deleteNamespacedCustomObject({
-        ...kinds.license,
-        namespace: ORG,
-        name: licenseResourceName(license.id),
-      });
+    await kc.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({
+      ...kinds.license,
+      namespace: ORG,
+      name: licenseResourceName(license.id),
+    });
     const seen = await waitFor("the operator saw the License go", async () => {
       const c = await licensed();
       return c && c.status !== "True" ? c : null;
