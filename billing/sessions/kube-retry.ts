@@ -5,6 +5,7 @@
  * so a container backs off instead of hanging for the client library's default minutes or seeing a 500
  * (docs/adr/0126). Other answers (404, 409, 422, …) are the caller's to interpret and pass straight through.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ApiException } from "@kubernetes/client-node";
 import { httpStatus } from "../../lib/kube-errors.js";
@@ -26,6 +27,16 @@ export const DEFAULT_KUBE_RETRY: KubeRetryPolicy = {
   baseDelayMs: 100,
   maxDelayMs: 1_000,
 };
+
+/** All Kubernetes calls of one request together get at most this long (a validate makes up to four). */
+export const REQUEST_BUDGET_MS = 5_000;
+
+const requestDeadline = new AsyncLocalStorage<number>();
+
+/** Runs one request's work so that its Kubernetes calls share one deadline (`budgetMs` from now). */
+export function withRequestBudget<T>(run: () => Promise<T>, budgetMs = REQUEST_BUDGET_MS): Promise<T> {
+  return requestDeadline.run(Date.now() + budgetMs, run);
+}
 
 /** The Kubernetes API could not answer within the budget: 503, and when to try again. */
 export class ClusterUnavailable extends ApiError {
@@ -83,16 +94,20 @@ export async function withKubeRetry<T>(
   call: () => Promise<T>,
   policy: KubeRetryPolicy = DEFAULT_KUBE_RETRY,
 ): Promise<T> {
-  const started = Date.now();
+  const deadline = Math.min(
+    Date.now() + policy.budgetMs,
+    requestDeadline.getStore() ?? Number.POSITIVE_INFINITY,
+  );
   for (let attempt = 0; ; attempt++) {
-    const left = policy.budgetMs - (Date.now() - started);
+    const left = deadline - Date.now();
+    if (left <= 0)
+      throw new ClusterUnavailable(1, what, new Error("the request's time for Kubernetes calls is used up"));
     try {
-      return await withTimeout(call(), Math.max(1, Math.min(policy.attemptTimeoutMs, left)));
+      return await withTimeout(call(), Math.min(policy.attemptTimeoutMs, left));
     } catch (error) {
       if (!retryable(error)) throw error;
       const delay = backoffMs(error, attempt, policy);
-      const elapsed = Date.now() - started;
-      if (elapsed + delay >= policy.budgetMs) {
+      if (Date.now() + delay >= deadline) {
         const asked = retryAfterSecondsOf(error);
         throw new ClusterUnavailable(Math.max(1, asked ?? Math.ceil(delay / 1000)), what, error);
       }

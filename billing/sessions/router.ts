@@ -17,7 +17,7 @@ import type { SessionsContext } from "./context.js";
 import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
 import { heartbeatSession } from "./heartbeat.js";
 import { type IdentityConfig, identityVerifier } from "./identity.js";
-import { ClusterUnavailable } from "./kube-retry.js";
+import { ClusterUnavailable, withRequestBudget } from "./kube-retry.js";
 import { FixedWindowLimiter, type RateLimitRule, SESSION_RATE_LIMITS } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
@@ -115,7 +115,8 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
   const router = express.Router();
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      await handler(await ready, req, res);
+      const ctx = await ready;
+      await withRequestBudget(() => handler(ctx, req, res));
     } catch (error) {
       if (error instanceof ClusterUnavailable) res.setHeader("Retry-After", String(error.retryAfterSeconds));
       next(error);
