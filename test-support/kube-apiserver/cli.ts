@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     writeFileSync(options.faultControl.tokenFile, `${token}\n`, { mode: 0o600 });
     control = await startFaultControl(server.faults, token, options.faultControl.port);
     console.log(
-      `fault control on ${control.url} (POST /faults/{fail-next,latency,drop-watches,reset}; bearer token in ${options.faultControl.tokenFile})`,
+      `fault control on ${control.url} (POST /faults/{fail-next,latency,drop-watches,hold-watches,reset}; bearer token in ${options.faultControl.tokenFile})`,
     );
   }
   console.log(`Kubernetes API test server listening on ${server.url}`);

@@ -7,6 +7,7 @@
  *   POST /faults/fail-next   {"count": 5, "status": 429, "retryAfterSeconds": 2}
  *   POST /faults/latency     {"ms": 3000}
  *   POST /faults/drop-watches {"how": "close" | "reset"}
+ *   POST /faults/hold-watches {"hold": true | false}
  *   POST /faults/reset       (no failures, no latency)
  *
  * Test infrastructure: not used in production.
@@ -59,11 +60,18 @@ export function applyFaultRequest(faults: KubeApiServerFaults, path: string, bod
       faults.dropWatches(how);
       return `open watches ${how === "close" ? "closed" : "reset"}`;
     }
+    case "/faults/hold-watches": {
+      if (typeof body.hold !== "boolean") {
+        throw new BadRequest(`hold must be true or false, got ${JSON.stringify(body.hold)}`);
+      }
+      faults.holdWatches(body.hold);
+      return body.hold ? "new watches are held" : "held watches released";
+    }
     case "/faults/reset":
       faults.failNext(0, 500);
       faults.setLatency(0);
       faults.holdWatches(false);
-      return "no injected failures or latency";
+      return "no injected failures or latency; watches not held";
     default:
       throw new NotFound(`no control endpoint ${path}`);
   }
