@@ -72,7 +72,7 @@ describe("fake:workstations CLI", () => {
     { args: ["--port", "http"], message: '--port must be an integer between 0 and 65535, got "http"' },
     { args: ["--polls=-1"], message: '--polls must be an integer between 0 and 1000, got "-1"' },
     { args: ["--configs", "Bad_Config"], message: 'config id "Bad_Config" is invalid' },
-    { args: ["--verbose"], message: "Unknown option '--verbose'" },
+    { args: ["--verbose"], message: "unknown option '--verbose'" },
   ])("exits 2 naming the bad value for $args", async ({ args, message }) => {
     const child = run(args);
     const stderr = output(child.stderr!, () => false);

@@ -155,11 +155,11 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
 
   it("prints the CRDs' printer columns, by short name, category and -o wide", async () => {
     const lic = rows(await ok("get", "lic", "-n", "acme"));
-    expect(lic[0]).toEqual(["NAME", "TIER", "STATE", "SESSIONS", "EXPIRES", "AGE"]);
-    // An absent value (no status.activeSessions yet) prints as an empty cell, as with kube-apiserver.
+    expect(lic[0]).toEqual(["NAME", "TIER", "STATE", "SESSIONS", "READY", "EXPIRES", "AGE"]);
+    // Absent values (no status.activeSessions, no Ready condition yet) print as empty cells, as with kube-apiserver.
     expect(lic[1]!.join("  ")).toMatch(/^lic-3f2a9c1e {2}pro {2}active {2}2027-01-01T00:00:00Z {2}\d+s$/);
     const wide = rows(await ok("get", "lic", "-n", "acme", "-o", "wide"));
-    expect(wide[0]).toEqual(["NAME", "TIER", "STATE", "SESSIONS", "MAX", "ORG", "EXPIRES", "AGE"]);
+    expect(wide[0]).toEqual(["NAME", "TIER", "STATE", "SESSIONS", "MAX", "ORG", "READY", "EXPIRES", "AGE"]);
     expect(rows(await ok("get", "ws", "-n", "acme"))[0]).toEqual([
       "NAME",
       "USER",
@@ -189,6 +189,7 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
     const status = {
       status: {
         state: "STATE_RUNNING",
+        phase: "Running",
         conditions: [
           {
             type: "Ready",
@@ -215,7 +216,7 @@ describe("kubectl against the API test server", { timeout: 120_000 }, () => {
     expect(await wait.exited).toBe(0);
     expect(wait.output()).toContain("workstation.coditect.ai/ws-alice condition met");
     await eventually(
-      () => /ws-alice\s+alice@acme\.example\s+STATE_RUNNING\s+True\s+Running/.test(watch.output()),
+      () => /ws-alice\s+alice@acme\.example\s+Running\s+True\s+Running/.test(watch.output()),
       20_000,
       "get -w update row",
     );
