@@ -45,15 +45,30 @@ import { writeBenchResult } from "./write-result.js";
 const CUSTOMERS = 10;
 const WORKSTATIONS = 2;
 const SESSIONS_PER_CUSTOMER = 3;
-const RESYNC_INTERVAL_SECONDS = 5;
+/**
+ * Billing's full resync sweep interval. Until billing noticed the loss by itself (issue 12 §2) only this sweep
+ * repaired the cluster, so the benchmark ran it at the minimum, 5 s; BENCH_RESYNC_INTERVAL_SECONDS overrides.
+ */
+const RESYNC_INTERVAL_SECONDS = Number(process.env.BENCH_RESYNC_INTERVAL_SECONDS ?? 5);
+/** Losses are timed just after a sweep only when sweeps are this frequent. */
+const ALIGN_TO_SWEEP_UP_TO_SECONDS = 30;
+const ROUNDS = 3;
 const STEADY_MS = 8_000;
-const RECOVERY_TIMEOUT_MS = 45_000;
+const RECOVERY_TIMEOUT_MS = 40_000;
 const KINDS = {
   licenses: LicenseResource,
   workstations: WorkstationResource,
   containerSessions: ContainerSessionResource,
 };
 type Kind = keyof typeof KINDS;
+interface LossRound {
+  lossAt: number;
+  justAfterAResyncSweep: boolean;
+  apiServerRestartMs: number;
+  /** null: not all back within RECOVERY_TIMEOUT_MS. */
+  reprojectedAfterLossMs: Record<Kind | "everything", number | null>;
+  presentAtEnd: Record<string, number>;
+}
 interface Obj {
   apiVersion?: string;
   kind?: string;
@@ -164,46 +179,25 @@ try {
   // In the steady state, with the heartbeats running: the plain projection of the same objects.
   const baselineMs = await plainProjectionMs(snapshot);
 
-  // Today the periodic sweep repairs the cluster, so the result depends on when the loss falls between two
-  // sweeps: lose the state just after a sweep finished, the sweep's worst case (about one interval). Billing
-  // that notices the loss itself is not affected by this alignment.
-  const sweeps = () => billing!.output().split("cluster resync finished").length;
-  const sweepsBefore = sweeps();
-  const alignedToSweep = await waitFor("a resync sweep", () => sweeps() > sweepsBefore, {
-    timeoutMs: (RESYNC_INTERVAL_SECONDS + 3) * 1000,
-    intervalMs: 10,
-  }).catch(() => false);
-  const lossAt = epochMs();
-  await kube.stop();
-  kube = undefined;
-  kube = await startApiServer(port);
-  const upAt = epochMs();
-  const fresh = kube.kubeConfig();
-  const reprojectedAt: Record<Kind, number | null> = {
-    licenses: null,
-    workstations: null,
-    containerSessions: null,
-  };
-  const deadline = lossAt + RECOVERY_TIMEOUT_MS;
-  while (epochMs() < deadline && Object.values(reprojectedAt).some((t) => t === null)) {
-    for (const kind of Object.keys(KINDS) as Kind[]) {
-      if (reprojectedAt[kind] !== null) continue;
-      const present = new Set((await listOurs(fresh, kind)).map(keyOf));
-      if (snapshot[kind].every((o) => present.has(keyOf(o)))) reprojectedAt[kind] = epochMs();
-    }
-    await sleep(100);
+  const rounds: LossRound[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const result = await loseState();
+    rounds.push(result);
+    // Nothing came back in time: another round would only measure the same timeout.
+    if (result.reprojectedAfterLossMs.everything === null) break;
   }
   const endAt = epochMs();
   const samples = await load.stop();
   const loadAfter = loadavg();
   if (billing.child.exitCode !== null)
     throw new Error(`billing exited ${billing.child.exitCode} during the run`);
-  const present: Record<string, number> = {};
-  for (const kind of Object.keys(KINDS) as Kind[]) present[kind] = (await listOurs(fresh, kind)).length;
 
-  const sinceLoss = (t: number | null) => (t === null ? null : Math.round(t - lossAt));
-  const times = Object.values(reprojectedAt);
-  const everythingMs = times.every((t) => t !== null) ? sinceLoss(Math.max(...(times as number[]))) : null;
+  const everything = rounds.map((r) => r.reprojectedAfterLossMs.everything);
+  const done = everything.filter((t): t is number => t !== null).sort((a, b) => a - b);
+  const summary =
+    done.length === everything.length
+      ? { medianMs: done[Math.floor((done.length - 1) / 2)]!, maxMs: done[done.length - 1]! }
+      : { medianMs: null, maxMs: null };
   writeBenchResult("reliability", "cluster-loss", {
     loadAverage: { before: loadBefore, after: loadAfter },
     billingErrorLogs: errorLogLines(billing.output()),
@@ -214,24 +208,74 @@ try {
       load: "bench/reliability-load.ts, a separate process: every session heartbeats every 3.5 s throughout",
       customers: CUSTOMERS,
       objects: expected,
+      rounds: `up to ${ROUNDS} losses, one after the other; stops after a round where not everything came back`,
       recoveryTimeoutMs: RECOVERY_TIMEOUT_MS,
     },
-    lossJustAfterAResyncSweep: alignedToSweep,
-    apiServerRestartMs: Math.round(upAt - lossAt),
-    reprojectedAfterLossMs: {
-      licenses: sinceLoss(reprojectedAt.licenses),
-      workstations: sinceLoss(reprojectedAt.workstations),
-      containerSessions: sinceLoss(reprojectedAt.containerSessions),
-      everything: everythingMs,
-    },
-    presentAtEnd: present,
+    rounds: rounds.map((r) => ({ ...r, lossAt: new Date(r.lossAt).toISOString() })),
+    everythingReprojectedAfterLoss: summary,
     baselinePlainProjectionMs: Math.round(baselineMs),
-    ratios: { everythingVsPlainProjection: ratio(everythingMs, baselineMs) },
+    ratios: {
+      everythingMedianVsPlainProjection: ratio(summary.medianMs, baselineMs),
+      everythingMaxVsPlainProjection: ratio(summary.maxMs, baselineMs),
+    },
     heartbeats: {
-      beforeLoss: windowStats(samples, loadFrom, lossAt),
-      afterLoss: windowStats(samples, lossAt, endAt + 1),
+      beforeFirstLoss: windowStats(samples, loadFrom, rounds[0]!.lossAt),
+      fromFirstLoss: windowStats(samples, rounds[0]!.lossAt, endAt + 1),
     },
   });
+
+  /** One loss: restart the API server empty, then poll until everything seen before is back. */
+  async function loseState(): Promise<LossRound> {
+    // With only the periodic sweep, the result depends on where the loss falls between two sweeps: lose the
+    // state just after a sweep finished (found in billing's log), the sweep's worst case (about one
+    // interval). Skipped with a long interval, where billing must notice the loss by itself.
+    let justAfterAResyncSweep = false;
+    if (RESYNC_INTERVAL_SECONDS <= ALIGN_TO_SWEEP_UP_TO_SECONDS) {
+      const sweeps = () => billing!.output().split("cluster resync finished").length;
+      const sweepsBefore = sweeps();
+      justAfterAResyncSweep = await waitFor("a resync sweep", () => sweeps() > sweepsBefore, {
+        timeoutMs: (RESYNC_INTERVAL_SECONDS + 3) * 1000,
+        intervalMs: 10,
+      }).catch(() => false);
+    }
+    const lossAt = epochMs();
+    await kube!.stop();
+    kube = undefined;
+    kube = await startApiServer(port);
+    const upAt = epochMs();
+    const fresh = kube.kubeConfig();
+    const reprojectedAt: Record<Kind, number | null> = {
+      licenses: null,
+      workstations: null,
+      containerSessions: null,
+    };
+    const deadline = lossAt + RECOVERY_TIMEOUT_MS;
+    while (epochMs() < deadline && Object.values(reprojectedAt).some((t) => t === null)) {
+      for (const kind of Object.keys(KINDS) as Kind[]) {
+        if (reprojectedAt[kind] !== null) continue;
+        const present = new Set((await listOurs(fresh, kind)).map(keyOf));
+        if (snapshot[kind].every((o) => present.has(keyOf(o)))) reprojectedAt[kind] = epochMs();
+      }
+      await sleep(100);
+    }
+    const presentAtEnd: Record<string, number> = {};
+    for (const kind of Object.keys(KINDS) as Kind[])
+      presentAtEnd[kind] = (await listOurs(fresh, kind)).length;
+    const sinceLoss = (t: number | null) => (t === null ? null : Math.round(t - lossAt));
+    const times = Object.values(reprojectedAt);
+    return {
+      lossAt,
+      justAfterAResyncSweep,
+      apiServerRestartMs: Math.round(upAt - lossAt),
+      reprojectedAfterLossMs: {
+        licenses: sinceLoss(reprojectedAt.licenses),
+        workstations: sinceLoss(reprojectedAt.workstations),
+        containerSessions: sinceLoss(reprojectedAt.containerSessions),
+        everything: times.every((t) => t !== null) ? sinceLoss(Math.max(...(times as number[]))) : null,
+      },
+      presentAtEnd,
+    };
+  }
 } finally {
   if (billing) {
     billing.child.kill("SIGKILL");
