@@ -124,7 +124,7 @@ try {
   });
   const completed = fake.store.completeCheckout(session.id);
   for (const e of completed.events)
-    await post(e, e.type === "checkout.session.completed" ? "processed" : "no_license");
+    await post(e, e.type === "checkout.session.completed" ? "processed" : "before_fulfilment");
   const subscription = completed.subscription;
   const fullEvents = Array.from({ length: FULL_EVENTS }, (_, i) => ({
     id: `evt_full_${i}`,

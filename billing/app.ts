@@ -21,7 +21,7 @@ export function createApp(deps: BillingDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(requestLogging(deps.logger, metricsFor(deps.metrics)));
+  app.use(requestLogging(deps.logger, metricsFor(deps.metrics), deps.config.gcpProject));
   // Admin API and metrics: inside the cluster only (the Ingress does not forward them; this refuses them
   // should they arrive through the load balancer anyway). billing/http/public-routes.ts lists what is public.
   app.use("/metrics", internalOnly);

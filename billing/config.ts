@@ -79,6 +79,11 @@ const envSchema = z.object({
   PAYMENT_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
   RESYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Cloud Logging trace links need the project id (docs/observability.md); unset → bare trace ids.
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id")
+    .optional(),
   ...Object.fromEntries(
     PRODUCT_NAMES.map((p) => [
       priceVar(p),
@@ -117,6 +122,8 @@ export interface BillingConfig {
   paymentGraceMs: number;
   resyncIntervalMs: number;
   logLevel: string;
+  /** GOOGLE_CLOUD_PROJECT: the project Cloud Logging trace ids belong to. */
+  gcpProject?: string | undefined;
   /** Stripe price id per product. */
   priceIds: Record<ProductName, string>;
 }
@@ -261,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     paymentGraceMs: e.PAYMENT_GRACE_DAYS * DAY_MS,
     resyncIntervalMs: e.RESYNC_INTERVAL_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
+    gcpProject: e.GOOGLE_CLOUD_PROJECT,
     priceIds,
   };
 }

@@ -65,7 +65,7 @@ describe("billing/server.ts", () => {
       });
       p.child.kill("SIGTERM");
       expect(await p.exited).toBe(0);
-      expect(p.output()).toMatch(/"msg":"stopped"/);
+      expect(p.output()).toMatch(/"message":"stopped"/);
     } finally {
       p.child.kill("SIGKILL");
     }

@@ -165,6 +165,9 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
         },
         workloadIdentityConfig: { workloadPool },
         releaseChannel: { channel: args.releaseChannel },
+        // Google Managed Prometheus collects the services' metrics through PodMonitorings (ADR 0130);
+        // on by default for new clusters, stated so the PodMonitoring CRD is never missing.
+        monitoringConfig: { managedPrometheus: { enabled: true } },
         enableShieldedNodes: true,
         enableLegacyAbac: false,
         binaryAuthorization: { evaluationMode: "PROJECT_SINGLETON_POLICY_ENFORCE" },

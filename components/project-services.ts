@@ -22,6 +22,8 @@ export const REQUIRED_APIS = [
   "iam.googleapis.com",
   "iamcredentials.googleapis.com",
   "sts.googleapis.com",
+  // Dashboards and alert policies (components/monitoring.ts); GKE's managed Prometheus writes here too.
+  "monitoring.googleapis.com",
 ] as const;
 
 export interface ProjectServicesArgs {

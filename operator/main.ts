@@ -5,12 +5,13 @@
  */
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
-import { pino } from "pino";
 import { systemClock } from "../lib/clock.js";
+import { createServiceLogger } from "../lib/logger.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { registerContainerSessionControllers } from "./containersession/register.js";
 import { createWorkstationsGateway } from "./gcp/workstations.js";
 import { createOperator } from "./operator.js";
+import { OperatorMetrics } from "./runtime/metrics.js";
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -23,7 +24,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = pino({ level: config.logLevel, base: { component: "coditect-operator" } });
+  const logger = createServiceLogger({ service: "operator", level: config.logLevel });
+  const metrics = new OperatorMetrics();
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
   const gateway = createWorkstationsGateway({
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     ...(config.endpoint?.port ? { port: config.endpoint.port } : {}),
     insecure: config.insecure,
     projectId: config.project,
+    observer: metrics.workstationsCallObserver(),
   });
   let exiting = false;
   const { manager, licenses } = createOperator({
@@ -38,6 +41,7 @@ async function main(): Promise<void> {
     gateway,
     clock: systemClock,
     logger,
+    metrics,
     clusterName: config.clusterName,
     policy: {
       tierConfigs: config.tierConfigs,

@@ -12,6 +12,7 @@ import { type CrashInjector, withCrashInjection } from "./runtime/crash.js";
 import type { Informer } from "./runtime/informer.js";
 import { CustomResourceClient } from "./runtime/kube.js";
 import { Manager, type ManagerOptions } from "./runtime/manager.js";
+import type { OperatorMetrics } from "./runtime/metrics.js";
 import { DEFAULT_POLICY, type WorkstationPolicy } from "./workstation/decide.js";
 import { WorkstationReconciler } from "./workstation/reconciler.js";
 
@@ -31,6 +32,8 @@ export interface OperatorOptions {
   /** Crash tests: counts (and at the chosen call, fails) every cloud call and Kubernetes write. */
   crashInjector?: CrashInjector;
   onFatal?: (reason: string) => void;
+  /** The metrics the manager registers on (main.ts shares it with the Workstations gateway). */
+  metrics?: OperatorMetrics;
   /** Per-key retry pacing (tests shorten the first delays). */
   rateLimiter?: { baseDelayMs?: number; maxDelayMs?: number };
 }
@@ -53,6 +56,7 @@ export function createOperator(options: OperatorOptions): Operator {
     ...(options.relistPeriodMs ? { relistPeriodMs: options.relistPeriodMs } : {}),
     ...(options.watchSilenceMs ? { watchSilenceMs: options.watchSilenceMs } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const workstationClient = new CustomResourceClient<Workstation>(options.kubeConfig, WorkstationResource);
   const licenses = manager.informer(new CustomResourceClient<License>(options.kubeConfig, LicenseResource));

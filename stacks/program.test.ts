@@ -37,6 +37,7 @@ describe("prod program", () => {
         "coditect:index:GkeWorkloadIdentity",
         "coditect:index:GkeWorkloadIdentity",
         "coditect:index:LicensedRegistry",
+        "coditect:index:Monitoring",
         "coditect:index:Network",
         "coditect:index:NetworkSegmentation",
         "coditect:index:PrivateGkeCluster",

@@ -5,6 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlPlane } from "../components/control-plane/index.js";
+import { Monitoring } from "../components/monitoring.js";
 import { releaseOf, type StackConfig } from "./config.js";
 import { CONTROL_PLANE_WORKLOADS, createInfrastructure, type Infrastructure } from "./infrastructure.js";
 
@@ -14,6 +15,16 @@ export function createProgram(cfg: StackConfig) {
   // The first deploy's infrastructure phase stops here: no release exists yet to run (ADR 0101).
   const release = releaseOf(cfg);
   const controlPlane = release ? createControlPlane(cfg, infra, release) : undefined;
+  // Dashboards and alerts arrive with the services they watch (before, "billing is down" would fire).
+  const monitoring = controlPlane
+    ? new Monitoring("coditect-monitoring", {
+        project: infra.project,
+        namespaces: {
+          billing: CONTROL_PLANE_WORKLOADS.billing.namespace,
+          operator: CONTROL_PLANE_WORKLOADS.operator.namespace,
+        },
+      })
+    : undefined;
   const configs = fleet.configs;
 
   return {
@@ -45,6 +56,7 @@ export function createProgram(cfg: StackConfig) {
     secretNames: pulumi.output(secrets.secretNames),
     billingUrl: pulumi.output(controlPlane?.billingUrl),
     billingIngressAddress: controlPlane ? controlPlane.billingAddress : pulumi.output(undefined),
+    monitoringDashboard: monitoring ? monitoring.dashboard.id : pulumi.output(undefined),
   };
 }
 

@@ -1,9 +1,13 @@
 /** /healthz (process is up), /readyz (database and, if configured, the Kubernetes API answer), /metrics. */
 import { Router } from "express";
 import type { BillingDeps } from "../deps.js";
+import { registerStateMetrics } from "./state-metrics.js";
 
 export function opsRouter(deps: BillingDeps): Router {
   const router = Router();
+  registerStateMetrics(deps.metrics, deps.db, deps.clock, (err) =>
+    deps.logger.warn({ err }, "metrics: license and session gauges could not be read from the database"),
+  );
   router.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
   });

@@ -1,5 +1,9 @@
-/** The service's pino logger: JSON lines, with every place a secret could appear redacted. */
-import pino, { type DestinationStream, type Logger } from "pino";
+/**
+ * Billing's logger: the shared Cloud Logging shape (lib/logger.ts) with every place a secret could appear
+ * redacted.
+ */
+import type { DestinationStream } from "pino";
+import { createServiceLogger, type Logger } from "../../lib/logger.js";
 
 /** Paths redacted in every log line (credentials, signatures, license keys). */
 export const REDACT_PATHS = [
@@ -22,10 +26,10 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(level = "info", destination?: DestinationStream): Logger {
-  const options = {
+  return createServiceLogger({
+    service: "billing",
     level,
-    base: { service: "billing" },
-    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
-  };
-  return destination ? pino(options, destination) : pino(options);
+    redact: REDACT_PATHS,
+    ...(destination ? { destination } : {}),
+  });
 }

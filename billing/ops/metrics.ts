@@ -6,7 +6,17 @@ export interface BillingMetrics {
   webhookEvents: Counter<"type" | "outcome">;
   licenseChanges: Counter<"action">;
   clusterSyncFailures: Counter<"operation">;
+  seatRefusals: Counter<"reason">;
 }
+
+/** Why validate refused a container a seat (the `reason` label), zero-initialised so alerts see 0, not no data. */
+export const SEAT_REFUSAL_REASONS = [
+  "seat_limit_reached",
+  "license_suspended",
+  "license_expired",
+  "license_revoked",
+  "license_invalid",
+] as const;
 
 const cache = new WeakMap<Registry, BillingMetrics>();
 
@@ -40,7 +50,14 @@ export function metricsFor(registry: Registry): BillingMetrics {
       labelNames: ["operation"],
       registers,
     }),
+    seatRefusals: new Counter({
+      name: "billing_seat_refusals_total",
+      help: "Validate requests refused a seat, by reason (the error code answered)",
+      labelNames: ["reason"],
+      registers,
+    }),
   };
+  for (const reason of SEAT_REFUSAL_REASONS) metrics.seatRefusals.inc({ reason }, 0);
   cache.set(registry, metrics);
   return metrics;
 }

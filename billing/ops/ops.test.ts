@@ -127,7 +127,7 @@ describe("operations endpoints and logging", () => {
       }),
     });
     const { licenseKey } = (await created.json()) as { licenseKey: string };
-    const request = lines.find((l) => l.requestId === "req-abc.123" && l.msg === "request");
+    const request = lines.find((l) => l.requestId === "req-abc.123" && l.message === "request");
     expect(request).toMatchObject({
       method: "GET",
       path: "/v1/admin/licenses",

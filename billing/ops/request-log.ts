@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { Logger } from "pino";
+import { parseTraceContext, traceFields } from "../../lib/logger.js";
 import type { BillingMetrics } from "./metrics.js";
 
 declare module "express-serve-static-core" {
@@ -31,11 +32,23 @@ export function routeTemplate(path: string, routePath: string | undefined): stri
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
-export function requestLogging(logger: Logger, metrics: BillingMetrics): RequestHandler {
+/**
+ * `projectId` (GOOGLE_CLOUD_PROJECT) turns the load balancer's trace header into Cloud Logging's
+ * `logging.googleapis.com/trace`, so every line of one request shows under its trace.
+ */
+export function requestLogging(
+  logger: Logger,
+  metrics: BillingMetrics,
+  projectId?: string | undefined,
+): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get("x-request-id");
     req.id = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
-    req.log = logger.child({ requestId: req.id });
+    const trace = parseTraceContext({
+      traceparent: req.get("traceparent"),
+      cloudTraceContext: req.get("x-cloud-trace-context"),
+    });
+    req.log = logger.child({ requestId: req.id, ...traceFields(trace, projectId) });
     res.setHeader("x-request-id", req.id);
     const started = process.hrtime.bigint();
     res.on("finish", () => {
@@ -45,7 +58,8 @@ export function requestLogging(logger: Logger, metrics: BillingMetrics): Request
         { method: req.method, route, status: String(res.statusCode) },
         seconds,
       );
-      req.log.info(
+      // 5xx are errors someone must look at; 4xx are the caller's mistakes (warnings would drown them).
+      req.log[res.statusCode >= 500 ? "error" : "info"](
         {
           method: req.method,
           path: req.originalUrl.split("?")[0],

@@ -11,6 +11,7 @@ import { loadKubeCredentials } from "../cluster/credentials.js";
 import type { BillingDeps } from "../deps.js";
 import { ApiError } from "../http/errors.js";
 import { hashLicenseKey } from "../licenses/keys.js";
+import { metricsFor } from "../ops/metrics.js";
 import { validateSession } from "./admission.js";
 import { KubeSessionCluster, type SessionCluster } from "./cluster.js";
 import type { SessionsContext } from "./context.js";
@@ -112,6 +113,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     release: new FixedWindowLimiter(limits.release, deps.clock),
   };
   const router = express.Router();
+  const refusals = metricsFor(deps.metrics).seatRefusals;
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
     try {
       await handler(await ready, req, res);
@@ -150,8 +152,12 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
           : `container:${String(raw?.containerId)}`;
       limit(limiters.validate, rateKey, res);
       const body = validateBody.parse(req.body);
-      const result = await validateSession(ctx, body);
+      const result = await validateSession(ctx, body).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 403) refusals.inc({ reason: error.code });
+        throw error;
+      });
       if (!result.admitted) {
+        refusals.inc({ reason: "seat_limit_reached" });
         res.status(429).json({
           error: {
             code: "seat_limit_reached",

@@ -14,7 +14,7 @@ import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription } from "./subscription-facts.js";
 
 export interface HandlerResult {
-  /** processed | ignored | no_license | incomplete | unknown_product | partial_refund */
+  /** processed | ignored | before_fulfilment | no_license | incomplete | unknown_product | partial_refund */
   outcome: string;
   licenseIds: string[];
   message?: string;
@@ -38,8 +38,10 @@ export async function syncSubscription(
   await lockStripeObjects(tx, [subscriptionId]);
   const license = await getLicenseBySubscription(tx, subscriptionId, { forUpdate: true });
   // Fulfilment (checkout.session.completed or the success redirect) creates the license from the
-  // subscription's state at that time, so nothing is lost by acknowledging this event now.
-  if (!license) return { outcome: "no_license", licenseIds: [] };
+  // subscription's state at that time, so nothing is lost by acknowledging this event now. Every purchase
+  // sends subscription.created and invoice.paid before (or racing) checkout.session.completed, so this is
+  // the normal order, not the anomaly `no_license` names (ADR 0133).
+  if (!license) return { outcome: "before_fulfilment", licenseIds: [] };
   const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId);
   const invoice = await retrieveLatestInvoice(ctx.deps.stripe, subscription);
   const now = ctx.deps.clock.now();

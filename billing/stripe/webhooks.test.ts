@@ -178,7 +178,7 @@ describe("Stripe webhooks", () => {
   it("subscription events before fulfilment are acknowledged and lose nothing", async () => {
     const purchase = await h.buy([{ product: "enterprise", quantity: 2 }], "early-co");
     const created = purchase.events.find((e) => e.type === "customer.subscription.created")!;
-    expect(await deliver([created.id])).toEqual(["no_license"]);
+    expect(await deliver([created.id])).toEqual(["before_fulfilment"]);
     await deliver(purchase.events.filter((e) => e.id !== created.id).map((e) => e.id));
     expect(await licenseBySubscription(purchase.subscriptionId)).toMatchObject({
       state: "active",

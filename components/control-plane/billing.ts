@@ -150,6 +150,8 @@ export function createBillingWorkload(
     { name: "WORKSTATION_IDENTITY_AUDIENCE", value: billingUrl(args.host) },
     { name: "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS", value: args.workstationServiceAccountEmail },
     { name: "LOG_LEVEL", value: "info" },
+    // Cloud Logging groups a request's lines under its trace only with the project id (lib/logger.ts).
+    { name: "GOOGLE_CLOUD_PROJECT", value: args.project },
   ];
   const deployment = new k8s.apps.v1.Deployment(
     childName(name, "billing"),

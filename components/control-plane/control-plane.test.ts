@@ -4,7 +4,11 @@ import path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BILLING_ENV_VARIABLES, loadConfig } from "../../billing/config.js";
-import { ingressPathMatches, PUBLIC_ROUTES } from "../../billing/http/public-routes.js";
+import {
+  INTERNAL_ROUTE_PREFIXES,
+  ingressPathMatches,
+  PUBLIC_ROUTES,
+} from "../../billing/http/public-routes.js";
 import { loadConfig as loadOperatorConfig, OPERATOR_ENV_VARIABLES } from "../../operator/config.js";
 import { type RecordedResource, type Recording, startRecording } from "../../stacks/plan/harness.js";
 import { BILLING_PORT, BILLING_SECRET_FILES } from "./billing.js";
@@ -363,5 +367,68 @@ describe("ControlPlane as billing runs it", () => {
     expect(
       () => new ControlPlane("prices", args({ billing: { ...args().billing, stripePriceIds: some } })),
     ).toThrow("missing: starter, power");
+  });
+});
+
+describe("ControlPlane metrics scraping (Google Managed Prometheus)", () => {
+  type Monitoring = {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace: string };
+    spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] };
+  };
+  type Policy = {
+    podSelector: { matchLabels: Record<string, string> };
+    ingress: {
+      from: { namespaceSelector?: { matchLabels: Record<string, string> } }[];
+      ports: { port: number }[];
+    }[];
+  };
+
+  it.each([
+    ["billing", "coditect-billing", "cp-billing", "cp-billing-allow"],
+    ["operator", "coditect-operator", "cp-operator", "cp-operator-allow"],
+  ])(
+    "scrapes %s's /metrics on a port of its pods that the NetworkPolicy opens to gmp-system",
+    (app, namespace, deploymentName, policyName) => {
+      const monitoring = rec
+        .ofType("kubernetes:monitoring.googleapis.com/v1:PodMonitoring")
+        .find((r) => r.name === `cp-${app}-podmonitoring`)!.inputs as unknown as Monitoring;
+      expect(monitoring).toMatchObject({
+        apiVersion: "monitoring.googleapis.com/v1",
+        kind: "PodMonitoring",
+        metadata: { name: app, namespace },
+      });
+      const deployment = one("apps/v1:Deployment", deploymentName);
+      const template = (
+        deployment.inputs.spec as { template: { metadata: { labels: Record<string, string> } } }
+      ).template;
+      expect(template.metadata.labels).toMatchObject(monitoring.spec.selector.matchLabels);
+      const [endpoint] = monitoring.spec.endpoints;
+      expect(endpoint!.path).toBe("/metrics");
+      const containerPorts = (
+        podSpec(deployment).containers[0] as unknown as { ports: { name: string; containerPort: number }[] }
+      ).ports;
+      const port = containerPorts.find((p) => p.name === endpoint!.port);
+      expect(port, `container port named ${endpoint!.port}`).toBeDefined();
+      const policy = one("networking.k8s.io/v1:NetworkPolicy", policyName).inputs.spec as unknown as Policy;
+      expect(template.metadata.labels).toMatchObject(policy.podSelector.matchLabels);
+      const fromGmp = policy.ingress.filter((rule) =>
+        rule.from.some(
+          (peer) => peer.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] === "gmp-system",
+        ),
+      );
+      expect(fromGmp.flatMap((rule) => rule.ports.map((p) => p.port))).toContain(port!.containerPort);
+    },
+  );
+
+  it("keeps billing's /metrics internal: the Ingress does not forward it and billing refuses it from the load balancer", () => {
+    expect(INTERNAL_ROUTE_PREFIXES).toContain("/metrics");
+    const paths = (
+      one("networking.k8s.io/v1:Ingress", "cp-billing-ingress").inputs.spec as {
+        rules: { http: { paths: { path: string; pathType: "Exact" | "Prefix" }[] } }[];
+      }
+    ).rules.flatMap((r) => r.http.paths);
+    expect(paths.some((route) => ingressPathMatches(route, "/metrics"))).toBe(false);
   });
 });

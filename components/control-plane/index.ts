@@ -18,6 +18,7 @@ import type { ControlPlaneSecretId } from "../secrets.js";
 import { BILLING_PORT, createBillingWorkload } from "./billing.js";
 import { billingPolicy, defaultDenyAll, operatorPolicy } from "./network-policies.js";
 import { createOperatorWorkload, OPERATOR_PROBE_PORT } from "./operator.js";
+import { podMonitoring, SCRAPE_JOBS } from "./pod-monitoring.js";
 import { assertPinnedByDigest, RESTRICTED_NAMESPACE_LABELS } from "./pod-security.js";
 import { assertLeastPrivilege, BILLING_CLUSTER_RULES, loadOperatorRules, type PolicyRule } from "./rbac.js";
 
@@ -219,6 +220,18 @@ export class ControlPlane extends pulumi.ComponentResource {
       },
       workloadOpts,
     );
+    // Google Managed Prometheus scrapes both services (ADR 0130); the port names are the containers'.
+    for (const [app, namespace, port] of [
+      ["operator", operator.namespace, "http-probes"],
+      ["billing", billing.namespace, "http"],
+    ] as const) {
+      const manifest = podMonitoring(SCRAPE_JOBS[app], args[app].namespace, appLabels(app), port);
+      new k8s.apiextensions.CustomResource(
+        childName(name, `${app}-podmonitoring`),
+        { ...manifest, metadata: { ...manifest.metadata, namespace: namespace.metadata.name } },
+        parent,
+      );
+    }
     this.billingUrl = billingWorkload.url;
     this.billingAddress = billingWorkload.address.address;
     this.registerOutputs({ billingUrl: this.billingUrl, billingAddress: this.billingAddress });

@@ -64,8 +64,13 @@ function baseEgress(masterCidr: string): EgressRule[] {
   ];
 }
 
-/** Namespaces labelled this way may scrape metrics. */
-export const MONITORING_NAMESPACE_LABEL = { "coditect.ai/monitoring": "true" };
+/**
+ * The namespace that may scrape metrics: Google Managed Prometheus runs its collectors in `gmp-system`.
+ * Selected by `kubernetes.io/metadata.name`, the label the API server itself puts on every namespace
+ * (immutable), because gmp-system belongs to GKE: a label of ours on it could be reconciled away (ADR 0130).
+ */
+export const GMP_NAMESPACE = "gmp-system";
+export const MONITORING_NAMESPACE_LABEL = { "kubernetes.io/metadata.name": GMP_NAMESPACE };
 
 export function operatorPolicy(
   appLabels: Record<string, string>,

@@ -25,6 +25,7 @@ import {
   type VerifiedToken,
 } from "./decide.js";
 import { EXIT } from "./exit-codes.js";
+import { createAgentLog } from "./log.js";
 import { jwksCachePath, readCachedOfflineToken, toStateFile, writeStateFile } from "./state-file.js";
 
 export interface Timers {
@@ -48,18 +49,12 @@ const defaultTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-function defaultLog(level: "info" | "warn" | "error", message: string): void {
-  process.stderr.write(
-    `${JSON.stringify({ level, time: new Date().toISOString(), component: "coditect-agent", message })}\n`,
-  );
-}
-
 /** Runs the agent until it decides to exit; resolves with the exit code. */
 export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<number> {
   const clock = deps.clock ?? systemClock;
   const timers = deps.timers ?? defaultTimers;
   const random = deps.random ?? Math.random;
-  const log = deps.log ?? defaultLog;
+  const log = deps.log ?? createAgentLog();
   const signals = deps.signals ?? process;
   const timing: AgentTiming = {
     heartbeatIntervalMs: config.heartbeatIntervalMs,

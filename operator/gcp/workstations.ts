@@ -10,7 +10,7 @@
 
 import { type protos, v1 } from "@google-cloud/workstations";
 import { credentials } from "@grpc/grpc-js";
-import { GcpError, isGcpError, toGcpError } from "./errors.js";
+import { GcpError, type GcpErrorKind, isGcpError, statusCodeName, toGcpError } from "./errors.js";
 import { addMember, removeMember, WORKSTATION_USER_ROLE } from "./iam-policy.js";
 import { type OperationStatus, toOperationStatus } from "./operation-status.js";
 import { fromProtoWorkstation, type GcpWorkstation } from "./workstation-shape.js";
@@ -55,6 +55,14 @@ export interface WorkstationsGateway {
   close(): Promise<void>;
 }
 
+/** One finished RPC: method, gRPC status name (OK on success), the error kind when it failed, latency. */
+export type WorkstationsCallObserver = (call: {
+  method: string;
+  code: string;
+  kind?: GcpErrorKind;
+  seconds: number;
+}) => void;
+
 export interface WorkstationsGatewayOptions {
   /** Host of the API; default workstations.googleapis.com. */
   apiEndpoint?: string;
@@ -66,6 +74,8 @@ export interface WorkstationsGatewayOptions {
   callTimeoutMs?: number;
   /** IAM read-modify-write attempts when the policy changes underneath (ABORTED). Default 5. */
   iamAttempts?: number;
+  /** Told about every RPC (the operator's coditect_workstations_api_* metrics). */
+  observer?: WorkstationsCallObserver;
   /** Use this client instead of constructing one (e.g. the fake's client()). Not closed by close(). */
   client?: v1.WorkstationsClient;
 }
@@ -93,11 +103,18 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
   const callOptions = { timeout: options.callTimeoutMs ?? 30_000, retry: null };
   const iamAttempts = options.iamAttempts ?? 5;
 
+  const observe = options.observer ?? (() => {});
   async function call<T>(what: string, resource: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
-      return await run();
+      const result = await run();
+      observe({ method: what, code: "OK", seconds: seconds() });
+      return result;
     } catch (error) {
-      throw toGcpError(error, what, resource);
+      const failure = toGcpError(error, what, resource);
+      observe({ method: what, code: statusCodeName(failure.code), kind: failure.kind, seconds: seconds() });
+      throw failure;
     }
   }
 

@@ -49,12 +49,14 @@ export interface ManagerOptions {
   relistPeriodMs?: number;
   /** Override the Events destination (defaults to the Kubernetes API). */
   eventSink?: EventSink;
+  /** The metrics registry owner; main.ts creates it first so the Workstations gateway can feed it. */
+  metrics?: OperatorMetrics;
   /** Called when leadership is lost or a SimulatedCrash kills the manager (main exits the process). */
   onFatal?: (reason: string) => void;
 }
 
 export class Manager {
-  readonly metrics = new OperatorMetrics();
+  readonly metrics: OperatorMetrics;
   readonly events: EventRecorder;
   readonly #informers: Informer<KubeObject>[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: controllers of different kinds share one list
@@ -66,6 +68,7 @@ export class Manager {
   #state: "new" | "running" | "stopped" | "crashed" = "new";
 
   constructor(private readonly options: ManagerOptions) {
+    this.metrics = options.metrics ?? new OperatorMetrics();
     this.events = new EventRecorder(
       options.eventSink ?? kubeEventSink(options.kubeConfig),
       options.component ?? "coditect-operator",
@@ -102,6 +105,7 @@ export class Manager {
 
   /** Registers a reconciler; it starts with the manager (after the lease is won). */
   addController<T extends KubeObject>(spec: ControllerSpec<T>): Controller<T> {
+    this.metrics.initController(spec.name);
     const controller = new Controller<T>(
       spec,
       this.options.clock,

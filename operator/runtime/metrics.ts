@@ -4,9 +4,26 @@
  * so tests can run several operators in one process.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { WorkstationsCallObserver } from "../gcp/workstations.js";
 import type { QueueObserver } from "./workqueue.js";
 
 export type ReconcileResult = "success" | "error" | "requeue" | "requeue_after";
+export const RECONCILE_RESULTS: readonly ReconcileResult[] = ["success", "error", "requeue", "requeue_after"];
+
+/** Every Cloud Workstations RPC the gateway (operator/gcp/workstations.ts) makes: the `method` label. */
+export const WORKSTATIONS_API_METHODS = [
+  "getWorkstation",
+  "listWorkstations",
+  "createWorkstation",
+  "startWorkstation",
+  "stopWorkstation",
+  "deleteWorkstation",
+  "getOperation",
+  "getIamPolicy",
+  "setIamPolicy",
+] as const;
+/** Failure kinds of operator/gcp/errors.ts that count as API errors (not notFound/alreadyExists facts). */
+export const WORKSTATIONS_API_ERROR_KINDS = ["retryable", "terminal", "conflict"] as const;
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -98,6 +115,53 @@ export class OperatorMetrics {
     labelNames: ["reason"] as const,
     registers: [this.registry],
   });
+
+  readonly workstationsApiCalls = new Counter({
+    name: "coditect_workstations_api_calls_total",
+    help: "Cloud Workstations API calls by RPC method and gRPC status code (OK, NOT_FOUND, UNAVAILABLE, …)",
+    labelNames: ["method", "code"] as const,
+    registers: [this.registry],
+  });
+  readonly workstationsApiErrors = new Counter({
+    name: "coditect_workstations_api_errors_total",
+    help: "Failed Cloud Workstations API calls by method and kind (retryable, terminal, conflict); zero-initialised",
+    labelNames: ["method", "kind"] as const,
+    registers: [this.registry],
+  });
+  readonly workstationsApiLatency = new Histogram({
+    name: "coditect_workstations_api_call_duration_seconds",
+    help: "Latency of Cloud Workstations API calls by method (each call is one RPC; LROs are polled, not awaited)",
+    labelNames: ["method"] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Error series exist from the start (value 0), so rate() and alerts see a rise, not a series appearing.
+    for (const method of WORKSTATIONS_API_METHODS) {
+      for (const kind of WORKSTATIONS_API_ERROR_KINDS) this.workstationsApiErrors.inc({ method, kind }, 0);
+    }
+  }
+
+  /** Zero-initialises one controller's reconcile series (called when the controller is added). */
+  initController(controller: string): void {
+    for (const result of RECONCILE_RESULTS) this.reconcileTotal.inc({ controller, result }, 0);
+    this.reconcileErrors.inc({ controller }, 0);
+    this.terminalErrors.inc({ controller }, 0);
+    this.queueRetries.inc({ name: controller, controller }, 0);
+    this.queueDepth.set({ name: controller, controller }, 0);
+  }
+
+  /** Feeds the coditect_workstations_api_* metrics from the gateway's calls. */
+  workstationsCallObserver(): WorkstationsCallObserver {
+    return ({ method, code, kind, seconds }) => {
+      this.workstationsApiCalls.inc({ method, code });
+      this.workstationsApiLatency.observe({ method }, seconds);
+      if (kind && (WORKSTATIONS_API_ERROR_KINDS as readonly string[]).includes(kind)) {
+        this.workstationsApiErrors.inc({ method, kind });
+      }
+    };
+  }
 
   /** The QueueObserver feeding the workqueue_* metrics of one controller's queue. */
   queueObserver(controller: string): QueueObserver {

@@ -1,0 +1,139 @@
+/**
+ * Billing's log lines as Cloud Logging reads them: real requests through the real app, the lines parsed
+ * from what the logger wrote.
+ */
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import pg from "pg";
+import { Registry } from "prom-client";
+import Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../lib/clock.js";
+import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
+import { testDatabase } from "../../test-support/postgres/index.js";
+import { createApp } from "../app.js";
+import { loadConfig } from "../config.js";
+import { migrate } from "../db/migrate.js";
+import { createLogger } from "./logger.js";
+
+type Line = Record<string, unknown>;
+
+describe("billing log lines", () => {
+  const lines: Line[] = [];
+  const raw: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) {
+        raw.push(line);
+        lines.push(JSON.parse(line));
+      }
+      done();
+    },
+  });
+  let pool: pg.Pool;
+  let url: string;
+  let close: () => Promise<void>;
+  const adminToken = "logging-test-admin-token-0123456789abcdef";
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: await testDatabase("billing_logging") });
+    await migrate(pool);
+    const config = loadConfig({
+      STRIPE_SECRET_KEY: "sk_test_x",
+      STRIPE_WEBHOOK_SECRET: "whsec_x",
+      ...fakeStripePriceEnv(),
+      ADMIN_TOKEN: adminToken,
+      GOOGLE_CLOUD_PROJECT: "coditect-prod",
+    });
+    const app = createApp({
+      config,
+      db: pool,
+      stripe: new Stripe("sk_test_x", { host: "127.0.0.1", port: 9, protocol: "http", maxNetworkRetries: 0 }),
+      clock: new ManualClock(),
+      logger: createLogger("info", sink),
+      metrics: new Registry(),
+    });
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    close = () => new Promise((r) => server.close(() => r()));
+  });
+  afterAll(async () => {
+    await close();
+    await pool.end();
+  });
+
+  const requestLine = (requestId: string) =>
+    lines.find((l) => l.requestId === requestId && l.message === "request");
+
+  it("every line has severity, time, service and message (never pino's level/msg)", async () => {
+    lines.length = 0;
+    raw.length = 0;
+    await fetch(`${url}/healthz`, { headers: { "x-request-id": "shape-1" } });
+    expect(requestLine("shape-1")).toMatchObject({ severity: "INFO", service: "billing", status: 200 });
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        severity: expect.any(String),
+        service: "billing",
+        message: expect.any(String),
+      });
+      expect(Date.parse(String(line.time))).not.toBeNaN();
+      expect(line).not.toHaveProperty("msg");
+      expect(line).not.toHaveProperty("level");
+    }
+    expect(raw.some((l) => l.startsWith('{"severity":"INFO"'))).toBe(true);
+  });
+
+  it("puts the load balancer's X-Cloud-Trace-Context into Cloud Logging's trace fields", async () => {
+    await fetch(`${url}/healthz`, {
+      headers: {
+        "x-request-id": "trace-1",
+        "x-cloud-trace-context": "105445aa7843bc8bf206b12000100000/1;o=1",
+      },
+    });
+    expect(requestLine("trace-1")).toMatchObject({
+      "logging.googleapis.com/trace": "projects/coditect-prod/traces/105445aa7843bc8bf206b12000100000",
+      "logging.googleapis.com/spanId": "0000000000000001",
+      "logging.googleapis.com/trace_sampled": true,
+    });
+  });
+
+  it("prefers W3C traceparent", async () => {
+    await fetch(`${url}/healthz`, {
+      headers: {
+        "x-request-id": "trace-2",
+        traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+        "x-cloud-trace-context": "105445aa7843bc8bf206b12000100000/1;o=1",
+      },
+    });
+    expect(requestLine("trace-2")).toMatchObject({
+      "logging.googleapis.com/trace": "projects/coditect-prod/traces/4bf92f3577b34da6a3ce929d0e0e4736",
+      "logging.googleapis.com/spanId": "00f067aa0ba902b7",
+      "logging.googleapis.com/trace_sampled": false,
+    });
+  });
+
+  it.each([
+    ["no token", undefined, "missing bearer token"],
+    ["a wrong token", "Bearer not-the-admin-token", "wrong bearer token"],
+  ])(
+    "a failed admin authentication (%s) is a WARNING with the client IP",
+    async (_n, authorization, reason) => {
+      lines.length = 0;
+      const res = await fetch(`${url}/v1/admin/licenses`, {
+        headers: { "x-request-id": "auth-1", ...(authorization ? { authorization } : {}) },
+      });
+      expect(res.status).toBe(401);
+      const warning = lines.find((l) => l.message === "admin authentication failed");
+      expect(warning).toMatchObject({
+        severity: "WARNING",
+        service: "billing",
+        requestId: "auth-1",
+        clientIp: expect.stringMatching(/^(::ffff:)?127\.0\.0\.1$/),
+        path: "/v1/admin/licenses",
+        reason,
+      });
+      expect(JSON.stringify(lines)).not.toContain("not-the-admin-token");
+    },
+  );
+});
