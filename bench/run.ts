@@ -7,9 +7,17 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseCommandLine } from "../lib/cli.js";
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
-const filter = process.argv[2];
+const {
+  positionals: [filter],
+} = parseCommandLine({
+  name: "bench",
+  usage:
+    "usage: npm run bench [-- <name-filter>]\nRuns each bench/<name>.bench.ts whose name contains the filter; results go to bench/results/.",
+  maxPositionals: 1,
+});
 const files = readdirSync(benchDir)
   .filter((f) => f.endsWith(".bench.ts"))
   .filter((f) => !filter || f.includes(filter))

@@ -5,11 +5,12 @@
  * runs the periodic maintenance sweep. SIGTERM/SIGINT drain in-flight requests and close everything.
  */
 import { collectDefaultMetrics, Registry } from "prom-client";
+import { parseCommandLine } from "../lib/cli.js";
 import { systemClock } from "../lib/clock.js";
 import { createApp } from "./app.js";
 import { loadKubeCredentials } from "./cluster/credentials.js";
 import { KubeClusterFeed } from "./cluster/feed.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { BILLING_ENV_VARIABLES, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
 import { createPool } from "./db/pool.js";
@@ -22,6 +23,10 @@ import { createStripeClient } from "./stripe/client.js";
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
+  parseCommandLine({
+    name: "billing",
+    usage: `usage: npm run billing\nConfigured only by environment variables (docs/billing.md): ${BILLING_ENV_VARIABLES.join(", ")}`,
+  });
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();

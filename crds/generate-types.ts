@@ -2,8 +2,10 @@
  * Generates crds/types.ts from the CRD schemas, so the TypeScript types cannot drift from the API contract.
  * Run `npm run crds:types` after editing a CRD; crds/types.test.ts fails when the committed file is stale.
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { parseCommandLine } from "../lib/cli.js";
 import { CRD_DIR, type CrdSchema, type CustomResourceDefinition, loadCrds } from "./load.js";
 
 function pascal(name: string): string {
@@ -102,6 +104,17 @@ export type CoditectKind = ${kinds.map((k) => JSON.stringify(k)).join(" | ")};
 export const TYPES_FILE = join(CRD_DIR, "types.ts");
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  parseCommandLine({
+    name: "crds:types",
+    usage: "usage: npm run crds:types\nRegenerates crds/types.ts from crds/*.yaml and formats it with biome.",
+  });
   writeFileSync(TYPES_FILE, generateTypes(loadCrds()));
+  // Formatting here, not as `&& biome format` in package.json: npm appends arguments to the script's
+  // last command, so `npm run crds:types -- --help` reached biome after the file had been written.
+  const formatted = spawnSync(join("node_modules", ".bin", "biome"), ["format", "--write", TYPES_FILE], {
+    cwd: dirname(CRD_DIR),
+    stdio: "inherit",
+  });
+  if (formatted.status !== 0) process.exit(formatted.status ?? 1);
   console.log(`wrote ${TYPES_FILE}`);
 }

@@ -230,6 +230,8 @@ export interface WorkstationStatus {
     | "STATE_STOPPED"
     | "STATE_DELETING"
     | "NotFound";
+  /** The state in one word for people (kubectl's STATE column): Running, Starting, Stopping, Stopped, Deleting or Unknown from Google Cloud's state; when no cloud workstation exists, the Provisioned condition's reason saying why (WaitingForLicense, Creating, ConfigNotFound, DeletedAfterLicenseExpiry, …), else NotFound. */
+  phase?: string;
   /** Hostname of the running workstation (reachable through the Cloud Workstations gateway). */
   host?: string;
   /** Browser URL of the workstation (https://<host>). */

@@ -114,3 +114,34 @@ export function conditionTransitions(
   }
   return transitions;
 }
+
+/** What an Event about condition changes says (operator/runtime/events.ts records it). */
+export interface TransitionEvent {
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+const MAX_EVENT_MESSAGE = 1024;
+
+/**
+ * One Event for all condition changes of one status write, not one per condition (ADR 0136): a buy and a
+ * revocation produced twelve Events on a Workstation, most of them the same step seen by four conditions.
+ * The headline is the first change `isWarning` flags (then the Event is a Warning), else the Ready change,
+ * else the first; the message lists every change, headline first.
+ */
+export function transitionEvent(
+  transitions: readonly ConditionTransition[],
+  isWarning: (condition: Condition) => boolean,
+): TransitionEvent | undefined {
+  if (transitions.length === 0) return undefined;
+  const warning = transitions.find((t) => isWarning(t.to));
+  const headline = warning ?? transitions.find((t) => t.type === ConditionType.Ready) ?? transitions[0]!;
+  const ordered = [headline, ...transitions.filter((t) => t !== headline)];
+  const message = ordered.map((t) => `${t.type}=${t.to.status} (${t.to.reason}): ${t.to.message}`).join("; ");
+  return {
+    type: warning ? "Warning" : "Normal",
+    reason: headline.to.reason,
+    message: message.length > MAX_EVENT_MESSAGE ? `${message.slice(0, MAX_EVENT_MESSAGE - 1)}…` : message,
+  };
+}

@@ -5,15 +5,20 @@
  */
 import { hostname } from "node:os";
 import { KubeConfig } from "@kubernetes/client-node";
+import { parseCommandLine } from "../lib/cli.js";
 import { systemClock } from "../lib/clock.js";
 import { createServiceLogger } from "../lib/logger.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, OPERATOR_ENV_VARIABLES } from "./config.js";
 import { registerContainerSessionControllers } from "./containersession/register.js";
 import { createWorkstationsGateway } from "./gcp/workstations.js";
 import { createOperator } from "./operator.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 
 async function main(): Promise<void> {
+  parseCommandLine({
+    name: "operator",
+    usage: `usage: npm run operator\nConfigured only by environment variables (docs/operator.md#configuration): ${OPERATOR_ENV_VARIABLES.join(", ")}`,
+  });
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.env, hostname());

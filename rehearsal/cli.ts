@@ -3,16 +3,18 @@
  * (docs/rehearsal.md). Prints each step with its time and ends with PASS or FAIL; exit 0 only on PASS.
  * Needs root (mount namespaces) and PostgreSQL's server binaries.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../lib/cli.js";
 import { REPO_ROOT } from "../stacks/plan/stack-file.js";
 import { renderForRehearsal } from "./plan.js";
 import { formatResult } from "./report.js";
 import { rehearse } from "./run.js";
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = parseCommandLine({
+    name: "rehearse",
+    usage:
+      "usage: npm run rehearse -- [--stack <name, default prod>] [--no-journey]\nRenders the stack offline and runs the control plane as rendered (docs/rehearsal.md); needs root.",
     options: { stack: { type: "string", default: "prod" }, "no-journey": { type: "boolean" } },
-    strict: true,
   });
   const started = performance.now();
   const log = (line: string) => process.stdout.write(`${line}\n`);

@@ -9,7 +9,7 @@ import type { StepResult } from "./run.js";
 export async function renderForRehearsal(
   stack: string,
   log: (line: string) => void = () => {},
-): Promise<{ rendered: RenderedStack; step: StepResult }> {
+): Promise<{ rendered: RenderedStack; step: StepResult; standInsUsed: string[] }> {
   const started = performance.now();
   log(`▶ render: run the Pulumi program for "${stack}" offline and take the manifests`);
   // preview: false resolves every output as an update would (C2): the manifests hold no preview unknowns.
@@ -24,5 +24,5 @@ export async function renderForRehearsal(
   log(
     `  ✓ render (${ms} ms): ${rendered.crds.length} CRDs, ${rendered.namespaces.length} namespaces, ${rendered.serviceAccounts.length} ServiceAccounts, ${rendered.rbac.length} RBAC objects, ${rendered.deployments.length} Deployments, ${Object.keys(rendered.workstationEnv).length} WorkstationConfigs`,
   );
-  return { rendered, step: { name: `render stack "${stack}"`, ms, ok: true } };
+  return { rendered, step: { name: `render stack "${stack}"`, ms, ok: true }, standInsUsed };
 }

@@ -8,13 +8,14 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exitIfHelpRequested } from "../lib/cli.js";
 import { bannerText } from "./banner.js";
 import { describeExit, logTail, type RunningChild, stopChildren } from "./children.js";
 import { resetDataDir } from "./data-dir.js";
 import { pollUntil } from "./health.js";
 import { adminToken, provisionServiceIdentities, writeKubeTls } from "./kube-access.js";
 import { writeSandboxKubeconfig } from "./kubeconfig.js";
-import { COMPONENTS, parseSandboxOptions, SandboxUsageError } from "./options.js";
+import { COMPONENTS, parseSandboxOptions, SandboxUsageError, USAGE } from "./options.js";
 import { type ChildSpec, dataPaths, kubePaths, kubeUrlOf, planChildren, urlOf } from "./plan.js";
 import { resolvePorts } from "./ports.js";
 import { loadOrCreateSecrets } from "./secrets.js";
@@ -32,6 +33,7 @@ function fail(message: string, code = 1): never {
 
 async function main(): Promise<void> {
   const startedAt = Date.now();
+  exitIfHelpRequested(USAGE);
   let options: ReturnType<typeof parseSandboxOptions>;
   try {
     options = parseSandboxOptions(process.argv.slice(2), process.env, process.cwd());

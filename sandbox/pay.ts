@@ -8,7 +8,7 @@
 
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../lib/cli.js";
 import { pollUntil } from "./health.js";
 import { dataPaths } from "./plan.js";
 import { SECRETS_FILE } from "./secrets.js";
@@ -40,17 +40,14 @@ async function json(response: Response, what: string): Promise<Record<string, un
 }
 
 async function main(): Promise<void> {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: { "data-dir": { type: "string" }, timeout: { type: "string", default: "60" } },
-    });
-  } catch (error) {
-    fail(`${(error as Error).message}\n${USAGE}`, 2);
-  }
-  const [sessionId, ...extra] = parsed.positionals;
-  if (!sessionId || extra.length > 0) fail(USAGE, 2);
+  const parsed = parseCommandLine({
+    name: "sandbox:pay",
+    usage: USAGE,
+    maxPositionals: 1,
+    options: { "data-dir": { type: "string" }, timeout: { type: "string", default: "60" } },
+  });
+  const [sessionId] = parsed.positionals;
+  if (!sessionId) fail(`the Checkout Session id is missing\n${USAGE}`, 2);
   if (!/^cs_\w+$/.test(sessionId)) {
     fail(`"${sessionId}" is not a Checkout Session id (cs_…, as returned by POST /v1/checkout)`, 2);
   }

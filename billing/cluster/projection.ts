@@ -5,6 +5,7 @@
 
 import type { License, LicenseSpec, Workstation } from "../../crds/types.js";
 import { API_GROUP_VERSION, MANAGED_BY_BILLING, MANAGED_BY_LABEL } from "../../lib/domain.js";
+import { USER_LABEL, userLabelValue } from "../../lib/user-label.js";
 import type { LicenseRow } from "../licenses/row.js";
 
 export { MANAGED_BY_BILLING as MANAGED_BY_VALUE, MANAGED_BY_LABEL } from "../../lib/domain.js";
@@ -70,7 +71,12 @@ export function workstationResourceFor(
     metadata: {
       name: row.name,
       namespace: row.namespace,
-      labels: { [MANAGED_BY_LABEL]: MANAGED_BY_BILLING, [LICENSE_ID_LABEL]: row.license_id },
+      labels: {
+        [MANAGED_BY_LABEL]: MANAGED_BY_BILLING,
+        [LICENSE_ID_LABEL]: row.license_id,
+        // So `kubectl get ws -l coditect.ai/user=alice_at_example.com` works (lib/user-label.ts).
+        [USER_LABEL]: userLabelValue(row.user_email),
+      },
       annotations,
     },
     spec: {

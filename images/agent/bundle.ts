@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { parseCommandLine } from "../../lib/cli.js";
 
 export const DEFAULT_AGENT_BUNDLE = join(".tmp", "agent", "coditect-agent.mjs");
 
@@ -27,5 +28,10 @@ export function bundleAgent(outfile: string = DEFAULT_AGENT_BUNDLE): string {
 }
 
 if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  console.log(`wrote ${bundleAgent(process.argv[2])}`);
+  const { positionals } = parseCommandLine({
+    name: "sessions:agent-bundle",
+    usage: `usage: npm run sessions:agent-bundle [-- <outfile, default ${DEFAULT_AGENT_BUNDLE}>]`,
+    maxPositionals: 1,
+  });
+  console.log(`wrote ${bundleAgent(positionals[0])}`);
 }

@@ -4,6 +4,7 @@
  *   status                    exit 0 when the container is licensed right now (the image HEALTHCHECK)
  * Exit codes: images/agent/exit-codes.ts (documented in images/README.md).
  */
+import { exitIfHelpRequested } from "../../lib/cli.js";
 import { AgentConfigError, readAgentConfig } from "./config.js";
 import { EXIT } from "./exit-codes.js";
 import { runAgent } from "./shell.js";
@@ -19,8 +20,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
+const USAGE = "usage: coditect-agent run [-- <command> [args…]] | coditect-agent status";
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Only the first word is the agent's; what follows `run` is the payload's own command line.
+  exitIfHelpRequested(USAGE, command === "help" ? ["--help"] : argv.slice(0, 1));
+  if (command?.startsWith("-")) {
+    process.stderr.write(`coditect-agent: unknown option '${command}'\n${USAGE}\n`);
+    return EXIT.config;
+  }
   if (command === "status") {
     const stateDir = process.env.CODITECT_STATE_DIR || "/var/lib/coditect-agent";
     const file = readStateFile(stateDir);
@@ -40,7 +49,9 @@ async function main(argv: string[]): Promise<number> {
     }
     return runAgent(config, { payload });
   }
-  process.stderr.write("usage: coditect-agent run [-- <command> [args…]] | coditect-agent status\n");
+  process.stderr.write(
+    `coditect-agent: ${command ? `unknown command '${command}'` : "no command"}\n${USAGE}\n`,
+  );
   return EXIT.config;
 }
 

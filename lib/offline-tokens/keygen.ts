@@ -4,7 +4,7 @@
  * into Secret Manager so the private key never touches disk or shell history (docs/operations.md). For a
  * rotation, generate a key the same way and place it in the `next` slot of the current document.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../cli.js";
 import { exportPrivateJwk, generateSigningKey } from "./keys.js";
 
 export async function generateKeySetDocument(kid?: string): Promise<string> {
@@ -12,17 +12,14 @@ export async function generateKeySetDocument(kid?: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  let kid: string | undefined;
-  try {
-    ({
-      values: { kid },
-    } = parseArgs({ options: { kid: { type: "string" } }, strict: true }));
-  } catch (error) {
-    console.error(
-      `sessions:keygen: ${(error as Error).message} (usage: npm run sessions:keygen [-- --kid <id>])`,
-    );
-    process.exit(2);
-  }
+  const {
+    values: { kid },
+  } = parseCommandLine({
+    name: "sessions:keygen",
+    usage:
+      "usage: npm run sessions:keygen [-- --kid <id>]\nPrints a new offline-token key set (a private key) on stdout: pipe it into Secret Manager.",
+    options: { kid: { type: "string" } },
+  });
   if (kid !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(kid)) {
     console.error(
       `sessions:keygen: --kid "${kid}" must be 1-128 characters of letters, digits, '.', '_' or '-'`,

@@ -3,8 +3,8 @@
  * its License and the license's other sessions from the informer caches, asks the decision, writes the
  * status difference (guarded by resourceVersion when it ends a session, so a heartbeat billing wrote a
  * moment earlier is never overwritten by a stale "expired"), records an Event per transition, and
- * deletes sessions whose retention is over. The License's status.activeSessions is kept by
- * LicenseSessionCounter below.
+ * deletes sessions whose retention is over. The License's status (activeSessions, Ready) is
+ * kept by operator/license/status.ts.
  */
 import { ApiException, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -117,35 +117,5 @@ export class ContainerSessionReconciler implements Reconciler {
         events.record(session, decision.check === "active" ? "heartbeat" : "state", decision.event);
     }
     return decision.requeueAt ? { requeueAt: decision.requeueAt } : {};
-  }
-}
-
-/**
- * Keeps License status.activeSessions equal to the number of active ContainerSessions of the license
- * (keyed by License; ContainerSession changes map to their License).
- */
-export class LicenseSessionCounter implements Reconciler {
-  constructor(
-    private readonly deps: {
-      sessions: Informer<ContainerSession>;
-      licenses: Informer<License>;
-      writeLicenseStatus: (namespace: string, name: string, body: object) => Promise<License>;
-    },
-  ) {}
-
-  async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const license = this.deps.licenses.get(key);
-    if (!license) return {};
-    const { namespace, name } = splitKey(key);
-    const count = activeSessionsOf(this.deps.sessions, namespace, name).length;
-    if (license.status?.activeSessions === count) return {};
-    try {
-      this.deps.licenses.observeWrite(
-        await this.deps.writeLicenseStatus(namespace, name, { status: { activeSessions: count } }),
-      );
-    } catch (error) {
-      if (httpStatus(error) !== 404) throw error;
-    }
-    return {};
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Registers the ContainerSession controllers on the operator's manager (called from operator/main.ts,
  * and from tests with the Kubernetes API test server): the session reconciler (expiry, termination,
- * downgrade, retention) and the License session counter.
+ * downgrade, retention) and the License status (sessions count, Ready: operator/license/status.ts).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -12,12 +12,13 @@ import {
   LicenseResource,
 } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
+import { LicenseStatusReconciler } from "../license/status.js";
 import { specOrMetadataChanged } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
 import { CustomResourceClient, objectKey } from "../runtime/kube.js";
 import type { Manager } from "../runtime/manager.js";
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from "./decide.js";
-import { ContainerSessionReconciler, LicenseSessionCounter, sessionDeleter } from "./reconciler.js";
+import { ContainerSessionReconciler, sessionDeleter } from "./reconciler.js";
 
 export interface ContainerSessionControllerOptions {
   kubeConfig: KubeConfig;
@@ -42,12 +43,22 @@ export function registerContainerSessionControllers(
   const sessions = manager.informer(sessionClient);
   const licenses = options.licenses ?? manager.informer(licenseClient);
   const deleteSession = sessionDeleter(options.kubeConfig);
+  // Set below: the License status controller, told about this controller's own session writes.
+  let licenseQueue: { add(key: string): void } | undefined;
   const reconciler = new ContainerSessionReconciler({
     sessions,
     licenses,
     writer: {
       patch: (ns, name, body) => sessionClient.patch(ns, name, body),
-      patchStatus: (ns, name, body) => sessionClient.patchStatus(ns, name, body),
+      patchStatus: async (ns, name, body) => {
+        const written = await sessionClient.patchStatus(ns, name, body);
+        // The informer drops the watch event of a write this process recorded with observeWrite, so the
+        // License controller's session watch never saw the operator end a session: activeSessions lagged
+        // until the next relist (issue 12 item 14). Record the write, then enqueue its License directly.
+        sessions.observeWrite(written);
+        licenseQueue?.add(`${ns}/${written.spec.licenseRef.name}`);
+        return written;
+      },
       delete: deleteSession,
     },
     events: manager.events,
@@ -77,12 +88,14 @@ export function registerContainerSessionControllers(
     workers: options.workers ?? 4,
     ...rateLimiter,
   });
-  const counter = new LicenseSessionCounter({
+  const licenseStatus = new LicenseStatusReconciler({
     sessions,
     licenses,
     writeLicenseStatus: (ns, name, body) => licenseClient.patchStatus(ns, name, body),
+    events: manager.events,
+    clock: options.clock,
   });
-  manager.addController<License>({
+  const licenseController = manager.addController<License>({
     name: "license-sessions",
     for: licenses,
     watches: [
@@ -92,9 +105,10 @@ export function registerContainerSessionControllers(
         shouldReconcile: (a: ContainerSession, b: ContainerSession) => a.status?.state !== b.status?.state,
       },
     ],
-    reconciler: counter,
+    reconciler: licenseStatus,
     workers: 2,
     ...rateLimiter,
   });
-  return { reconciler, counter, sessions, licenses };
+  licenseQueue = licenseController.queue;
+  return { reconciler, licenseStatus, sessions, licenses };
 }

@@ -16,6 +16,7 @@ import {
   stayStoppedChain,
   type Verdict,
 } from "./checks.js";
+import { displayPhase } from "./phase.js";
 
 /** Finalizer that keeps a Workstation resource until its cloud workstation is gone. */
 export const WORKSTATION_FINALIZER = "coditect.ai/workstation";
@@ -146,6 +147,7 @@ export function decideWorkstation(
     observed.host = w?.state === "STATE_RUNNING" ? w.host : undefined;
     observed.accessUrl = observed.host ? `https://${observed.host}` : undefined;
     if (!w) observed.accessGrantedTo = undefined; // IAM bindings die with the workstation
+    observed.phase = displayPhase(observed.state, conditions);
     return dropUndefined(observed);
   };
   const poll = policy.operationPollMs;

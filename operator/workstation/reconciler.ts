@@ -10,7 +10,7 @@
 import type { Logger } from "pino";
 import type { License, Workstation, WorkstationStatus } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
-import { ConditionType, conditionTransitions, Reason, setCondition } from "../conditions.js";
+import { ConditionType, conditionTransitions, Reason, setCondition, transitionEvent } from "../conditions.js";
 import { type GcpError, isGcpError } from "../gcp/errors.js";
 import { ownerLabels, workstationIdFor, workstationName } from "../gcp/naming.js";
 import type { GcpWorkstation, WorkstationsGateway } from "../gcp/workstations.js";
@@ -230,15 +230,12 @@ export class WorkstationReconciler implements Reconciler {
       });
       this.deps.workstations.observeWrite(written);
     }
-    for (const transition of conditionTransitions(before.conditions, status.conditions ?? [])) {
-      const { to } = transition;
-      const warning = to.status === "False" && WARNING_REASONS.has(to.reason);
-      this.deps.events.record(ws, to.type, {
-        type: warning ? "Warning" : "Normal",
-        reason: to.reason,
-        message: `${to.type}=${to.status}: ${to.message}`,
-      });
-    }
+    // One Event per status write that changed conditions, summarising them (ADR 0136).
+    const event = transitionEvent(
+      conditionTransitions(before.conditions, status.conditions ?? []),
+      (c) => c.status === "False" && WARNING_REASONS.has(c.reason),
+    );
+    if (event) this.deps.events.record(ws, "conditions", event);
   }
 }
 

@@ -6,7 +6,7 @@
  * Exit codes: 0 ok, 2 bad arguments or configuration, 1 anything else.
  * The Pulumi SDK is loaded only after the arguments and the stack file are known to be usable.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../../lib/cli.js";
 import { REPO_ROOT, StackFileError } from "./stack-file.js";
 
 const USAGE =
@@ -18,25 +18,16 @@ function fail(code: number, message: string): never {
 }
 
 async function main(): Promise<void> {
-  let values: { stack?: string; json?: boolean; help?: boolean; "config-dir"?: string };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        stack: { type: "string" },
-        json: { type: "boolean" },
-        // Check a candidate stack file before committing it (default: the repository root).
-        "config-dir": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    fail(2, `${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const { values } = parseCommandLine({
+    name: "plan",
+    usage: USAGE,
+    options: {
+      stack: { type: "string" },
+      json: { type: "boolean" },
+      // Check a candidate stack file before committing it (default: the repository root).
+      "config-dir": { type: "string" },
+    },
+  });
   if (!values.stack) fail(2, `--stack is required\n${USAGE}`);
 
   const dir = values["config-dir"] ?? REPO_ROOT;

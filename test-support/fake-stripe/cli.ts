@@ -2,10 +2,13 @@
  * Test infrastructure: `npm run fake:stripe -- --port 12111 [--webhook-url URL --webhook-secret whsec_…]`
  * runs the fake Stripe API for the local sandbox. Point billing at it with STRIPE_API_URL=http://127.0.0.1:12111.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../../lib/cli.js";
 import { startFakeStripe } from "./server.js";
 
-const { values } = parseArgs({
+const { values } = parseCommandLine({
+  name: "fake:stripe",
+  usage:
+    "usage: npm run fake:stripe -- [--port <port, default 12111>] [--host <address>] [--webhook-url <url> --webhook-secret <whsec_…>]",
   options: {
     port: { type: "string", default: "12111" },
     host: { type: "string", default: "127.0.0.1" },

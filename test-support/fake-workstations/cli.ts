@@ -5,7 +5,7 @@
  *
  * Test infrastructure: never point production at it.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../../lib/cli.js";
 import { type SeededFleet, startFakeWorkstations } from "./index.js";
 
 function fail(message: string): never {
@@ -21,22 +21,19 @@ function integer(flag: string, value: string, min: number, max: number): number 
   return parsed;
 }
 
-let values: Record<string, string | undefined>;
-try {
-  ({ values } = parseArgs({
-    options: {
-      port: { type: "string", default: "0" },
-      polls: { type: "string", default: "2" },
-      project: { type: "string", default: "coditect-local" },
-      location: { type: "string", default: "us-central1" },
-      cluster: { type: "string", default: "coditect-ws-cluster" },
-      configs: { type: "string", default: "standard,power,ai" },
-    },
-    strict: true,
-  }));
-} catch (error) {
-  fail((error as Error).message);
-}
+const { values } = parseCommandLine({
+  name: "fake:workstations",
+  usage:
+    "usage: npm run fake:workstations -- [--port <port>] [--polls <n>] [--project <p>] [--location <l>] [--cluster <c>] [--configs standard,power,ai]",
+  options: {
+    port: { type: "string", default: "0" },
+    polls: { type: "string", default: "2" },
+    project: { type: "string", default: "coditect-local" },
+    location: { type: "string", default: "us-central1" },
+    cluster: { type: "string", default: "coditect-ws-cluster" },
+    configs: { type: "string", default: "standard,power,ai" },
+  },
+});
 
 const port = integer("port", values.port!, 0, 65535);
 const polls = integer("polls", values.polls!, 0, 1000);

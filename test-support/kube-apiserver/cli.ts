@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { exitIfHelpRequested } from "../../lib/cli.js";
 import { startKubeApiServer } from "./index.js";
 
 export interface CliOptions {
@@ -120,6 +121,7 @@ export function parseCliArgs(argv: string[]): CliOptions {
 }
 
 async function main(): Promise<void> {
+  exitIfHelpRequested(USAGE);
   let options: CliOptions;
   try {
     options = parseCliArgs(process.argv.slice(2));
