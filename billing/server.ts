@@ -10,6 +10,7 @@ import { systemClock } from "../lib/clock.js";
 import { createApp } from "./app.js";
 import { loadKubeCredentials } from "./cluster/credentials.js";
 import { KubeClusterFeed } from "./cluster/feed.js";
+import { startClusterWatchdog } from "./cluster/watchdog.js";
 import { BILLING_ENV_VARIABLES, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
 import { migrate } from "./db/migrate.js";
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
   });
   const maintenance = startMaintenance(deps, config.resyncIntervalMs);
   void maintenance.runOnce();
+  const watchdog = startClusterWatchdog(deps);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await maintenance.stop();
+    await watchdog.stop();
     await pool.end();
     await embedded?.stop();
     logger.info("stopped");

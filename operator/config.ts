@@ -71,6 +71,7 @@ const envSchema = z.object({
   OPERATOR_RELIST_MS: ms(1_000, 24 * 3_600_000, 10 * 60_000),
   OPERATOR_OPERATION_POLL_MS: ms(100, 600_000, 2_000),
   OPERATOR_OBSERVE_INTERVAL_MS: ms(1_000, 24 * 3_600_000, 5 * 60_000),
+  OPERATOR_LICENSE_MISSING_GRACE_MS: ms(0, 7 * 24 * 3_600_000, 15 * 60_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -93,6 +94,8 @@ export interface OperatorConfig {
   relistPeriodMs: number;
   operationPollMs: number;
   observeIntervalMs: number;
+  /** How long a missing License counts as unknown (nothing stopped) before it counts as lapsed. */
+  licenseMissingGraceMs: number;
   logLevel: string;
 }
 
@@ -139,6 +142,7 @@ export function loadConfig(
     relistPeriodMs: e.OPERATOR_RELIST_MS,
     operationPollMs: e.OPERATOR_OPERATION_POLL_MS,
     observeIntervalMs: e.OPERATOR_OBSERVE_INTERVAL_MS,
+    licenseMissingGraceMs: e.OPERATOR_LICENSE_MISSING_GRACE_MS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -52,6 +52,7 @@ async function main(): Promise<void> {
       tierConfigs: config.tierConfigs,
       operationPollMs: config.operationPollMs,
       observeIntervalMs: config.observeIntervalMs,
+      licenseMissingGraceMs: config.licenseMissingGraceMs,
     },
     workers: config.workers,
     leaderElection: config.leaderElection

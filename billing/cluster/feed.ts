@@ -20,6 +20,7 @@ import {
   type ProvisionedWorkstationRow,
   workstationResourceFor,
 } from "./projection.js";
+import { repairLosses } from "./repair.js";
 
 /** What the rest of billing (and the sessions API) may ask of the cluster. */
 export interface ClusterFeed {
@@ -31,6 +32,18 @@ export interface ClusterFeed {
   resyncAll(): Promise<ResyncReport>;
   /** Throws when the Kubernetes API is unreachable (used by /readyz). */
   ping(): Promise<void>;
+  /**
+   * The cheap loss check (cluster/watchdog.ts): lists what billing projects (Licenses, Workstations, live
+   * ContainerSessions) and recreates whatever Postgres holds that the cluster lost.
+   */
+  repairLosses(): Promise<RepairReport>;
+}
+
+export interface RepairReport {
+  licenses: number;
+  workstations: number;
+  sessions: number;
+  failed: number;
 }
 
 export interface ResyncReport {
@@ -126,6 +139,16 @@ export class KubeClusterFeed implements ClusterFeed {
       report.removed += 1;
     }
     return report;
+  }
+
+  async repairLosses(): Promise<RepairReport> {
+    return repairLosses({
+      db: this.#db,
+      custom: this.#custom,
+      log: this.#log,
+      syncLicense: (id) => this.syncLicense(id),
+      forgetNamespaces: () => this.#knownNamespaces.clear(),
+    });
   }
 
   #licenseApi(namespace: string) {

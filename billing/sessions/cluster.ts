@@ -21,6 +21,7 @@ import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
 } from "../cluster/projection.js";
+import { DEFAULT_KUBE_RETRY, type KubeRetryPolicy, withKubeRetry } from "./kube-retry.js";
 
 export const SESSION_ID_LABEL = "coditect.ai/session-id";
 
@@ -102,8 +103,16 @@ export class KubeSessionCluster implements SessionCluster {
     plural: ContainerSessionResource.plural,
   };
 
-  constructor(kubeConfig: KubeConfig) {
+  readonly #retry: KubeRetryPolicy;
+
+  /** Every call is retried within `retry`'s budget, then fails as ClusterUnavailable (503). */
+  constructor(kubeConfig: KubeConfig, retry: Partial<KubeRetryPolicy> = {}) {
     this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#retry = { ...DEFAULT_KUBE_RETRY, ...retry };
+  }
+
+  #call<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return withKubeRetry(what, call, this.#retry);
   }
 
   async createSession(
@@ -111,7 +120,14 @@ export class KubeSessionCluster implements SessionCluster {
     status: ContainerSessionStatus,
   ): Promise<void> {
     const { namespace, name } = resource.metadata;
-    await this.#api.createNamespacedCustomObject({ ...this.#session, namespace, body: resource });
+    try {
+      await this.#call("create ContainerSession", () =>
+        this.#api.createNamespacedCustomObject({ ...this.#session, namespace, body: resource }),
+      );
+    } catch (error) {
+      // The name is the session id's: an existing one is this session's (an attempt whose answer was lost).
+      if (httpStatus(error) !== 409) throw error;
+    }
     // The status subresource ignores status on create; write it separately.
     await this.patchSessionStatus(namespace, name, status);
   }
@@ -122,9 +138,11 @@ export class KubeSessionCluster implements SessionCluster {
     status: SessionStatusPatch,
   ): Promise<ContainerSessionStatus | null> {
     try {
-      const stored = (await this.#api.patchNamespacedCustomObjectStatus(
-        { ...this.#session, namespace, name, body: { status } },
-        MERGE_PATCH,
+      const stored = (await this.#call("patch ContainerSession status", () =>
+        this.#api.patchNamespacedCustomObjectStatus(
+          { ...this.#session, namespace, name, body: { status } },
+          MERGE_PATCH,
+        ),
       )) as ContainerSession;
       return stored.status ?? {};
     } catch (error) {
@@ -135,7 +153,9 @@ export class KubeSessionCluster implements SessionCluster {
 
   async deleteSession(namespace: string, name: string): Promise<void> {
     try {
-      await this.#api.deleteNamespacedCustomObject({ ...this.#session, namespace, name });
+      await this.#call("delete ContainerSession", () =>
+        this.#api.deleteNamespacedCustomObject({ ...this.#session, namespace, name }),
+      );
     } catch (error) {
       if (httpStatus(error) !== 404) throw error;
     }
@@ -143,9 +163,11 @@ export class KubeSessionCluster implements SessionCluster {
 
   async annotateSession(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
     try {
-      await this.#api.patchNamespacedCustomObject(
-        { ...this.#session, namespace, name, body: { metadata: { annotations } } },
-        MERGE_PATCH,
+      await this.#call("annotate ContainerSession", () =>
+        this.#api.patchNamespacedCustomObject(
+          { ...this.#session, namespace, name, body: { metadata: { annotations } } },
+          MERGE_PATCH,
+        ),
       );
     } catch (error) {
       if (httpStatus(error) !== 404) throw error;
@@ -154,13 +176,15 @@ export class KubeSessionCluster implements SessionCluster {
 
   async licenseIdOf(namespace: string, licenseName: string): Promise<string | null> {
     try {
-      const license = (await this.#api.getNamespacedCustomObject({
-        group: LicenseResource.group,
-        version: LicenseResource.version,
-        plural: LicenseResource.plural,
-        namespace,
-        name: licenseName,
-      })) as License;
+      const license = (await this.#call("read License", () =>
+        this.#api.getNamespacedCustomObject({
+          group: LicenseResource.group,
+          version: LicenseResource.version,
+          plural: LicenseResource.plural,
+          namespace,
+          name: licenseName,
+        }),
+      )) as License;
       return license.spec?.licenseId ?? null;
     } catch (error) {
       if (httpStatus(error) === 404) return null;
@@ -169,11 +193,13 @@ export class KubeSessionCluster implements SessionCluster {
   }
 
   async findWorkstation(id: string): Promise<Workstation | null> {
-    const list = (await this.#api.listClusterCustomObject({
-      group: WorkstationResource.group,
-      version: WorkstationResource.version,
-      plural: WorkstationResource.plural,
-    })) as { items?: Workstation[] };
+    const list = (await this.#call("list Workstations", () =>
+      this.#api.listClusterCustomObject({
+        group: WorkstationResource.group,
+        version: WorkstationResource.version,
+        plural: WorkstationResource.plural,
+      }),
+    )) as { items?: Workstation[] };
     return (
       (list.items ?? []).find(
         (ws) => ws.status?.externalRef?.split("/").pop() === id || ws.metadata?.name === id,

@@ -4,12 +4,16 @@
  * re-admission (admission.ts). A session whose license lapsed, or that was released or terminated, is told
  * `expired` and must stop.
  */
+
+import type { ContainerSessionStatus } from "../../crds/types.js";
 import { recordAudit } from "../audit.js";
 import { withTransaction } from "../db/tx.js";
 import { ApiError } from "../http/errors.js";
 import { markEndedInCluster, readmitSession } from "./admission.js";
+import { sessionResourceFor } from "./cluster.js";
 import { auditView, heartbeatStatus, offlineTokenFor, type SessionsContext } from "./context.js";
 import { heartbeatAdvice, licenseRefusal, liveSince, REFUSAL_TO_SESSION_REASON } from "./decide.js";
+import { ClusterUnavailable } from "./kube-retry.js";
 import {
   endSession,
   type SessionLicense,
@@ -133,7 +137,14 @@ async function recordInCluster(
   if (!ctx.cluster || !session.resource_name) return undefined;
   const patch = { ...heartbeatStatus(now, ctx.timing), ...(report ? { lastReport: report } : {}) };
   const status = await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, patch);
-  if (status && status.state !== "terminated" && status.state !== "released") {
+  if (status === null) {
+    // Gone while Postgres says live: the cluster lost its objects (etcd restore, a deleted namespace), since
+    // billing and the operator only delete sessions whose end Postgres recorded. Postgres is the truth:
+    // project the session again rather than end it (docs/adr/0125).
+    await recreateInCluster(ctx, session, patch);
+    return undefined;
+  }
+  if (status.state !== "terminated" && status.state !== "released") {
     // The operator may have expired it a moment before this heartbeat landed; Postgres says live, so it is.
     if (status.state === "expired")
       await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
@@ -143,8 +154,8 @@ async function recordInCluster(
       });
     return undefined;
   }
-  const state = status?.state === "released" ? "released" : "terminated";
-  const reason = status?.reason ?? "ResourceDeleted";
+  const state = status.state === "released" ? "released" : "terminated";
+  const reason = status.reason ?? "Ended";
   await withTransaction(ctx.db, async (tx) => {
     if (await endSession(tx, session.id, state, reason, now)) {
       await recordAudit(tx, {
@@ -158,4 +169,36 @@ async function recordInCluster(
     }
   });
   return `session ${state} by the control plane (${reason})`;
+}
+
+/** Creates the ContainerSession of a live session from its row; best effort (the cluster watchdog retries). */
+async function recreateInCluster(
+  ctx: SessionsContext,
+  session: SessionRow,
+  status: ContainerSessionStatus,
+): Promise<void> {
+  const resource = sessionResourceFor({
+    sessionId: session.id,
+    licenseId: session.license_id,
+    organization: session.organization,
+    containerId: session.container_id,
+    containerType: session.container_type,
+    hostname: session.hostname,
+    ip: session.ip,
+    maxUsers: session.max_users,
+  });
+  try {
+    await ctx.cluster!.createSession(resource, { state: "active", ...status });
+    ctx.logger.warn(
+      { sessionId: session.id, resource: `${resource.metadata.namespace}/${resource.metadata.name}` },
+      "ContainerSession was missing from the cluster; recreated it from Postgres",
+    );
+  } catch (error) {
+    if (error instanceof ClusterUnavailable) throw error;
+    // e.g. the namespace is gone too: the cluster watchdog re-projects the license first, then the session.
+    ctx.logger.warn(
+      { err: error, sessionId: session.id },
+      "could not recreate the missing ContainerSession yet",
+    );
+  }
 }

@@ -18,6 +18,7 @@ import type { SessionsContext } from "./context.js";
 import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
 import { heartbeatSession } from "./heartbeat.js";
 import { type IdentityConfig, identityVerifier } from "./identity.js";
+import { withRequestBudget } from "./kube-retry.js";
 import { FixedWindowLimiter, type RateLimitRule, SESSION_RATE_LIMITS } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
@@ -116,7 +117,8 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
   const refusals = metricsFor(deps.metrics).seatRefusals;
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      await handler(await ready, req, res);
+      const ctx = await ready;
+      await withRequestBudget(() => handler(ctx, req, res));
     } catch (error) {
       next(error);
     }

@@ -73,6 +73,9 @@ export function createOperatorWorkload(
                   { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                   { name: "OPERATOR_LEADER_ELECTION", value: "true" },
                   { name: "OPERATOR_PROBE_PORT", value: String(OPERATOR_PROBE_PORT) },
+                  // A License missing from the cluster (objects lost, billing re-projecting) is unknown,
+                  // not revoked, for this long: no workstation is stopped meanwhile (docs/adr/0125).
+                  { name: "OPERATOR_LICENSE_MISSING_GRACE_MS", value: String(15 * 60_000) },
                   { name: "LOG_LEVEL", value: "info" },
                 ],
                 ports: [{ name: "http-probes", containerPort: OPERATOR_PROBE_PORT }],

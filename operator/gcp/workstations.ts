@@ -46,6 +46,12 @@ export interface WorkstationsGateway {
   delete(name: string, etag?: string): Promise<{ operation: string } | { done: true }>;
   /** One GetOperation: whether the operation finished, and how. */
   getOperation(operation: string): Promise<OperationStatus>;
+  /**
+   * Operations still running on workstation `name` (ListOperations of its location, matched on the
+   * metadata's target). Finds what an operator that died between starting an operation and recording it
+   * left in flight (docs/adr/0127).
+   */
+  pendingOperations(name: string): Promise<OperationStatus[]>;
   /** E-mail addresses holding roles/workstations.user on the workstation (`user:` members only). */
   listUsers(name: string): Promise<string[]>;
   /** Grants roles/workstations.user to `email` (IAM read-modify-write; no write if already granted). */
@@ -88,6 +94,7 @@ type IBinding = NonNullable<IamPolicy["bindings"]>[number];
 type IamRequest = Parameters<Client["getIamPolicy"]>[0];
 type SetIamRequest = Parameters<Client["setIamPolicy"]>[0];
 type OperationRequest = Parameters<Client["getOperation"]>[0];
+type ListOperationsRequest = Parameters<Client["listOperationsAsync"]>[0];
 
 export function createWorkstationsGateway(options: WorkstationsGatewayOptions = {}): WorkstationsGateway {
   const ownsClient = !options.client;
@@ -211,6 +218,24 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
         client.getOperation({ name: operation } as OperationRequest, callOptions),
       );
       return toOperationStatus(operation, raw);
+    },
+
+    async pendingOperations(name) {
+      const location = name.split("/").slice(0, 4).join("/");
+      return call("listOperations", location, async () => {
+        const pending: OperationStatus[] = [];
+        // No server-side filter: its syntax is not documented for this API, and an unknown one is an error.
+        const request = { name: location } as ListOperationsRequest;
+        for await (const raw of client.listOperationsAsync(request, {
+          ...callOptions,
+          autoPaginate: false,
+        })) {
+          if (raw.done || !raw.name) continue;
+          const status = toOperationStatus(raw.name, raw);
+          if (status.target === name) pending.push(status);
+        }
+        return pending;
+      });
     },
 
     async listUsers(name) {

@@ -499,3 +499,52 @@ describe("a workstation under our id that is not ours", () => {
     expect(d.status?.externalRef).toBe(NAME);
   });
 });
+
+describe("decideWorkstation: a missing License is unknown, not revoked (cluster objects lost)", () => {
+  const running = ws({
+    status: {
+      observedGeneration: 1,
+      state: "STATE_RUNNING",
+      externalRef: NAME,
+      accessGrantedTo: "alice@acme.test",
+      conditions: [ready("2026-03-01T08:00:00Z")],
+    },
+  });
+  const actionsOf = (d: WorkstationDecision) => d.actions.map((a) => a.type);
+
+  it("within the grace: no stop, no revoke, Licensed=Unknown (LicenseNotFound), a look at the grace's end", () => {
+    const d = decideWorkstation(running, null, cloud("STATE_RUNNING"), NOW, {
+      ...policy,
+      observeIntervalMs: DAY,
+    });
+    expect(actionsOf(d)).toEqual([]);
+    expect(cond(d, "Licensed")).toMatchObject({ status: "Unknown", reason: "LicenseNotFound" });
+    expect(cond(d, "Ready")?.status).toBe("True");
+    expect(d.status?.accessGrantedTo).toBe("alice@acme.test");
+    expect(d.status?.licenseLapsedAt).toBe(NOW.toISOString());
+    expect(d.requeueAfterMs).toBe(policy.licenseMissingGraceMs);
+  });
+
+  it("within the grace a stopped workstation is not started and a missing one is not created", () => {
+    const stopped = decideWorkstation(running, null, cloud("STATE_STOPPED"), NOW, policy);
+    expect(actionsOf(stopped)).toEqual([]);
+    const absent = decideWorkstation(ws(), null, cloud(null), NOW, policy);
+    expect(actionsOf(absent)).toEqual([]);
+  });
+
+  it("after the grace the missing License stops the workstation and revokes access, as before", () => {
+    const lapsedAt = new Date(NOW.getTime() - policy.licenseMissingGraceMs - 1).toISOString();
+    const missingLong = ws({ status: { ...running.status, licenseLapsedAt: lapsedAt } });
+    const d = decideWorkstation(missingLong, null, cloud("STATE_RUNNING"), NOW, policy);
+    expect(actionsOf(d)).toEqual(["RevokeAccess", "Stop"]);
+    expect(cond(d, "Licensed")).toMatchObject({ status: "False", reason: "LicenseNotFound" });
+  });
+
+  it("a License that reappears finds the workstation untouched and clears the lapse", () => {
+    const missing = ws({ status: { ...running.status, licenseLapsedAt: NOW.toISOString() } });
+    const d = decideWorkstation(missing, license(), cloud("STATE_RUNNING"), NOW, policy);
+    expect(actionsOf(d)).toEqual([]);
+    expect(cond(d, "Licensed")?.status).toBe("True");
+    expect(d.status?.licenseLapsedAt).toBeUndefined();
+  });
+});

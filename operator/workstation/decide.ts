@@ -59,6 +59,11 @@ export interface CloudObservation {
    * workstation, or a record lost in a crash between a grant and the status write).
    */
   accessHolders?: string[];
+  /**
+   * An operation found running on the workstation that status.operation does not record (its starter
+   * died before writing it): the reconciler records it and the decision treats it as recorded.
+   */
+  adopted?: { name: string; kind: LroKind };
 }
 
 export type LroKind = "Create" | "Start" | "Stop" | "Delete";
@@ -95,6 +100,12 @@ export interface WorkstationPolicy {
   idleStopMinRunMs: number;
   /** How long after license expiry the workstation is deleted. */
   deletionGraceMs: number;
+  /**
+   * How long a License that is missing (not revoked: absent) counts as unknown rather than lapsed. The
+   * cluster can lose objects that Postgres still holds (etcd restore, a deleted namespace); billing
+   * re-projects them, and meanwhile nothing is stopped or revoked (docs/adr/0125).
+   */
+  licenseMissingGraceMs: number;
 }
 
 export const DEFAULT_POLICY: Omit<WorkstationPolicy, "tierConfigs"> = {
@@ -103,6 +114,7 @@ export const DEFAULT_POLICY: Omit<WorkstationPolicy, "tierConfigs"> = {
   operationRetryMs: 30_000,
   idleStopMinRunMs: 5 * 60_000,
   deletionGraceMs: TIMING.workstationDeletionGraceMs,
+  licenseMissingGraceMs: 15 * 60_000,
 };
 
 /** Decides what to do for one Workstation. See docs/operator.md for the rules in prose. */
@@ -124,8 +136,17 @@ export function decideWorkstation(
   const opFailed =
     prev.operation !== undefined && cloud.operation?.done === true ? cloud.operation.error : undefined;
 
-  const licenseFailure = firstFailure(licenseChain, { licenseName: ws.spec.licenseRef.name, license, now });
-  const licensed: Verdict = licenseFailure ?? entitledVerdict(license!);
+  const lapseFailure = firstFailure(licenseChain, { licenseName: ws.spec.licenseRef.name, license, now });
+  const lapsedSince = prev.licenseLapsedAt ?? now.toISOString();
+  // A missing License within its grace is unknown, not lapsed: it neither entitles (no create) nor stops,
+  // revokes or deletes anything; a License that reappears finds the workstation as it was.
+  const unknownUntil =
+    lapseFailure?.reason === Reason.LicenseNotFound
+      ? Date.parse(lapsedSince) + policy.licenseMissingGraceMs
+      : undefined;
+  const licenseUnknown = unknownUntil !== undefined && unknownUntil > now.getTime();
+  const licenseFailure = licenseUnknown ? null : lapseFailure;
+  const licensed: Verdict = lapseFailure ?? entitledVerdict(license!);
   const entitled = licenseFailure === null;
 
   let conditions = prev.conditions;
@@ -139,7 +160,7 @@ export function decideWorkstation(
       observedGeneration: generation,
       state: w?.state ?? "NotFound",
       operation: opPending ? prev.operation : undefined,
-      licenseLapsedAt: entitled ? undefined : (prev.licenseLapsedAt ?? now.toISOString()),
+      licenseLapsedAt: lapseFailure === null ? undefined : lapsedSince,
       ...extra,
       conditions,
     };
@@ -151,7 +172,19 @@ export function decideWorkstation(
     return dropUndefined(observed);
   };
   const poll = policy.operationPollMs;
-  set(ConditionType.Licensed, entitled, licensed);
+  if (licenseUnknown) {
+    conditions = setCondition(
+      conditions,
+      {
+        type: ConditionType.Licensed,
+        status: "Unknown",
+        reason: Reason.LicenseNotFound,
+        message: `${licensed.message}; treated as unknown until ${new Date(unknownUntil!).toISOString()} (nothing is stopped or revoked meanwhile)`,
+      },
+      now,
+      generation,
+    );
+  } else set(ConditionType.Licensed, !lapseFailure, licensed);
 
   // 1. Deletion of the resource.
   if (ws.metadata?.deletionTimestamp) {
@@ -230,7 +263,7 @@ export function decideWorkstation(
       reason: Reason.WaitingForWorkstation,
       message: "No workstation yet",
     });
-    if (!entitled) {
+    if (!entitled || licenseUnknown) {
       set(ConditionType.Provisioned, false, { reason: Reason.WaitingForLicense, message: licensed.message });
       set(ConditionType.Ready, false, licensed);
       return { actions: [], status: status() };
@@ -305,8 +338,8 @@ export function decideWorkstation(
       }
       break;
     case "STATE_STOPPED":
-      if (stayStopped) {
-        set(ConditionType.Ready, false, stayStopped);
+      if (stayStopped || licenseUnknown) {
+        set(ConditionType.Ready, false, stayStopped ?? licensed);
       } else {
         actions.push({ type: "Start" });
         set(ConditionType.Ready, false, { reason: Reason.Starting, message: "Starting the workstation" });
@@ -323,7 +356,13 @@ export function decideWorkstation(
   return {
     actions,
     status: status({ accessGrantedTo: wantUser }),
-    requeueAfterMs: earliest(requeueAfterMs, now, license, lapseDeadline, entitled),
+    requeueAfterMs: earliest(
+      requeueAfterMs,
+      now,
+      license,
+      licenseUnknown ? unknownUntil : lapseDeadline,
+      entitled,
+    ),
   };
 
   function waiting(reason: Reason, message: string): WorkstationDecision {

@@ -23,6 +23,7 @@ import {
   type CloudObservation,
   type CloudWorkstation,
   decideWorkstation,
+  type LroKind,
   lroKindOf,
   WORKSTATION_FINALIZER,
   type WorkstationAction,
@@ -88,7 +89,12 @@ export class WorkstationReconciler implements Reconciler {
     const fromBilling = license === null || writtenByBilling(license);
     const observe = ours && (fromBilling || Boolean(ws.metadata?.deletionTimestamp));
     const cloud: CloudObservation = observe ? await this.#observe(ws) : { workstation: null };
-    const decision = decideWorkstation(ws, license, cloud, now, deps.policy);
+    // An operation in flight that no status records (its starter died before writing it) is adopted as
+    // if recorded: the decision waits for it and the status write records it for the next poll.
+    const recorded = cloud.adopted
+      ? { ...ws, status: { ...ws.status, operation: { ...cloud.adopted, startedAt: now.toISOString() } } }
+      : ws;
+    const decision = decideWorkstation(recorded, license, cloud, now, deps.policy);
 
     let status = decision.status;
     let requeueAfterMs = decision.requeueAfterMs;
@@ -134,12 +140,33 @@ export class WorkstationReconciler implements Reconciler {
     if (name) {
       const found = await gateway.get(name);
       observation.workstation = found ? toCloudWorkstation(found) : null;
+      if (found && !operation && inTransition(found)) {
+        const adopted = await this.#findInFlight(found.name);
+        if (adopted) {
+          observation.adopted = adopted;
+          observation.operation = { done: false };
+          this.deps.logger.info(
+            { workstation: `${ws.metadata?.namespace}/${ws.metadata?.name}`, operation: adopted.name },
+            "adopted an operation in flight that no status recorded (an operator restart)",
+          );
+        }
+      }
       // Nobody recorded as holding access: ask IAM, so a binding whose record was lost is found and fixed.
       if (found && !found.deleteTime && !ws.status?.accessGrantedTo && !ws.metadata?.deletionTimestamp) {
         observation.accessHolders = await gateway.listUsers(found.name);
       }
     }
     return observation;
+  }
+
+  /** The newest still-running create/start/stop/delete on the workstation, if any. */
+  async #findInFlight(name: string): Promise<{ name: string; kind: LroKind } | undefined> {
+    const pending = await this.deps.gateway.pendingOperations(name);
+    for (const op of pending.reverse()) {
+      const kind = op.verb ? VERB_KIND[op.verb] : undefined;
+      if (kind) return { name: op.name, kind };
+    }
+    return undefined;
   }
 
   /** The workstation's full name: as recorded, or derived from namespace/name and the configured config. */
@@ -257,6 +284,20 @@ function rejected(
     generation,
   );
   return { ...status, operation: undefined, conditions };
+}
+
+const VERB_KIND: Record<string, LroKind> = {
+  create: "Create",
+  start: "Start",
+  stop: "Stop",
+  delete: "Delete",
+};
+
+/** GCP is applying a change: an operation may be running that the status does not record. */
+function inTransition(w: GcpWorkstation): boolean {
+  return (
+    w.reconciling || Boolean(w.deleteTime) || w.state === "STATE_STARTING" || w.state === "STATE_STOPPING"
+  );
 }
 
 function toCloudWorkstation(w: GcpWorkstation): CloudWorkstation {

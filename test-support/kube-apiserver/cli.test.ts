@@ -39,6 +39,8 @@ describe("parseCliArgs", () => {
       tls: true,
       tlsFiles: undefined,
       rbac: true,
+      latencyMs: undefined,
+      faultControl: undefined,
     });
   });
 
@@ -175,5 +177,76 @@ describe("kube:serve CLI", () => {
     expect(await cli.exited).toBe(2);
     expect(cli.output()).toContain('kube:serve: --port must be an integer from 0 to 65535, got "abc"');
     expect(existsSync(join(dir, "kc"))).toBe(false);
+  });
+});
+
+describe("kube:serve fault injection (issue 12 item 3)", () => {
+  it("parses --latency-ms and the fault control pair, naming bad values", () => {
+    expect(
+      parseCliArgs([
+        "--latency-ms",
+        "250",
+        "--fault-control-port",
+        "7001",
+        "--fault-control-token-file",
+        "/tmp/t",
+      ]),
+    ).toMatchObject({ latencyMs: 250, faultControl: { port: 7001, tokenFile: "/tmp/t" } });
+    expect(() => parseCliArgs(["--latency-ms", "soon"])).toThrow(
+      '--latency-ms must be an integer from 0 to 600000, got "soon"',
+    );
+    expect(() => parseCliArgs(["--fault-control-port", "7001"])).toThrow(
+      "--fault-control-port and --fault-control-token-file go together",
+    );
+  });
+
+  it("a control endpoint with a bearer token makes the API server answer 429 with Retry-After", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kube-faults-"));
+    dirs.push(dir);
+    const tokenFile = join(dir, "faults-token");
+    const cli = startCli([
+      "--port",
+      "0",
+      "--insecure-http",
+      "--no-rbac",
+      "--fault-control-port",
+      "0",
+      "--fault-control-token-file",
+      tokenFile,
+    ]);
+    const control = await eventually(
+      () => /fault control on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1],
+      30_000,
+      "fault control start",
+    );
+    const url = await eventually(
+      () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1],
+      30_000,
+      "server start",
+    );
+    const token = readFileSync(tokenFile, "utf8").trim();
+    expect(cli.output()).not.toContain(token);
+    const post = (path: string, body: unknown, auth = `Bearer ${token}`) =>
+      request(control, "POST", path, body, { authorization: auth });
+
+    expect((await post("/faults/fail-next", { count: 1, status: 429 }, "Bearer wrong")).status).toBe(401);
+    const bad = await post("/faults/fail-next", { count: 1, status: 503 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe("status must be 429 or 500, got 503");
+
+    expect((await post("/faults/fail-next", { count: 1, status: 429, retryAfterSeconds: 7 })).status).toBe(
+      200,
+    );
+    const throttled = await fetch(`${url}/api/v1/namespaces`);
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get("retry-after")).toBe("7");
+    expect((await fetch(`${url}/api/v1/namespaces`)).status).toBe(200);
+
+    expect((await post("/faults/fail-next", { count: 100, status: 500 })).status).toBe(200);
+    expect((await fetch(`${url}/api/v1/namespaces`)).status).toBe(500);
+    expect((await post("/faults/reset", {})).status).toBe(200);
+    expect((await fetch(`${url}/api/v1/namespaces`)).status).toBe(200);
+    cli.child.kill("SIGTERM");
+    expect(await cli.exited).toBe(0);
   });
 });

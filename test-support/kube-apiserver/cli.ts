@@ -1,12 +1,15 @@
 /**
  * `npm run kube:serve -- --port <port> --kubeconfig <file> [--crds <dir>]... [--insecure-http] [--no-rbac]`
+ *   `[--latency-ms <ms>] [--fault-control-port <port> --fault-control-token-file <file>]`
  * Starts the Kubernetes API test server on 127.0.0.1 — over TLS with authentication and RBAC enforced unless
  * switched off — writes a kubeconfig for it (CA + admin token) and serves until SIGTERM or SIGINT. Test
  * infrastructure and the local sandbox's API server (see docs/kube-apiserver.md).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { exitIfHelpRequested } from "../../lib/cli.js";
+import { type FaultControl, startFaultControl } from "./fault-control.js";
 import { startKubeApiServer } from "./index.js";
 
 export interface CliOptions {
@@ -20,11 +23,23 @@ export interface CliOptions {
   tlsFiles: { cert: string; key: string; ca: string } | undefined;
   /** Authentication + RBAC (default); `--no-rbac` turns it off. */
   rbac: boolean;
+  /** Latency added to every request from the start (`--latency-ms`). */
+  latencyMs: number | undefined;
+  /** The fault control endpoint (fault-control.ts): its port and the file its token is written to. */
+  faultControl: { port: number; tokenFile: string } | undefined;
 }
 
 const USAGE =
   "usage: npm run kube:serve -- --port <port> --kubeconfig <file> [--crds <dir>]... [--watch-history <n>] " +
-  "[--insecure-http | --tls-cert <file> --tls-key <file> --tls-ca <file>] [--no-rbac]";
+  "[--insecure-http | --tls-cert <file> --tls-key <file> --tls-ca <file>] [--no-rbac] " +
+  "[--latency-ms <ms>] [--fault-control-port <port> --fault-control-token-file <file>]";
+
+function portNumber(flag: string, raw: string): number {
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535)
+    throw new Error(`${flag} must be an integer from 0 to 65535, got "${raw}"`);
+  return port;
+}
 
 function existingFile(flag: string, raw: string): string {
   const file = resolve(raw);
@@ -42,7 +57,10 @@ export function parseCliArgs(argv: string[]): CliOptions {
     tls: true,
     tlsFiles: undefined,
     rbac: true,
+    latencyMs: undefined,
+    faultControl: undefined,
   };
+  const control: { port?: number; tokenFile?: string } = {};
   const tlsFiles: Partial<Record<"cert" | "key" | "ca", string>> = {};
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -56,14 +74,22 @@ export function parseCliArgs(argv: string[]): CliOptions {
       return v;
     };
     switch (name) {
-      case "--port": {
+      case "--port":
+        options.port = portNumber(name, value());
+        break;
+      case "--latency-ms": {
         const raw = value();
-        const port = Number(raw);
-        if (!/^\d+$/.test(raw) || port > 65535)
-          throw new Error(`--port must be an integer from 0 to 65535, got "${raw}"`);
-        options.port = port;
+        if (!/^\d+$/.test(raw) || Number(raw) > 600_000)
+          throw new Error(`--latency-ms must be an integer from 0 to 600000, got "${raw}"`);
+        options.latencyMs = Number(raw);
         break;
       }
+      case "--fault-control-port":
+        control.port = portNumber(name, value());
+        break;
+      case "--fault-control-token-file":
+        control.tokenFile = resolve(value());
+        break;
       case "--kubeconfig":
         options.kubeconfig = resolve(value());
         if (existsSync(options.kubeconfig) && statSync(options.kubeconfig).isDirectory()) {
@@ -107,6 +133,11 @@ export function parseCliArgs(argv: string[]): CliOptions {
         throw new Error(`unknown flag "${flag}"\n${USAGE}`);
     }
   }
+  if ((control.port === undefined) !== (control.tokenFile === undefined)) {
+    throw new Error("--fault-control-port and --fault-control-token-file go together");
+  }
+  if (control.port !== undefined)
+    options.faultControl = { port: control.port, tokenFile: control.tokenFile! };
   const given = (["cert", "key", "ca"] as const).filter((k) => tlsFiles[k] !== undefined);
   if (given.length > 0) {
     if (given.length < 3) {
@@ -146,6 +177,17 @@ async function main(): Promise<void> {
     mkdirSync(dirname(options.kubeconfig), { recursive: true });
     server.writeKubeconfig(options.kubeconfig);
   }
+  if (options.latencyMs) server.faults.setLatency(options.latencyMs);
+  let control: FaultControl | undefined;
+  if (options.faultControl) {
+    const token = randomBytes(24).toString("base64url");
+    mkdirSync(dirname(options.faultControl.tokenFile), { recursive: true });
+    writeFileSync(options.faultControl.tokenFile, `${token}\n`, { mode: 0o600 });
+    control = await startFaultControl(server.faults, token, options.faultControl.port);
+    console.log(
+      `fault control on ${control.url} (POST /faults/{fail-next,latency,drop-watches,hold-watches,reset}; bearer token in ${options.faultControl.tokenFile})`,
+    );
+  }
   console.log(`Kubernetes API test server listening on ${server.url}`);
   console.log(
     `TLS ${server.caPem ? "on" : "off (--insecure-http)"}; authentication and RBAC ${server.rbac ? "enforced" : "off (--no-rbac)"}`,
@@ -160,7 +202,7 @@ async function main(): Promise<void> {
     );
   const shutdown = (signal: string) => {
     console.log(`received ${signal}, stopping`);
-    void server.stop().then(() => process.exit(0));
+    void Promise.all([server.stop(), control?.stop()]).then(() => process.exit(0));
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));

@@ -1,0 +1,160 @@
+/**
+ * Recreates what Postgres holds and the cluster lost (an etcd restore, a deleted namespace, an API server
+ * that lost its state): License resources (with their namespace and Workstations), Workstation resources
+ * and the ContainerSessions of live sessions. One label-selected list per kind and one query per table, so
+ * it can run every few seconds (docs/adr/0125). Nothing is deleted here: orphans are the resync's business.
+ */
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { ContainerSessionResource, LicenseResource, WorkstationResource } from "../../crds/types.js";
+import { TIMING } from "../../lib/domain.js";
+import { httpStatus } from "../../lib/kube-errors.js";
+import type { Db } from "../deps.js";
+import { sessionResourceFor } from "../sessions/cluster.js";
+import type { SessionRow } from "../sessions/store.js";
+import type { RepairReport } from "./feed.js";
+import { LICENSE_ID_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./projection.js";
+
+export interface RepairPorts {
+  db: Db;
+  custom: CustomObjectsApi;
+  log: Logger;
+  /** The feed's full projection of one license: namespace, License, Workstations. */
+  syncLicense(licenseId: string): Promise<void>;
+  /** Drops the feed's cache of namespaces known to exist (they may be gone with the rest). */
+  forgetNamespaces(): void;
+}
+
+type Listed = {
+  items?: { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }[];
+};
+
+async function listManaged(
+  custom: CustomObjectsApi,
+  kind: { group: string; version: string; plural: string },
+) {
+  const list = (await custom.listClusterCustomObject({
+    group: kind.group,
+    version: kind.version,
+    plural: kind.plural,
+    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+  })) as Listed;
+  return list.items ?? [];
+}
+
+/** What is missing, by comparing Postgres with the cluster's lists (pure). */
+export function findLosses(
+  pg: {
+    licenseIds: string[];
+    workstations: { namespace: string; name: string; license_id: string }[];
+    sessions: SessionRow[];
+  },
+  cluster: { licenseIds: Set<string>; workstations: Set<string>; sessions: Set<string> },
+): { licenseIds: Set<string>; sessions: SessionRow[] } {
+  const licenseIds = new Set(pg.licenseIds.filter((id) => !cluster.licenseIds.has(id)));
+  // A lost Workstation is recreated by syncing its license (create-if-absent).
+  for (const ws of pg.workstations) {
+    if (!cluster.workstations.has(`${ws.namespace}/${ws.name}`)) licenseIds.add(ws.license_id);
+  }
+  const sessions = pg.sessions.filter((s) => !cluster.sessions.has(`${s.organization}/${s.resource_name}`));
+  return { licenseIds, sessions };
+}
+
+export async function repairLosses(ports: RepairPorts): Promise<RepairReport> {
+  const { db, custom, log } = ports;
+  const [licenses, workstations, sessions] = await Promise.all([
+    listManaged(custom, LicenseResource),
+    listManaged(custom, WorkstationResource),
+    listManaged(custom, ContainerSessionResource),
+  ]);
+  const key = (m?: { name?: string; namespace?: string }) => `${m?.namespace}/${m?.name}`;
+  const cluster = {
+    licenseIds: new Set(licenses.map((l) => l.metadata?.labels?.[LICENSE_ID_LABEL] ?? "")),
+    workstations: new Set(workstations.map((w) => key(w.metadata))),
+    sessions: new Set(sessions.map((s) => key(s.metadata))),
+  };
+  const pg = {
+    licenseIds: (await db.query<{ id: string }>("SELECT id FROM licenses")).rows.map((r) => r.id),
+    workstations: (
+      await db.query<{ namespace: string; name: string; license_id: string }>(
+        "SELECT namespace, name, license_id FROM provisioned_workstations",
+      )
+    ).rows,
+    sessions: (
+      await db.query<SessionRow>(
+        "SELECT * FROM container_sessions WHERE state = 'active' AND resource_name IS NOT NULL",
+      )
+    ).rows,
+  };
+  const lost = findLosses(pg, cluster);
+  const report: RepairReport = { licenses: 0, workstations: 0, sessions: 0, failed: 0 };
+  if (lost.licenseIds.size === 0 && lost.sessions.length === 0) return report;
+  ports.forgetNamespaces();
+  for (const id of lost.licenseIds) {
+    try {
+      await ports.syncLicense(id);
+      report.licenses += 1;
+    } catch (err) {
+      report.failed += 1;
+      log.warn({ err, licenseId: id }, "could not re-project a lost license; the next check retries");
+    }
+  }
+  report.workstations = pg.workstations.filter(
+    (w) => lost.licenseIds.has(w.license_id) && !cluster.workstations.has(`${w.namespace}/${w.name}`),
+  ).length;
+  for (const session of lost.sessions) {
+    try {
+      await recreateSession(custom, session);
+      report.sessions += 1;
+    } catch (err) {
+      report.failed += 1;
+      log.warn(
+        { err, sessionId: session.id },
+        "could not re-project a lost ContainerSession; the next check retries",
+      );
+    }
+  }
+  log.warn(report, "re-projected objects the cluster had lost (Postgres is the truth)");
+  return report;
+}
+
+async function recreateSession(custom: CustomObjectsApi, row: SessionRow): Promise<void> {
+  const resource = sessionResourceFor({
+    sessionId: row.id,
+    licenseId: row.license_id,
+    organization: row.organization,
+    containerId: row.container_id,
+    containerType: row.container_type,
+    hostname: row.hostname,
+    ip: row.ip,
+    maxUsers: row.max_users,
+  });
+  const api = {
+    group: ContainerSessionResource.group,
+    version: ContainerSessionResource.version,
+    plural: ContainerSessionResource.plural,
+    namespace: resource.metadata.namespace,
+  };
+  try {
+    await custom.createNamespacedCustomObject({ ...api, body: resource });
+  } catch (err) {
+    if (httpStatus(err) !== 409) throw err; // a heartbeat recreated it meanwhile
+    return;
+  }
+  const last = row.last_heartbeat_at.getTime();
+  await custom.patchNamespacedCustomObjectStatus(
+    {
+      ...api,
+      name: resource.metadata.name,
+      body: {
+        status: {
+          state: "active",
+          lastHeartbeatTime: row.last_heartbeat_at.toISOString(),
+          expiresAt: new Date(last + TIMING.sessionExpiryMs).toISOString(),
+          offlineGraceUntil: new Date(last + TIMING.offlineGraceMs).toISOString(),
+        },
+      },
+    },
+    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+  );
+}
