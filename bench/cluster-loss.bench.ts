@@ -5,7 +5,8 @@
  * re-projects everything. Reported: time from the loss to every License, Workstation and ContainerSession
  * back, the repair itself, and — as the baseline in the same run — one full resync sweep (what recovered
  * the cluster before, every RESYNC_INTERVAL_SECONDS = 300 s), plus that interval for comparison.
- * BENCH_LICENSES overrides the number of licenses (default 300).
+ * BENCH_LICENSES overrides the number of licenses (default 300). Writes bench/results/cluster-loss-watchdog.json
+ * (bench/reliability-cluster-loss.bench.ts writes reliability-cluster-loss.json: billing as a process, under load).
  */
 
 import { CustomObjectsApi } from "@kubernetes/client-node";
@@ -131,7 +132,7 @@ try {
   const report = await feed.repairLosses();
   const repairMs = performance.now() - repairStart;
 
-  writeBenchResult("reliability", "cluster-loss", {
+  writeBenchResult("cluster-loss", "watchdog", {
     setup: {
       licenses: LICENSES,
       workstationsPerLicense: 1,
