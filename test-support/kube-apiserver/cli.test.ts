@@ -104,11 +104,10 @@ describe("kube:serve CLI", () => {
     dirs.push(dir);
     const kubeconfig = join(dir, "nested", "kubeconfig");
     const cli = startCli(["--port", "0", "--kubeconfig", kubeconfig, "--crds", FIXTURES_DIR]);
-    const url = await eventually(
-      () => /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1],
-      30_000,
-      "server start",
-    );
+    // Startup prints several lines; stdout may arrive in pieces, so wait for the last of them.
+    await eventually(() => cli.output().includes("kubeconfig written to"), 30_000, "server start");
+    const url = /listening on (https:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1] ?? "";
+    expect(url).not.toBe("");
     expect(cli.output()).toContain("TLS on; authentication and RBAC enforced");
     const config = parse(readFileSync(kubeconfig, "utf8"));
     const cluster = config.clusters[0].cluster;
@@ -128,12 +127,16 @@ describe("kube:serve CLI", () => {
 
   it("serves plain http without authentication with --insecure-http --no-rbac", async () => {
     const cli = startCli(["--port", "0", "--insecure-http", "--no-rbac", "--crds", FIXTURES_DIR]);
+    const mode = "TLS off (--insecure-http); authentication and RBAC off (--no-rbac)";
+    // The mode line follows the listening line; stdout may arrive in pieces, so wait for both.
     const url = await eventually(
-      () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1],
+      () =>
+        cli.output().includes(mode)
+          ? /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(cli.output())?.[1]
+          : undefined,
       30_000,
       "server start",
     );
-    expect(cli.output()).toContain("TLS off (--insecure-http); authentication and RBAC off (--no-rbac)");
     const discovery = await request(url, "GET", "/apis/test.coditect.ai/v1");
     expect(discovery.body.resources[0].name).toBe("widgets");
     cli.child.kill("SIGTERM");
