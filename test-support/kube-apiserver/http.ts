@@ -279,6 +279,14 @@ export async function handleRequest(
       .filter((s) => s !== "")
       .map(decodeURIComponent);
     const method = req.method ?? "GET";
+    // kubectl --as / --as-group: answering as the caller instead would silently give wrong answers
+    // (`kubectl auth can-i … --as=x` saying yes for the admin), so refuse what is not implemented.
+    const impersonating = Object.keys(req.headers).find((h) => h.startsWith("impersonate-"));
+    if (impersonating) {
+      throw badRequest(
+        `impersonation (the ${impersonating} header, kubectl --as/--as-group) is not supported by the API test server; authenticate as the user instead (docs/kube-apiserver.md)`,
+      );
+    }
     let user: UserInfo | undefined;
     if (ctx.auth.enforced) {
       user = await guardRequest(

@@ -158,4 +158,20 @@ describe("kubectl with TLS and RBAC", { timeout: 120_000 }, () => {
       `Error from server (Forbidden): licenses.coditect.ai is forbidden: User "${SA_USER}" cannot list resource "licenses" in API group "coditect.ai" at the cluster scope`,
     );
   });
+
+  it("refuses impersonation (kubectl --as) instead of answering as the admin", async () => {
+    const asOther = await kubectl(
+      "admin",
+      "auth",
+      "can-i",
+      "create",
+      "licenses.coditect.ai",
+      "-n",
+      "acme",
+      "--as=mallory",
+    );
+    expect(asOther.code).not.toBe(0);
+    expect(asOther.stderr).toContain("impersonation");
+    expect(asOther.stdout).not.toContain("yes");
+  });
 });
