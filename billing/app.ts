@@ -3,6 +3,7 @@
  * Everything it talks to comes in through BillingDeps (billing/deps.ts); server.ts wires the real ones.
  */
 import express from "express";
+import helmet from "helmet";
 import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
@@ -21,6 +22,18 @@ export function createApp(deps: BillingDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
+  // Security headers on every response, errors and 404s included (issue 13, ADR 0141). Billing serves JSON
+  // only, so nothing may be loaded, framed or executed from its responses: CSP `default-src 'none'`.
+  // HSTS: the public host is https-only at the load balancer.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      },
+      strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+    }),
+  );
   app.use(requestLogging(deps.logger, metricsFor(deps.metrics), deps.config.gcpProject));
   // Admin API and metrics: inside the cluster only (the Ingress does not forward them; this refuses them
   // should they arrive through the load balancer anyway). billing/http/public-routes.ts lists what is public.

@@ -73,6 +73,13 @@ const envSchema = z.object({
     .min(1, "must be whole seconds from 1 to 3600")
     .max(3600, "must be whole seconds from 1 to 3600")
     .optional(),
+  /** Concurrent sessions one unlimited (Enterprise) license may hold (issue 13, ADR 0142). */
+  UNLIMITED_LICENSE_SESSION_CEILING: z.coerce
+    .number({ message: "must be a whole number from 1 to 100000" })
+    .int("must be a whole number from 1 to 100000")
+    .min(1, "must be a whole number from 1 to 100000")
+    .max(100_000, "must be a whole number from 1 to 100000")
+    .default(1000),
   OFFLINE_TOKEN_KEYS: z.string().min(1).optional(),
   OFFLINE_TOKEN_KEYS_FILE: z.string().min(1).optional(),
   PUBLIC_BASE_URL: optionalUrl,
@@ -114,6 +121,8 @@ export interface BillingConfig {
   workstationIdentity: IdentityConfig | undefined;
   /** SESSIONS_HEARTBEAT_INTERVAL_SECONDS (the sandbox shortens it); unset = the sessions default. */
   sessionsHeartbeatIntervalMs: number | undefined;
+  /** UNLIMITED_LICENSE_SESSION_CEILING: the seat limit of a license without max_containers. */
+  unlimitedLicenseSessionCeiling: number;
   /** Offline-token signing keys (lib/offline-tokens reads them; declared here with every other variable). */
   offlineTokenKeys: { OFFLINE_TOKEN_KEYS?: string; OFFLINE_TOKEN_KEYS_FILE?: string };
   /** Base of the success/cancel URLs handed to Stripe Checkout. */
@@ -260,6 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
       e.SESSIONS_HEARTBEAT_INTERVAL_SECONDS === undefined
         ? undefined
         : e.SESSIONS_HEARTBEAT_INTERVAL_SECONDS * 1000,
+    unlimitedLicenseSessionCeiling: e.UNLIMITED_LICENSE_SESSION_CEILING,
     offlineTokenKeys: {
       ...(e.OFFLINE_TOKEN_KEYS ? { OFFLINE_TOKEN_KEYS: e.OFFLINE_TOKEN_KEYS } : {}),
       ...(e.OFFLINE_TOKEN_KEYS_FILE ? { OFFLINE_TOKEN_KEYS_FILE: e.OFFLINE_TOKEN_KEYS_FILE } : {}),

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { PLATFORM_WORKSTATION_ENV } from "../rehearsal/workstation-env.js";
 import { type Recording, resolveOutput, startRecording } from "../stacks/plan/harness.js";
 import { REPO_ROOT } from "../stacks/plan/stack-file.js";
 import { gkeKubeconfig, NODE_SERVICE_ACCOUNT_ROLES, PrivateGkeCluster } from "./private-gke-cluster.js";
@@ -145,9 +146,12 @@ describe("WorkstationFleet", () => {
       expect(env).toEqual({
         CODITECT_LICENSE_SERVER: "https://api.example.test",
         CODITECT_CONTAINER_TYPE: "workstation",
+        CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO: "true",
       });
-      // The old CODITECT_API_URL was read by nobody: the agent fell back to api.coditect.ai.
-      for (const name of Object.keys(env)) expect(read, name).toContain(name);
+      // The old CODITECT_API_URL was read by nobody: the agent fell back to api.coditect.ai. The platform
+      // variables are read by Cloud Workstations' base image instead (rehearsal/workstation-env.ts).
+      for (const name of Object.keys(env))
+        if (!(name in PLATFORM_WORKSTATION_ENV)) expect(read, name).toContain(name);
     }
     expect(() => workstationContainerEnv("http://billing.example.test")).toThrow(/https:\/\/ origin/);
   });

@@ -50,7 +50,7 @@ export const WORKSTATION_SA_ROLES = ["roles/logging.logWriter"] as const;
 
 /**
  * The environment of the licensed image: exactly the variables images/workstation/entrypoint.sh and the
- * agent (images/agent/config.ts) read. The entrypoint fetches the identity token with the license server
+ * agent (images/agent/config.ts) read, plus the Cloud Workstations platform variables that lock it down. The entrypoint fetches the identity token with the license server
  * as its audience, so the URL must be billing's (ADR 0072); CODITECT_CONTAINER_TYPE is the entrypoint's
  * default, set explicitly so the agent never reports a workstation as docker.
  */
@@ -58,7 +58,13 @@ export function workstationContainerEnv(licenseServer: string): Record<string, s
   if (!/^https:\/\/[a-z0-9.-]+(:[0-9]+)?$/.test(licenseServer)) {
     throw new Error(`the license server must be an https:// origin, got "${licenseServer}"`);
   }
-  return { CODITECT_LICENSE_SERVER: licenseServer, CODITECT_CONTAINER_TYPE: "workstation" };
+  return {
+    CODITECT_LICENSE_SERVER: licenseServer,
+    CODITECT_CONTAINER_TYPE: "workstation",
+    // Read by Cloud Workstations' base image, not by ours: without it the user gets passwordless sudo and
+    // could stop the session agent (issue 13; policy rule gcp-workstations-workstationconfig-sudo-disabled).
+    CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO: "true",
+  };
 }
 
 /** Home disks go with their workstation (ADR 0105); before that the deletion grace keeps them. */

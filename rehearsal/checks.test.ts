@@ -126,8 +126,31 @@ describe("workstation env", () => {
     expect(problems).toEqual([
       expect.stringMatching(/^WorkstationConfig coditect-standard sets CODITECT_API_URL, which neither/),
       expect.stringMatching(/coditect-standard does not set CODITECT_LICENSE_SERVER/),
+      expect.stringMatching(/coditect-standard does not set CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO/),
     ]);
-    expect(checkWorkstationEnv({ a: { CODITECT_LICENSE_SERVER: "https://l" } }, readByImage)).toEqual([]);
+    expect(
+      checkWorkstationEnv(
+        { a: { CODITECT_LICENSE_SERVER: "https://l", CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO: "true" } },
+        readByImage,
+      ),
+    ).toEqual([]);
+  });
+  it("accepts only the named platform variables without a reader, and requires sudo to be disabled", () => {
+    expect(checkWorkstationEnv({ a: { CODITECT_LICENSE_SERVER: "https://l" } }, readByImage)).toEqual([
+      expect.stringMatching(/^WorkstationConfig a does not set CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO/),
+    ]);
+    expect(
+      checkWorkstationEnv(
+        {
+          a: {
+            CODITECT_LICENSE_SERVER: "https://l",
+            CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO: "true",
+            CLOUD_WORKSTATIONS_SOMETHING_ELSE: "1",
+          },
+        },
+        readByImage,
+      ),
+    ).toEqual([expect.stringMatching(/sets CLOUD_WORKSTATIONS_SOMETHING_ELSE, which neither/)]);
   });
 });
 

@@ -62,6 +62,11 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
   { service: "billing", variable: "PAYMENT_GRACE_DAYS", reason: "7 days is the product's grace period" },
   {
     service: "billing",
+    variable: "UNLIMITED_LICENSE_SESSION_CEILING",
+    reason: "1,000 concurrent sessions per unlimited license is the production ceiling (ADR 0142)",
+  },
+  {
+    service: "billing",
     variable: "RESYNC_INTERVAL_SECONDS",
     reason: "300 s safety resync is the production setting",
   },

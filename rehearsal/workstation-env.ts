@@ -14,8 +14,17 @@ export function agentSchemaVariables(source: string): Set<string> {
   return new Set([...source.matchAll(/^\s+(CODITECT_[A-Z0-9_]+):/gm)].map((m) => m[1]!));
 }
 
+/**
+ * Variables of the WorkstationConfig env read by Cloud Workstations' base image (its startup scripts), not by
+ * our entrypoint or agent, each with the reason it is set. Only these may be set without a reader of ours.
+ */
+export const PLATFORM_WORKSTATION_ENV: Record<string, string> = {
+  CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO:
+    "the base image gives the user passwordless sudo unless this is true; root could stop the session agent (issue 13)",
+};
+
 /** Variables the image must be given for a production workstation (their defaults are not production's). */
-export const REQUIRED_WORKSTATION_ENV = ["CODITECT_LICENSE_SERVER"];
+export const REQUIRED_WORKSTATION_ENV = ["CODITECT_LICENSE_SERVER", "CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO"];
 
 export function checkWorkstationEnv(
   configs: Record<string, Record<string, string>>,
@@ -28,7 +37,7 @@ export function checkWorkstationEnv(
   for (const id of ids)
     for (const name of Object.keys(configs[id]!)) setBy.set(name, [...(setBy.get(name) ?? []), id]);
   for (const [name, by] of [...setBy].sort()) {
-    if (readByImage.has(name)) continue;
+    if (readByImage.has(name) || name in PLATFORM_WORKSTATION_ENV) continue;
     problems.push(
       `WorkstationConfig ${by.join(", ")} set${by.length === 1 ? "s" : ""} ${name}, which neither images/workstation/entrypoint.sh nor the agent (images/agent/config.ts) reads; they read: ${[...readByImage].sort().join(", ")}`,
     );

@@ -1,7 +1,7 @@
 /** Request schemas of the admin API (zod): a failure is a 400 `invalid_request` naming the field. */
 import { z } from "zod";
 import { LICENSE_TIER_NAMES, WORKSTATION_TIER_NAMES } from "../../lib/domain.js";
-import { ORGANIZATION_PATTERN } from "../stripe/fulfill.js";
+import { ORGANIZATION_PATTERN, organizationSlug } from "../licenses/organization.js";
 
 export const ADMIN_PROVISIONING_TYPES = ["pilot", "trial", "comp", "internal"] as const;
 const reason = z.string().trim().min(1).max(500);
@@ -9,9 +9,7 @@ const maxContainers = z.union([z.number().int().min(0).max(10_000), z.literal("u
 
 export const createLicenseRequest = z
   .strictObject({
-    organization: z
-      .string()
-      .regex(ORGANIZATION_PATTERN, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)"),
+    organization: organizationSlug,
     customerEmail: z.email(),
     tier: z.enum(LICENSE_TIER_NAMES),
     provisioningType: z.enum(ADMIN_PROVISIONING_TYPES),

@@ -11,15 +11,14 @@ import { withTransaction } from "../db/tx.js";
 import type { BillingDeps } from "../deps.js";
 import { ApiError } from "../http/errors.js";
 import { generateLicenseKey, hashLicenseKey } from "../licenses/keys.js";
+import { organizationSlug } from "../licenses/organization.js";
 import { publicLicense } from "../licenses/row.js";
 import { getLicense } from "../licenses/store.js";
 import { isStripeNotFound, stripeFailure } from "../stripe/errors.js";
-import { fulfillCheckoutInTx, issueKeyOnce, ORGANIZATION_PATTERN } from "../stripe/fulfill.js";
+import { fulfillCheckoutInTx, issueKeyOnce } from "../stripe/fulfill.js";
 
 const checkoutRequest = z.strictObject({
-  organization: z
-    .string()
-    .regex(ORGANIZATION_PATTERN, "must be a lowercase DNS label (a-z, 0-9, '-', at most 63 characters)"),
+  organization: organizationSlug,
   customerEmail: z.email(),
   items: z
     .array(z.strictObject({ product: z.string().min(1), quantity: z.number().int().min(1).max(1000) }))

@@ -55,6 +55,17 @@ export type ValidateResult =
     }
   | { admitted: false; limit: number; liveSessions: number };
 
+/** Concurrent sessions of an unlimited (Enterprise) license when the config does not say (issue 13). */
+export const DEFAULT_UNLIMITED_SESSION_CEILING = 1000;
+
+/**
+ * The seat limit admission enforces: the license's own, or for an unlimited license the ceiling, so one
+ * key cannot flood the cluster with ContainerSession resources (ADR 0142). Refused the same way (429).
+ */
+export function effectiveSeatLimit(maxContainers: number | null, ceiling: number | undefined): number {
+  return maxContainers ?? ceiling ?? DEFAULT_UNLIMITED_SESSION_CEILING;
+}
+
 /** Thrown by the admission transaction to roll it back when no seat is free. */
 class SeatLimitReached extends Error {
   constructor(
@@ -109,7 +120,10 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
       }
 
       const live = await countLiveSessions(tx, licenseId, liveSince(now, ctx.timing));
-      const seat = seatDecision(license.max_containers, live);
+      const seat = seatDecision(
+        effectiveSeatLimit(license.max_containers, ctx.unlimitedSessionCeiling),
+        live,
+      );
       if (!seat.admit) throw new SeatLimitReached(seat.limit, live);
 
       const id = randomUUID();
@@ -215,7 +229,8 @@ export async function readmitSession(
     if (refusal) return { expired: refusal.message };
     const live = await countLiveSessions(tx, license.id, liveSince(now, ctx.timing), session.id);
     const other = await activeSessionOfContainer(tx, license.id, session.container_id);
-    const seat = seatDecision(license.max_containers, live);
+    const limit = effectiveSeatLimit(license.max_containers, ctx.unlimitedSessionCeiling);
+    const seat = seatDecision(limit, live);
     if (!seat.admit || (other && other.id !== session.id)) {
       if (await endSession(tx, session.id, "expired", "HeartbeatMissed", now)) {
         await recordAudit(tx, {
@@ -227,9 +242,7 @@ export async function readmitSession(
           after: { ...auditView(session), state: "expired" },
         });
       }
-      const why = other
-        ? "the container started a newer session"
-        : `all ${license.max_containers} seats are in use`;
+      const why = other ? "the container started a newer session" : `all ${limit} seats are in use`;
       return { expired: `session expired and cannot be re-admitted: ${why}` };
     }
     await touchSession(tx, session.id, now, report);

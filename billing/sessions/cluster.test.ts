@@ -319,6 +319,37 @@ describe("workstation identity tokens", () => {
     expect(v.body.error.code).toBe(code);
   });
 
+  it("answers the same for an unknown workstation and one without a license (no id enumeration)", async () => {
+    await api.createNamespacedCustomObject({
+      group: WorkstationResource.group,
+      version: WorkstationResource.version,
+      plural: WorkstationResource.plural,
+      namespace: "org-ws",
+      body: {
+        apiVersion: "coditect.ai/v1alpha1",
+        kind: "Workstation",
+        metadata: { name: "wkst-orphan" },
+        spec: { licenseRef: { name: "lic-gone" }, user: "dev@acme.example", tier: "standard" },
+      },
+    });
+    const answer = async (containerId: string) => {
+      const v = await h.post("/v1/sessions/validate", {
+        identityToken: await identityToken({}),
+        containerId,
+        containerType: "workstation",
+      });
+      return { status: v.status, code: v.body.error.code, message: v.body.error.message };
+    };
+    const orphan = await answer("wkst-orphan");
+    const unknown = await answer("wkst-nothere");
+    expect(orphan.message).not.toContain("org-ws");
+    expect({ ...orphan, message: orphan.message.replace("wkst-orphan", "ID") }).toEqual({
+      ...unknown,
+      message: unknown.message.replace("wkst-nothere", "ID"),
+    });
+    expect(unknown).toMatchObject({ status: 403, code: "workstation_unknown" });
+  });
+
   it("refuses a token signed by a key not in the JWKS", async () => {
     const stranger = await generateKeyPair("RS256");
     const token = await new SignJWT({ email: WORKSTATION_SA, email_verified: true })

@@ -18,6 +18,8 @@ export interface SessionsContext {
   cluster?: SessionCluster | undefined;
   /** Absent unless workstation identity tokens are configured. */
   identity?: IdentityVerifier | undefined;
+  /** Seat limit of an unlimited license (admission.ts); absent = DEFAULT_UNLIMITED_SESSION_CEILING. */
+  unlimitedSessionCeiling?: number | undefined;
 }
 
 /** Annotation on an ended ContainerSession naming where its end was audited; the operator deletes only after it. */

@@ -75,23 +75,19 @@ export function identityVerifier(
           `identity ${email} is not a workstation service account`,
         );
       }
-      const workstation = await cluster.findWorkstation(containerId);
-      const namespace = workstation?.metadata?.namespace;
-      if (!workstation || !namespace) {
-        throw new ApiError(
+      // One answer for "no such workstation" and "a workstation without a license": a caller holding a
+      // workstation identity must not learn which ids exist, nor their organizations (issue 13).
+      const notEntitled = () =>
+        new ApiError(
           403,
           "workstation_unknown",
-          `no Workstation resource for container ${containerId}`,
+          `container ${containerId} is not a licensed workstation this identity can validate`,
         );
-      }
+      const workstation = await cluster.findWorkstation(containerId);
+      const namespace = workstation?.metadata?.namespace;
+      if (!workstation || !namespace) throw notEntitled();
       const licenseId = await cluster.licenseIdOf(namespace, workstation.spec.licenseRef.name);
-      if (!licenseId) {
-        throw new ApiError(
-          403,
-          "license_invalid",
-          `Workstation ${namespace}/${workstation.metadata?.name} has no License`,
-        );
-      }
+      if (!licenseId) throw notEntitled();
       return licenseId;
     },
   };

@@ -94,7 +94,16 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
       ? {}
       : { heartbeatIntervalMs: deps.config.sessionsHeartbeatIntervalMs };
   const timing = { ...DEFAULT_SESSION_TIMING, ...configured, ...options.timing };
-  return { db: deps.db, clock: deps.clock, logger: deps.logger, keySet, timing, cluster, identity };
+  return {
+    db: deps.db,
+    clock: deps.clock,
+    logger: deps.logger,
+    keySet,
+    timing,
+    cluster,
+    identity,
+    unlimitedSessionCeiling: deps.config.unlimitedLicenseSessionCeiling,
+  };
 }
 
 type Handler = (ctx: SessionsContext, req: Request, res: Response) => Promise<void>;

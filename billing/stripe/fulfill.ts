@@ -9,6 +9,7 @@ import type { Catalog } from "../catalog.js";
 import { workstationName } from "../cluster/names.js";
 import type { Queryable } from "../db/queryable.js";
 import type { BillingDeps } from "../deps.js";
+import { ORGANIZATION_PATTERN } from "../licenses/organization.js";
 import type { LicenseRow } from "../licenses/row.js";
 import { createLicense, updateLicense } from "../licenses/store.js";
 import { lockStripeObjects } from "./locks.js";
@@ -20,7 +21,8 @@ export type FulfilmentResult =
   | { outcome: "unknown_product"; message: string };
 
 const MAX_WORKSTATIONS_PER_ITEM = 20;
-export const ORGANIZATION_PATTERN = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export { ORGANIZATION_PATTERN };
 
 /** The subscription's latest invoice, refetched (dunning is derived from it). */
 export async function retrieveLatestInvoice(

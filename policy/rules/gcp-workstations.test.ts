@@ -10,6 +10,7 @@ import { policy as running } from "./gcp-workstations-workstationconfig-running-
 import { policy as serviceAccount } from "./gcp-workstations-workstationconfig-service-account.js";
 import { policy as shielded } from "./gcp-workstations-workstationconfig-shielded-vm.js";
 import { policy as sshDisabled } from "./gcp-workstations-workstationconfig-ssh-disabled.js";
+import { policy as sudoDisabled } from "./gcp-workstations-workstationconfig-sudo-disabled.js";
 
 const CONFIG = "ws-standard";
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -269,6 +270,23 @@ ruleCases([
         title: "disableSsh is unset (disabled by default)",
         resource: CONFIG,
         mutate: (i) => delete i.host.gceInstance.disableSsh,
+      },
+    ],
+  },
+  {
+    policy: sudoDisabled,
+    breaks: [
+      {
+        title: "the container env does not disable sudo",
+        resource: CONFIG,
+        mutate: (i) => delete i.container.env,
+        message: /CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO is unset: workstation users get sudo/,
+      },
+      {
+        title: "the variable is set to false",
+        resource: CONFIG,
+        mutate: (i) => (i.container.env.CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO = "false"),
+        message: /CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO is "false"/,
       },
     ],
   },

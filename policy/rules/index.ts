@@ -59,6 +59,7 @@ import { policy as gcpWorkstationsWorkstationconfigRunningTimeout } from "./gcp-
 import { policy as gcpWorkstationsWorkstationconfigServiceAccount } from "./gcp-workstations-workstationconfig-service-account.js";
 import { policy as gcpWorkstationsWorkstationconfigShieldedVm } from "./gcp-workstations-workstationconfig-shielded-vm.js";
 import { policy as gcpWorkstationsWorkstationconfigSshDisabled } from "./gcp-workstations-workstationconfig-ssh-disabled.js";
+import { policy as gcpWorkstationsWorkstationconfigSudoDisabled } from "./gcp-workstations-workstationconfig-sudo-disabled.js";
 
 /** The GCP policies, in rule-name order. */
 export const policies: CoditectPolicy[] = [
@@ -120,4 +121,5 @@ export const policies: CoditectPolicy[] = [
   gcpWorkstationsWorkstationconfigServiceAccount,
   gcpWorkstationsWorkstationconfigShieldedVm,
   gcpWorkstationsWorkstationconfigSshDisabled,
+  gcpWorkstationsWorkstationconfigSudoDisabled,
 ];

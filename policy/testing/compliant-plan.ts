@@ -138,7 +138,7 @@ export function compliantResources(): PlanResource[] {
           confidentialInstanceConfig: { enableConfidentialCompute: true },
         },
       },
-      container: { image: WORKSTATION_IMAGE },
+      container: { image: WORKSTATION_IMAGE, env: { CLOUD_WORKSTATIONS_CONFIG_DISABLE_SUDO: "true" } },
     }),
     resource("gcp:container/cluster:Cluster", "gke", {
       name: "coditect-control-plane",
