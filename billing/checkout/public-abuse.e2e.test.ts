@@ -5,8 +5,12 @@
  * limiters hold only validated, bounded keys; every unauthenticated route has a per-client-IP limit.
  */
 import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../test-support/wait.js";
+import { createApp } from "../app.js";
+import { createPool } from "../db/pool.js";
 import { CLIENT_IP_RATE_LIMITS } from "../http/ip-limit.js";
 import { type BillingHarness, startBillingHarness } from "../testing/harness.js";
 
@@ -166,4 +170,23 @@ describe("public endpoints under abuse", () => {
     h.clock.advance(61_000);
     expect((await cases[0].send(viaLoadBalancer("203.0.113.1"))).status).toBe(400);
   }, 60_000);
+
+  it("an exhausted pool answers the success page 503 with Retry-After (the production pool's timeout)", async () => {
+    // The production pool (billing/db/pool.ts, bounded acquisition) with one connection, held here.
+    const pool = createPool(String(h.pool.options.connectionString), { max: 1 }, pino({ level: "silent" }));
+    const held = await pool.connect();
+    const server = createApp({ ...h.deps, db: pool }).listen(0, "127.0.0.1");
+    try {
+      await new Promise((resolve) => server.once("listening", resolve));
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/v1/checkout/success?session_id=cs_test_pool`);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe("database_unavailable");
+    } finally {
+      held.release();
+      await new Promise((resolve) => server.close(resolve));
+      await pool.end();
+    }
+  }, 30_000);
 });
