@@ -9,6 +9,7 @@ import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
 import { errorMiddleware, notFoundHandler } from "./http/errors.js";
 import { internalOnly } from "./http/internal-only.js";
+import { clientIpLimits } from "./http/ip-limit.js";
 import { rejectNulCharacters } from "./http/nul-characters.js";
 import { opsRouter } from "./ops/health.js";
 import { metricsFor } from "./ops/metrics.js";
@@ -21,7 +22,7 @@ export type { BillingDeps } from "./deps.js";
 export function createApp(deps: BillingDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  app.set("trust proxy", false);
+  app.set("trust proxy", 2); // Google's load balancer: X-Forwarded-For ends "<client>, <lb>" (ADR 0146)
   // Security headers on every response, errors and 404s included (issue 13, ADR 0141). Billing serves JSON
   // only, so nothing may be loaded, framed or executed from its responses: CSP `default-src 'none'`.
   // HSTS: the public host is https-only at the load balancer.
@@ -40,6 +41,7 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use("/metrics", internalOnly);
   app.use("/v1/admin", internalOnly);
   app.use(opsRouter(deps));
+  app.use(clientIpLimits(deps)); // issue 13 §4: before any parsing or signature check
   // The webhook route reads the raw body itself (signature verification); mount it before express.json.
   app.use("/v1/webhooks", webhookRouter(deps));
   app.use(express.json({ limit: "100kb" }));

@@ -15,7 +15,12 @@ import { organizationSlug } from "../licenses/organization.js";
 import { publicLicense } from "../licenses/row.js";
 import { getLicense } from "../licenses/store.js";
 import { isStripeNotFound, stripeFailure } from "../stripe/errors.js";
-import { fulfillCheckoutInTx, issueKeyOnce } from "../stripe/fulfill.js";
+import {
+  type CheckoutPurchase,
+  issueKeyOnce,
+  readCheckoutPurchase,
+  recordPurchaseInTx,
+} from "../stripe/fulfill.js";
 
 const checkoutRequest = z.strictObject({
   organization: organizationSlug,
@@ -109,20 +114,36 @@ export function checkoutRouter(deps: BillingDeps): Router {
 
   router.get("/checkout/success", async (req, res) => {
     const { session_id: sessionId } = successQuery.parse(req.query);
-    const outcome = await withTransaction(deps.db, async (tx) => {
-      let fulfilment: Awaited<ReturnType<typeof fulfillCheckoutInTx>>;
+    // No database connection is held while Stripe is called (issue 13 §4, ADR 0145): a hung Stripe and
+    // many requests with made-up session ids must not pin the pool that validate and heartbeat need.
+    // An already fulfilled session needs nothing from Stripe: one short query finds its license.
+    const known = await deps.db.query<{ id: string }>(
+      "SELECT id FROM licenses WHERE stripe_checkout_session_id = $1",
+      [sessionId],
+    );
+    let purchase: CheckoutPurchase | undefined;
+    if (!known.rows[0]) {
+      let read: Awaited<ReturnType<typeof readCheckoutPurchase>>;
       try {
-        fulfilment = await fulfillCheckoutInTx(deps, catalog, tx, sessionId, "customer:checkout");
+        read = await readCheckoutPurchase(deps.stripe, catalog, sessionId);
       } catch (err) {
         if (isStripeNotFound(err))
           throw new ApiError(404, "checkout_session_not_found", `no checkout session ${sessionId}`);
         throw stripeFailure(err, `fulfilling checkout session ${sessionId}`);
       }
-      if (fulfilment.outcome === "incomplete")
-        throw new ApiError(409, "checkout_incomplete", fulfilment.message);
-      if (fulfilment.outcome === "unknown_product")
-        throw new ApiError(422, "unknown_product", fulfilment.message);
-      const license = (await getLicense(tx, fulfilment.licenseId, { forUpdate: true }))!;
+      if ("outcome" in read && read.outcome === "incomplete")
+        throw new ApiError(409, "checkout_incomplete", read.message);
+      if ("outcome" in read) throw new ApiError(422, "unknown_product", read.message);
+      purchase = read;
+    }
+    const outcome = await withTransaction(deps.db, async (tx) => {
+      let licenseId = known.rows[0]?.id;
+      if (purchase) {
+        const recorded = await recordPurchaseInTx(deps, catalog, tx, purchase, "customer:checkout");
+        if (!("licenseId" in recorded)) throw new Error("recording a read purchase cannot be incomplete");
+        licenseId = recorded.licenseId;
+      }
+      const license = (await getLicense(tx, licenseId!, { forUpdate: true }))!;
       return issueKeyOnce(deps, tx, license, "customer:checkout", () => {
         const key = generateLicenseKey(license.tier);
         return { key, hash: hashLicenseKey(key) };

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundleAgent } from "../../images/agent/bundle.js";
 import { EXIT } from "../../images/agent/exit-codes.js";
@@ -96,11 +96,15 @@ interface RunningAgent {
   stderr: () => string;
 }
 
-function startAgent(env: Record<string, string>, containerId: string): RunningAgent {
+function startAgent(
+  env: Record<string, string>,
+  containerId: string,
+  payload: readonly string[] = PAYLOAD,
+): RunningAgent {
   const stateDir = mkdtempSync(join(tmpdir(), "agent-e2e-"));
   dirs.push(stateDir);
   let stderr = "";
-  const child = spawn("sh", [ENTRYPOINT, ...PAYLOAD], {
+  const child = spawn("sh", [ENTRYPOINT, ...payload], {
     env: {
       PATH: process.env.PATH,
       CODITECT_NODE: process.execPath,
@@ -167,6 +171,30 @@ describe("session agent against the real sessions API", () => {
     expect(await agent.exited).toBe(EXIT.ok);
     expect(await sessionRow("e2e-main")).toMatchObject({ state: "released", reason: "Released" });
     expect(status(agent).status).not.toBe(0);
+  });
+
+  it("the payload does not inherit the license key (issue 13 §8)", async () => {
+    const lic = await h.createLicense("pro");
+    const envFile = join(mkdtempSync(join(tmpdir(), "agent-payload-env-")), "env");
+    dirs.push(dirname(envFile));
+    const agent = startAgent({ CODITECT_LICENSE_KEY: lic.key }, "e2e-payload-env", [
+      "sh",
+      "-c",
+      `env > "${envFile}.tmp" && mv "${envFile}.tmp" "${envFile}"; trap "exit 0" TERM; while :; do sleep 0.1; done`,
+    ]);
+    const printed = await waitFor("the payload's environment", () => {
+      try {
+        return readFileSync(envFile, "utf8");
+      } catch {
+        return undefined;
+      }
+    });
+    expect(printed).toMatch(/^CODITECT_SESSION_ID=\S+$/m);
+    expect(printed).toMatch(/^CODITECT_CONTAINER_ID=e2e-payload-env$/m);
+    expect(printed).not.toContain("CODITECT_LICENSE_KEY");
+    expect(printed).not.toContain(lic.key);
+    agent.child.kill("SIGTERM");
+    expect(await agent.exited).toBe(EXIT.ok);
   });
 
   it("stops with exit 6 when the outage outlasts the offline token", async () => {

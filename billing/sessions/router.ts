@@ -19,7 +19,12 @@ import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
 import { heartbeatSession } from "./heartbeat.js";
 import { type IdentityConfig, identityVerifier } from "./identity.js";
 import { withRequestBudget } from "./kube-retry.js";
-import { FixedWindowLimiter, type RateLimitRule, SESSION_RATE_LIMITS } from "./rate-limit.js";
+import {
+  FixedWindowLimiter,
+  type RateLimitRule,
+  reportLimiterKeys,
+  SESSION_RATE_LIMITS,
+} from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
 
@@ -122,6 +127,8 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     heartbeat: new FixedWindowLimiter(limits.heartbeat, deps.clock),
     release: new FixedWindowLimiter(limits.release, deps.clock),
   };
+  for (const [name, limiter] of Object.entries(limiters))
+    reportLimiterKeys(deps.metrics, `sessions_${name}`, limiter);
   const router = express.Router();
   const refusals = metricsFor(deps.metrics).seatRefusals;
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
@@ -156,13 +163,14 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
   router.post(
     "/v1/sessions/validate",
     route(async (ctx, req, res) => {
-      const raw = req.body as { licenseKey?: unknown; containerId?: unknown } | undefined;
-      const rateKey =
-        typeof raw?.licenseKey === "string"
-          ? `key:${hashLicenseKey(raw.licenseKey)}`
-          : `container:${String(raw?.containerId)}`;
-      limit(limiters.validate, rateKey, res);
+      // Validated first, so the limiter's keys are bounded values, never attacker-sized raw input (issue
+      // 13 §4); a flood of invalid bodies is held by the per-IP limit (billing/http/ip-limit.ts).
       const body = validateBody.parse(req.body);
+      const rateKey =
+        body.licenseKey !== undefined
+          ? `key:${hashLicenseKey(body.licenseKey)}`
+          : `container:${body.containerId}`;
+      limit(limiters.validate, rateKey, res);
       const result = await validateSession(ctx, body).catch((error: unknown) => {
         if (error instanceof ApiError && error.status === 403) refusals.inc({ reason: error.code });
         throw error;

@@ -34,15 +34,28 @@ export async function retrieveLatestInvoice(
   return typeof ref === "string" ? stripe.invoices.retrieve(ref) : ref;
 }
 
-/** Fulfils inside the caller's transaction. Stripe is read before anything is written. */
-export async function fulfillCheckoutInTx(
-  deps: Pick<BillingDeps, "stripe" | "clock" | "config">,
-  catalog: Catalog,
-  tx: Queryable,
-  sessionId: string,
-  actor: string,
-): Promise<FulfilmentResult> {
-  const session = await deps.stripe.checkout.sessions.retrieve(sessionId);
+/** A completed, paid Checkout Session: what fulfilment needs from it before anything else is read. */
+interface PaidSession {
+  sessionId: string;
+  session: Stripe.Checkout.Session;
+  subscriptionId: string;
+  customerId: string | undefined;
+}
+
+/** Everything fulfilment reads from Stripe, fetched before any database connection is taken. */
+export interface CheckoutPurchase extends PaidSession {
+  licenseItem: Stripe.LineItem;
+  licenseProduct: Extract<ReturnType<Catalog["byPriceId"]>, { kind: "license" }>;
+  organization: string;
+  subscription: Stripe.Subscription;
+  latestInvoice: Stripe.Invoice | null;
+  fullyRefunded: boolean;
+}
+
+type NotFulfillable = Extract<FulfilmentResult, { outcome: "incomplete" | "unknown_product" }>;
+
+async function readPaidSession(stripe: Stripe, sessionId: string): Promise<PaidSession | NotFulfillable> {
+  const session = await stripe.checkout.sessions.retrieve(sessionId);
   if (session.status !== "complete" || !["paid", "no_payment_required"].includes(session.payment_status)) {
     return {
       outcome: "incomplete",
@@ -54,15 +67,17 @@ export async function fulfillCheckoutInTx(
   if (!subscriptionId) {
     return { outcome: "incomplete", message: `checkout session ${sessionId} has no subscription` };
   }
-  const sessionCustomer = typeof session.customer === "string" ? session.customer : session.customer?.id;
-  await lockStripeObjects(tx, [subscriptionId, sessionCustomer]);
-  const existing = await tx.query<{ id: string }>(
-    "SELECT id FROM licenses WHERE stripe_checkout_session_id = $1",
-    [sessionId],
-  );
-  if (existing.rows[0]) return { outcome: "already_fulfilled", licenseId: existing.rows[0].id };
+  const customerId = typeof session.customer === "string" ? session.customer : session.customer?.id;
+  return { sessionId, session, subscriptionId, customerId };
+}
 
-  const lineItems = await deps.stripe.checkout.sessions.listLineItems(sessionId, { limit: 100 });
+async function readPurchase(
+  stripe: Stripe,
+  catalog: Catalog,
+  paid: PaidSession,
+): Promise<CheckoutPurchase | NotFulfillable> {
+  const { sessionId, session } = paid;
+  const lineItems = await stripe.checkout.sessions.listLineItems(sessionId, { limit: 100 });
   const unknown = lineItems.data.filter((li) => !li.price || !catalog.byPriceId(li.price.id));
   if (unknown.length > 0 || lineItems.data.length === 0) {
     const prices = unknown.map((li) => li.price?.id ?? "(no price)").join(", ");
@@ -86,14 +101,94 @@ export async function fulfillCheckoutInTx(
       message: `checkout session ${sessionId} has no valid organization in its metadata (was it created by this service?)`,
     };
   }
-  const subscription = await deps.stripe.subscriptions.retrieve(subscriptionId);
-  const latestInvoice = await retrieveLatestInvoice(deps.stripe, subscription);
+  const subscription = await stripe.subscriptions.retrieve(paid.subscriptionId);
+  const latestInvoice = await retrieveLatestInvoice(stripe, subscription);
   // A charge.refunded event that arrived before fulfilment found no license; read refunds here so the
   // outcome does not depend on delivery order.
   const customerId =
     typeof subscription.customer === "string" ? subscription.customer : subscription.customer.id;
-  const charges = await deps.stripe.charges.list({ customer: customerId, limit: 100 });
+  const charges = await stripe.charges.list({ customer: customerId, limit: 100 });
   const fullyRefunded = charges.data.some((c) => c.refunded);
+  return {
+    ...paid,
+    licenseItem,
+    licenseProduct,
+    organization,
+    subscription,
+    latestInvoice,
+    fullyRefunded,
+  };
+}
+
+/**
+ * Reads a Checkout Session and everything its fulfilment needs from Stripe, holding no database
+ * connection (issue 13 §4: a slow or hung Stripe must not pin the pool). Record it with
+ * recordPurchaseInTx in a short transaction afterwards.
+ */
+export async function readCheckoutPurchase(
+  stripe: Stripe,
+  catalog: Catalog,
+  sessionId: string,
+): Promise<CheckoutPurchase | NotFulfillable> {
+  const paid = await readPaidSession(stripe, sessionId);
+  if ("outcome" in paid) return paid;
+  return readPurchase(stripe, catalog, paid);
+}
+
+async function lockAndFindLicense(tx: Queryable, paid: PaidSession): Promise<string | undefined> {
+  await lockStripeObjects(tx, [paid.subscriptionId, paid.customerId]);
+  const existing = await tx.query<{ id: string }>(
+    "SELECT id FROM licenses WHERE stripe_checkout_session_id = $1",
+    [paid.sessionId],
+  );
+  return existing.rows[0]?.id;
+}
+
+/**
+ * Records a purchase read by readCheckoutPurchase: takes the Stripe objects' advisory locks, then creates
+ * the license and its workstations unless this checkout session already has them (idempotent).
+ */
+export async function recordPurchaseInTx(
+  deps: Pick<BillingDeps, "clock" | "config">,
+  catalog: Catalog,
+  tx: Queryable,
+  purchase: CheckoutPurchase,
+  actor: string,
+): Promise<FulfilmentResult> {
+  const existing = await lockAndFindLicense(tx, purchase);
+  if (existing) return { outcome: "already_fulfilled", licenseId: existing };
+  return createFromPurchase(deps, catalog, tx, purchase, actor);
+}
+
+/**
+ * Fulfils inside the caller's transaction (the webhook): the lock is taken before the purchase is read,
+ * so a fulfilment in flight makes a concurrent event wait. Stripe is read before anything is written.
+ */
+export async function fulfillCheckoutInTx(
+  deps: Pick<BillingDeps, "stripe" | "clock" | "config">,
+  catalog: Catalog,
+  tx: Queryable,
+  sessionId: string,
+  actor: string,
+): Promise<FulfilmentResult> {
+  const paid = await readPaidSession(deps.stripe, sessionId);
+  if ("outcome" in paid) return paid;
+  const existing = await lockAndFindLicense(tx, paid);
+  if (existing) return { outcome: "already_fulfilled", licenseId: existing };
+  const purchase = await readPurchase(deps.stripe, catalog, paid);
+  if ("outcome" in purchase) return purchase;
+  return createFromPurchase(deps, catalog, tx, purchase, actor);
+}
+
+async function createFromPurchase(
+  deps: Pick<BillingDeps, "clock" | "config">,
+  catalog: Catalog,
+  tx: Queryable,
+  purchase: CheckoutPurchase,
+  actor: string,
+): Promise<FulfilmentResult> {
+  const { sessionId, session, subscriptionId, licenseItem, licenseProduct, organization } = purchase;
+  const { subscription, latestInvoice, fullyRefunded } = purchase;
   const email = session.customer_details?.email ?? session.customer_email ?? "";
   const now = deps.clock.now();
   const ctx = {

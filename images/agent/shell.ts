@@ -26,6 +26,7 @@ import {
 } from "./decide.js";
 import { EXIT } from "./exit-codes.js";
 import { createAgentLog } from "./log.js";
+import { payloadEnvironment } from "./payload-env.js";
 import { jwksCachePath, readCachedOfflineToken, toStateFile, writeStateFile } from "./state-file.js";
 
 export interface Timers {
@@ -231,7 +232,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     if (!command) return;
     payload = spawn(command, args, {
       stdio: "inherit",
-      env: { ...process.env, CODITECT_SESSION_ID: state.session?.sessionId ?? "" },
+      env: payloadEnvironment(process.env, state.session?.sessionId),
     });
     payload.on("exit", (code, signal) =>
       dispatch({ type: "payloadExited", code: code ?? (signal ? 128 + signalNumber(signal) : 1) }),

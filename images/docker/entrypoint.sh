@@ -5,12 +5,20 @@
 set -eu
 
 # The agent defaults the container id to the hostname, which Docker sets to the short container id.
-: "${CODITECT_NODE:=node}"
-: "${CODITECT_AGENT_BUNDLE:=/opt/coditect/agent/coditect-agent.mjs}"
+# The agent is fixed in a built image: no variable can replace it (issue 13 §3, ADR 0147). Only outside
+# an image — no installed bundle, as in a development checkout and the e2e tests — do CODITECT_NODE and
+# CODITECT_AGENT_BUNDLE say where node and the agent are.
+node_bin=/usr/local/bin/node
+agent_bundle=/opt/coditect/agent/coditect-agent.mjs
+if [ ! -e "$agent_bundle" ]; then
+  node_bin="${CODITECT_NODE:-$node_bin}"
+  agent_bundle="${CODITECT_AGENT_BUNDLE:-$agent_bundle}"
+fi
+unset CODITECT_NODE CODITECT_AGENT_BUNDLE
 
 if [ "$#" -eq 0 ]; then
   echo "coditect-entrypoint: no command given (set the image CMD or pass one to docker run)" >&2
   exit 2
 fi
 
-exec "$CODITECT_NODE" "$CODITECT_AGENT_BUNDLE" run -- "$@"
+exec "$node_bin" "$agent_bundle" run -- "$@"

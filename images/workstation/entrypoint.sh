@@ -5,8 +5,16 @@
 # runs the Cloud Workstations entrypoint as its payload and stops it when the license ends.
 set -eu
 
-: "${CODITECT_NODE:=/opt/coditect/bin/node}"
-: "${CODITECT_AGENT_BUNDLE:=/opt/coditect/agent/coditect-agent.mjs}"
+# The agent is fixed in a built image: no variable can replace it (issue 13 §3, ADR 0147). Only outside
+# an image — no installed bundle, as in a development checkout and the e2e tests — do CODITECT_NODE and
+# CODITECT_AGENT_BUNDLE say where node and the agent are.
+node_bin=/opt/coditect/bin/node
+agent_bundle=/opt/coditect/agent/coditect-agent.mjs
+if [ ! -e "$agent_bundle" ]; then
+  node_bin="${CODITECT_NODE:-$node_bin}"
+  agent_bundle="${CODITECT_AGENT_BUNDLE:-$agent_bundle}"
+fi
+unset CODITECT_NODE CODITECT_AGENT_BUNDLE
 : "${CODITECT_LICENSE_SERVER:=https://api.coditect.ai}"
 : "${CODITECT_METADATA_URL:=http://metadata.google.internal/computeMetadata/v1}"
 : "${CODITECT_CONTAINER_TYPE:=workstation}"
@@ -32,4 +40,4 @@ fi
 # the license server maps it to the Workstation resource and its License. The agent defaults it to the
 # hostname; set CODITECT_CONTAINER_ID in the workstation config's env when the two differ.
 
-exec "$CODITECT_NODE" "$CODITECT_AGENT_BUNDLE" run -- "$CODITECT_BASE_ENTRYPOINT" "$@"
+exec "$node_bin" "$agent_bundle" run -- "$CODITECT_BASE_ENTRYPOINT" "$@"

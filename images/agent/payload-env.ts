@@ -1,0 +1,18 @@
+/**
+ * The payload's environment (issue 13 §8): the agent's, minus what only the agent may hold. The license key
+ * is the customer's credential for every seat of the license — a process in the container that could read
+ * it could start containers elsewhere. The identity token's path points at a short-lived credential only
+ * the agent sends. Everything else (PATH, HOME, the image's own variables) the payload needs as before.
+ */
+
+/** Variables the agent reads and the payload must not inherit. */
+export const AGENT_SECRET_VARIABLES = ["CODITECT_LICENSE_KEY", "CODITECT_IDENTITY_TOKEN_FILE"] as const;
+
+export function payloadEnvironment(
+  agentEnv: NodeJS.ProcessEnv,
+  sessionId: string | undefined,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...agentEnv, CODITECT_SESSION_ID: sessionId ?? "" };
+  for (const name of AGENT_SECRET_VARIABLES) delete env[name];
+  return env;
+}
