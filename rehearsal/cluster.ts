@@ -3,7 +3,9 @@
  * CRDs, Namespaces, ServiceAccounts and RBAC applied with the admin credential, and a token per
  * ServiceAccount for the projected volume. Every 403 is kept (deniedRequests) so a failure names the rule.
  */
-import { request as httpsRequest } from "node:https";
+import { CustomObjectsApi, KubernetesObjectApi } from "@kubernetes/client-node";
+import { API_GROUP, API_VERSION } from "../lib/domain.js";
+import { httpStatus } from "../lib/kube-errors.js";
 import type { DeniedRequest } from "../test-support/kube-apiserver/auth/guard.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import type { KubeManifest } from "./render.js";
@@ -14,8 +16,8 @@ export interface RehearsalCluster {
   host: string;
   port: number;
   caPem: string;
-  /** Admin request against the API (JSON in and out). */
-  request(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** Every object of one of our custom resources, across namespaces (admin). */
+  listCustom(plural: string): Promise<unknown[]>;
   /** Creates the object; throws with the API's Status message. */
   apply(manifest: KubeManifest): Promise<void>;
   serviceAccountToken(namespace: string, name: string): Promise<string>;
@@ -23,66 +25,15 @@ export interface RehearsalCluster {
   stop(): Promise<void>;
 }
 
-const PLURALS: Record<string, string> = {
-  CustomResourceDefinition: "customresourcedefinitions",
-  Namespace: "namespaces",
-  ServiceAccount: "serviceaccounts",
-  Role: "roles",
-  ClusterRole: "clusterroles",
-  RoleBinding: "rolebindings",
-  ClusterRoleBinding: "clusterrolebindings",
-  ConfigMap: "configmaps",
-};
-
-/** REST collection path of a manifest (the kinds the rehearsal applies). Pure. */
-export function collectionPath(m: KubeManifest): string {
-  const [group, version] = m.apiVersion.includes("/") ? m.apiVersion.split("/") : ["", m.apiVersion];
-  const resource = PLURALS[m.kind];
-  if (!resource) throw new Error(`the rehearsal does not apply ${m.kind} ${m.metadata.name}`);
-  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
-  return m.metadata.namespace
-    ? `${base}/namespaces/${m.metadata.namespace}/${resource}`
-    : `${base}/${resource}`;
-}
-
-function jsonRequest(
-  url: URL,
-  method: string,
-  token: string,
-  caPem: string,
-  body: unknown,
-): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      url,
-      {
-        method,
-        ca: caPem,
-        headers: {
-          authorization: `Bearer ${token}`,
-          "content-type": "application/json",
-          accept: "application/json",
-        },
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c) => {
-          text += c;
-        });
-        res.on("end", () => {
-          let parsed: unknown = text;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            // Not JSON: keep the text.
-          }
-          resolve({ status: res.statusCode ?? 0, body: parsed });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
-  });
+/** The API's Status message of a failed client-node call (its body), else the error itself. */
+function statusMessage(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body !== "string") return String(error);
+  try {
+    return (JSON.parse(body) as { message?: string }).message ?? body;
+  } catch {
+    return body;
+  }
 }
 
 export async function startRehearsalCluster(): Promise<RehearsalCluster> {
@@ -90,19 +41,30 @@ export async function startRehearsalCluster(): Promise<RehearsalCluster> {
   const server = await startKubeApiServer({ tls: true, rbac: true });
   const base = new URL(server.url);
   const caPem = server.caPem!;
-  const request = (method: string, path: string, body?: unknown) =>
-    jsonRequest(new URL(path, base), method, server.adminToken, caPem, body);
+  // The same client-node calls the sandbox uses (sandbox/kube-access.ts): discovery maps kinds to resources.
+  const admin = server.kubeConfig();
+  const objects = KubernetesObjectApi.makeApiClient(admin);
+  const custom = admin.makeApiClient(CustomObjectsApi);
   return {
     host: base.hostname,
     port: Number(base.port),
     caPem,
-    request,
+    async listCustom(plural) {
+      const list = (await custom.listClusterCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        plural,
+      })) as {
+        items: unknown[];
+      };
+      return list.items;
+    },
     async apply(manifest) {
-      const res = await request("POST", collectionPath(manifest), manifest);
-      if (res.status >= 300) {
-        const message = (res.body as { message?: string })?.message ?? JSON.stringify(res.body);
+      try {
+        await objects.create(manifest);
+      } catch (error) {
         throw new Error(
-          `applying ${manifest.kind} ${manifest.metadata.name} failed (${res.status}): ${message}`,
+          `applying ${manifest.kind} ${manifest.metadata.name} failed (${httpStatus(error) ?? "no answer"}): ${statusMessage(error)}`,
         );
       }
     },

@@ -56,11 +56,8 @@ async function httpJson(
 
 export async function driveJourney(ctx: JourneyContext): Promise<void> {
   const admin = { authorization: `Bearer ${ctx.adminToken}` };
-  const list = async (plural: string): Promise<KubeItem[]> => {
-    const res = await ctx.cluster.request("GET", `/apis/coditect.ai/v1alpha1/${plural}`);
-    if (res.status !== 200) throw new Error(`listing ${plural}: HTTP ${res.status}`);
-    return (res.body as { items: KubeItem[] }).items;
-  };
+  const list = async (plural: string): Promise<KubeItem[]> =>
+    (await ctx.cluster.listCustom(plural)) as KubeItem[];
   // waitFor treats a throwing probe as "not yet": a dead process or a Forbidden answer must end the wait.
   const until = async <T>(what: string, probe: () => Promise<T>): Promise<NonNullable<T>> => {
     const outcome = await waitFor(
