@@ -1,16 +1,10 @@
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { jsonLineSink } from "../test-support/log-lines.js";
 import { createServiceLogger, parseTraceContext, traceFields } from "./logger.js";
 
 function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, destination };
+  const { lines, stream } = jsonLineSink();
+  return { lines, destination: stream };
 }
 
 describe("createServiceLogger", () => {

@@ -3,33 +3,21 @@
  * from what the logger wrote.
  */
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import pg from "pg";
 import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
 import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
+import { jsonLineSink } from "../../test-support/log-lines.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { createApp } from "../app.js";
 import { loadConfig } from "../config.js";
 import { migrate } from "../db/migrate.js";
 import { createLogger } from "./logger.js";
 
-type Line = Record<string, unknown>;
-
 describe("billing log lines", () => {
-  const lines: Line[] = [];
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) {
-        raw.push(line);
-        lines.push(JSON.parse(line));
-      }
-      done();
-    },
-  });
+  const { lines, raw, stream: sink } = jsonLineSink();
   let pool: pg.Pool;
   let url: string;
   let close: () => Promise<void>;

@@ -1,11 +1,11 @@
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import pg from "pg";
 import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
 import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
+import { jsonLineSink } from "../../test-support/log-lines.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { createApp } from "../app.js";
 import { loadConfig } from "../config.js";
@@ -14,13 +14,7 @@ import { createLogger } from "./logger.js";
 import { routeTemplate } from "./request-log.js";
 
 describe("operations endpoints and logging", () => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
+  const { lines, stream: sink } = jsonLineSink();
   let pool: pg.Pool;
   let url: string;
   let close: () => Promise<void>;

@@ -4,22 +4,15 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { jsonLineSink } from "../../test-support/log-lines.js";
 import { bundleAgent } from "./bundle.js";
 import { createAgentLog } from "./log.js";
 
 describe("agent log lines", () => {
   it("have the shared shape: severity, time, service agent, message", () => {
-    const lines: Record<string, unknown>[] = [];
-    const log = createAgentLog(
-      new Writable({
-        write(chunk, _enc, done) {
-          for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-          done();
-        },
-      }),
-    );
+    const { lines, stream } = jsonLineSink();
+    const log = createAgentLog(stream);
     log("warn", "license server unreachable; retrying");
     log("error", "payload exited");
     expect(lines).toEqual([
