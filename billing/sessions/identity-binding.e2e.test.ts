@@ -29,6 +29,7 @@ import {
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { licenseResourceName } from "../cluster/projection.js";
 import { KubeSessionCluster } from "./cluster.js";
+import { containerClaim } from "./decide.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
 const AUDIENCE = "https://license.test.example";
@@ -245,5 +246,18 @@ describe("a workstation identity binds to one workstation", { timeout: 60_000 },
       reason: "Superseded",
     });
     await h.post("/v1/sessions/release", {}, after.body.sessionToken);
+  });
+});
+
+describe("containerClaim (the pure rule)", () => {
+  it.each([
+    ["the same key", "key:a", "key:a", "supersede"],
+    ["another key", "key:a", "key:b", "conflict"],
+    ["a key claiming a workstation's container", "workstation:o/w", "key:a", "conflict"],
+    ["another workstation", "workstation:o/w", "workstation:p/w", "conflict"],
+    ["the same workstation (restart, rotated credential)", "workstation:o/w", "workstation:o/w", "supersede"],
+    ["a session from before principals were recorded", null, "key:a", "supersede"],
+  ] as const)("%s → %s", (_label, existing, principal, expected) => {
+    expect(containerClaim(existing, principal)).toBe(expected);
   });
 });
