@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 import type { Workstation } from "../../crds/types.js";
 import { WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
 import { credentialActions } from "./credential.js";
-import type { CloudWorkstation, WorkstationDecision } from "./decide.js";
+import { type CloudWorkstation, WORKSTATION_FINALIZER, type WorkstationDecision } from "./decide.js";
 
 const NAME = "projects/p/locations/l/workstationClusters/c/workstationConfigs/k/workstations/wkst-1";
 const HASH = "a".repeat(64);
 
-function ws(extra: { labels?: Record<string, string>; hash?: string; deleting?: boolean } = {}): Workstation {
+function ws(
+  extra: { labels?: Record<string, string>; hash?: string; deleting?: boolean; unmanaged?: boolean } = {},
+): Workstation {
   return {
     apiVersion: "coditect.ai/v1alpha1",
     kind: "Workstation",
@@ -16,6 +18,7 @@ function ws(extra: { labels?: Record<string, string>; hash?: string; deleting?: 
       name: "w",
       namespace: "n",
       labels: extra.labels ?? { [WORKSTATION_ID_LABEL]: "wkst-1" },
+      finalizers: extra.unmanaged ? [] : [WORKSTATION_FINALIZER],
       ...(extra.deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}),
     },
     spec: { licenseRef: { name: "lic" }, user: "u@example.com", tier: "standard" },
@@ -84,6 +87,17 @@ describe("credentialActions", () => {
     ],
   ])("waits while %s", (_label, cloudWs, decision) => {
     expect(credentialActions(ws(), cloudWs, NAME, decision)).toEqual([]);
+  });
+
+  it("does nothing for a resource without the operator's finalizer (e.g. its License is not billing's)", () => {
+    expect(
+      credentialActions(
+        ws({ labels: {}, unmanaged: true }),
+        cloud({ credentialHash: undefined }),
+        NAME,
+        settled,
+      ),
+    ).toEqual([]);
   });
 
   it("does nothing for a resource being deleted or when no status is written", () => {

@@ -13,7 +13,7 @@
 import type { Workstation } from "../../crds/types.js";
 import { WORKSTATION_CREDENTIAL_ENV, WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
 import type { CloudWorkstation, WorkstationDecision } from "./decide.js";
-import { lroKindOf } from "./decide.js";
+import { lroKindOf, WORKSTATION_FINALIZER } from "./decide.js";
 
 export type CredentialAction = { type: "LabelWorkstationId"; id: string } | { type: "RotateCredential" };
 
@@ -25,7 +25,7 @@ export function cloudCredentialHash(envSha256: Record<string, string>): string |
 /**
  * What to do about the label and the credential this pass. `cloud` is the workstation only when it is
  * ours (a foreign one under our id is never touched); `cloudName` is its full name as recorded or derived.
- * Nothing while the resource is being deleted, and no rotation while anything is in flight: the
+ * Nothing for a resource without the operator's finalizer or being deleted, and no rotation while anything is in flight: the
  * lifecycle's operation comes first, the next pass rotates.
  */
 export function credentialActions(
@@ -34,7 +34,10 @@ export function credentialActions(
   cloudName: string | undefined,
   decision: WorkstationDecision,
 ): CredentialAction[] {
-  if (ws.metadata?.deletionTimestamp || decision.status === null) return [];
+  // Only resources the operator manages (its finalizer is on them): a Workstation whose License billing
+  // did not write is left exactly as it is (decide.ts step 1b).
+  const managed = ws.metadata?.finalizers?.includes(WORKSTATION_FINALIZER) ?? false;
+  if (!managed || ws.metadata?.deletionTimestamp || decision.status === null) return [];
   const actions: CredentialAction[] = [];
   const id = cloudName?.split("/").pop();
   if (id && ws.metadata?.labels?.[WORKSTATION_ID_LABEL] !== id) {
