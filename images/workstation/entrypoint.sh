@@ -40,7 +40,7 @@ fi
 # service account. CODITECT_WORKSTATION_CREDENTIAL — this workstation's own secret, which the operator puts
 # in the Workstation's per-workstation env — proves which (ADR 0150). The agent sends it with the token and
 # keeps it from the payload; it is never logged or written to disk.
-if [ -n "${CODITECT_IDENTITY_TOKEN_FILE:-}" ] && [ -z "${CODITECT_WORKSTATION_CREDENTIAL:-}" ]; then
+if [ -z "${CODITECT_LICENSE_KEY:-}" ] && [ -z "${CODITECT_WORKSTATION_CREDENTIAL:-}" ]; then
   echo "coditect-entrypoint: CODITECT_WORKSTATION_CREDENTIAL is not set: this workstation was not created (or not yet given its credential) by the Coditect operator; stop and start it again once the operator has reconciled it" >&2
   exit 2
 fi
