@@ -242,6 +242,8 @@ export interface WorkstationStatus {
   operation?: WorkstationStatusOperation;
   /** When the operator first saw the license stop entitling this workstation. */
   licenseLapsedAt?: string;
+  /** SHA-256 (hex) of the workstation's own credential, which the operator generates and gives only to this cloud workstation (its per-workstation env CODITECT_WORKSTATION_CREDENTIAL). The license server accepts a workstation's identity token only together with a credential of this hash (ADR 0150). The credential itself is never stored in the cluster. */
+  credentialHash?: string;
   /** Current conditions (Ready, Licensed, Provisioned, AccessGranted). */
   conditions?: Condition[];
 }

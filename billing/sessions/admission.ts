@@ -17,7 +17,7 @@ import {
   offlineTokenFor,
   type SessionsContext,
 } from "./context.js";
-import { licenseRefusal, liveSince, seatDecision } from "./decide.js";
+import { containerClaim, licenseRefusal, liveSince, seatDecision } from "./decide.js";
 import {
   activeSessionOfContainer,
   countLiveSessions,
@@ -34,6 +34,8 @@ import { generateSessionToken, hashSessionToken } from "./tokens.js";
 export interface ValidateInput {
   licenseKey?: string | undefined;
   identityToken?: string | undefined;
+  /** With identityToken: the workstation's own credential (ADR 0150). */
+  workstationCredential?: string | undefined;
   containerId: string;
   containerType: "docker" | "workstation";
   hostname?: string | undefined;
@@ -76,11 +78,16 @@ class SeatLimitReached extends Error {
   }
 }
 
-async function resolveLicenseId(ctx: SessionsContext, input: ValidateInput): Promise<string> {
+/** The license a validate is for, and the principal (key or bound workstation) its session belongs to. */
+async function resolveLicense(
+  ctx: SessionsContext,
+  input: ValidateInput,
+): Promise<{ licenseId: string; principal: string }> {
   if (input.licenseKey) {
-    const id = await licenseIdByKeyHash(ctx.db, hashLicenseKey(input.licenseKey));
+    const keyHash = hashLicenseKey(input.licenseKey);
+    const id = await licenseIdByKeyHash(ctx.db, keyHash);
     if (!id) throw new ApiError(403, "license_invalid", "unknown license key");
-    return id;
+    return { licenseId: id, principal: `key:${keyHash}` };
   }
   if (!ctx.identity) {
     throw new ApiError(
@@ -89,11 +96,11 @@ async function resolveLicenseId(ctx: SessionsContext, input: ValidateInput): Pro
       "this server does not accept workstation identity tokens",
     );
   }
-  return ctx.identity.licenseFor(input.identityToken!, input.containerId);
+  return ctx.identity.licenseFor(input.identityToken!, input.containerId, input.workstationCredential!);
 }
 
 export async function validateSession(ctx: SessionsContext, input: ValidateInput): Promise<ValidateResult> {
-  const licenseId = await resolveLicenseId(ctx, input);
+  const { licenseId, principal } = await resolveLicense(ctx, input);
   const now = ctx.clock.now();
   const token = generateSessionToken();
   let superseded: SessionRow | undefined;
@@ -105,8 +112,17 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
       const refusal = licenseRefusal(license, now);
       if (refusal) throw new ApiError(403, refusal.code, refusal.message);
 
-      // The same container validating again (a restart) replaces its own session instead of taking a seat.
-      superseded = await activeSessionOfContainer(tx, licenseId, input.containerId);
+      // The same container validating again (a restart) replaces its own session instead of taking a seat;
+      // another principal claiming a busy container id is refused and the session stays (issue 13 §1).
+      const holder = await activeSessionOfContainer(tx, licenseId, input.containerId);
+      if (holder && containerClaim(holder.principal, principal) === "conflict") {
+        throw new ApiError(
+          409,
+          "container_in_use",
+          `container ${input.containerId} has a running session of this license started with another credential; stop that container or use another container id`,
+        );
+      }
+      superseded = holder;
       if (superseded && (await endSession(tx, superseded.id, "released", "Superseded", now))) {
         const after = { ...auditView(superseded), state: "released", reason: "Superseded" };
         await recordAudit(tx, {
@@ -142,6 +158,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         created_at: now,
         last_heartbeat_at: now,
         ended_at: null,
+        principal,
       };
       const resource = ctx.cluster
         ? sessionResourceFor({

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ContainerSession, ContainerSessionResource, WorkstationResource } from "../../crds/types.js";
 import { ManualClock } from "../../lib/clock.js";
 import { TIMING } from "../../lib/domain.js";
+import { generateWorkstationCredential, WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { licenseResourceName } from "../cluster/projection.js";
@@ -20,6 +21,7 @@ import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 const clock = new ManualClock("2026-03-01T12:00:00Z");
 const AUDIENCE = "https://license.test.example";
 const WORKSTATION_SA = "workstations@coditect-test.iam.gserviceaccount.com";
+const CREDENTIAL = generateWorkstationCredential();
 let kube: KubeApiServer;
 let kc: KubeConfig;
 let api: CustomObjectsApi;
@@ -270,7 +272,7 @@ describe("workstation identity tokens", () => {
       body: {
         apiVersion: "coditect.ai/v1alpha1",
         kind: "Workstation",
-        metadata: { name: "ws-dev-1" },
+        metadata: { name: "ws-dev-1", labels: { [WORKSTATION_ID_LABEL]: "wkst-7f3a" } },
         spec: {
           licenseRef: { name: licenseResourceName(lic.id) },
           user: "dev@acme.example",
@@ -286,6 +288,7 @@ describe("workstation identity tokens", () => {
           status: {
             externalRef:
               "projects/p/locations/us-central1/workstationClusters/c/workstationConfigs/standard/workstations/wkst-7f3a",
+            credentialHash: CREDENTIAL.hash,
           },
         },
       },
@@ -296,6 +299,7 @@ describe("workstation identity tokens", () => {
   it("maps a Google-signed identity token through the Workstation resource to its license", async () => {
     const v = await h.post("/v1/sessions/validate", {
       identityToken: await identityToken({}),
+      workstationCredential: CREDENTIAL.secret,
       containerId: "wkst-7f3a",
       containerType: "workstation",
     });
@@ -312,6 +316,7 @@ describe("workstation identity tokens", () => {
   it.each(refusals)("refuses %s with 403", async (_label, claims, containerId, code) => {
     const v = await h.post("/v1/sessions/validate", {
       identityToken: await identityToken(claims),
+      workstationCredential: CREDENTIAL.secret,
       containerId,
       containerType: "workstation",
     });
@@ -328,13 +333,30 @@ describe("workstation identity tokens", () => {
       body: {
         apiVersion: "coditect.ai/v1alpha1",
         kind: "Workstation",
-        metadata: { name: "wkst-orphan" },
+        metadata: { name: "wkst-orphan", labels: { [WORKSTATION_ID_LABEL]: "wkst-orphan" } },
         spec: { licenseRef: { name: "lic-gone" }, user: "dev@acme.example", tier: "standard" },
       },
     });
+    await api.patchNamespacedCustomObjectStatus(
+      {
+        group: WorkstationResource.group,
+        version: WorkstationResource.version,
+        plural: WorkstationResource.plural,
+        namespace: "org-ws",
+        name: "wkst-orphan",
+        body: {
+          status: {
+            externalRef: "projects/p/l/c/k/workstations/wkst-orphan",
+            credentialHash: CREDENTIAL.hash,
+          },
+        },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
     const answer = async (containerId: string) => {
       const v = await h.post("/v1/sessions/validate", {
         identityToken: await identityToken({}),
+        workstationCredential: CREDENTIAL.secret,
         containerId,
         containerType: "workstation",
       });
@@ -360,6 +382,7 @@ describe("workstation identity tokens", () => {
       .sign(stranger.privateKey);
     const v = await h.post("/v1/sessions/validate", {
       identityToken: token,
+      workstationCredential: CREDENTIAL.secret,
       containerId: "wkst-7f3a",
       containerType: "workstation",
     });

@@ -15,6 +15,7 @@ import {
 } from "../../crds/types.js";
 import { API_GROUP_VERSION } from "../../lib/domain.js";
 import { httpStatus } from "../../lib/kube-errors.js";
+import { isWorkstationIdLabelValue, WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
 import {
   LICENSE_ID_LABEL,
   licenseResourceName,
@@ -46,7 +47,10 @@ export interface SessionCluster {
   annotateSession(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
   /** spec.licenseId of a License resource, or null when it does not exist. */
   licenseIdOf(namespace: string, licenseName: string): Promise<string | null>;
-  /** The Workstation whose cloud workstation id (last segment of status.externalRef) or name is `id`. */
+  /**
+   * The one Workstation labelled WORKSTATION_ID_LABEL=`id` whose status.externalRef ends in `id`; null
+   * when none is, or more than one (ambiguous: never guess). Exact match only (ADR 0150).
+   */
   findWorkstation(id: string): Promise<Workstation | null>;
 }
 
@@ -193,17 +197,19 @@ export class KubeSessionCluster implements SessionCluster {
   }
 
   async findWorkstation(id: string): Promise<Workstation | null> {
+    // Not a possible label value: no workstation has it (and the selector would be refused as malformed).
+    if (!isWorkstationIdLabelValue(id)) return null;
+    // The API server filters by the label: one small answer however many workstations exist, and no
+    // match on names or other fields a caller could guess.
     const list = (await this.#call("list Workstations", () =>
       this.#api.listClusterCustomObject({
         group: WorkstationResource.group,
         version: WorkstationResource.version,
         plural: WorkstationResource.plural,
+        labelSelector: `${WORKSTATION_ID_LABEL}=${id}`,
       }),
     )) as { items?: Workstation[] };
-    return (
-      (list.items ?? []).find(
-        (ws) => ws.status?.externalRef?.split("/").pop() === id || ws.metadata?.name === id,
-      ) ?? null
-    );
+    const matches = (list.items ?? []).filter((ws) => ws.status?.externalRef?.split("/").pop() === id);
+    return matches.length === 1 ? matches[0]! : null;
   }
 }

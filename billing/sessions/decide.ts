@@ -67,6 +67,20 @@ export function seatDecision(
   return { admit: false, limit: maxContainers };
 }
 
+/**
+ * What a validate does with the active session its container id already holds on the license (issue 13
+ * §1): the same principal — the same license key, or the same bound workstation — is that container
+ * restarting, and replaces its session; anyone else claiming the id is refused and the session stays
+ * untouched. A session started before principals were recorded (null) is replaced as before (ADR 0151).
+ */
+export function containerClaim(
+  existingPrincipal: string | null | undefined,
+  principal: string,
+): "supersede" | "conflict" {
+  if (existingPrincipal === null || existingPrincipal === undefined) return "supersede";
+  return existingPrincipal === principal ? "supersede" : "conflict";
+}
+
 /** A session is live (holds its seat) while active and heartbeated within the expiry window. */
 export function liveSince(now: Date, timing: SessionTiming): Date {
   return new Date(now.getTime() - timing.sessionExpiryMs);

@@ -1,12 +1,15 @@
 /**
  * Workstation identity: a workstation container has no license key; it presents a Google-signed identity
- * token (metadata server, audience = the license server) instead. We verify the token against Google's
- * JWKS (configurable: tests use a local JWKS and keys they generate), require it to come from one of the
- * configured workstation service accounts, and map the container id through its Workstation resource to
- * the License and so to the license row.
+ * token (metadata server, audience = the license server) AND its workstation's own credential (ADR 0150).
+ * We verify the token against Google's JWKS (configurable: tests use a local JWKS and keys they generate)
+ * and require it to come from one of the configured workstation service accounts. That proves "a
+ * workstation of ours", not which one — every workstation runs as the same service account. Which one is
+ * proved by the credential: the Workstation resource is found by an exact label match on the container id
+ * (WORKSTATION_ID_LABEL, written by the operator), and the credential must hash to the value the operator
+ * recorded in its status. Then its License gives the license row.
  *
- * Limitation (seed-notes D12): the token identifies the workstation's service account, not the VM, so it
- * proves "a workstation of ours" and the container id chooses which one. See docs/sessions.md.
+ * Every refusal after the token check is one answer (`workstation_unknown`): unknown id, wrong credential,
+ * workstation without a license look the same, so a caller cannot enumerate workstation ids.
  */
 import {
   createLocalJWKSet,
@@ -16,6 +19,7 @@ import {
   jwtVerify,
 } from "jose";
 import type { Clock } from "../../lib/clock.js";
+import { workstationCredentialMatches } from "../../lib/workstation-credential.js";
 import { ApiError } from "../http/errors.js";
 import type { SessionCluster } from "./cluster.js";
 
@@ -32,9 +36,16 @@ export interface IdentityConfig {
   issuers?: string[];
 }
 
+/** Who a validated workstation container is: its license and the principal its sessions belong to. */
+export interface WorkstationIdentity {
+  licenseId: string;
+  /** `workstation:<namespace>/<name>`: stable across credential rotations and container restarts. */
+  principal: string;
+}
+
 export interface IdentityVerifier {
-  /** The license id the workstation container belongs to; throws ApiError 403 otherwise. */
-  licenseFor(identityToken: string, containerId: string): Promise<string>;
+  /** The workstation `containerId` is, if the token and its credential prove it; throws ApiError 403. */
+  licenseFor(identityToken: string, containerId: string, credential: string): Promise<WorkstationIdentity>;
 }
 
 export function identityVerifier(
@@ -48,7 +59,7 @@ export function identityVerifier(
       : createLocalJWKSet(config.jwks);
   const allowed = new Set(config.serviceAccounts.map((e) => e.toLowerCase()));
   return {
-    async licenseFor(identityToken, containerId) {
+    async licenseFor(identityToken, containerId, credential) {
       let email: string;
       try {
         const { payload } = await jwtVerify(identityToken, keys, {
@@ -75,8 +86,9 @@ export function identityVerifier(
           `identity ${email} is not a workstation service account`,
         );
       }
-      // One answer for "no such workstation" and "a workstation without a license": a caller holding a
-      // workstation identity must not learn which ids exist, nor their organizations (issue 13).
+      // One answer for "no such workstation", "not this workstation's credential" and "a workstation
+      // without a license": a caller holding a workstation identity must not learn which ids exist, nor
+      // their organizations (issue 13).
       const notEntitled = () =>
         new ApiError(
           403,
@@ -85,10 +97,12 @@ export function identityVerifier(
         );
       const workstation = await cluster.findWorkstation(containerId);
       const namespace = workstation?.metadata?.namespace;
-      if (!workstation || !namespace) throw notEntitled();
+      const name = workstation?.metadata?.name;
+      if (!workstation || !namespace || !name) throw notEntitled();
+      if (!workstationCredentialMatches(credential, workstation.status?.credentialHash)) throw notEntitled();
       const licenseId = await cluster.licenseIdOf(namespace, workstation.spec.licenseRef.name);
       if (!licenseId) throw notEntitled();
-      return licenseId;
+      return { licenseId, principal: `workstation:${namespace}/${name}` };
     },
   };
 }

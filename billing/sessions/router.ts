@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import { z } from "zod";
 import { CONTAINER_TYPES } from "../../lib/domain.js";
 import { loadKeySet, type OfflineTokenKeySet, publicJwks } from "../../lib/offline-tokens/index.js";
+import { workstationCredentialHash } from "../../lib/workstation-credential.js";
 import { loadKubeCredentials } from "../cluster/credentials.js";
 import type { BillingDeps } from "../deps.js";
 import { ApiError } from "../http/errors.js";
@@ -58,11 +59,18 @@ const validateBody = z
   .strictObject({
     licenseKey: z.string().min(1).max(50).optional(),
     identityToken: z.string().min(1).max(8192).optional(),
+    /** The workstation's own credential (ADR 0150): required with identityToken, refused without. */
+    workstationCredential: z.string().min(16).max(256).optional(),
     ...containerFields,
   })
   .refine((b) => (b.licenseKey === undefined) !== (b.identityToken === undefined), {
     path: ["licenseKey"],
     message: "give exactly one of licenseKey or identityToken",
+  })
+  .refine((b) => (b.identityToken === undefined) === (b.workstationCredential === undefined), {
+    path: ["workstationCredential"],
+    message:
+      "is required with identityToken (the workstation's CODITECT_WORKSTATION_CREDENTIAL) and only with it",
   });
 
 const heartbeatBody = z.strictObject({
@@ -166,10 +174,12 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
       // Validated first, so the limiter's keys are bounded values, never attacker-sized raw input (issue
       // 13 §4); a flood of invalid bodies is held by the per-IP limit (billing/http/ip-limit.ts).
       const body = validateBody.parse(req.body);
+      // A workstation's bucket is its credential's (hashed), not the container id a caller names: nobody
+      // can use up another workstation's validate budget by posting its id.
       const rateKey =
         body.licenseKey !== undefined
           ? `key:${hashLicenseKey(body.licenseKey)}`
-          : `container:${body.containerId}`;
+          : `workstation:${workstationCredentialHash(body.workstationCredential ?? "")}`;
       limit(limiters.validate, rateKey, res);
       const result = await validateSession(ctx, body).catch((error: unknown) => {
         if (error instanceof ApiError && error.status === 403) refusals.inc({ reason: error.code });

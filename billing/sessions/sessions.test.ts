@@ -72,6 +72,21 @@ describe("POST /v1/sessions/validate", () => {
     ],
     ["a bad ip", { licenseKey: "K", containerId: "c", containerType: "docker", ip: "1.2.3" }, /ip/],
     ["no credentials", { containerId: "c", containerType: "docker" }, /licenseKey|identityToken/],
+    [
+      "an identity token without the workstation credential",
+      { identityToken: "t", containerId: "c", containerType: "workstation" },
+      /workstationCredential/,
+    ],
+    [
+      "a workstation credential with a license key",
+      { licenseKey: "K", workstationCredential: "c".repeat(43), containerId: "c", containerType: "docker" },
+      /workstationCredential/,
+    ],
+    [
+      "a too short workstation credential",
+      { identityToken: "t", workstationCredential: "short", containerId: "c", containerType: "workstation" },
+      /workstationCredential/,
+    ],
   ];
   it.each(badBodies)(
     "rejects %s with 400 invalid_request and creates nothing",

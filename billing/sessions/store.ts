@@ -19,6 +19,11 @@ export interface SessionRow {
   created_at: Date;
   last_heartbeat_at: Date;
   ended_at: Date | null;
+  /**
+   * Who started the session: `key:<sha256 of the license key>` or `workstation:<namespace>/<name>` (ADR
+   * 0151). Only the same principal may replace it. NULL on sessions from before migration 090.
+   */
+  principal?: string | null;
 }
 
 export interface SessionLicense extends LicenseFacts {
@@ -75,8 +80,8 @@ export async function countLiveSessions(
 export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
   await tx.query(
     `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
-       state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at, principal)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       row.id,
       row.license_id,
@@ -93,6 +98,7 @@ export async function insertSession(tx: Queryable, row: SessionRow & { token_has
       row.created_at,
       row.last_heartbeat_at,
       row.ended_at,
+      row.principal ?? null,
     ],
   );
 }

@@ -21,6 +21,7 @@ import { WorkstationResource } from "../../crds/types.js";
 import { bundleAgent } from "../../images/agent/bundle.js";
 import { EXIT } from "../../images/agent/exit-codes.js";
 import { systemClock } from "../../lib/clock.js";
+import { generateWorkstationCredential, WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
 import { renderForRehearsal } from "../../rehearsal/plan.js";
 import { workstationContainerEnv } from "../../rehearsal/workstation-env.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
@@ -32,6 +33,7 @@ import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
 const BUNDLE = join(".tmp", "agent-ws-e2e", "coditect-agent.mjs");
 const SA = "workstations@coditect-test.iam.gserviceaccount.com";
+const CREDENTIAL = generateWorkstationCredential();
 let kube: KubeApiServer;
 let h: SessionsHarness;
 let metadata: Server;
@@ -71,7 +73,7 @@ beforeAll(async () => {
     body: {
       apiVersion: "coditect.ai/v1alpha1",
       kind: "Workstation",
-      metadata: { name: "ws-e2e" },
+      metadata: { name: "ws-e2e", labels: { [WORKSTATION_ID_LABEL]: "wkst-e2e" } },
       spec: { licenseRef: { name: licenseResourceName(lic.id) }, user: "dev@acme.example", tier: "standard" },
     },
   });
@@ -83,6 +85,8 @@ beforeAll(async () => {
         status: {
           externalRef:
             "projects/p/locations/l/workstationClusters/c/workstationConfigs/k/workstations/wkst-e2e",
+          // What the operator records when it creates the workstation with its credential (ADR 0150).
+          credentialHash: CREDENTIAL.hash,
         },
       },
     },
@@ -133,7 +137,7 @@ describe("workstation entrypoint", () => {
       [
         join("images", "workstation", "entrypoint.sh"),
         "-c",
-        'trap "exit 0" TERM; while :; do sleep 0.1; done',
+        `env > '${join(stateDir, "payload-env")}'; trap "exit 0" TERM; while :; do sleep 0.1; done`,
       ],
       {
         env: {
@@ -143,6 +147,8 @@ describe("workstation entrypoint", () => {
           CODITECT_AGENT_BUNDLE: BUNDLE,
           CODITECT_METADATA_URL: metadataUrl,
           CODITECT_CONTAINER_ID: "wkst-e2e",
+          // The workstation's per-workstation env, as the operator sets it at create.
+          CODITECT_WORKSTATION_CREDENTIAL: CREDENTIAL.secret,
           CODITECT_STATE_DIR: stateDir,
           // The predefined image's entrypoint, replaced by a shell that runs the payload script.
           CODITECT_BASE_ENTRYPOINT: "sh",
@@ -169,11 +175,51 @@ describe("workstation entrypoint", () => {
     ).rows[0];
     expect(row).toEqual({ state: "active", container_type: "workstation", organization: "ws-org" });
 
+    // The payload (the workstation's own entrypoint and everything the user runs) never sees the secret.
+    const payloadEnv = await waitFor("payload env", () => {
+      try {
+        return readFileSync(join(stateDir, "payload-env"), "utf8");
+      } catch {
+        return "";
+      }
+    });
+    expect(payloadEnv).toContain("CODITECT_SESSION_ID=");
+    expect(payloadEnv).not.toContain(CREDENTIAL.secret);
+    expect(payloadEnv).not.toContain("CODITECT_WORKSTATION_CREDENTIAL");
+
     agent.kill("SIGTERM");
     expect(await exited).toBe(EXIT.ok);
+    expect(stderr).not.toContain(CREDENTIAL.secret);
     expect(stderr).toMatch(/licensed: session/);
     const after = (await h.pool.query("SELECT state FROM container_sessions WHERE container_id = 'wkst-e2e'"))
       .rows[0];
     expect(after.state).toBe("released");
+  });
+  it("refuses to start without the workstation's credential (not created by the operator)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ws-entry-nocred-"));
+    try {
+      const child = spawn("sh", [join("images", "workstation", "entrypoint.sh"), "-c", "exit 0"], {
+        env: {
+          ...workstationContainerEnv(renderedEnv, "coditect-standard", h.url),
+          PATH: process.env.PATH,
+          CODITECT_NODE: process.execPath,
+          CODITECT_AGENT_BUNDLE: BUNDLE,
+          CODITECT_METADATA_URL: metadataUrl,
+          CODITECT_CONTAINER_ID: "wkst-e2e",
+          CODITECT_STATE_DIR: dir,
+          CODITECT_BASE_ENTRYPOINT: "sh",
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr!.on("data", (d) => {
+        stderr += d;
+      });
+      const code = await new Promise<number>((resolve) => child.on("exit", (c) => resolve(c ?? -1)));
+      expect(code).toBe(EXIT.config);
+      expect(stderr).toMatch(/CODITECT_WORKSTATION_CREDENTIAL is not set/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -56,7 +56,10 @@ function unreachable(error: unknown): { kind: "unreachable"; message: string } {
 export async function validateSession(config: AgentConfig): Promise<ValidateOutcome> {
   const credentials = config.licenseKey
     ? { licenseKey: config.licenseKey }
-    : { identityToken: (await readFile(config.identityTokenFile!, "utf8")).trim() };
+    : {
+        identityToken: (await readFile(config.identityTokenFile!, "utf8")).trim(),
+        workstationCredential: config.workstationCredential,
+      };
   let response: Response;
   try {
     response = await post(config, "/v1/sessions/validate", {

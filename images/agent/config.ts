@@ -32,6 +32,8 @@ const envSchema = z
     CODITECT_STATE_DIR: z.string().min(1).default("/var/lib/coditect-agent"),
     /** Workstations: a file holding a Google-signed identity token (instead of a license key). */
     CODITECT_IDENTITY_TOKEN_FILE: z.string().min(1).optional(),
+    /** Workstations: the workstation's own credential (per-workstation env set by the operator, ADR 0150). */
+    CODITECT_WORKSTATION_CREDENTIAL: z.string().trim().min(16).max(256).optional(),
     CODITECT_HEARTBEAT_INTERVAL_MS: positiveMs.default(TIMING.heartbeatIntervalMs),
     CODITECT_RETRY_BASE_MS: positiveMs.default(2_000),
     CODITECT_REQUEST_TIMEOUT_MS: positiveMs.default(10_000),
@@ -49,6 +51,7 @@ const envSchema = z
 export interface AgentConfig {
   licenseKey?: string;
   identityTokenFile?: string;
+  workstationCredential?: string;
   containerId: string;
   containerType: "docker" | "workstation";
   server: string;
@@ -73,7 +76,9 @@ export function readAgentConfig(env: Record<string, string | undefined>): AgentC
     const issue = result.error.issues[0]!;
     const variable = String(issue.path[0] ?? "environment");
     const shown =
-      variable === "CODITECT_LICENSE_KEY" || cleaned[variable] === undefined
+      variable === "CODITECT_LICENSE_KEY" ||
+      variable === "CODITECT_WORKSTATION_CREDENTIAL" ||
+      cleaned[variable] === undefined
         ? ""
         : ` (got "${cleaned[variable]}")`;
     throw new AgentConfigError(`${variable} ${issue.message}${shown}`);
@@ -83,6 +88,7 @@ export function readAgentConfig(env: Record<string, string | undefined>): AgentC
   return {
     licenseKey: e.CODITECT_LICENSE_KEY,
     identityTokenFile: e.CODITECT_IDENTITY_TOKEN_FILE,
+    workstationCredential: e.CODITECT_WORKSTATION_CREDENTIAL,
     containerId: e.CODITECT_CONTAINER_ID ?? host,
     containerType: e.CODITECT_CONTAINER_TYPE,
     server: e.CODITECT_LICENSE_SERVER.replace(/\/+$/, ""),

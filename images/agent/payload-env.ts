@@ -6,7 +6,11 @@
  */
 
 /** Variables the agent reads and the payload must not inherit. */
-export const AGENT_SECRET_VARIABLES = ["CODITECT_LICENSE_KEY", "CODITECT_IDENTITY_TOKEN_FILE"] as const;
+export const AGENT_SECRET_VARIABLES = [
+  "CODITECT_LICENSE_KEY",
+  "CODITECT_IDENTITY_TOKEN_FILE",
+  "CODITECT_WORKSTATION_CREDENTIAL",
+] as const;
 
 export function payloadEnvironment(
   agentEnv: NodeJS.ProcessEnv,

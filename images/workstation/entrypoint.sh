@@ -36,6 +36,15 @@ if [ -z "${CODITECT_LICENSE_KEY:-}" ] && [ -z "${CODITECT_IDENTITY_TOKEN_FILE:-}
   export CODITECT_IDENTITY_TOKEN_FILE
 fi
 
+# The identity token says "a workstation of ours", not which one: every workstation runs as the same
+# service account. CODITECT_WORKSTATION_CREDENTIAL — this workstation's own secret, which the operator puts
+# in the Workstation's per-workstation env — proves which (ADR 0150). The agent sends it with the token and
+# keeps it from the payload; it is never logged or written to disk.
+if [ -z "${CODITECT_LICENSE_KEY:-}" ] && [ -z "${CODITECT_WORKSTATION_CREDENTIAL:-}" ]; then
+  echo "coditect-entrypoint: CODITECT_WORKSTATION_CREDENTIAL is not set: this workstation was not created (or not yet given its credential) by the Coditect operator; stop and start it again once the operator has reconciled it" >&2
+  exit 2
+fi
+
 # The container id must be the workstation id (the last segment of the Workstation's status.externalRef):
 # the license server maps it to the Workstation resource and its License. The agent defaults it to the
 # hostname; set CODITECT_CONTAINER_ID in the workstation config's env when the two differ.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { fromProtoWorkstation, normaliseState, toDate } from "./workstation-shape.js";
 
@@ -55,8 +56,17 @@ describe("fromProtoWorkstation", () => {
       reconciling: false,
       labels: { a: "b" },
       annotations: {},
+      envSha256: {},
       createTime: new Date("2026-01-01T00:00:00Z"),
     });
+  });
+
+  it("reports the env only as SHA-256 digests: the workstation credential never leaves the gateway", () => {
+    const workstation = fromProtoWorkstation({ env: { CODITECT_WORKSTATION_CREDENTIAL: "s3cret" } });
+    expect(workstation.envSha256).toEqual({
+      CODITECT_WORKSTATION_CREDENTIAL: createHash("sha256").update("s3cret").digest("hex"),
+    });
+    expect(JSON.stringify(workstation)).not.toContain("s3cret");
   });
 
   it("keeps the host of a running workstation", () => {

@@ -3,6 +3,7 @@
  * decode enums as names ("STATE_RUNNING"), long-running-operation results as numbers (2); timestamps
  * arrive as {seconds: Long|string|number, nanos}.
  */
+import { createHash } from "node:crypto";
 
 export const WORKSTATION_STATES = [
   "STATE_UNSPECIFIED",
@@ -26,6 +27,11 @@ export interface GcpWorkstation {
   reconciling: boolean;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /**
+   * SHA-256 (hex) of each per-workstation env value, by variable name. Only digests leave the gateway: the
+   * env carries the workstation's credential (ADR 0150), which must not reach logs, status or events.
+   */
+  envSha256: Record<string, string>;
   createTime?: Date;
   startTime?: Date;
   /** Set once deletion has begun. */
@@ -48,6 +54,7 @@ export interface RawWorkstationLike {
   reconciling?: boolean | null;
   labels?: Record<string, string> | null;
   annotations?: Record<string, string> | null;
+  env?: Record<string, string> | null;
   createTime?: TimestampLike | null;
   startTime?: TimestampLike | null;
   deleteTime?: TimestampLike | null;
@@ -78,6 +85,12 @@ export function fromProtoWorkstation(raw: RawWorkstationLike): GcpWorkstation {
     reconciling: raw.reconciling ?? false,
     labels: { ...(raw.labels ?? {}) },
     annotations: { ...(raw.annotations ?? {}) },
+    envSha256: Object.fromEntries(
+      Object.entries(raw.env ?? {}).map(([name, value]) => [
+        name,
+        createHash("sha256").update(value, "utf8").digest("hex"),
+      ]),
+    ),
   };
   if (raw.host) workstation.host = raw.host;
   const createTime = toDate(raw.createTime);

@@ -1,4 +1,5 @@
 // The gateway with the real v1 client against the fake Cloud Workstations API over gRPC: no mocks.
+import { createHash } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeWorkstations, startFakeWorkstations } from "../../test-support/fake-workstations/index.js";
@@ -268,5 +269,28 @@ describe("gateway error mapping", () => {
     fake.faults.setLatency(1_000);
     const error = await rejection(impatient.get(workstationName(CONFIG, "slow")));
     expect(error).toMatchObject({ kind: "retryable", code: status.DEADLINE_EXCEEDED });
+  });
+});
+
+describe("per-workstation env (the workstation credential, ADR 0150)", () => {
+  it("create sets it, setEnv replaces it (UpdateWorkstation with update mask env); reads give digests only", async () => {
+    const id = nextId();
+    const result = await gateway.create(CONFIG, id, { env: { CODITECT_WORKSTATION_CREDENTIAL: "first" } });
+    if (!("operation" in result)) throw new Error("expected a new workstation");
+    await settle(result.operation);
+    const name = workstationName(CONFIG, id);
+    expect(fake.state.workstation(name)?.env).toEqual({ CODITECT_WORKSTATION_CREDENTIAL: "first" });
+    const digest = (value: string) => createHash("sha256").update(value).digest("hex");
+    expect((await gateway.get(name))?.envSha256).toEqual({
+      CODITECT_WORKSTATION_CREDENTIAL: digest("first"),
+    });
+
+    const before = fake.state.calls("UpdateWorkstation");
+    await settle((await gateway.setEnv(name, { CODITECT_WORKSTATION_CREDENTIAL: "second" })).operation);
+    expect(fake.state.calls("UpdateWorkstation")).toBe(before + 1);
+    expect(fake.state.workstation(name)?.env).toEqual({ CODITECT_WORKSTATION_CREDENTIAL: "second" });
+    const read = await gateway.get(name);
+    expect(read?.envSha256).toEqual({ CODITECT_WORKSTATION_CREDENTIAL: digest("second") });
+    expect(JSON.stringify(read)).not.toContain("second");
   });
 });

@@ -23,6 +23,8 @@ export interface WorkstationSpec {
   displayName?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Per-workstation env of the container's entrypoint (Workstation.env); carries secrets: never logged. */
+  env?: Record<string, string>;
 }
 
 export interface WorkstationsGateway {
@@ -39,6 +41,11 @@ export interface WorkstationsGateway {
     id: string,
     spec: WorkstationSpec,
   ): Promise<{ operation: string } | { alreadyExists: true; name: string }>;
+  /**
+   * Replaces the workstation's per-workstation env (UpdateWorkstation, update mask `env`). The running
+   * container keeps the env it started with: the change takes effect at the next start.
+   */
+  setEnv(name: string, env: Record<string, string>): Promise<{ operation: string }>;
   /** Starts starting the workstation; with `etag`, only if it is unchanged (else a `conflict` GcpError). */
   start(name: string, etag?: string): Promise<{ operation: string }>;
   stop(name: string, etag?: string): Promise<{ operation: string }>;
@@ -185,6 +192,7 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
         displayName: spec.displayName ?? "",
         labels: spec.labels ?? {},
         annotations: spec.annotations ?? {},
+        env: spec.env ?? {},
       };
       try {
         return await lro("createWorkstation", name, () =>
@@ -195,6 +203,11 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
         throw error;
       }
     },
+
+    setEnv: (name, env) =>
+      lro("updateWorkstation", name, () =>
+        client.updateWorkstation({ workstation: { name, env }, updateMask: { paths: ["env"] } }, callOptions),
+      ),
 
     start: (name, etag) =>
       lro("startWorkstation", name, () => client.startWorkstation({ name, etag: etag ?? "" }, callOptions)),

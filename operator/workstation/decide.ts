@@ -41,6 +41,8 @@ export interface CloudWorkstation {
   reconciling?: boolean;
   /** Its GCP labels: the owner labels say which Workstation resource it belongs to. */
   labels: Record<string, string>;
+  /** SHA-256 of the credential in its env (ADR 0150); undefined when its env has none. */
+  credentialHash?: string;
 }
 
 /** Whether the cloud workstation carries the owner labels of `ws` (see ownerLabels). */

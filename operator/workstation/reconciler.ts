@@ -10,6 +10,11 @@
 import type { Logger } from "pino";
 import type { License, Workstation, WorkstationStatus } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
+import {
+  generateWorkstationCredential,
+  WORKSTATION_CREDENTIAL_ENV,
+  WORKSTATION_ID_LABEL,
+} from "../../lib/workstation-credential.js";
 import { ConditionType, conditionTransitions, Reason, setCondition, transitionEvent } from "../conditions.js";
 import { type GcpError, isGcpError } from "../gcp/errors.js";
 import { ownerLabels, workstationIdFor, workstationName } from "../gcp/naming.js";
@@ -19,12 +24,14 @@ import type { EventRecorder } from "../runtime/events.js";
 import type { Informer } from "../runtime/informer.js";
 import { splitKey, topLevelMergePatch } from "../runtime/kube.js";
 import { writtenByBilling } from "./checks.js";
+import { type CredentialAction, cloudCredentialHash, credentialActions } from "./credential.js";
 import {
   type CloudObservation,
   type CloudWorkstation,
   decideWorkstation,
   type LroKind,
   lroKindOf,
+  ownedBy,
   WORKSTATION_FINALIZER,
   type WorkstationAction,
   type WorkstationPolicy,
@@ -107,7 +114,14 @@ export class WorkstationReconciler implements Reconciler {
             operation: { name: outcome.operation, kind: lroKindOf(action)!, startedAt: now.toISOString() },
           };
         }
+        if (outcome.credentialHash && status) status = { ...status, credentialHash: outcome.credentialHash };
         if (outcome.adopted) requeueAfterMs = deps.policy.operationPollMs;
+      }
+      const owned = cloud.workstation && ownedBy(cloud.workstation, ws) ? cloud.workstation : null;
+      const cloudName = cloud.workstation?.name ?? this.#cloudName(ws);
+      for (const action of credentialActions(ws, owned, cloudName, decision)) {
+        const credentialHash = await this.#executeCredential(ws, action, cloudName!);
+        if (credentialHash && status) status = { ...status, credentialHash };
       }
     } catch (error) {
       if (!isGcpError(error) || !error.terminal || !status) throw error;
@@ -192,7 +206,7 @@ export class WorkstationReconciler implements Reconciler {
     ws: Workstation,
     action: WorkstationAction,
     cloud: CloudObservation,
-  ): Promise<{ operation?: string; adopted?: boolean }> {
+  ): Promise<{ operation?: string; adopted?: boolean; credentialHash?: string }> {
     const { deps } = this;
     const namespace = ws.metadata!.namespace!;
     const name = ws.metadata!.name!;
@@ -226,16 +240,20 @@ export class WorkstationReconciler implements Reconciler {
         return {};
       case "Create": {
         const id = workstationIdFor(namespace, name);
+        // The workstation's own credential goes in with the create; only its hash is kept (ADR 0150).
+        const credential = generateWorkstationCredential();
         const created = await deps.gateway.create(this.#configName(action.configId), id, {
           displayName: ws.spec.displayName ?? `${namespace}/${name}`,
           labels: ownerLabels(namespace, name),
+          env: { [WORKSTATION_CREDENTIAL_ENV]: credential.secret },
         });
         if ("alreadyExists" in created) {
+          // Its env is not ours to know: a later pass rotates the credential (credential.ts).
           log.info({ id }, "workstation already exists (an earlier create): adopting it");
           return { adopted: true };
         }
         log.info({ id, operation: created.operation }, "create started");
-        return { operation: created.operation };
+        return { operation: created.operation, credentialHash: credential.hash };
       }
       case "Start":
         return { operation: (await deps.gateway.start(cloudName!)).operation };
@@ -246,6 +264,30 @@ export class WorkstationReconciler implements Reconciler {
         return "operation" in deleted ? { operation: deleted.operation } : {};
       }
     }
+  }
+
+  /** Carries out a label or credential action; returns the new credential's hash after a rotation. */
+  async #executeCredential(
+    ws: Workstation,
+    action: CredentialAction,
+    cloudName: string,
+  ): Promise<string | undefined> {
+    const { deps } = this;
+    const namespace = ws.metadata!.namespace!;
+    const name = ws.metadata!.name!;
+    const log = deps.logger.child({ workstation: `${namespace}/${name}`, action: action.type });
+    if (action.type === "LabelWorkstationId") {
+      const written = await deps.writer.patch(namespace, name, {
+        metadata: { labels: { [WORKSTATION_ID_LABEL]: action.id } },
+      });
+      deps.workstations.observeWrite(written);
+      log.info({ id: action.id }, "workstation id label set");
+      return undefined;
+    }
+    const credential = generateWorkstationCredential();
+    await deps.gateway.setEnv(cloudName, { [WORKSTATION_CREDENTIAL_ENV]: credential.secret });
+    log.info("workstation credential replaced; the workstation uses it from its next start");
+    return credential.hash;
   }
 
   async #writeStatus(ws: Workstation, status: WorkstationStatus): Promise<void> {
@@ -308,5 +350,6 @@ function toCloudWorkstation(w: GcpWorkstation): CloudWorkstation {
     reconciling: w.reconciling,
     labels: w.labels,
     ...(w.host ? { host: w.host } : {}),
+    ...(cloudCredentialHash(w.envSha256) ? { credentialHash: cloudCredentialHash(w.envSha256)! } : {}),
   };
 }
