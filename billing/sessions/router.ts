@@ -97,10 +97,12 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
   }
   const identity =
     identityConfig && cluster ? identityVerifier(identityConfig, cluster, deps.clock) : undefined;
-  const configured =
-    deps.config.sessionsHeartbeatIntervalMs === undefined
+  const configured = {
+    sessionTokenLifetimeMs: deps.config.sessionTokenLifetimeMs,
+    ...(deps.config.sessionsHeartbeatIntervalMs === undefined
       ? {}
-      : { heartbeatIntervalMs: deps.config.sessionsHeartbeatIntervalMs };
+      : { heartbeatIntervalMs: deps.config.sessionsHeartbeatIntervalMs }),
+  };
   const timing = { ...DEFAULT_SESSION_TIMING, ...configured, ...options.timing };
   return {
     db: deps.db,
