@@ -193,13 +193,6 @@ export async function takeShared(charges: readonly RateLimitCharge[]): Promise<R
   return firstRefusal(decisions);
 }
 
-/** This replica's windows first (a local refusal costs no round trip), then the shared store. */
-export async function takeCharges(charges: readonly RateLimitCharge[]): Promise<RateLimitDecision> {
-  const local = takeLocal(charges);
-  if (!local.allowed) return local;
-  return takeShared(charges);
-}
-
 const DEFERRED = "deferredRateLimitCharges";
 
 /**

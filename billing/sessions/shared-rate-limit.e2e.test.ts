@@ -130,7 +130,7 @@ describe("rate limits shared by two billing replicas on one database", () => {
     expect(refused.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
   });
 
-  it("costs one extra round trip per validate and heartbeat (per-IP and per-key charges in one statement)", async () => {
+  it("costs one extra round trip per validate and heartbeat, none once this replica saw the key over the limit", async () => {
     const pool = createPool(String(h.pool.options.connectionString), { max: 2 }, pino({ level: "silent" }));
     pools.push(pool);
     const counted = countingDb(pool);
@@ -161,6 +161,12 @@ describe("rate limits shared by two billing replicas on one database", () => {
     const hbShared = await cost(() => heartbeat(shared.url, sharedToken), 200);
     const hbMemory = await cost(() => heartbeat(memory.url, memoryToken), 200);
     expect(hbShared.length).toBe(hbMemory.length + 1);
+
+    // A flood this replica has itself seen over the limit is refused from its own window: no statement.
+    for (let n = 1; n < SESSION_RATE_LIMITS.heartbeat.limit; n++)
+      expect((await heartbeat(shared.url, sharedToken)).status).toBe(200);
+    for (let n = 0; n < 10; n++)
+      expect(await cost(() => heartbeat(shared.url, sharedToken), 429)).toEqual([]);
   });
 
   it("with RATE_LIMIT_STORE=memory each replica counts alone: two replicas allow twice the limit", async () => {
