@@ -48,6 +48,28 @@ describe("loadConfig", () => {
     );
   });
 
+  it("RATE_LIMIT_STORE: postgres with DATABASE_URL, memory with PGlite, or as set (ADR 0160)", () => {
+    expect(loadConfig(base).rateLimitStore).toBe("memory");
+    expect(loadConfig({ ...base, DATABASE_URL: "postgres://u@db/billing" }).rateLimitStore).toBe("postgres");
+    expect(
+      loadConfig({ ...base, DATABASE_URL: "postgres://u@db/billing", RATE_LIMIT_STORE: "memory" })
+        .rateLimitStore,
+    ).toBe("memory");
+    expect(() => loadConfig({ ...base, RATE_LIMIT_STORE: "redis" })).toThrow(
+      /RATE_LIMIT_STORE: must be postgres or memory/,
+    );
+  });
+
+  it("SESSION_TOKEN_LIFETIME_HOURS: 24 h by default, 1 to 720 (ADR 0161)", () => {
+    expect(loadConfig(base).sessionTokenLifetimeMs).toBe(24 * 60 * 60 * 1000);
+    expect(loadConfig({ ...base, SESSION_TOKEN_LIFETIME_HOURS: "2" }).sessionTokenLifetimeMs).toBe(
+      2 * 60 * 60 * 1000,
+    );
+    expect(() => loadConfig({ ...base, SESSION_TOKEN_LIFETIME_HOURS: "0" })).toThrow(
+      /SESSION_TOKEN_LIFETIME_HOURS: must be whole hours from 1 to 720/,
+    );
+  });
+
   it("reads overrides, including per-product Stripe price ids", () => {
     const config = loadConfig({
       ...base,

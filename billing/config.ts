@@ -8,6 +8,7 @@ import { LICENSE_TIER_NAMES, WORKSTATION_TIER_NAMES } from "../lib/domain.js";
 import type { KubeCredentialSettings } from "./cluster/credentials.js";
 import { describeZodError } from "./http/errors.js";
 import { GOOGLE_JWKS_URL, type IdentityConfig } from "./sessions/identity.js";
+import { RATE_LIMIT_STORES, type RateLimitStoreKind } from "./sessions/rate-limit.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -80,6 +81,15 @@ const envSchema = z.object({
     .min(1, "must be a whole number from 1 to 100000")
     .max(100_000, "must be a whole number from 1 to 100000")
     .default(1000),
+  /** Where rate-limit counts live (ADR 0160); unset = postgres with DATABASE_URL, memory with PGlite. */
+  RATE_LIMIT_STORE: z.enum(RATE_LIMIT_STORES, { message: "must be postgres or memory" }).optional(),
+  /** Absolute lifetime of a session token (ADR 0161): older tokens get 401 session_token_expired. */
+  SESSION_TOKEN_LIFETIME_HOURS: z.coerce
+    .number({ message: "must be whole hours from 1 to 720" })
+    .int("must be whole hours from 1 to 720")
+    .min(1, "must be whole hours from 1 to 720")
+    .max(720, "must be whole hours from 1 to 720")
+    .default(24),
   OFFLINE_TOKEN_KEYS: z.string().min(1).optional(),
   OFFLINE_TOKEN_KEYS_FILE: z.string().min(1).optional(),
   PUBLIC_BASE_URL: optionalUrl,
@@ -123,6 +133,10 @@ export interface BillingConfig {
   sessionsHeartbeatIntervalMs: number | undefined;
   /** UNLIMITED_LICENSE_SESSION_CEILING: the seat limit of a license without max_containers. */
   unlimitedLicenseSessionCeiling: number;
+  /** RATE_LIMIT_STORE: postgres (shared by all replicas) or memory (per replica). */
+  rateLimitStore: RateLimitStoreKind;
+  /** SESSION_TOKEN_LIFETIME_HOURS: a session token is refused this long after validate issued it. */
+  sessionTokenLifetimeMs: number;
   /** Offline-token signing keys (lib/offline-tokens reads them; declared here with every other variable). */
   offlineTokenKeys: { OFFLINE_TOKEN_KEYS?: string; OFFLINE_TOKEN_KEYS_FILE?: string };
   /** Base of the success/cancel URLs handed to Stripe Checkout. */
@@ -270,6 +284,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
         ? undefined
         : e.SESSIONS_HEARTBEAT_INTERVAL_SECONDS * 1000,
     unlimitedLicenseSessionCeiling: e.UNLIMITED_LICENSE_SESSION_CEILING,
+    // PGlite is one process and one session: a shared table buys nothing there (ADR 0160).
+    rateLimitStore: e.RATE_LIMIT_STORE ?? (e.DATABASE_URL ? "postgres" : "memory"),
+    sessionTokenLifetimeMs: e.SESSION_TOKEN_LIFETIME_HOURS * 60 * 60 * 1000,
     offlineTokenKeys: {
       ...(e.OFFLINE_TOKEN_KEYS ? { OFFLINE_TOKEN_KEYS: e.OFFLINE_TOKEN_KEYS } : {}),
       ...(e.OFFLINE_TOKEN_KEYS_FILE ? { OFFLINE_TOKEN_KEYS_FILE: e.OFFLINE_TOKEN_KEYS_FILE } : {}),

@@ -375,7 +375,10 @@ describe("fuzzing every operation of openapi.yaml", () => {
       await h.pool.query<{ tablename: string }>(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
       )
-    ).rows.map((r) => r.tablename);
+    ).rows
+      .map((r) => r.tablename)
+      // Rate-limit windows count every request, bad ones included, by design (ADR 0160): not state.
+      .filter((t) => t !== "rate_limit_windows");
     const rows: Record<string, string> = {};
     for (const table of tables) {
       const r = await h.pool.query<{ digest: string }>(

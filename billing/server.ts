@@ -19,6 +19,7 @@ import type { BillingDeps } from "./deps.js";
 import { createHttpServer } from "./http/node-server.js";
 import { createLogger } from "./ops/logger.js";
 import { startMaintenance } from "./ops/maintenance.js";
+import { startRetentionSweep } from "./ops/retention.js";
 import { createStripeClient } from "./stripe/client.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
   const maintenance = startMaintenance(deps, config.resyncIntervalMs);
   void maintenance.runOnce();
   const watchdog = startClusterWatchdog(deps);
+  // Ended session rows and finished rate-limit windows are deleted after their retention (ADR 0162).
+  const retention = startRetentionSweep(deps);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await maintenance.stop();
     await watchdog.stop();
+    await retention.stop();
     await pool.end();
     await embedded?.stop();
     logger.info("stopped");

@@ -72,6 +72,11 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
   },
   {
     service: "billing",
+    variable: "SESSION_TOKEN_LIFETIME_HOURS",
+    reason: "24 h absolute session-token lifetime is the production setting (ADR 0161)",
+  },
+  {
+    service: "billing",
     variable: "SESSIONS_HEARTBEAT_INTERVAL_SECONDS",
     reason: "the 5-minute agent heartbeat is the production setting",
   },

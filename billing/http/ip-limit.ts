@@ -2,12 +2,22 @@
  * Per-client-IP rate limits on the unauthenticated routes (issue 13 §4, ADR 0146), in addition to the
  * per-key limits of the sessions API: they hold before anything is parsed, looked up or verified — the
  * webhook's before its signature check, validate's before its body is validated — so a flood from one
- * address costs a Map lookup each. The client IP is `req.ip`, which the app's `trust proxy` setting derives
- * from Google's load balancer's X-Forwarded-For (ADR 0146). Limits are per billing replica.
+ * address costs a Map lookup each once this replica has seen it over the limit. The client IP is `req.ip`,
+ * which the app's `trust proxy` setting derives from Google's load balancer's X-Forwarded-For (ADR 0146).
+ * With RATE_LIMIT_STORE=postgres the counts are shared by all replicas (ADR 0160): one UPSERT per request,
+ * and for validate none here — its IP charge goes in the same round trip as its per-key charge (the
+ * sessions router sends both), so validate pays one extra round trip, not two.
  */
 import type { RequestHandler } from "express";
 import type { BillingDeps } from "../deps.js";
-import { FixedWindowLimiter, type RateLimitRule, reportLimiterKeys } from "../sessions/rate-limit.js";
+import {
+  deferSharedCharge,
+  type NamedLimit,
+  namedLimit,
+  type RateLimitRule,
+  takeLocal,
+  takeShared,
+} from "../sessions/rate-limit.js";
 import { ApiError } from "./errors.js";
 
 /**
@@ -34,32 +44,44 @@ export function limitedRoute(method: string, path: string): LimitedRoute | undef
 }
 
 /** One middleware for all four routes; mount it before the body parsers and routers. */
-export function clientIpLimits(deps: Pick<BillingDeps, "clock" | "metrics">): RequestHandler {
-  const limiters = Object.fromEntries(
-    Object.entries(CLIENT_IP_RATE_LIMITS).map(([route, rule]) => {
-      const limiter = new FixedWindowLimiter(rule, deps.clock);
-      reportLimiterKeys(deps.metrics, `client_ip_${route}`, limiter);
-      return [route, limiter];
-    }),
-  ) as Record<LimitedRoute, FixedWindowLimiter>;
-  return (req, _res, next) => {
+export function clientIpLimits(
+  deps: Pick<BillingDeps, "config" | "db" | "clock" | "metrics">,
+): RequestHandler {
+  const limits = Object.fromEntries(
+    Object.entries(CLIENT_IP_RATE_LIMITS).map(([route, rule]) => [
+      route,
+      namedLimit(deps, `client_ip_${route}`, rule),
+    ]),
+  ) as Record<LimitedRoute, NamedLimit>;
+  return (req, res, next) => {
     const route = limitedRoute(req.method, req.path);
     if (!route) {
       next();
       return;
     }
-    const decision = limiters[route].take(req.ip ?? req.socket.remoteAddress ?? "unknown");
-    if (decision.allowed) {
+    const charge = { limit: limits[route], key: req.ip ?? req.socket.remoteAddress ?? "unknown" };
+    const local = takeLocal([charge]);
+    if (!local.allowed) {
+      next(tooMany(local.retryAfterSeconds));
+      return;
+    }
+    if (route === "validate") {
+      deferSharedCharge(res.locals, charge);
       next();
       return;
     }
-    next(
-      new ApiError(
-        429,
-        "rate_limited",
-        `too many requests from this address; retry after ${decision.retryAfterSeconds} s`,
-        decision.retryAfterSeconds,
-      ),
+    takeShared([charge]).then(
+      (decision) => next(decision.allowed ? undefined : tooMany(decision.retryAfterSeconds)),
+      (error: unknown) => next(error),
     );
   };
+}
+
+function tooMany(retryAfterSeconds: number): ApiError {
+  return new ApiError(
+    429,
+    "rate_limited",
+    `too many requests from this address; retry after ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  );
 }

@@ -10,14 +10,25 @@ export interface SessionTiming {
   sessionExpiryMs: number;
   offlineGraceMs: number;
   expiringSoonMs: number;
+  /** Absolute lifetime of a session token from its validate (ADR 0161); then the container validates again. */
+  sessionTokenLifetimeMs: number;
 }
+
+/** 24 h: the seeds' daily session sweep (ADR 0070) as a bound on how long one leaked token is worth anything. */
+export const DEFAULT_SESSION_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 
 export const DEFAULT_SESSION_TIMING: SessionTiming = {
   heartbeatIntervalMs: TIMING.heartbeatIntervalMs,
   sessionExpiryMs: TIMING.sessionExpiryMs,
   offlineGraceMs: TIMING.offlineGraceMs,
   expiringSoonMs: TIMING.expiringSoonMs,
+  sessionTokenLifetimeMs: DEFAULT_SESSION_TOKEN_LIFETIME_MS,
 };
+
+/** When a session token issued at `issuedAt` (its session's validate) stops being accepted. */
+export function sessionTokenExpiresAt(issuedAt: Date, timing: SessionTiming): Date {
+  return new Date(issuedAt.getTime() + timing.sessionTokenLifetimeMs);
+}
 
 export interface LicenseFacts {
   state: LicenseState;

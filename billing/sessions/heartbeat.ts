@@ -12,7 +12,13 @@ import { ApiError } from "../http/errors.js";
 import { markEndedInCluster, readmitSession } from "./admission.js";
 import { sessionResourceFor } from "./cluster.js";
 import { auditView, heartbeatStatus, offlineTokenFor, type SessionsContext } from "./context.js";
-import { heartbeatAdvice, licenseRefusal, liveSince, REFUSAL_TO_SESSION_REASON } from "./decide.js";
+import {
+  heartbeatAdvice,
+  licenseRefusal,
+  liveSince,
+  REFUSAL_TO_SESSION_REASON,
+  sessionTokenExpiresAt,
+} from "./decide.js";
 import { ClusterUnavailable } from "./kube-retry.js";
 import {
   endSession,
@@ -48,10 +54,22 @@ function expired(message: string): HeartbeatResult {
   return { status: "expired", gracePeriodRemaining: 0, message };
 }
 
-/** The session a bearer token names; 401 when none does. */
+/**
+ * The session a bearer token names; 401 when none does, and 401 `session_token_expired` once the token is
+ * older than its absolute lifetime (ADR 0161): the agent then validates again (same container: its old
+ * session is superseded, no second seat) and carries on with a new token.
+ */
 export async function sessionForToken(ctx: SessionsContext, token: string): Promise<SessionRow> {
   const session = await sessionByTokenHash(ctx.db, hashSessionToken(token));
   if (!session) throw new ApiError(401, "invalid_session_token", "unknown session token; validate again");
+  const expiresAt = sessionTokenExpiresAt(session.created_at, ctx.timing);
+  if (ctx.clock.now().getTime() >= expiresAt.getTime()) {
+    throw new ApiError(
+      401,
+      "session_token_expired",
+      `session token expired at ${expiresAt.toISOString()} (a token lasts a fixed time from its validate); validate again for a new one`,
+    );
+  }
   return session;
 }
 

@@ -1,12 +1,19 @@
 /**
  * Per-key rate limits of the sessions API (seed-notes §2.10): validate 30/min per license key, heartbeat
- * 20/min per session token, release 10/min per session token. A fixed one-minute window per key, in
- * process memory: the limit is per billing replica (N replicas allow N× the rate), which is acceptable for
- * abuse protection — seat counting, which must be exact, is never done in memory.
+ * 20/min per session token, release 10/min per session token; and the building blocks the per-client-IP
+ * limits (billing/http/ip-limit.ts) use too. A fixed one-minute window per key.
+ *
+ * Where the count lives (RATE_LIMIT_STORE, ADR 0160): `postgres` — one table all billing replicas share,
+ * so N replicas still allow the limit once (issue 13 §5), at one extra round trip per request; `memory` —
+ * each replica's own Map (N replicas allow N×), for the embedded single-process PGlite. In both modes the
+ * replica's own window is consulted first: a key this replica alone has seen over the limit is refused
+ * without a database round trip, since one replica's count never exceeds all replicas' count.
  * An exceeded limit answers 429 `rate_limited` with Retry-After, distinct from `seat_limit_reached`.
  */
 import { Gauge, type Registry } from "prom-client";
 import type { Clock } from "../../lib/clock.js";
+import type { BillingDeps, Db } from "../deps.js";
+import { PostgresWindowStore, type SharedWindowStore } from "./rate-limit-postgres.js";
 
 export interface RateLimitRule {
   limit: number;
@@ -106,4 +113,99 @@ export function reportLimiterKeys(registry: Registry, name: string, limiter: Fix
     });
   }
   limiters.set(name, limiter);
+}
+
+/** Where counts are shared between replicas (billing/config.ts RATE_LIMIT_STORE). */
+export const RATE_LIMIT_STORES = ["postgres", "memory"] as const;
+export type RateLimitStoreKind = (typeof RATE_LIMIT_STORES)[number];
+
+/**
+ * One named limit (`sessions_validate`, `client_ip_checkout`, …): its rule, this replica's window per key
+ * (bounded, ADR 0146) and, unless in memory mode, the shared store.
+ */
+export class NamedLimit {
+  readonly local: FixedWindowLimiter;
+  constructor(
+    readonly name: string,
+    readonly rule: RateLimitRule,
+    clock: Clock,
+    readonly shared: SharedWindowStore | undefined,
+  ) {
+    this.local = new FixedWindowLimiter(rule, clock);
+  }
+}
+
+export interface RateLimitCharge {
+  limit: NamedLimit;
+  key: string;
+}
+
+const sharedStores = new WeakMap<Db, SharedWindowStore>();
+
+/**
+ * Creates a named limit for the app `deps` describes and reports its local key count on /metrics. Every
+ * limit of one database shares one store object, so charges of several limits go in one round trip.
+ */
+export function namedLimit(
+  deps: Pick<BillingDeps, "config" | "db" | "clock" | "metrics">,
+  name: string,
+  rule: RateLimitRule,
+): NamedLimit {
+  let shared: SharedWindowStore | undefined;
+  if (deps.config.rateLimitStore === "postgres") {
+    shared = sharedStores.get(deps.db);
+    if (!shared) {
+      shared = new PostgresWindowStore(deps.db, deps.clock);
+      sharedStores.set(deps.db, shared);
+    }
+  }
+  const limit = new NamedLimit(name, rule, deps.clock, shared);
+  reportLimiterKeys(deps.metrics, name, limit.local);
+  return limit;
+}
+
+function firstRefusal(decisions: readonly RateLimitDecision[]): RateLimitDecision {
+  return decisions.find((d) => !d.allowed) ?? { allowed: true };
+}
+
+/** Counts the charges in this replica's windows only (no I/O); the first refusal, else allowed. */
+export function takeLocal(charges: readonly RateLimitCharge[]): RateLimitDecision {
+  return firstRefusal(charges.map((c) => c.limit.local.take(c.key)));
+}
+
+/**
+ * Counts the charges in the shared store: one round trip for all charges of one store, none in memory
+ * mode. A database failure propagates: the request needs the database anyway and gets the usual 503
+ * `database_unavailable` with Retry-After (ADR 0120), never a 500 and never an unlimited pass.
+ */
+export async function takeShared(charges: readonly RateLimitCharge[]): Promise<RateLimitDecision> {
+  const byStore = new Map<SharedWindowStore, RateLimitCharge[]>();
+  for (const charge of charges) {
+    if (!charge.limit.shared) continue;
+    byStore.set(charge.limit.shared, [...(byStore.get(charge.limit.shared) ?? []), charge]);
+  }
+  const decisions: RateLimitDecision[] = [];
+  for (const [store, group] of byStore) {
+    decisions.push(
+      ...(await store.take(group.map((c) => ({ limiter: c.limit.name, key: c.key, rule: c.limit.rule })))),
+    );
+  }
+  return firstRefusal(decisions);
+}
+
+const DEFERRED = "deferredRateLimitCharges";
+
+/**
+ * A charge counted locally by a middleware whose shared count the route sends together with its own (the
+ * per-IP charge of validate goes in the same round trip as its per-key charge). Kept on `res.locals`.
+ */
+export function deferSharedCharge(locals: Record<string, unknown>, charge: RateLimitCharge): void {
+  locals[DEFERRED] = [...takeDeferredCharges(locals), charge];
+}
+
+/** The deferred charges of this request (and forgets them, so none is sent twice). */
+export function takeDeferredCharges(locals: Record<string, unknown>): RateLimitCharge[] {
+  const charges = (locals[DEFERRED] as RateLimitCharge[] | undefined) ?? [];
+  delete locals[DEFERRED];
+  return charges;
 }

@@ -21,10 +21,13 @@ import { heartbeatSession } from "./heartbeat.js";
 import { type IdentityConfig, identityVerifier } from "./identity.js";
 import { withRequestBudget } from "./kube-retry.js";
 import {
-  FixedWindowLimiter,
+  namedLimit,
+  type RateLimitCharge,
   type RateLimitRule,
-  reportLimiterKeys,
   SESSION_RATE_LIMITS,
+  takeDeferredCharges,
+  takeLocal,
+  takeShared,
 } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
@@ -102,10 +105,12 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
   }
   const identity =
     identityConfig && cluster ? identityVerifier(identityConfig, cluster, deps.clock) : undefined;
-  const configured =
-    deps.config.sessionsHeartbeatIntervalMs === undefined
+  const configured = {
+    sessionTokenLifetimeMs: deps.config.sessionTokenLifetimeMs,
+    ...(deps.config.sessionsHeartbeatIntervalMs === undefined
       ? {}
-      : { heartbeatIntervalMs: deps.config.sessionsHeartbeatIntervalMs };
+      : { heartbeatIntervalMs: deps.config.sessionsHeartbeatIntervalMs }),
+  };
   const timing = { ...DEFAULT_SESSION_TIMING, ...configured, ...options.timing };
   return {
     db: deps.db,
@@ -131,12 +136,10 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
   );
   const limits = { ...SESSION_RATE_LIMITS, ...options.rateLimits };
   const limiters = {
-    validate: new FixedWindowLimiter(limits.validate, deps.clock),
-    heartbeat: new FixedWindowLimiter(limits.heartbeat, deps.clock),
-    release: new FixedWindowLimiter(limits.release, deps.clock),
+    validate: namedLimit(deps, "sessions_validate", limits.validate),
+    heartbeat: namedLimit(deps, "sessions_heartbeat", limits.heartbeat),
+    release: namedLimit(deps, "sessions_release", limits.release),
   };
-  for (const [name, limiter] of Object.entries(limiters))
-    reportLimiterKeys(deps.metrics, `sessions_${name}`, limiter);
   const router = express.Router();
   const refusals = metricsFor(deps.metrics).seatRefusals;
   const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
@@ -147,11 +150,16 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
       next(error);
     }
   };
-  const limit = (limiter: FixedWindowLimiter, key: string, res: Response) => {
-    const decision = limiter.take(key);
+  /**
+   * This replica's windows first, then ONE shared round trip for these charges and those a middleware
+   * deferred (validate's per-IP charge), so a request pays at most one extra round trip (ADR 0160).
+   */
+  const limit = async (charges: RateLimitCharge[], deferred: RateLimitCharge[] = []) => {
+    const local = takeLocal(charges);
+    const decision = local.allowed ? await takeShared([...deferred, ...charges]) : local;
     if (decision.allowed) return;
-    res.setHeader("Retry-After", String(decision.retryAfterSeconds));
-    throw new ApiError(429, "rate_limited", `too many requests; retry after ${decision.retryAfterSeconds} s`);
+    const seconds = decision.retryAfterSeconds;
+    throw new ApiError(429, "rate_limited", `too many requests; retry after ${seconds} s`, seconds);
   };
   const requireToken = (req: Request): string => {
     const token = bearerToken(req.get("authorization"));
@@ -173,14 +181,20 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     route(async (ctx, req, res) => {
       // Validated first, so the limiter's keys are bounded values, never attacker-sized raw input (issue
       // 13 §4); a flood of invalid bodies is held by the per-IP limit (billing/http/ip-limit.ts).
-      const body = validateBody.parse(req.body);
+      const parsed = validateBody.safeParse(req.body);
+      const perIp = takeDeferredCharges(res.locals);
+      if (!parsed.success) {
+        await limit([], perIp); // invalid bodies still count against the client IP on every replica
+        throw parsed.error;
+      }
+      const body = parsed.data;
       // A workstation's bucket is its credential's (hashed), not the container id a caller names: nobody
       // can use up another workstation's validate budget by posting its id.
       const rateKey =
         body.licenseKey !== undefined
           ? `key:${hashLicenseKey(body.licenseKey)}`
           : `workstation:${workstationCredentialHash(body.workstationCredential ?? "")}`;
-      limit(limiters.validate, rateKey, res);
+      await limit([{ limit: limiters.validate, key: rateKey }], perIp);
       const result = await validateSession(ctx, body).catch((error: unknown) => {
         if (error instanceof ApiError && error.status === 403) refusals.inc({ reason: error.code });
         throw error;
@@ -206,7 +220,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     "/v1/sessions/heartbeat",
     route(async (ctx, req, res) => {
       const token = requireToken(req);
-      limit(limiters.heartbeat, hashSessionToken(token), res);
+      await limit([{ limit: limiters.heartbeat, key: hashSessionToken(token) }]);
       const body = heartbeatBody.parse(req.body ?? {});
       const report = {
         cpuPercent: body.cpuPercent ?? body.cpu,
@@ -223,7 +237,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     "/v1/sessions/release",
     route(async (ctx, req, res) => {
       const token = requireToken(req);
-      limit(limiters.release, hashSessionToken(token), res);
+      await limit([{ limit: limiters.release, key: hashSessionToken(token) }]);
       res.json(await releaseSession(ctx, token));
     }),
   );
@@ -232,7 +246,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     "/v1/sessions/users/join",
     route(async (ctx, req, res) => {
       const token = requireToken(req);
-      limit(limiters.release, `users:${hashSessionToken(token)}`, res);
+      await limit([{ limit: limiters.release, key: `users:${hashSessionToken(token)}` }]);
       res.json(await joinSession(ctx, token, userBody.parse(req.body).user));
     }),
   );
@@ -241,7 +255,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     "/v1/sessions/users/leave",
     route(async (ctx, req, res) => {
       const token = requireToken(req);
-      limit(limiters.release, `users:${hashSessionToken(token)}`, res);
+      await limit([{ limit: limiters.release, key: `users:${hashSessionToken(token)}` }]);
       res.json(await leaveSession(ctx, token, userBody.parse(req.body).user));
     }),
   );

@@ -232,8 +232,8 @@ describe("heartbeat, release, expiry", () => {
 
   it("warns when the license expires within 7 days", async () => {
     const lic = await h.createLicense("pro");
-    const a = await validate(lic.key);
     clock.advance(25 * 86_400_000);
+    const a = await validate(lic.key); // a session token lasts 24 h (ADR 0161): a fresh one
     const hb = await h.post("/v1/sessions/heartbeat", {}, a.body.sessionToken);
     expect(hb.body.status).toBe("warning");
     expect(hb.body.message).toMatch(/expires in 5 days/);

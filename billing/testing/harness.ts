@@ -72,6 +72,8 @@ export async function startBillingHarness(
     STRIPE_API_URL: fake.url,
     PUBLIC_BASE_URL: "http://billing.test",
     LOG_LEVEL: "silent",
+    // Production's setting (ADR 0160): limits counted in the shared PostgreSQL table.
+    RATE_LIMIT_STORE: "postgres",
     ...options.env,
   });
   const logger = pino({ level: "silent" });

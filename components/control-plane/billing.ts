@@ -152,6 +152,8 @@ export function createBillingWorkload(
     { name: "LOG_LEVEL", value: "info" },
     // Cloud Logging groups a request's lines under its trace only with the project id (lib/logger.ts).
     { name: "GOOGLE_CLOUD_PROJECT", value: args.project },
+    // Several replicas (the autoscaler): rate limits counted in the table they share (ADR 0160).
+    { name: "RATE_LIMIT_STORE", value: "postgres" },
   ];
   const deployment = new k8s.apps.v1.Deployment(
     childName(name, "billing"),

@@ -14,6 +14,8 @@ export type ValidateOutcome =
 export type HeartbeatOutcome =
   | { kind: "ok"; status: "ok" | "warning"; message: string; offlineToken?: string }
   | { kind: "ended"; message: string }
+  /** The session token reached its absolute lifetime (billing ADR 0161): validate again, keep running. */
+  | { kind: "tokenExpired"; message: string }
   | { kind: "unreachable"; message: string; retryAfterMs?: number };
 
 interface ErrorBody {
@@ -130,6 +132,8 @@ export async function heartbeatSession(
     return { kind: "ok", status: body.status, message: body.message, offlineToken: body.offlineToken };
   }
   const error = await errorOf(response);
+  if (response.status === 401 && error.code === "session_token_expired")
+    return { kind: "tokenExpired", message: error.message };
   // 401: the server does not know this session (deleted after it ended); 403: the license lapsed.
   if (response.status === 401 || response.status === 403)
     return { kind: "ended", message: `${error.code}: ${error.message}` };

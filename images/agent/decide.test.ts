@@ -257,6 +257,28 @@ describe("decideAgentStep", () => {
     expect(offlineStep.actions).toContainEqual({ type: "heartbeat", atMs: now + 60_000 });
   });
 
+  it("session token expired (billing ADR 0161): validates again at once, the payload keeps running", () => {
+    const expired = decideAgentStep(
+      online,
+      { type: "sessionTokenExpired", message: "session token expired at …" },
+      now,
+      timing,
+    );
+    expect(expired.state.phase).toBe("online");
+    expect(expired.state.session).toBeUndefined(); // the old token is worthless
+    expect(expired.actions).toContainEqual({ type: "validate", atMs: now });
+    expect(types(expired.actions)).not.toContain("stopPayload");
+    expect(exitCode(expired.actions)).toBeUndefined();
+    const renewed = decideAgentStep(
+      expired.state,
+      { type: "validated", session: { ...session, sessionId: "s-2", sessionToken: "new" } },
+      now,
+      timing,
+    );
+    expect(renewed.state.session?.sessionToken).toBe("new");
+    expect(types(renewed.actions)).not.toContain("startPayload"); // still the same payload
+  });
+
   it("offline: keeps retrying at the heartbeat cadence and sets the deadline at the token's expiry", () => {
     const { actions } = decideAgentStep(
       { ...online, failedAttempts: 3 },

@@ -58,6 +58,8 @@ export type AgentEvent =
   | { type: "validateFailed"; message: string; random: number; retryAfterMs?: number }
   | { type: "heartbeatOk"; status: "ok" | "warning"; message: string; offlineToken?: VerifiedToken }
   | { type: "sessionEnded"; message: string }
+  /** The server refused the session token as too old (401 session_token_expired): validate again. */
+  | { type: "sessionTokenExpired"; message: string }
   | { type: "heartbeatFailed"; message: string; random: number; retryAfterMs?: number }
   /** A scheduled deadline fired (the offline token's expiry). */
   | { type: "deadline" }
@@ -233,6 +235,20 @@ export function decideAgentStep(
 
     case "sessionEnded":
       return stop(state, EXIT.sessionEnded, `session ended by the license server: ${event.message}`);
+
+    case "sessionTokenExpired": {
+      // Not an end: the same container validating again replaces its session without a second seat, and
+      // the payload keeps running. The old token is worthless, so it is forgotten.
+      const message = `session token expired (${event.message}); validating again`;
+      const { session: _expired, ...rest } = state;
+      return {
+        state: { ...rest, failedAttempts: 0, message },
+        actions: [
+          { type: "log", level: "info", message },
+          { type: "validate", atMs: now },
+        ],
+      };
+    }
 
     case "deadline":
       if (state.phase === "offline" && !offlineTokenValid(state, now)) {

@@ -167,6 +167,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
       });
     } else if (outcome.kind === "ended") {
       dispatch({ type: "sessionEnded", message: outcome.message });
+    } else if (outcome.kind === "tokenExpired") {
+      dispatch({ type: "sessionTokenExpired", message: outcome.message });
     } else {
       dispatch({
         type: "heartbeatFailed",
