@@ -102,6 +102,12 @@ export function verifyImageSignature(
       `the bundle records ${recordedName}, but the pinned key signs ${HASH_NAMES[expectedHash]} digests`,
     );
   }
+  // @sigstore/verify compares messageDigest with the artifact only inside transparency-log checks; with
+  // no log the recorded digest would go unchecked, so a bundle altered there would still pass.
+  const recordedDigest = Buffer.from(bundle.content.messageSignature.messageDigest?.digest ?? []);
+  if (!recordedDigest.equals(crypto.createHash(expectedHash).update(payload).digest())) {
+    return fail("tampered", "the bundle's message digest is not the digest of the signed payload (altered)");
+  }
   const pinnedHint = keyHint(publicKeyPem);
   const trust = toTrustMaterial(EMPTY_TRUSTED_ROOT as Parameters<typeof toTrustMaterial>[0], () => ({
     publicKey: crypto.createPublicKey(publicKeyPem),
