@@ -61,7 +61,9 @@ export class RegistryClient {
         redirect: "follow",
       });
     let response = await send();
-    if (response.status === 401 && !this.#token) {
+    // A token is scoped (repository and actions): a 401 asks for the scope this request needs.
+    if (response.status === 401) {
+      await response.arrayBuffer();
       this.#token = await this.#fetchToken(response.headers.get("www-authenticate") ?? "");
       response = await send();
     }

@@ -25,7 +25,16 @@ export function registryAvailable(): boolean {
   return existsSync(REGISTRY_BINARY);
 }
 
-export async function startRegistry(): Promise<LocalRegistry> {
+/** Docker Registry v2 token authentication (how Artifact Registry and billing's sandbox pull tokens work). */
+export interface RegistryTokenAuth {
+  realm: string;
+  service: string;
+  issuer: string;
+  /** PEM of the CA whose certificates sign the tokens (their `x5c` header chains to it). */
+  rootCertBundlePem: string;
+}
+
+export async function startRegistry(options: { tokenAuth?: RegistryTokenAuth } = {}): Promise<LocalRegistry> {
   if (!registryAvailable()) {
     throw new Error(
       `${REGISTRY_BINARY} not found: apt-get install docker-registry (Debian's CNCF distribution)`,
@@ -35,6 +44,8 @@ export async function startRegistry(): Promise<LocalRegistry> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const config = path.join(dir, "config.yml");
+  const auth = options.tokenAuth;
+  if (auth) await writeFile(path.join(dir, "token-ca.pem"), auth.rootCertBundlePem);
   await writeFile(
     config,
     [
@@ -48,6 +59,16 @@ export async function startRegistry(): Promise<LocalRegistry> {
       "    enabled: true",
       "http:",
       `  addr: ${host}`,
+      ...(auth
+        ? [
+            "auth:",
+            "  token:",
+            `    realm: ${auth.realm}`,
+            `    service: ${auth.service}`,
+            `    issuer: ${auth.issuer}`,
+            `    rootcertbundle: ${path.join(dir, "token-ca.pem")}`,
+          ]
+        : []),
       "",
     ].join("\n"),
   );
@@ -66,7 +87,9 @@ export async function startRegistry(): Promise<LocalRegistry> {
   try {
     await waitFor(`docker-registry on ${host}`, async () => {
       if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${output}`);
-      return (await fetch(`http://${host}/v2/`)).status === 200;
+      // With token auth the base endpoint answers 401 with a challenge: that too means "up".
+      const status = (await fetch(`http://${host}/v2/`)).status;
+      return status === 200 || (auth !== undefined && status === 401);
     });
   } catch (error) {
     await stop();

@@ -11,12 +11,18 @@ import os from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import type { DigestReference } from "../../images/signing/reference.js";
-import { OCI_MANIFEST, RegistryClient, sha256Digest } from "../../images/signing/registry-client.js";
+import {
+  OCI_MANIFEST,
+  RegistryClient,
+  type RegistryCredentials,
+  sha256Digest,
+} from "../../images/signing/registry-client.js";
 
 export async function pushTinyImage(
   registry: string,
   repository: string,
   content = `tiny image ${Date.now()} ${Math.random()}`,
+  credentials?: RegistryCredentials,
 ): Promise<DigestReference> {
   const dir = mkdtempSync(path.join(os.tmpdir(), "tiny-image-"));
   let tar: Buffer;
@@ -35,7 +41,7 @@ export async function pushTinyImage(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const client = new RegistryClient(registry, undefined);
+  const client = new RegistryClient(registry, credentials);
   const layer = await client.pushBlob(repository, gzipSync(tar));
   const config = await client.pushBlob(
     repository,
