@@ -78,7 +78,7 @@ beforeAll(async () => {
     masterCidr: "172.16.0.0/28",
     masterAuthorizedCidrs: ["10.50.0.0/24"],
     releaseChannel: "REGULAR",
-    admittedImagePatterns: ["us-central1-docker.pkg.dev/proj-test-1/coditect-platform/**"],
+    requiredAttestors: ["projects/proj-test-1/attestors/coditect-release"],
     secretsEncryptionKeyId: "projects/p/locations/us-central1/keyRings/r/cryptoKeys/gke-secrets",
     nodeMachineType: "e2-standard-4",
     minNodesPerZone: 1,
@@ -321,18 +321,18 @@ describe("PrivateGkeCluster", () => {
     expect(() => gkeKubeconfig("c", "172.16.0.2")).toThrow(/not a GKE DNS endpoint/);
   });
 
-  it("enforces a Binary Authorization policy that admits only our registry, before the cluster exists", () => {
+  it("enforces a Binary Authorization policy that admits only attested images, blocking, before the cluster exists", () => {
     const policy = rec.get("gcp:binaryauthorization/policy:Policy", "gke-admission");
     expect(policy.inputs).toMatchObject({
       globalPolicyEvaluationMode: "ENABLE",
-      admissionWhitelistPatterns: [
-        { namePattern: "us-central1-docker.pkg.dev/proj-test-1/coditect-platform/**" },
-      ],
       defaultAdmissionRule: {
-        evaluationMode: "ALWAYS_DENY",
+        evaluationMode: "REQUIRE_ATTESTATION",
         enforcementMode: "ENFORCED_BLOCK_AND_AUDIT_LOG",
+        requireAttestationsBies: ["projects/proj-test-1/attestors/coditect-release"],
       },
     });
+    // An allowlisted path would skip the signature check.
+    expect(policy.inputs.admissionWhitelistPatterns).toBeUndefined();
     expect(rec.get("gcp:container/cluster:Cluster", "gke-cluster").dependencies).toContain(policy.urn);
   });
 

@@ -4,8 +4,8 @@
  * Private nodes and a private IP endpoint reachable only from authorized internal ranges, plus GKE's
  * DNS-based control-plane endpoint (every request IAM-checked: `container.clusters.connect`) which
  * `pulumi up` and ops use from anywhere without a VPN (ADR 0102). Workload Identity,
- * a release channel, shielded nodes, Binary Authorization (a project policy admitting only our registry,
- * enforced by the cluster), application-layer
+ * a release channel, shielded nodes, Binary Authorization (a project policy admitting only images our
+ * release attested with the KMS signing key, enforced by the cluster; ADR 0190), application-layer
  * secrets encryption with our KMS key, Calico network policy, the Secret Manager CSI add-on, no default
  * node pool and one managed node pool with its own minimal service account, auto repair and auto upgrade.
  */
@@ -52,10 +52,11 @@ export interface PrivateGkeClusterArgs {
   masterAuthorizedCidrs: string[];
   releaseChannel: "RAPID" | "REGULAR" | "STABLE";
   /**
-   * Image name patterns the Binary Authorization policy admits (e.g. `<region>-docker.pkg.dev/<project>/coditect-platform/**`).
-   * Everything else is denied; Google-maintained system images are allowed by the global policy.
+   * Attestors (`projects/<p>/attestors/<name>`, ImageAttestor.attestorId) whose attestation every image
+   * needs. No name pattern is exempt — an allowlisted path would skip the signature check; Google's
+   * system images are admitted by the global policy.
    */
-  admittedImagePatterns: string[];
+  requiredAttestors: pulumi.Input<string>[];
   /** KMS key for application-layer secrets encryption. */
   secretsEncryptionKeyId: pulumi.Input<string>;
   nodeMachineType: string;
@@ -79,8 +80,8 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
   readonly kubeconfig: pulumi.Output<string>;
 
   constructor(name: string, args: PrivateGkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (args.admittedImagePatterns.length === 0) {
-      throw new Error("PrivateGkeCluster admittedImagePatterns must name at least one registry path");
+    if (args.requiredAttestors.length === 0) {
+      throw new Error("PrivateGkeCluster requiredAttestors must name at least one attestor (ImageAttestor)");
     }
     super("coditect:index:PrivateGkeCluster", name, {}, opts);
     const parent = { parent: this };
@@ -111,17 +112,18 @@ export class PrivateGkeCluster extends pulumi.ComponentResource {
     };
     const workloadPool = pulumi.interpolate`${args.project}.svc.id.goog`;
 
-    // The project singleton policy the cluster enforces: only our registry (and Google's system images).
+    // The project singleton policy the cluster enforces: only images our release attested with the KMS
+    // key (and Google's system images), blocked — not merely audited — otherwise.
     this.admissionPolicy = new gcp.binaryauthorization.Policy(
       childName(name, "admission"),
       {
         project: args.project,
-        description: "CODITECT: admit only images from our own registry",
+        description: "CODITECT: admit only images signed by the release (KMS HSM key)",
         globalPolicyEvaluationMode: "ENABLE",
-        admissionWhitelistPatterns: args.admittedImagePatterns.map((namePattern) => ({ namePattern })),
         defaultAdmissionRule: {
-          evaluationMode: "ALWAYS_DENY",
+          evaluationMode: "REQUIRE_ATTESTATION",
           enforcementMode: "ENFORCED_BLOCK_AND_AUDIT_LOG",
+          requireAttestationsBies: args.requiredAttestors,
         },
       },
       parent,

@@ -41,9 +41,18 @@ export function cosignKmsUri(cryptoKeyId: string, version: number): string {
   return `gcpkms://${cryptoKeyId}/cryptoKeyVersions/${version}`;
 }
 
-/** The command that verifies an image signed with the given key reference (a gcpkms:// URI or a PEM file). */
-export function cosignVerifyCommand(keyRef: string, imageRef = "<image>@sha256:<digest>"): string {
-  return `cosign verify --key ${keyRef} ${imageRef}`;
+/**
+ * The command that verifies an image signed with the given key reference (a gcpkms:// URI or a PEM file).
+ * With a PEM file cosign hashes with SHA-256 unless told otherwise, so a P-384 key's SHA-384 signatures
+ * need `--signature-digest-algorithm sha384` (a gcpkms:// key brings its algorithm; docs/supply-chain.md).
+ */
+export function cosignVerifyCommand(
+  keyRef: string,
+  imageRef = "<image>@sha256:<digest>",
+  digestAlgorithm?: "sha384",
+): string {
+  const digest = digestAlgorithm ? ` --signature-digest-algorithm ${digestAlgorithm}` : "";
+  return `cosign verify --key ${keyRef}${digest} ${imageRef}`;
 }
 
 export class SigningKey extends pulumi.ComponentResource {
@@ -126,7 +135,11 @@ export class SigningKey extends pulumi.ComponentResource {
     this.publicKeyPem = version.publicKeys.apply((keys) => keys[0]?.pem ?? "");
     this.verifyCommand = this.keyVersionUri.apply((uri) => cosignVerifyCommand(uri));
     this.publishedKeyVerifyCommand = pulumi.output(
-      cosignVerifyCommand(`${args.keyName}-v${args.activeVersion}.pub`),
+      cosignVerifyCommand(
+        `${args.keyName}-v${args.activeVersion}.pub`,
+        undefined,
+        (args.algorithm ?? "EC_SIGN_P384_SHA384") === "EC_SIGN_P384_SHA384" ? "sha384" : undefined,
+      ),
     );
     this.registerOutputs({
       keyId: this.keyId,

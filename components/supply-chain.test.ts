@@ -184,7 +184,7 @@ describe("SigningKey", () => {
     );
     expect(await resolveOutput(signing.publicKeyPem)).toMatch(/BEGIN PUBLIC KEY/);
     expect(await resolveOutput(signing.publishedKeyVerifyCommand)).toBe(
-      "cosign verify --key cosign-signing-key-v2.pub <image>@sha256:<digest>",
+      "cosign verify --key cosign-signing-key-v2.pub --signature-digest-algorithm sha384 <image>@sha256:<digest>",
     );
   });
 

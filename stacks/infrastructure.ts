@@ -1,6 +1,6 @@
 /**
- * The GCP layers, composed from config: project APIs → network, keys, identities → registry, signing,
- * GKE, workstations, database, secrets. Dependencies between layers flow through inputs (ids, members),
+ * The GCP layers, composed from config: project APIs → network, keys, identities → registry, signing
+ * (and the attestor GKE admission requires), GKE, workstations, database, secrets. Dependencies between layers flow through inputs (ids, members),
  * so Pulumi orders creation without explicit wiring except where an API needs something that is not an
  * input (the APIs themselves, the private services peering).
  */
@@ -8,6 +8,7 @@ import * as gcp from "@pulumi/gcp";
 import { BuildIdentity } from "../components/build-identity.js";
 import { Database } from "../components/database.js";
 import { EncryptionKeys } from "../components/encryption-keys.js";
+import { ImageAttestor } from "../components/image-attestor.js";
 import { LicensedRegistry } from "../components/licensed-registry.js";
 import { standardLabels } from "../components/naming.js";
 import { Network } from "../components/network.js";
@@ -19,11 +20,7 @@ import { SigningKey } from "../components/signing-key.js";
 import { GkeWorkloadIdentity } from "../components/workload-identity.js";
 import { WorkstationFleet } from "../components/workstation-fleet.js";
 import { releaseOf, type StackConfig } from "./config.js";
-import {
-  assertImagesFromInternalRegistry,
-  INTERNAL_REPOSITORY_ID,
-  internalRegistryPrefix,
-} from "./images.js";
+import { assertImagesFromInternalRegistry, INTERNAL_REPOSITORY_ID } from "./images.js";
 
 /** Namespaces and Kubernetes service accounts of the control plane (bound to GSAs below). */
 export const CONTROL_PLANE_WORKLOADS = {
@@ -55,6 +52,30 @@ export function createInfrastructure(cfg: StackConfig) {
   });
   const build = new BuildIdentity("coditect-ci", { project, ...cfg.build });
 
+  const signing = new SigningKey("coditect-signing", {
+    project,
+    location: cfg.region,
+    keyRingName: cfg.signing.keyRingName,
+    keyName: cfg.signing.keyName,
+    algorithm: cfg.signing.algorithm,
+    protectionLevel: cfg.signing.protectionLevel,
+    activeVersion: cfg.signing.activeVersion,
+    signerMembers: [build.member],
+    importIds: { keyRing: cfg.adopt.signingKeyRing, cryptoKey: cfg.adopt.signingKey },
+    labels: labels("signing"),
+  });
+
+  // Binary Authorization admits only images attested with the signing key (ADR 0190).
+  const attestor = new ImageAttestor("coditect-release-attestor", {
+    project,
+    attestorName: "coditect-release",
+    cryptoKeyId: signing.keyId,
+    keyVersion: cfg.signing.activeVersion,
+    algorithm: cfg.signing.algorithm,
+    publicKeyPem: signing.publicKeyPem,
+    attesterMembers: [build.member],
+  });
+
   const gke = new PrivateGkeCluster("coditect-gke", {
     project,
     location: cfg.region,
@@ -66,7 +87,7 @@ export function createInfrastructure(cfg: StackConfig) {
     masterCidr: cfg.network.gkeMasterCidr,
     masterAuthorizedCidrs: cfg.gke.masterAuthorizedCidrs,
     releaseChannel: cfg.gke.releaseChannel,
-    admittedImagePatterns: [`${internalRegistryPrefix(cfg)}**`],
+    requiredAttestors: [attestor.attestorId],
     secretsEncryptionKeyId: keys.keyIds["gke-secrets"],
     nodeMachineType: cfg.gke.nodeMachineType,
     minNodesPerZone: cfg.gke.minNodesPerZone,
@@ -139,19 +160,6 @@ export function createInfrastructure(cfg: StackConfig) {
     writerMembers: [build.member],
     internalReaderMembers: [gke.nodeServiceAccount.member, fleet.serviceAccount.member],
     labels: labels("registry"),
-  });
-
-  const signing = new SigningKey("coditect-signing", {
-    project,
-    location: cfg.region,
-    keyRingName: cfg.signing.keyRingName,
-    keyName: cfg.signing.keyName,
-    algorithm: cfg.signing.algorithm,
-    protectionLevel: cfg.signing.protectionLevel,
-    activeVersion: cfg.signing.activeVersion,
-    signerMembers: [build.member],
-    importIds: { keyRing: cfg.adopt.signingKeyRing, cryptoKey: cfg.adopt.signingKey },
-    labels: labels("signing"),
   });
 
   const database = new Database("coditect-db", {

@@ -36,6 +36,7 @@ describe("prod program", () => {
         "coditect:index:EncryptionKeys",
         "coditect:index:GkeWorkloadIdentity",
         "coditect:index:GkeWorkloadIdentity",
+        "coditect:index:ImageAttestor",
         "coditect:index:LicensedRegistry",
         "coditect:index:Monitoring",
         "coditect:index:Network",

@@ -156,6 +156,29 @@ export function compliantResources(): PlanResource[] {
       datapathProvider: "ADVANCED_DATAPATH",
       deletionProtection: true,
     }),
+    resource("gcp:binaryauthorization/attestor:Attestor", "release-attestor", {
+      name: "coditect-release",
+      attestationAuthorityNote: {
+        noteReference: `projects/${PROJECT}/notes/coditect-release-note`,
+        publicKeys: [
+          {
+            id: `//cloudkms.googleapis.com/v1/${kmsKey("signing")}/cryptoKeyVersions/1`,
+            pkixPublicKey: {
+              publicKeyPem: "-----BEGIN PUBLIC KEY-----",
+              signatureAlgorithm: "ECDSA_P384_SHA384",
+            },
+          },
+        ],
+      },
+    }),
+    resource("gcp:binaryauthorization/policy:Policy", "gke-admission", {
+      globalPolicyEvaluationMode: "ENABLE",
+      defaultAdmissionRule: {
+        evaluationMode: "REQUIRE_ATTESTATION",
+        enforcementMode: "ENFORCED_BLOCK_AND_AUDIT_LOG",
+        requireAttestationsBies: [`projects/${PROJECT}/attestors/coditect-release`],
+      },
+    }),
     resource("gcp:container/nodePool:NodePool", "gke-pool", {
       cluster: "coditect-control-plane",
       location: "us-central1",

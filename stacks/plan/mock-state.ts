@@ -99,6 +99,12 @@ const COMPUTED: Record<string, (name: string, inputs: Inputs) => Inputs> = {
   "gcp:workstations/workstationConfig:WorkstationConfig": (name, i) => ({
     name: `projects/${str(i.project, "mock-project")}/locations/${str(i.location, "us-central1")}/workstationClusters/${str(i.workstationClusterId, "mock")}/workstationConfigs/${str(i.workstationConfigId, name)}`,
   }),
+  "gcp:binaryauthorization/attestor:Attestor": (name, i) => ({
+    id: `projects/${str(i.project, "mock-project")}/attestors/${str(i.name, name)}`,
+  }),
+  "gcp:containeranalysis/note:Note": (name, i) => ({
+    id: `projects/${str(i.project, "mock-project")}/notes/${str(i.name, name)}`,
+  }),
   "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": (name, i) => ({
     name: `projects/000000000000/locations/global/workloadIdentityPools/${str(i.workloadIdentityPoolId, name)}`,
   }),

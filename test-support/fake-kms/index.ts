@@ -1,0 +1,251 @@
+/**
+ * A local fake of Cloud KMS (google.cloud.kms.v1.KeyManagementService) over gRPC, serving the protos the
+ * `@google-cloud/kms` package ships (as the fake Cloud Workstations does, ADR 0050), so the real
+ * `KeyManagementServiceClient` is what talks to it. It models what image signing uses: asymmetric signing
+ * key versions with real EC keys (P-384/SHA-384 as the HSM key, P-256/SHA-256), GetPublicKey (PEM with
+ * pem_crc32c), AsymmetricSign over a digest (digest_crc32c checked, signature_crc32c and
+ * verified_digest_crc32c returned), and the errors a caller must handle: NOT_FOUND for an unknown version,
+ * PERMISSION_DENIED for a version the caller may not use, FAILED_PRECONDITION for a disabled version.
+ * What it does not model: key rings/keys CRUD, IAM policies, other purposes (encrypt, MAC). docs/supply-chain.md.
+ *
+ * Test infrastructure and sandbox stand-in: never point production at it.
+ */
+import crypto from "node:crypto";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { KeyManagementServiceClient } from "@google-cloud/kms";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { crc32c, int64Value } from "../../images/signing/crc32c.js";
+import { signDigest } from "./ecdsa-prehashed.js";
+
+const require = createRequire(import.meta.url);
+const packageRoot = (entry: string) => path.resolve(path.dirname(entry), "..", "..");
+const kmsRoot = packageRoot(require.resolve("@google-cloud/kms"));
+const gaxRoot = packageRoot(require.resolve("google-gax", { paths: [kmsRoot] }));
+
+export type FakeKmsAlgorithm = "EC_SIGN_P384_SHA384" | "EC_SIGN_P256_SHA256";
+const ALGORITHMS: Record<
+  FakeKmsAlgorithm,
+  { curve: string; digestField: "sha384" | "sha256"; bytes: number }
+> = {
+  EC_SIGN_P384_SHA384: { curve: "P-384", digestField: "sha384", bytes: 48 },
+  EC_SIGN_P256_SHA256: { curve: "P-256", digestField: "sha256", bytes: 32 },
+};
+
+const VERSION_NAME =
+  /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+\/cryptoKeyVersions\/[1-9]\d*$/;
+
+interface KeyVersion {
+  name: string;
+  algorithm: FakeKmsAlgorithm;
+  privateKey: crypto.KeyObject;
+  publicKeyPem: string;
+  state: "ENABLED" | "DISABLED";
+  /** False models a caller without cloudkms.cryptoKeyVersions.useToSign / viewPublicKey on it. */
+  permitted: boolean;
+}
+
+export interface FakeKms {
+  endpoint: { host: string; port: number };
+  /** A real KeyManagementServiceClient pointed at the fake (insecure channel). Closed by stop(). */
+  client(): KeyManagementServiceClient;
+  /** Creates an ENABLED key version with a fresh key pair; returns its public key (PEM). */
+  createKeyVersion(name: string, algorithm?: FakeKmsAlgorithm): string;
+  setState(name: string, state: "ENABLED" | "DISABLED"): void;
+  /** Calls on this version answer PERMISSION_DENIED (the caller lacks the IAM role). */
+  denyPermission(name: string): void;
+  faults: {
+    /** The next AsymmetricSign answers a signature whose bytes do not match its signature_crc32c. */
+    corruptNextSignature(): void;
+  };
+  /** Calls received per RPC name ("AsymmetricSign", "GetPublicKey"). */
+  calls(method: string): number;
+  stop(): Promise<void>;
+}
+
+class KmsError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function loadService(): grpc.ServiceDefinition {
+  const definition = protoLoader.loadSync(["google/cloud/kms/v1/service.proto"], {
+    includeDirs: [path.join(kmsRoot, "build", "protos"), path.join(gaxRoot, "build", "protos")],
+    keepCase: false,
+    enums: String,
+    longs: String,
+    defaults: true,
+    oneofs: true,
+  });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    google: { cloud: { kms: { v1: { KeyManagementService: grpc.ServiceClientConstructor } } } };
+  };
+  return loaded.google.cloud.kms.v1.KeyManagementService.service;
+}
+
+export async function startFakeKms(options: { port?: number } = {}): Promise<FakeKms> {
+  const versions = new Map<string, KeyVersion>();
+  const callCounts = new Map<string, number>();
+  let corruptNext = false;
+
+  const lookup = (name: unknown, permission: string): KeyVersion => {
+    if (typeof name !== "string" || !VERSION_NAME.test(name)) {
+      throw new KmsError(
+        grpc.status.INVALID_ARGUMENT,
+        `Resource name [${String(name)}] does not match any known resource name pattern.`,
+      );
+    }
+    const version = versions.get(name);
+    if (!version) throw new KmsError(grpc.status.NOT_FOUND, `${name} not found.`);
+    if (!version.permitted) {
+      throw new KmsError(
+        grpc.status.PERMISSION_DENIED,
+        `Permission '${permission}' denied on resource '${name}' (or it may not exist).`,
+      );
+    }
+    return version;
+  };
+
+  const handlers: Record<string, (request: Record<string, unknown>) => object> = {
+    GetPublicKey(request) {
+      const version = lookup(request.name, "cloudkms.cryptoKeyVersions.viewPublicKey");
+      if (version.state !== "ENABLED") {
+        throw new KmsError(
+          grpc.status.FAILED_PRECONDITION,
+          `${version.name} is not enabled, current state is: ${version.state}.`,
+        );
+      }
+      return {
+        pem: version.publicKeyPem,
+        algorithm: version.algorithm,
+        pemCrc32c: { value: String(crc32c(version.publicKeyPem)) },
+        name: version.name,
+        protectionLevel: "HSM",
+      };
+    },
+    AsymmetricSign(request) {
+      const version = lookup(request.name, "cloudkms.cryptoKeyVersions.useToSign");
+      if (version.state !== "ENABLED") {
+        throw new KmsError(
+          grpc.status.FAILED_PRECONDITION,
+          `${version.name} is not enabled, current state is: ${version.state}.`,
+        );
+      }
+      const spec = ALGORITHMS[version.algorithm];
+      const digestMessage = (request.digest ?? {}) as Record<string, unknown>;
+      const digest = digestMessage[spec.digestField];
+      if (!(digest instanceof Uint8Array) || digest.length !== spec.bytes) {
+        throw new KmsError(
+          grpc.status.INVALID_ARGUMENT,
+          `The request digest must be a ${spec.digestField.toUpperCase()} digest of ${spec.bytes} bytes for algorithm ${version.algorithm}.`,
+        );
+      }
+      const digestCrc = int64Value(request.digestCrc32c);
+      if (digestCrc !== undefined && digestCrc !== crc32c(digest)) {
+        throw new KmsError(
+          grpc.status.INVALID_ARGUMENT,
+          "The checksum in field digest_crc32c did not match the data in field digest.",
+        );
+      }
+      const signature = signDigest(version.privateKey, digest);
+      const checksum = crc32c(signature);
+      if (corruptNext) {
+        corruptNext = false;
+        signature[signature.length - 1]! ^= 0x01;
+      }
+      return {
+        signature,
+        signatureCrc32c: { value: String(checksum) },
+        verifiedDigestCrc32c: digestCrc !== undefined,
+        verifiedDataCrc32c: false,
+        name: version.name,
+        protectionLevel: "HSM",
+      };
+    },
+  };
+
+  const implementation: grpc.UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(handlers)) {
+    implementation[method] = (
+      call: grpc.ServerUnaryCall<Record<string, unknown>, object>,
+      callback: grpc.sendUnaryData<object>,
+    ) => {
+      callCounts.set(method, (callCounts.get(method) ?? 0) + 1);
+      try {
+        callback(null, handler(call.request));
+      } catch (error) {
+        if (error instanceof KmsError) callback({ code: error.code, details: error.message });
+        else callback({ code: grpc.status.INTERNAL, details: `fake KMS ${method} failed: ${String(error)}` });
+      }
+    };
+  }
+  // Every other RPC of the service answers UNIMPLEMENTED (grpc-js does that for missing handlers).
+  const server = new grpc.Server();
+  server.addService(loadService(), implementation);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(
+      `127.0.0.1:${options.port ?? 0}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) =>
+        error
+          ? reject(new Error(`fake KMS: cannot listen on port ${options.port ?? 0}: ${error.message}`))
+          : resolve(bound),
+    );
+  });
+  const clients: KeyManagementServiceClient[] = [];
+  const existing = (name: string) => {
+    const version = versions.get(name);
+    if (!version) throw new Error(`fake KMS: no key version ${name}`);
+    return version;
+  };
+
+  return {
+    endpoint: { host: "127.0.0.1", port },
+    client() {
+      const client = new KeyManagementServiceClient({
+        apiEndpoint: "127.0.0.1",
+        port,
+        sslCreds: grpc.credentials.createInsecure(),
+      });
+      clients.push(client);
+      return client;
+    },
+    createKeyVersion(name, algorithm = "EC_SIGN_P384_SHA384") {
+      if (!VERSION_NAME.test(name)) throw new Error(`fake KMS: ${name} is not a cryptoKeyVersions name`);
+      const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", {
+        namedCurve: ALGORITHMS[algorithm].curve,
+      });
+      const publicKeyPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+      versions.set(name, { name, algorithm, privateKey, publicKeyPem, state: "ENABLED", permitted: true });
+      return publicKeyPem;
+    },
+    setState(name, state) {
+      existing(name).state = state;
+    },
+    denyPermission(name) {
+      existing(name).permitted = false;
+    },
+    faults: {
+      corruptNextSignature() {
+        corruptNext = true;
+      },
+    },
+    calls: (method) => callCounts.get(method) ?? 0,
+    async stop() {
+      await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      server.forceShutdown();
+    },
+  };
+}
