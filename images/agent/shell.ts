@@ -70,7 +70,7 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     for (const refresh of [false, true]) {
       try {
         if (refresh || !jwks) jwks = (await refreshJwks(jwksUrl, jwksCachePath(config.stateDir))).jwks;
-        const verified = await verifyOfflineToken(token, jwks, clock);
+        const verified = await verifyOfflineToken(token, jwks, clock, config.containerId);
         return { token, expiresAtMs: verified.expiresAt.getTime() };
       } catch (error) {
         // An unknown kid means the server rotated keys since we cached the JWKS: refetch once.
