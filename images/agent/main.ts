@@ -47,6 +47,14 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`coditect-agent: configuration error: ${error.message}\n`);
       return EXIT.config;
     }
+    const uid = process.getuid?.();
+    if (config.payloadUser && uid !== 0) {
+      // Only root can start the payload as another user; failing later would leave a seat taken.
+      process.stderr.write(
+        `coditect-agent: configuration error: CODITECT_PAYLOAD_USER=${config.payloadUser.uid}:${config.payloadUser.gid} needs the agent to run as root (it runs as uid ${uid})\n`,
+      );
+      return EXIT.config;
+    }
     return runAgent(config, { payload });
   }
   process.stderr.write(
