@@ -84,7 +84,8 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
         return { token, expiresAtMs: verified.expiresAt.getTime() };
       } catch (error) {
         // An unknown kid means the server rotated keys since we cached the JWKS: refetch once.
-        const retry = !refresh && error instanceof OfflineTokenError && error.reason === "unknown_key";
+        const retry =
+          !fixedJwks && !refresh && error instanceof OfflineTokenError && error.reason === "unknown_key";
         if (!retry) {
           log("warn", `offline token not usable: ${(error as Error).message}`);
           return undefined;
