@@ -133,6 +133,8 @@ function runAgent(
     env: {
       PATH: process.env.PATH,
       NODE_EXTRA_CA_CERTS: caFile,
+      // The same server the bundle has built in: accepted, and what an older agent needs to be comparable.
+      CODITECT_LICENSE_SERVER: serverUrl,
       CODITECT_LICENSE_KEY: KEY,
       CODITECT_STATE_DIR: stateDir,
       CODITECT_RETRY_BASE_MS: "50",
@@ -190,8 +192,7 @@ describe("a production agent bundle (issue 13 §3)", () => {
   it("verifies offline tokens only with the baked JWKS: a token of another key is refused though the server serves that key", async () => {
     signer = rogue;
     requests.length = 0;
-    // The same server named in the environment is accepted (the workstation config sets it).
-    const agent = runAgent({ CODITECT_LICENSE_SERVER: serverUrl, CODITECT_CONTAINER_ID: "ctr-rogue" });
+    const agent = runAgent({ CODITECT_CONTAINER_ID: "ctr-rogue" });
     expect(await agent.exited).toBe(EXIT.offlineGraceExpired);
     expect(agent.stderr()).toMatch(
       /offline token not usable: offline token was signed by a key not in the JWKS/,
