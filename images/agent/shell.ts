@@ -95,6 +95,10 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     return undefined;
   }
 
+  if (config.buildMode === "development") {
+    // Says so in every log, so a development bundle shipped by mistake is noticed (ADR 0155).
+    log("info", `development agent: license server ${config.server} (from the environment or default)`);
+  }
   if (config.payloadUser) secureStateDir(config.stateDir, { uid: process.getuid!(), gid: process.getgid!() });
   let state: AgentState = initialAgentState(
     jwks ? await verify(readCachedOfflineToken(config.stateDir)) : undefined,
