@@ -7,6 +7,7 @@
 import { exitIfHelpRequested } from "../../lib/cli.js";
 import { AgentConfigError, readAgentConfig } from "./config.js";
 import { EXIT } from "./exit-codes.js";
+import { createAgentLog } from "./log.js";
 import { runAgent } from "./shell.js";
 import { assessHealth, readStateFile } from "./state-file.js";
 
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.config;
     }
     const uid = process.getuid?.();
+    const log = createAgentLog();
     if (config.payloadUser && uid !== 0) {
       // Only root can start the payload as another user; failing later would leave a seat taken.
       process.stderr.write(
@@ -55,7 +57,14 @@ async function main(argv: string[]): Promise<number> {
       );
       return EXIT.config;
     }
-    return runAgent(config, { payload });
+    if (config.buildMode === "production" && uid === 0 && !config.payloadUser && payload.length > 0) {
+      // Not refused (a customer may run it so), but the payload then shares the agent's secrets (ADR 0156).
+      log(
+        "warn",
+        "the payload runs as root like the agent: it can read the agent's state directory and /proc/<agent>/environ; set CODITECT_PAYLOAD_USER=uid:gid",
+      );
+    }
+    return runAgent(config, { payload, log });
   }
   process.stderr.write(
     `coditect-agent: ${command ? `unknown command '${command}'` : "no command"}\n${USAGE}\n`,

@@ -20,7 +20,7 @@ import {
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   generateSigningKey,
@@ -108,6 +108,7 @@ beforeAll(async () => {
     licenseServer: serverUrl,
     jwks: publicJwks(baked),
   });
+  chmodSync(dirname(bundle), 0o755); // a non-root agent runs it too (below)
 });
 
 afterAll(async () => {
@@ -209,6 +210,8 @@ describe("a production agent bundle (issue 13 §3)", () => {
     expect(requests).not.toContain("GET /.well-known/jwks.json");
     agent.child.kill("SIGTERM");
     expect(await agent.exited).toBe(EXIT.ok);
+    // Run as root with no payload user (this test runs as root): said, not refused.
+    expect(agent.stderr()).toContain("the payload runs as root like the agent");
   });
 });
 
@@ -249,6 +252,31 @@ describe("an offline token copied to another container (issue 13 §7)", () => {
 });
 
 describe("the payload as another user (CODITECT_PAYLOAD_USER, issue 13 §7)", () => {
+  it("is refused with exit 2 when the agent is not root (it could not switch users)", async () => {
+    const stateDir = tempDir("agent-nonroot-state-");
+    chownSync(stateDir, PAYLOAD_UID, PAYLOAD_UID);
+    const child = spawn(process.execPath, [bundle, "run", "--", "true"], {
+      uid: PAYLOAD_UID,
+      gid: PAYLOAD_UID,
+      env: {
+        CODITECT_LICENSE_KEY: KEY,
+        CODITECT_STATE_DIR: stateDir,
+        CODITECT_CONTAINER_ID: "ctr-nonroot",
+        CODITECT_PAYLOAD_USER: "1001:1001",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code, stderr).toBe(EXIT.config);
+    expect(stderr).toContain(
+      `CODITECT_PAYLOAD_USER=1001:1001 needs the agent to run as root (it runs as uid ${PAYLOAD_UID})`,
+    );
+  });
+
   it("cannot read the agent's state directory nor /proc/<agent pid>/environ; the agent takes the state dir back", async () => {
     expect(process.getuid?.(), "this test starts the agent as root, as the image does").toBe(0);
     signer = baked;
@@ -297,5 +325,6 @@ describe("the payload as another user (CODITECT_PAYLOAD_USER, issue 13 §7)", ()
     expect(readFileSync(join(stateDir, "offline-token.jwt"), "utf8")).toMatch(/^ey/);
     agent.child.kill("SIGTERM");
     expect(await agent.exited).toBe(EXIT.ok);
+    expect(agent.stderr()).not.toContain("the payload runs as root");
   });
 });
