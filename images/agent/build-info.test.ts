@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,6 +62,27 @@ describe("sessions:agent-bundle options", () => {
     expect(() => buildFromOptions({ "license-server": "https://b.example" })).toThrow(/--jwks <file>/);
     expect(buildFromOptions({ development: true })).toEqual({ mode: "development" });
     expect(() => buildFromOptions({ stack: "prod", jwks: file })).toThrow(/give neither flag/);
+  });
+});
+
+describe("npm run sessions:agent-bundle (the contract the image builds use)", () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", join("images", "agent", "bundle.ts"), ...args], {
+      encoding: "utf8",
+    });
+
+  it("writes a production bundle with the server baked in, and refuses http with exit 2", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-cli-"));
+    const jwksFile = join(dir, "jwks.json");
+    writeFileSync(jwksFile, JSON.stringify(publicJwks({ current: await generateSigningKey("cli") })));
+    const out = join(dir, "agent.mjs");
+    const ok = cli(["--out", out, "--license-server", "https://billing.example.test", "--jwks", jwksFile]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain("production, license server https://billing.example.test");
+    expect(readFileSync(out, "utf8")).toContain('licenseServer: "https://billing.example.test"');
+    const http = cli(["--out", out, "--license-server", "http://127.0.0.1:8080", "--jwks", jwksFile]);
+    expect(http.status).toBe(2);
+    expect(http.stderr).toContain("must be an https:// URL in a production agent");
   });
 });
 
