@@ -14,12 +14,16 @@ export const API_GROUP_VERSION = `${API_GROUP}/${API_VERSION}` as const;
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_BILLING = "coditect-billing";
 
-/** License tiers and their concurrent-container limits (seed 000:1032-1035); null = unlimited. */
+/**
+ * License tiers: concurrent-container limits (seed 000:1032-1035; null = unlimited) and how long a container
+ * may run offline after its last successful heartbeat (issue 13 §7, ADR 0157: the seeds' 72 h default for
+ * starter and pro, the hybrid-validation document's 7 days for enterprise).
+ */
 export const LICENSE_TIERS = {
-  starter: { maxContainers: 1 },
-  pro: { maxContainers: 5 },
-  enterprise: { maxContainers: null },
-} as const satisfies Record<string, { maxContainers: number | null }>;
+  starter: { maxContainers: 1, offlineGraceMs: 72 * 3_600_000 },
+  pro: { maxContainers: 5, offlineGraceMs: 72 * 3_600_000 },
+  enterprise: { maxContainers: null, offlineGraceMs: 7 * 24 * 3_600_000 },
+} as const satisfies Record<string, { maxContainers: number | null; offlineGraceMs: number }>;
 export type LicenseTier = keyof typeof LICENSE_TIERS;
 export const LICENSE_TIER_NAMES = Object.keys(LICENSE_TIERS) as LicenseTier[];
 
@@ -61,7 +65,10 @@ export const TIMING = {
   sessionExpiryMs: 30 * MINUTE,
   /** Warn a container this long before its session would expire. */
   sessionWarningMs: 20 * MINUTE,
-  /** Offline token lifetime after the last successful heartbeat (000:1076, design.md §6). */
+  /**
+   * Default offline token lifetime after the last successful heartbeat (000:1076, design.md §6); each tier
+   * has its own in LICENSE_TIERS (the grace billing issues).
+   */
   offlineGraceMs: 72 * HOUR,
   /** Ended sessions are deleted after 24 hours (000:1087-1091). */
   endedSessionRetentionMs: 24 * HOUR,

@@ -182,7 +182,10 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
       // Still under the row lock: the resource exists before any other validate of this license can count.
       if (ctx.cluster && resource) {
         created = resource.metadata;
-        await ctx.cluster.createSession(resource, { state: "active", ...heartbeatStatus(now, ctx.timing) });
+        await ctx.cluster.createSession(resource, {
+          state: "active",
+          ...heartbeatStatus(now, ctx.timing, license),
+        });
       }
       return { session, license };
     });
@@ -276,7 +279,7 @@ export async function readmitSession(
         state: "active",
         reason: null,
         endedAt: null,
-        ...heartbeatStatus(now, ctx.timing),
+        ...heartbeatStatus(now, ctx.timing, license),
       });
     }
     return { license, session: { ...session, state: "active" as const, last_heartbeat_at: now } };

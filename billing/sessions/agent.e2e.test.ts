@@ -67,7 +67,14 @@ beforeAll(async () => {
   h = await startSessionsHarness(
     systemClock,
     {
-      timing: { heartbeatIntervalMs: 1_000, offlineGraceMs: OFFLINE_GRACE_MS },
+      timing: {
+        heartbeatIntervalMs: 1_000,
+        offlineGraceByTierMs: {
+          starter: OFFLINE_GRACE_MS,
+          pro: OFFLINE_GRACE_MS,
+          enterprise: OFFLINE_GRACE_MS,
+        },
+      },
       rateLimits: { heartbeat: { limit: 1_000, windowMs: 60_000 } },
     },
     "sessions_agent",

@@ -4,7 +4,7 @@ import type { Clock } from "../../lib/clock.js";
 import { type OfflineTokenKeySet, signOfflineToken } from "../../lib/offline-tokens/index.js";
 import type { Db } from "../deps.js";
 import type { SessionCluster } from "./cluster.js";
-import type { SessionTiming } from "./decide.js";
+import { offlineTokenExpiry, type SessionTiming } from "./decide.js";
 import type { IdentityVerifier } from "./identity.js";
 import type { SessionLicense, SessionRow } from "./store.js";
 
@@ -33,18 +33,24 @@ export function offlineTokenFor(
 ) {
   return signOfflineToken(
     ctx.keySet,
-    { licenseId: license.id, sessionId: session.id, organization: license.organization, tier: license.tier },
+    {
+      licenseId: license.id,
+      sessionId: session.id,
+      organization: license.organization,
+      tier: license.tier,
+      containerId: session.container_id,
+    },
     lastHeartbeat,
-    ctx.timing.offlineGraceMs,
+    offlineTokenExpiry(license, lastHeartbeat, ctx.timing),
   );
 }
 
 /** Status fields billing writes on every successful heartbeat. */
-export function heartbeatStatus(now: Date, timing: SessionTiming) {
+export function heartbeatStatus(now: Date, timing: SessionTiming, license: SessionLicense) {
   return {
     lastHeartbeatTime: now.toISOString(),
     expiresAt: new Date(now.getTime() + timing.sessionExpiryMs).toISOString(),
-    offlineGraceUntil: new Date(now.getTime() + timing.offlineGraceMs).toISOString(),
+    offlineGraceUntil: offlineTokenExpiry(license, now, timing).toISOString(),
   };
 }
 

@@ -2,13 +2,20 @@
  * Pure decisions of the sessions API: whether a license may hold sessions, whether a seat is free, and
  * what a heartbeat tells the container. The handlers (service.ts) only gather inputs and apply these.
  */
-import { type LicenseState, licenseStateEntitles, TIMING } from "../../lib/domain.js";
+import {
+  LICENSE_TIERS,
+  type LicenseState,
+  type LicenseTier,
+  licenseStateEntitles,
+  TIMING,
+} from "../../lib/domain.js";
 
 /** Timing the sessions API works with; TIMING by default, shortened in end-to-end tests. */
 export interface SessionTiming {
   heartbeatIntervalMs: number;
   sessionExpiryMs: number;
-  offlineGraceMs: number;
+  /** Offline grace per license tier (LICENSE_TIERS, ADR 0157). */
+  offlineGraceByTierMs: Record<LicenseTier, number>;
   expiringSoonMs: number;
   /** Absolute lifetime of a session token from its validate (ADR 0161); then the container validates again. */
   sessionTokenLifetimeMs: number;
@@ -20,7 +27,11 @@ export const DEFAULT_SESSION_TOKEN_LIFETIME_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_SESSION_TIMING: SessionTiming = {
   heartbeatIntervalMs: TIMING.heartbeatIntervalMs,
   sessionExpiryMs: TIMING.sessionExpiryMs,
-  offlineGraceMs: TIMING.offlineGraceMs,
+  offlineGraceByTierMs: {
+    starter: LICENSE_TIERS.starter.offlineGraceMs,
+    pro: LICENSE_TIERS.pro.offlineGraceMs,
+    enterprise: LICENSE_TIERS.enterprise.offlineGraceMs,
+  },
   expiringSoonMs: TIMING.expiringSoonMs,
   sessionTokenLifetimeMs: DEFAULT_SESSION_TOKEN_LIFETIME_MS,
 };
@@ -118,4 +129,20 @@ export function heartbeatAdvice(
     }
   }
   return { status: "ok", message: "session active" };
+}
+
+/**
+ * When the offline token issued at a heartbeat expires (issue 13 §7, ADR 0157): the tier's offline grace
+ * after that heartbeat, but never past the license's own end — its expiry, or while past due the end of
+ * its payment grace (then it is suspended). A container must not run offline on a license that has ended.
+ */
+export function offlineTokenExpiry(
+  license: LicenseFacts & { tier: LicenseTier },
+  lastHeartbeat: Date,
+  timing: SessionTiming,
+): Date {
+  const candidates = [lastHeartbeat.getTime() + timing.offlineGraceByTierMs[license.tier]];
+  if (license.expires_at) candidates.push(license.expires_at.getTime());
+  if (license.state === "pastDue" && license.grace_ends_at) candidates.push(license.grace_ends_at.getTime());
+  return new Date(Math.min(...candidates));
 }

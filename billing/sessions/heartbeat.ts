@@ -127,14 +127,14 @@ export async function heartbeatSession(
     live = readmitted;
   } else {
     live = fast;
-    const ended = await recordInCluster(ctx, live.session, now, report);
+    const ended = await recordInCluster(ctx, live.session, live.license, now, report);
     if (ended) return expired(ended);
   }
   const advice = heartbeatAdvice(live.license, now, ctx.timing);
   const offline = await offlineTokenFor(ctx, live.session, live.license, now);
   return {
     status: advice.status,
-    gracePeriodRemaining: Math.floor(ctx.timing.offlineGraceMs / 1000),
+    gracePeriodRemaining: Math.max(0, Math.floor((offline.expiresAt.getTime() - now.getTime()) / 1000)),
     message: advice.message,
     offlineToken: offline.token,
     offlineTokenExpiresAt: offline.expiresAt.toISOString(),
@@ -149,11 +149,12 @@ export async function heartbeatSession(
 async function recordInCluster(
   ctx: SessionsContext,
   session: SessionRow,
+  license: SessionLicense,
   now: Date,
   report: UsageReport | null,
 ): Promise<string | undefined> {
   if (!ctx.cluster || !session.resource_name) return undefined;
-  const patch = { ...heartbeatStatus(now, ctx.timing), ...(report ? { lastReport: report } : {}) };
+  const patch = { ...heartbeatStatus(now, ctx.timing, license), ...(report ? { lastReport: report } : {}) };
   const status = await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, patch);
   if (status === null) {
     // Gone while Postgres says live: the cluster lost its objects (etcd restore, a deleted namespace), since

@@ -36,7 +36,7 @@ async function activeCount(licenseId: string): Promise<number> {
 describe("POST /v1/sessions/validate", () => {
   it("admits a container: session token shown once (stored hashed), offline token verifiable with the JWKS", async () => {
     const lic = await h.createLicense("pro");
-    const res = await validate(lic.key);
+    const res = await validate(lic.key, { containerId: "c-offline-validate" });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       licenseTier: "pro",
@@ -52,7 +52,7 @@ describe("POST /v1/sessions/validate", () => {
     expect(JSON.stringify(stored.rows)).not.toContain(res.body.sessionToken);
 
     const jwks = (await (await fetch(`${h.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
-    const verified = await verifyOfflineToken(res.body.offlineToken, jwks, clock);
+    const verified = await verifyOfflineToken(res.body.offlineToken, jwks, clock, "c-offline-validate");
     expect(verified).toMatchObject({
       licenseId: lic.id,
       sessionId: res.body.sessionId,
@@ -170,7 +170,7 @@ describe("POST /v1/sessions/validate", () => {
 describe("heartbeat, release, expiry", () => {
   it("heartbeat extends the session and returns a fresh offline token; usage is recorded", async () => {
     const lic = await h.createLicense("pro");
-    const { body } = await validate(lic.key);
+    const { body } = await validate(lic.key, { containerId: "c-offline-heartbeat" });
     clock.advance(TIMING.heartbeatIntervalMs);
     const hb = await h.post(
       "/v1/sessions/heartbeat",
@@ -183,6 +183,7 @@ describe("heartbeat, release, expiry", () => {
       hb.body.offlineToken,
       { keys: [h.keySet.current.publicJwk] },
       clock,
+      "c-offline-heartbeat",
     );
     expect(verified.expiresAt.getTime()).toBe(clock.now().getTime() + TIMING.offlineGraceMs);
     const row = (

@@ -22,15 +22,32 @@ interface ErrorBody {
   error?: { code?: string; message?: string; limit?: number };
 }
 
+/**
+ * A redirect from the license server. Every request carries a credential (the license key or identity
+ * token in the body, the session token in a header), and a 307/308 would resend the body to wherever the
+ * Location says: the agent never follows one (issue 13 §3) and reports where it pointed.
+ */
+export class RedirectRefused extends Error {
+  override name = "RedirectRefused";
+}
+
 async function post(config: AgentConfig, path: string, body: unknown, bearer?: string): Promise<Response> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (bearer) headers.authorization = `Bearer ${bearer}`;
-  return fetch(`${config.server}${path}`, {
+  const response = await fetch(`${config.server}${path}`, {
     method: "POST",
     headers,
     body: JSON.stringify(body),
+    redirect: "manual",
     signal: AbortSignal.timeout(config.requestTimeoutMs),
   });
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw new RedirectRefused(
+      `${config.server}${path} answered ${response.status} redirecting to ${response.headers.get("location") ?? "(no Location)"}; the agent sends no credential across a redirect (set the license server's final URL)`,
+    );
+  }
+  return response;
 }
 
 function retryAfterMs(response: Response): number | undefined {

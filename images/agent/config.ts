@@ -1,10 +1,15 @@
 /**
- * The agent's configuration, read once from the environment. Every variable is documented in
- * images/README.md; a bad value fails fast with a message naming the variable (exit code 2).
+ * The agent's configuration, read once from the environment and the build (build-info.ts). Every variable
+ * is documented in images/README.md; a bad value fails fast with a message naming the variable (exit 2).
  */
 import { hostname } from "node:os";
+import type { JSONWebKeySet } from "jose";
 import { z } from "zod";
 import { CONTAINER_TYPES, TIMING } from "../../lib/domain.js";
+import { AGENT_BUILD, type AgentBuild, AgentBuildError, licenseServerUrl } from "./build-info.js";
+
+/** The development default when neither the build nor CODITECT_LICENSE_SERVER names a server. */
+export const DEFAULT_LICENSE_SERVER = "https://api.coditect.ai";
 
 const positiveMs = z.coerce.number().int().positive();
 
@@ -26,7 +31,7 @@ const envSchema = z
       )
       .optional(),
     CODITECT_CONTAINER_TYPE: z.enum(CONTAINER_TYPES).default("docker"),
-    CODITECT_LICENSE_SERVER: z.url({ protocol: /^https?$/ }).default("https://api.coditect.ai"),
+    CODITECT_LICENSE_SERVER: z.string().max(2048).optional(),
     CODITECT_HOSTNAME: z.string().max(253).optional(),
     CODITECT_IP: z.union([z.ipv4(), z.ipv6()]).optional(),
     CODITECT_STATE_DIR: z.string().min(1).default("/var/lib/coditect-agent"),
@@ -37,6 +42,12 @@ const envSchema = z
     CODITECT_HEARTBEAT_INTERVAL_MS: positiveMs.default(TIMING.heartbeatIntervalMs),
     CODITECT_RETRY_BASE_MS: positiveMs.default(2_000),
     CODITECT_REQUEST_TIMEOUT_MS: positiveMs.default(10_000),
+    /** `uid:gid` the payload runs as (the agent, root, keeps its state and environment to itself). */
+    CODITECT_PAYLOAD_USER: z
+      .string()
+      .regex(/^\d{1,10}:\d{1,10}$/, "must be numeric uid:gid, e.g. 10001:10001")
+      .refine((v) => !/^0+:/.test(v), "must not be root (uid 0): the payload would read the agent's secrets")
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (!env.CODITECT_LICENSE_KEY && !env.CODITECT_IDENTITY_TOKEN_FILE) {
@@ -55,6 +66,12 @@ export interface AgentConfig {
   containerId: string;
   containerType: "docker" | "workstation";
   server: string;
+  /** production: server and jwks fixed at build time (build-info.ts). */
+  buildMode: AgentBuild["mode"];
+  /** Offline-token keys baked into the build; undefined = fetch from the server (development only). */
+  jwks?: JSONWebKeySet;
+  /** The payload's uid/gid; undefined = the agent's own user. */
+  payloadUser?: { uid: number; gid: number };
   hostname: string;
   ip?: string;
   stateDir: string;
@@ -67,8 +84,41 @@ export class AgentConfigError extends Error {
   override name = "AgentConfigError";
 }
 
+/**
+ * The license server this agent talks to. Production: the build's, and a CODITECT_LICENSE_SERVER naming
+ * another one is refused rather than ignored, so a misconfigured container says why it does not start.
+ * Development: the variable, else the build's default.
+ */
+function resolveServer(fromEnv: string | undefined, build: AgentBuild): string {
+  try {
+    if (build.mode === "production") {
+      const fixed = licenseServerUrl(build.licenseServer ?? "", "production", "the built-in license server");
+      if (fromEnv !== undefined) {
+        const asked = URL.canParse(fromEnv) ? new URL(fromEnv).href.replace(/\/+$/, "") : fromEnv;
+        if (asked !== fixed) {
+          throw new AgentBuildError(
+            `CODITECT_LICENSE_SERVER cannot change the license server of a production agent: it is fixed to ${fixed} at build time (got "${fromEnv}"); unset the variable`,
+          );
+        }
+      }
+      return fixed;
+    }
+    return licenseServerUrl(
+      fromEnv ?? build.licenseServer ?? DEFAULT_LICENSE_SERVER,
+      "development",
+      "CODITECT_LICENSE_SERVER",
+    );
+  } catch (error) {
+    if (error instanceof AgentBuildError) throw new AgentConfigError(error.message);
+    throw error;
+  }
+}
+
 /** Parses the environment; throws AgentConfigError naming the first bad variable. */
-export function readAgentConfig(env: Record<string, string | undefined>): AgentConfig {
+export function readAgentConfig(
+  env: Record<string, string | undefined>,
+  build: AgentBuild = AGENT_BUILD,
+): AgentConfig {
   // Empty strings mean "unset" (docker run -e VAR= passes them).
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const result = envSchema.safeParse(cleaned);
@@ -85,13 +135,18 @@ export function readAgentConfig(env: Record<string, string | undefined>): AgentC
   }
   const e = result.data;
   const host = e.CODITECT_HOSTNAME ?? hostname();
+  const server = resolveServer(e.CODITECT_LICENSE_SERVER, build);
+  const [uid, gid] = (e.CODITECT_PAYLOAD_USER ?? "").split(":").map(Number);
   return {
     licenseKey: e.CODITECT_LICENSE_KEY,
     identityTokenFile: e.CODITECT_IDENTITY_TOKEN_FILE,
     workstationCredential: e.CODITECT_WORKSTATION_CREDENTIAL,
     containerId: e.CODITECT_CONTAINER_ID ?? host,
     containerType: e.CODITECT_CONTAINER_TYPE,
-    server: e.CODITECT_LICENSE_SERVER.replace(/\/+$/, ""),
+    server,
+    buildMode: build.mode,
+    ...(build.jwks ? { jwks: build.jwks } : {}),
+    ...(e.CODITECT_PAYLOAD_USER ? { payloadUser: { uid: uid!, gid: gid! } } : {}),
     hostname: host,
     ip: e.CODITECT_IP,
     stateDir: e.CODITECT_STATE_DIR,

@@ -7,6 +7,7 @@
 import { exitIfHelpRequested } from "../../lib/cli.js";
 import { AgentConfigError, readAgentConfig } from "./config.js";
 import { EXIT } from "./exit-codes.js";
+import { createAgentLog } from "./log.js";
 import { runAgent } from "./shell.js";
 import { assessHealth, readStateFile } from "./state-file.js";
 
@@ -47,7 +48,23 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`coditect-agent: configuration error: ${error.message}\n`);
       return EXIT.config;
     }
-    return runAgent(config, { payload });
+    const uid = process.getuid?.();
+    const log = createAgentLog();
+    if (config.payloadUser && uid !== 0) {
+      // Only root can start the payload as another user; failing later would leave a seat taken.
+      process.stderr.write(
+        `coditect-agent: configuration error: CODITECT_PAYLOAD_USER=${config.payloadUser.uid}:${config.payloadUser.gid} needs the agent to run as root (it runs as uid ${uid})\n`,
+      );
+      return EXIT.config;
+    }
+    if (config.buildMode === "production" && uid === 0 && !config.payloadUser && payload.length > 0) {
+      // Not refused (a customer may run it so), but the payload then shares the agent's secrets (ADR 0156).
+      log(
+        "warn",
+        "the payload runs as root like the agent: it can read the agent's state directory and /proc/<agent>/environ; set CODITECT_PAYLOAD_USER=uid:gid",
+      );
+    }
+    return runAgent(config, { payload, log });
   }
   process.stderr.write(
     `coditect-agent: ${command ? `unknown command '${command}'` : "no command"}\n${USAGE}\n`,

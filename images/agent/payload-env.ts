@@ -20,3 +20,16 @@ export function payloadEnvironment(
   for (const name of AGENT_SECRET_VARIABLES) delete env[name];
   return env;
 }
+
+/**
+ * HOME, USER and LOGNAME of the payload's user from /etc/passwd's text, when the payload runs as another
+ * user than the agent (CODITECT_PAYLOAD_USER): the agent's own (root's) would point the payload at /root.
+ * Empty when the uid has no entry (the payload keeps what the image set).
+ */
+export function payloadUserEnvironment(passwd: string, uid: number): Record<string, string> {
+  for (const line of passwd.split("\n")) {
+    const [name, , entryUid, , , home] = line.split(":");
+    if (name && home && entryUid === String(uid)) return { HOME: home, USER: name, LOGNAME: name };
+  }
+  return {};
+}

@@ -4,6 +4,7 @@
  * injected clock and timers; the jitter comes from the injected random source.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { freemem, loadavg, totalmem, uptime } from "node:os";
 import type { JSONWebKeySet } from "jose";
 import { type Clock, systemClock } from "../../lib/clock.js";
@@ -26,8 +27,14 @@ import {
 } from "./decide.js";
 import { EXIT } from "./exit-codes.js";
 import { createAgentLog } from "./log.js";
-import { payloadEnvironment } from "./payload-env.js";
-import { jwksCachePath, readCachedOfflineToken, toStateFile, writeStateFile } from "./state-file.js";
+import { payloadEnvironment, payloadUserEnvironment } from "./payload-env.js";
+import {
+  jwksCachePath,
+  readCachedOfflineToken,
+  secureStateDir,
+  toStateFile,
+  writeStateFile,
+} from "./state-file.js";
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -63,18 +70,22 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     maxRetries: 3,
   };
   const jwksUrl = `${config.server}/.well-known/jwks.json`;
-  let jwks: JSONWebKeySet | undefined = readCachedJwksSafely(config.stateDir, log);
+  // A production build verifies only with the keys baked into it: never the network, never a file on disk
+  // (either could hold keys of a server its owner runs). Development fetches and caches the server's JWKS.
+  const fixedJwks = config.jwks;
+  let jwks: JSONWebKeySet | undefined = fixedJwks ?? readCachedJwksSafely(config.stateDir, log);
 
   async function verify(token: string | undefined): Promise<VerifiedToken | undefined> {
     if (!token) return undefined;
-    for (const refresh of [false, true]) {
+    for (const refresh of fixedJwks ? [false] : [false, true]) {
       try {
         if (refresh || !jwks) jwks = (await refreshJwks(jwksUrl, jwksCachePath(config.stateDir))).jwks;
-        const verified = await verifyOfflineToken(token, jwks, clock);
+        const verified = await verifyOfflineToken(token, jwks, clock, config.containerId);
         return { token, expiresAtMs: verified.expiresAt.getTime() };
       } catch (error) {
         // An unknown kid means the server rotated keys since we cached the JWKS: refetch once.
-        const retry = !refresh && error instanceof OfflineTokenError && error.reason === "unknown_key";
+        const retry =
+          !fixedJwks && !refresh && error instanceof OfflineTokenError && error.reason === "unknown_key";
         if (!retry) {
           log("warn", `offline token not usable: ${(error as Error).message}`);
           return undefined;
@@ -84,6 +95,11 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
     return undefined;
   }
 
+  if (config.buildMode === "development") {
+    // Says so in every log, so a development bundle shipped by mistake is noticed (ADR 0155).
+    log("info", `development agent: license server ${config.server} (from the environment or default)`);
+  }
+  if (config.payloadUser) secureStateDir(config.stateDir, { uid: process.getuid!(), gid: process.getgid!() });
   let state: AgentState = initialAgentState(
     jwks ? await verify(readCachedOfflineToken(config.stateDir)) : undefined,
   );
@@ -232,9 +248,16 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
   function startPayload(): void {
     const [command, ...args] = deps.payload ?? [];
     if (!command) return;
+    const user = config.payloadUser;
     payload = spawn(command, args, {
       stdio: "inherit",
-      env: payloadEnvironment(process.env, state.session?.sessionId),
+      env: {
+        ...payloadEnvironment(process.env, state.session?.sessionId),
+        ...(user ? payloadUserEnvironment(readPasswd(), user.uid) : {}),
+      },
+      // Another user than the agent: it cannot read the agent's state directory nor /proc/<agent>/environ
+      // (libuv also drops the agent's supplementary groups).
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     payload.on("exit", (code, signal) =>
       dispatch({ type: "payloadExited", code: code ?? (signal ? 128 + signalNumber(signal) : 1) }),
@@ -247,6 +270,14 @@ export async function runAgent(config: AgentConfig, deps: AgentDeps = {}): Promi
 
   dispatch({ type: "start" });
   return finished;
+}
+
+function readPasswd(): string {
+  try {
+    return readFileSync("/etc/passwd", "utf8");
+  } catch {
+    return "";
+  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

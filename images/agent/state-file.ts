@@ -3,7 +3,7 @@
  * state.json holds no secret: never the license key nor the session token. The offline token (not a
  * secret: it grants nothing on the server) is kept beside it so a restarted container can run offline.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentPhase, AgentState } from "./decide.js";
 
@@ -46,8 +46,19 @@ export function toStateFile(state: AgentState, now: number, pid: number): AgentS
   };
 }
 
+/**
+ * Makes the state directory the agent's alone (issue 13 §7): owned by the agent's user, mode 0700. Called
+ * before the payload starts when the payload runs as another user, so the payload can neither read the
+ * offline token nor replace it (a directory the image created for the payload's user is taken back).
+ */
+export function secureStateDir(dir: string, owner: { uid: number; gid: number }): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chownSync(dir, owner.uid, owner.gid);
+  chmodSync(dir, 0o700);
+}
+
 export function writeStateFile(dir: string, file: AgentStateFile, offlineToken?: string): void {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeAtomically(stateFilePath(dir), `${JSON.stringify(file, null, 2)}\n`, 0o644);
   if (offlineToken) writeAtomically(offlineTokenPath(dir), `${offlineToken}\n`, 0o600);
 }

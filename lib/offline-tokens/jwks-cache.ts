@@ -52,7 +52,8 @@ export async function refreshJwks(
   fetchImpl: typeof fetch = fetch,
 ): Promise<{ jwks: JSONWebKeySet; fromCache: boolean }> {
   try {
-    const response = await fetchImpl(url, { signal: AbortSignal.timeout(10_000) });
+    // Never follow a redirect: the keys come from the license server the agent was configured with.
+    const response = await fetchImpl(url, { redirect: "error", signal: AbortSignal.timeout(10_000) });
     if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
     const jwks = parseJwks(await response.json(), url);
     writeCachedJwks(cachePath, jwks);

@@ -1,6 +1,7 @@
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { checkAgentBuild } from "../../images/agent/build-info.js";
 import { keySetFromConfig } from "./keys.js";
 
 const run = (args: string[]) =>
@@ -30,5 +31,22 @@ describe("npm run sessions:keygen", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--kid "has space"');
     expect(bad.stdout).toBe("");
+  });
+
+  it("--public turns a key set on stdin into the public JWKS a production agent bakes in", async () => {
+    const keySet = (await run(["--kid", "pub-1"])).stdout;
+    const result = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(import.meta.dirname, "keygen.ts"), "--public"],
+      { input: keySet, encoding: "utf8" },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    const jwks = JSON.parse(result.stdout);
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", kid: "pub-1" });
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    expect(checkAgentBuild({ mode: "production", licenseServer: "https://b.example", jwks }).jwks).toEqual(
+      jwks,
+    );
   });
 });

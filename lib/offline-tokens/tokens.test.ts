@@ -3,6 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../clock.js";
 import { TIMING } from "../domain.js";
@@ -11,6 +12,9 @@ import {
   generateSigningKey,
   keySetFromConfig,
   loadKeySet,
+  OFFLINE_TOKEN_AUDIENCE,
+  OFFLINE_TOKEN_ISSUER,
+  OFFLINE_TOKEN_TYPE,
   OfflineTokenError,
   type OfflineTokenKeySet,
   type OfflineTokenRejection,
@@ -26,6 +30,7 @@ const claims = {
   sessionId: "5b0c7c1e-0000-4000-8000-000000000001",
   organization: "acme",
   tier: "pro",
+  containerId: "container-a",
 } as const;
 const heartbeat = new Date("2026-03-01T12:00:00Z");
 
@@ -57,7 +62,12 @@ describe("offline tokens", () => {
       alg: "EdDSA",
       kid: "k-current",
     });
-    const verified = await verifyOfflineToken(token, publicJwks(keys), new ManualClock(heartbeat));
+    const verified = await verifyOfflineToken(
+      token,
+      publicJwks(keys),
+      new ManualClock(heartbeat),
+      claims.containerId,
+    );
     expect(verified).toMatchObject({ ...claims, kid: "k-current", expiresAt });
   });
 
@@ -70,7 +80,7 @@ describe("offline tokens", () => {
   it.each(atTimes)("verified %s → %s", async (_label, offset, expected) => {
     const { token } = await signOfflineToken(keys, claims, heartbeat);
     const clock = new ManualClock(new Date(heartbeat.getTime() + offset));
-    const outcome = verifyOfflineToken(token, publicJwks(keys), clock);
+    const outcome = verifyOfflineToken(token, publicJwks(keys), clock, claims.containerId);
     if (expected === "valid") await expect(outcome).resolves.toMatchObject({ sessionId: claims.sessionId });
     else expect(await rejection(outcome)).toBe(expected);
   });
@@ -79,10 +89,14 @@ describe("offline tokens", () => {
     const signedByOld = await signOfflineToken({ current: keys.previous! }, claims, heartbeat);
     const signedByNext = await signOfflineToken({ current: keys.next! }, claims, heartbeat);
     const clock = new ManualClock(heartbeat);
-    await expect(verifyOfflineToken(signedByOld.token, publicJwks(keys), clock)).resolves.toMatchObject({
+    await expect(
+      verifyOfflineToken(signedByOld.token, publicJwks(keys), clock, claims.containerId),
+    ).resolves.toMatchObject({
       kid: "k-previous",
     });
-    await expect(verifyOfflineToken(signedByNext.token, publicJwks(keys), clock)).resolves.toMatchObject({
+    await expect(
+      verifyOfflineToken(signedByNext.token, publicJwks(keys), clock, claims.containerId),
+    ).resolves.toMatchObject({
       kid: "k-next",
     });
   });
@@ -91,20 +105,62 @@ describe("offline tokens", () => {
     const clock = new ManualClock(heartbeat);
     const stranger = { current: await generateSigningKey("k-stranger") };
     const { token: unknownKid } = await signOfflineToken(stranger, claims, heartbeat);
-    expect(await rejection(verifyOfflineToken(unknownKid, publicJwks(keys), clock))).toBe("unknown_key");
+    expect(await rejection(verifyOfflineToken(unknownKid, publicJwks(keys), clock, claims.containerId))).toBe(
+      "unknown_key",
+    );
 
     // Same kid as the published current key, different private key: a forgery.
     const impostor = { current: { ...(await generateSigningKey()), kid: "k-current" } };
     const { token: forged } = await signOfflineToken(impostor, claims, heartbeat);
-    expect(await rejection(verifyOfflineToken(forged, publicJwks(keys), clock))).toBe("bad_signature");
+    expect(await rejection(verifyOfflineToken(forged, publicJwks(keys), clock, claims.containerId))).toBe(
+      "bad_signature",
+    );
 
     const { token } = await signOfflineToken(keys, claims, heartbeat);
     const [h, p, s] = token.split(".");
     const payload = JSON.parse(Buffer.from(p!, "base64url").toString());
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...payload, tier: "enterprise" })).toString("base64url")}.${s}`;
-    expect(await rejection(verifyOfflineToken(tampered, publicJwks(keys), clock))).toBe("bad_signature");
+    expect(await rejection(verifyOfflineToken(tampered, publicJwks(keys), clock, claims.containerId))).toBe(
+      "bad_signature",
+    );
 
-    expect(await rejection(verifyOfflineToken("not-a-jwt", publicJwks(keys), clock))).toBe("malformed");
+    expect(
+      await rejection(verifyOfflineToken("not-a-jwt", publicJwks(keys), clock, claims.containerId)),
+    ).toBe("malformed");
+  });
+
+  it("is bound to its container: another container id, or a token without one, is refused (issue 13 §7)", async () => {
+    const clock = new ManualClock(heartbeat);
+    const { token } = await signOfflineToken(keys, claims, heartbeat);
+    const elsewhere = verifyOfflineToken(token, publicJwks(keys), clock, "container-b");
+    await expect(elsewhere).rejects.toThrow(
+      /bound to container "container-a", not to this container "container-b"/,
+    );
+    expect(await rejection(verifyOfflineToken(token, publicJwks(keys), clock, "container-b"))).toBe(
+      "wrong_container",
+    );
+    // A token as issued before the binding (no cid claim), signed by a published key.
+    const unbound = await new SignJWT({ lic: "lic-1", org: "acme", tier: "pro" })
+      .setProtectedHeader({ alg: "EdDSA", kid: "k-current", typ: OFFLINE_TOKEN_TYPE })
+      .setIssuer(OFFLINE_TOKEN_ISSUER)
+      .setAudience(OFFLINE_TOKEN_AUDIENCE)
+      .setSubject(claims.sessionId)
+      .setIssuedAt(Math.floor(heartbeat.getTime() / 1000))
+      .setExpirationTime(Math.floor(heartbeat.getTime() / 1000) + 3600)
+      .sign(keys.current.privateKey);
+    expect(await rejection(verifyOfflineToken(unbound, publicJwks(keys), clock, "container-a"))).toBe(
+      "wrong_container",
+    );
+  });
+
+  it("expires when the issuer says: an explicit expiry (the license's end) wins over the 72 h default", async () => {
+    const licenseEnd = new Date(heartbeat.getTime() + 3_600_000);
+    const { token, expiresAt } = await signOfflineToken(keys, claims, heartbeat, licenseEnd);
+    expect(expiresAt).toEqual(licenseEnd);
+    const justAfter = new ManualClock(new Date(licenseEnd.getTime() + 1_000));
+    expect(await rejection(verifyOfflineToken(token, publicJwks(keys), justAfter, "container-a"))).toBe(
+      "expired",
+    );
   });
 
   it("publishes only public key material", () => {
@@ -134,7 +190,7 @@ describe("key-set configuration", () => {
     // Same key → a token signed from the env config verifies with the JWKS from the file config.
     const { token } = await signOfflineToken(fromEnv, claims, heartbeat);
     await expect(
-      verifyOfflineToken(token, publicJwks(fromFile), new ManualClock(heartbeat)),
+      verifyOfflineToken(token, publicJwks(fromFile), new ManualClock(heartbeat), claims.containerId),
     ).resolves.toBeTruthy();
   });
 
@@ -217,7 +273,9 @@ describe("JWKS disk cache", () => {
     const offline = await refreshJwks(url, cachePath);
     expect(offline.fromCache).toBe(true);
     const { token } = await signOfflineToken(keySet, claims, heartbeat);
-    await expect(verifyOfflineToken(token, offline.jwks, new ManualClock(heartbeat))).resolves.toBeTruthy();
+    await expect(
+      verifyOfflineToken(token, offline.jwks, new ManualClock(heartbeat), claims.containerId),
+    ).resolves.toBeTruthy();
   });
 
   it("fails clearly with no cache and no server, and refuses a corrupt cache", async () => {

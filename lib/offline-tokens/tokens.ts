@@ -1,8 +1,10 @@
 /**
  * Offline tokens: Ed25519 JWS (compact JWT) the license server hands a container with every successful
- * validate and heartbeat. The container verifies it without the network against the server's published
- * JWKS; it is valid until 72 hours after the last successful heartbeat (TIMING.offlineGraceMs). The token
- * carries no secret: knowing it grants nothing on the server.
+ * validate and heartbeat. The container verifies it without the network against the JWKS baked into its
+ * agent; it is valid until the tier's offline grace after the last successful heartbeat, never past the
+ * license's own end (billing/sessions/decide.ts, offlineTokenExpiry). It is bound to one container (`cid`):
+ * a copy in another container is refused, so one validate cannot license many containers (issue 13 §7).
+ * The token carries no secret: knowing it grants nothing on the server.
  */
 import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import type { Clock } from "../clock.js";
@@ -19,6 +21,8 @@ export interface OfflineTokenClaims {
   sessionId: string;
   organization: string;
   tier: LicenseTier;
+  /** The container the session was admitted for; the agent refuses the token in any other container. */
+  containerId: string;
 }
 
 export interface VerifiedOfflineToken extends OfflineTokenClaims {
@@ -27,15 +31,22 @@ export interface VerifiedOfflineToken extends OfflineTokenClaims {
   expiresAt: Date;
 }
 
-/** Signs an offline token with the key set's current key; `exp` = lastHeartbeat + grace. */
+/**
+ * Signs an offline token with the key set's current key, issued at the last heartbeat and expiring at
+ * `expiresAt` (default: 72 h later; billing passes the tier's grace capped by the license's end).
+ */
 export async function signOfflineToken(
   keySet: OfflineTokenKeySet,
   claims: OfflineTokenClaims,
   lastHeartbeat: Date,
-  graceMs: number = TIMING.offlineGraceMs,
+  expiresAt: Date = new Date(lastHeartbeat.getTime() + TIMING.offlineGraceMs),
 ): Promise<{ token: string; expiresAt: Date }> {
-  const expiresAt = new Date(lastHeartbeat.getTime() + graceMs);
-  const token = await new SignJWT({ lic: claims.licenseId, org: claims.organization, tier: claims.tier })
+  const token = await new SignJWT({
+    lic: claims.licenseId,
+    org: claims.organization,
+    tier: claims.tier,
+    cid: claims.containerId,
+  })
     .setProtectedHeader({ alg: OFFLINE_TOKEN_ALG, kid: keySet.current.kid, typ: OFFLINE_TOKEN_TYPE })
     .setIssuer(OFFLINE_TOKEN_ISSUER)
     .setAudience(OFFLINE_TOKEN_AUDIENCE)
@@ -58,7 +69,8 @@ export type OfflineTokenRejection =
   | "unknown_key"
   | "bad_signature"
   | "malformed"
-  | "wrong_claims";
+  | "wrong_claims"
+  | "wrong_container";
 
 export class OfflineTokenError extends Error {
   constructor(
@@ -71,13 +83,16 @@ export class OfflineTokenError extends Error {
 }
 
 /**
- * Verifies an offline token against a JWKS (any published key), at the injected clock's time. Throws
- * OfflineTokenError with a reason code; returns the claims when the token is valid now.
+ * Verifies an offline token against a JWKS (any published key), at the injected clock's time, for the
+ * container `containerId`. Throws OfflineTokenError with a reason code; returns the claims when the token
+ * is valid now. A token without a `cid` (issued before issue 13 §7) is refused like one for another
+ * container: it could be copied anywhere.
  */
 export async function verifyOfflineToken(
   token: string,
   jwks: JSONWebKeySet,
   clock: Clock,
+  containerId: string,
 ): Promise<VerifiedOfflineToken> {
   try {
     const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks), {
@@ -89,9 +104,17 @@ export async function verifyOfflineToken(
       clockTolerance: 0,
       requiredClaims: ["exp", "iat", "sub"],
     });
-    const { lic, org, tier, sub, exp, iat } = payload;
+    const { lic, org, tier, cid, sub, exp, iat } = payload;
     if (typeof lic !== "string" || typeof org !== "string" || !isTier(tier) || !sub || !exp || !iat) {
       throw new OfflineTokenError("wrong_claims", "offline token lacks lic/org/tier claims");
+    }
+    if (cid !== containerId) {
+      throw new OfflineTokenError(
+        "wrong_container",
+        typeof cid === "string"
+          ? `offline token is bound to container "${cid}", not to this container "${containerId}"`
+          : `offline token is bound to no container (issued before container binding); this container is "${containerId}"`,
+      );
     }
     return {
       kid: protectedHeader.kid ?? "",
@@ -99,6 +122,7 @@ export async function verifyOfflineToken(
       sessionId: sub,
       organization: org,
       tier,
+      containerId: cid,
       issuedAt: new Date(iat * 1000),
       expiresAt: new Date(exp * 1000),
     };
