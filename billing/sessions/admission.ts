@@ -102,6 +102,10 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
     const { session, license } = await withTransaction(ctx.db, async (tx) => {
       const license = await lockLicense(tx, licenseId);
       if (!license) throw new ApiError(403, "license_invalid", "unknown license");
+      // The key was looked up before the lock: a rotation committed in between makes it an old key, and a
+      // session admitted with it would outlive the rotation that was meant to end it (issue 13 §8).
+      if (input.licenseKey && license.key_hash !== hashLicenseKey(input.licenseKey))
+        throw new ApiError(403, "license_invalid", "unknown license key");
       const refusal = licenseRefusal(license, now);
       if (refusal) throw new ApiError(403, refusal.code, refusal.message);
 
@@ -139,6 +143,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         reason: null,
         max_users: Math.min(input.maxUsers ?? 1, license.seats),
         resource_name: null,
+        credential: input.licenseKey ? "license_key" : "workstation_identity",
         created_at: now,
         last_heartbeat_at: now,
         ended_at: null,
@@ -268,7 +273,7 @@ export async function readmitSession(
 
 /** Writes an end billing decided (and audited) to the resource; best effort (the operator converges). */
 export async function markEndedInCluster(
-  ctx: SessionsContext,
+  ctx: Pick<SessionsContext, "cluster" | "logger">,
   session: SessionRow,
   state: "released" | "terminated" | "expired",
   reason: string,

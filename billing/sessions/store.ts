@@ -3,6 +3,7 @@ import type { Queryable } from "../db/queryable.js";
 import type { LicenseFacts } from "./decide.js";
 
 export type SessionState = "active" | "expired" | "released" | "terminated";
+export type SessionCredential = "license_key" | "workstation_identity";
 
 export interface SessionRow {
   id: string;
@@ -16,6 +17,8 @@ export interface SessionRow {
   reason: string | null;
   max_users: number;
   resource_name: string | null;
+  /** What admitted the session (NULL: before migration 080); a key rotation ends all but identity ones. */
+  credential?: SessionCredential | null;
   created_at: Date;
   last_heartbeat_at: Date;
   ended_at: Date | null;
@@ -31,10 +34,17 @@ export interface SessionLicense extends LicenseFacts {
 const LICENSE_COLUMNS =
   "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
 
-/** Locks the license row for seat admission (SELECT … FOR UPDATE). */
-export async function lockLicense(tx: Queryable, licenseId: string): Promise<SessionLicense | undefined> {
-  const result = await tx.query<SessionLicense>(
-    `SELECT ${LICENSE_COLUMNS} FROM licenses WHERE id = $1 FOR UPDATE`,
+/**
+ * Locks the license row for seat admission (SELECT … FOR UPDATE). With the key hash, so admission can
+ * check under the lock that the key it was given is still the license's key (a rotation may have
+ * committed between the key lookup and the lock).
+ */
+export async function lockLicense(
+  tx: Queryable,
+  licenseId: string,
+): Promise<(SessionLicense & { key_hash: string | null }) | undefined> {
+  const result = await tx.query<SessionLicense & { key_hash: string | null }>(
+    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE id = $1 FOR UPDATE`,
     [licenseId],
   );
   return result.rows[0];
@@ -75,8 +85,8 @@ export async function countLiveSessions(
 export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
   await tx.query(
     `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
-       state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at, credential)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [
       row.id,
       row.license_id,
@@ -93,6 +103,7 @@ export async function insertSession(tx: Queryable, row: SessionRow & { token_has
       row.created_at,
       row.last_heartbeat_at,
       row.ended_at,
+      row.credential ?? null,
     ],
   );
 }
