@@ -226,6 +226,24 @@ export function compliantResources(): PlanResource[] {
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
       ],
     }),
+    resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "billing-role", {
+      metadata: { name: "coditect-billing" },
+      rules: [
+        {
+          apiGroups: ["coditect.ai"],
+          resources: ["licenses"],
+          verbs: ["get", "list", "create", "update", "delete"],
+        },
+        { apiGroups: ["coditect.ai"], resources: ["workstations"], verbs: ["get", "list", "create"] },
+        {
+          apiGroups: ["coditect.ai"],
+          resources: ["containersessions"],
+          verbs: ["list", "create", "patch", "delete"],
+        },
+        { apiGroups: ["coditect.ai"], resources: ["containersessions/status"], verbs: ["patch"] },
+        { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "create"] },
+      ],
+    }),
     resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "operator-binding", {
       metadata: { name: "coditect-operator" },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "coditect-operator" },
