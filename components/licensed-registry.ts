@@ -15,6 +15,8 @@ import { childName, serviceAccountId } from "./naming.js";
 /** License tiers that receive images (Starter has none, seed-notes C7). */
 export type RegistryTier = "pro" | "enterprise";
 export const REGISTRY_TIERS: RegistryTier[] = ["pro", "enterprise"];
+/** The tier repositories, the internal one (control plane) and the workstation image's own. */
+export type RepositoryKey = RegistryTier | "internal" | "workstation";
 
 /** Which repositories each tier's pull identity may read: Enterprise includes the Pro images. */
 export function repositoriesReadableBy(tier: RegistryTier): RegistryTier[] {
@@ -39,8 +41,10 @@ export interface LicensedRegistryArgs {
   location: pulumi.Input<string>;
   /** Repository id per tier (the seeds: coditect-images for Pro, coditect-enterprise for Enterprise). */
   repositories: Record<RegistryTier, string>;
-  /** Id of the internal repository holding the control plane and workstation images. */
+  /** Id of the internal repository holding the control-plane images (billing, operator). */
   internalRepositoryId: string;
+  /** Id of the repository holding the workstation image alone (issue 13 L6, ADR 0172). */
+  workstationRepositoryId: string;
   /** CMEK key for repository storage. */
   kmsKeyName: pulumi.Input<string>;
   keepRecentVersions: number;
@@ -49,23 +53,29 @@ export interface LicensedRegistryArgs {
   tokenIssuerMembers: pulumi.Input<string>[];
   /** Identities that push images (the CI build identity). */
   writerMembers: pulumi.Input<string>[];
-  /** Identities that pull internal images (GKE nodes, workstation VMs). */
+  /** Identities that pull the control-plane images (GKE nodes). */
   internalReaderMembers: pulumi.Input<string>[];
+  /**
+   * Identities that pull the workstation image (the workstation VMs' account). They read that repository
+   * only: a tenant inside a workstation holds its account's token and must not pull billing or the operator.
+   */
+  workstationReaderMembers: pulumi.Input<string>[];
   labels: Record<string, string>;
 }
 
 export class LicensedRegistry extends pulumi.ComponentResource {
-  readonly repositories: Record<RegistryTier | "internal", gcp.artifactregistry.Repository>;
+  readonly repositories: Record<RepositoryKey, gcp.artifactregistry.Repository>;
   /** Pull identity (service account) per tier. */
   readonly pullIdentities: Record<RegistryTier, gcp.serviceaccount.Account>;
   /** `<region>-docker.pkg.dev/<project>/<repo>` per repository. */
-  readonly urls: Record<RegistryTier | "internal", pulumi.Output<string>>;
+  readonly urls: Record<RepositoryKey, pulumi.Output<string>>;
 
   constructor(name: string, args: LicensedRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     for (const [what, list] of [
       ["tokenIssuerMembers", args.tokenIssuerMembers],
       ["writerMembers", args.writerMembers],
       ["internalReaderMembers", args.internalReaderMembers],
+      ["workstationReaderMembers", args.workstationReaderMembers],
     ] as const) {
       assertNoPublicMembers(
         list.filter((m): m is string => typeof m === "string"),
@@ -75,7 +85,7 @@ export class LicensedRegistry extends pulumi.ComponentResource {
 
     super("coditect:index:LicensedRegistry", name, {}, opts);
 
-    const repository = (key: RegistryTier | "internal", repositoryId: string, description: string) =>
+    const repository = (key: RepositoryKey, repositoryId: string, description: string) =>
       new gcp.artifactregistry.Repository(
         childName(name, key),
         {
@@ -101,10 +111,11 @@ export class LicensedRegistry extends pulumi.ComponentResource {
         args.repositories.enterprise,
         "Licensed images for the Enterprise tier",
       ),
-      internal: repository(
-        "internal",
-        args.internalRepositoryId,
-        "Control plane and workstation images (internal)",
+      internal: repository("internal", args.internalRepositoryId, "Control-plane images (internal)"),
+      workstation: repository(
+        "workstation",
+        args.workstationRepositoryId,
+        "The workstation image (read by the workstation VMs only)",
       ),
     };
 
@@ -116,6 +127,7 @@ export class LicensedRegistry extends pulumi.ComponentResource {
       pro: urlOf(this.repositories.pro),
       enterprise: urlOf(this.repositories.enterprise),
       internal: urlOf(this.repositories.internal),
+      workstation: urlOf(this.repositories.workstation),
     };
 
     const pull: Partial<Record<RegistryTier, gcp.serviceaccount.Account>> = {};
@@ -151,7 +163,7 @@ export class LicensedRegistry extends pulumi.ComponentResource {
     }
     this.pullIdentities = pull as Record<RegistryTier, gcp.serviceaccount.Account>;
 
-    for (const key of ["pro", "enterprise", "internal"] as const) {
+    for (const key of ["pro", "enterprise", "internal", "workstation"] as const) {
       for (const [i, member] of args.writerMembers.entries()) {
         this.grantRepo(
           name,
@@ -162,14 +174,19 @@ export class LicensedRegistry extends pulumi.ComponentResource {
         );
       }
     }
-    for (const [i, member] of args.internalReaderMembers.entries()) {
-      this.grantRepo(
-        name,
-        `internal-reader-${i}`,
-        this.repositories.internal,
-        "roles/artifactregistry.reader",
-        member,
-      );
+    for (const [key, members] of [
+      ["internal", args.internalReaderMembers],
+      ["workstation", args.workstationReaderMembers],
+    ] as const) {
+      for (const [i, member] of members.entries()) {
+        this.grantRepo(
+          name,
+          `${key}-reader-${i}`,
+          this.repositories[key],
+          "roles/artifactregistry.reader",
+          member,
+        );
+      }
     }
 
     this.registerOutputs({ urls: this.urls });

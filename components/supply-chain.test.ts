@@ -24,12 +24,14 @@ beforeAll(async () => {
     location: "us-central1",
     repositories: { pro: "coditect-images", enterprise: "coditect-enterprise" },
     internalRepositoryId: "coditect-platform",
+    workstationRepositoryId: "coditect-workstation-images",
     kmsKeyName: KMS_KEY,
     keepRecentVersions: 20,
     untaggedRetentionDays: 14,
     tokenIssuerMembers: ["serviceAccount:billing@proj-test-1.iam.gserviceaccount.com"],
     writerMembers: [build.member],
     internalReaderMembers: ["serviceAccount:nodes@proj-test-1.iam.gserviceaccount.com"],
+    workstationReaderMembers: ["serviceAccount:workstations@proj-test-1.iam.gserviceaccount.com"],
     labels: { system: "coditect" },
   });
   signing = new SigningKey("sign", {
@@ -50,12 +52,13 @@ beforeAll(async () => {
 });
 
 describe("LicensedRegistry", () => {
-  it("creates the seeds' tier repositories plus the internal one, all hardened", () => {
+  it("creates the seeds' tier repositories, the internal one and the workstation image's, all hardened", () => {
     const repos = rec.ofType("gcp:artifactregistry/repository:Repository");
     expect(repos.map((r) => r.inputs.repositoryId).sort()).toEqual([
       "coditect-enterprise",
       "coditect-images",
       "coditect-platform",
+      "coditect-workstation-images",
     ]);
     for (const repo of repos) {
       expect(repo.inputs).toMatchObject({
@@ -84,6 +87,16 @@ describe("LicensedRegistry", () => {
     expect(readable("coditect-pull-pro")).toEqual(["coditect-images"]);
     expect(readable("coditect-pull-enterprise")).toEqual(["coditect-enterprise", "coditect-images"]);
     expect(repositoriesReadableBy("pro")).not.toContain("enterprise");
+  });
+
+  it("lets the workstation VMs read their image's repository only, and the GKE nodes the control plane's (L6)", () => {
+    const readers = (member: string) =>
+      rec
+        .ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
+        .filter((g) => g.inputs.member === `serviceAccount:${member}@proj-test-1.iam.gserviceaccount.com`)
+        .map((g) => `${g.inputs.repository} ${g.inputs.role}`);
+    expect(readers("workstations")).toEqual(["coditect-workstation-images roles/artifactregistry.reader"]);
+    expect(readers("nodes")).toEqual(["coditect-platform roles/artifactregistry.reader"]);
   });
 
   it("lets only the token issuer impersonate the pull identities and only CI write", () => {
@@ -115,12 +128,14 @@ describe("LicensedRegistry", () => {
           location: "us-central1",
           repositories: { pro: "a-repo", enterprise: "b-repo" },
           internalRepositoryId: "c-repo",
+          workstationRepositoryId: "d-repo",
           kmsKeyName: KMS_KEY,
           keepRecentVersions: 1,
           untaggedRetentionDays: 1,
           tokenIssuerMembers: [],
           writerMembers: [],
           internalReaderMembers: ["allUsers"],
+          workstationReaderMembers: [],
           labels: {},
         }),
     ).toThrow(/internalReaderMembers must not contain public principals/);
@@ -131,6 +146,7 @@ describe("LicensedRegistry", () => {
       pro: "us-central1-docker.pkg.dev/proj-test-1/coditect-images",
       enterprise: "us-central1-docker.pkg.dev/proj-test-1/coditect-enterprise",
       internal: "us-central1-docker.pkg.dev/proj-test-1/coditect-platform",
+      workstation: "us-central1-docker.pkg.dev/proj-test-1/coditect-workstation-images",
     });
   });
 });

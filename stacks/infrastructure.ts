@@ -23,6 +23,7 @@ import {
   assertImagesFromInternalRegistry,
   INTERNAL_REPOSITORY_ID,
   internalRegistryPrefix,
+  WORKSTATION_REPOSITORY_ID,
 } from "./images.js";
 
 /** Namespaces and Kubernetes service accounts of the control plane (bound to GSAs below). */
@@ -132,12 +133,15 @@ export function createInfrastructure(cfg: StackConfig) {
     location: cfg.region,
     repositories: cfg.registry.repositories,
     internalRepositoryId: INTERNAL_REPOSITORY_ID,
+    workstationRepositoryId: WORKSTATION_REPOSITORY_ID,
     kmsKeyName: keys.keyIds["artifact-registry"],
     keepRecentVersions: cfg.registry.keepRecentVersions,
     untaggedRetentionDays: cfg.registry.untaggedRetentionDays,
     tokenIssuerMembers: [billingIdentity.member],
     writerMembers: [build.member],
-    internalReaderMembers: [gke.nodeServiceAccount.member, fleet.serviceAccount.member],
+    // The workstation VMs read their image's repository only, never the control plane's (issue 13 L6).
+    internalReaderMembers: [gke.nodeServiceAccount.member],
+    workstationReaderMembers: [fleet.serviceAccount.member],
     labels: labels("registry"),
   });
 

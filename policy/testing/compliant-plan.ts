@@ -92,6 +92,12 @@ export function compliantResources(): PlanResource[] {
       role: "roles/artifactregistry.reader",
       member: `serviceAccount:${sa("pull-pro")}`,
     }),
+    resource("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", "workstation-image-reader", {
+      repository: "coditect-licensed",
+      location: "us-central1",
+      role: "roles/artifactregistry.reader",
+      member: `serviceAccount:${sa("workstations")}`,
+    }),
     resource("gcp:kms/cryptoKey:CryptoKey", "signing-key", {
       name: "cosign-signing-key",
       keyRing: "projects/coditect-citus-prod/locations/us-central1/keyRings/coditect-container-signing",
