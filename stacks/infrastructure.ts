@@ -12,6 +12,7 @@ import { LicensedRegistry } from "../components/licensed-registry.js";
 import { standardLabels } from "../components/naming.js";
 import { Network } from "../components/network.js";
 import { PrivateGkeCluster } from "../components/private-gke-cluster.js";
+import { PrivateGoogleApisDns } from "../components/private-google-dns.js";
 import { ProjectServices } from "../components/project-services.js";
 import { ControlPlaneSecrets } from "../components/secrets.js";
 import { NetworkSegmentation } from "../components/segmentation.js";
@@ -126,6 +127,12 @@ export function createInfrastructure(cfg: StackConfig) {
     gkeNodeServiceAccount: gke.nodeServiceAccount.email,
     workstationServiceAccount: fleet.serviceAccount.email,
     workstationControlPlaneIp: fleet.cluster.controlPlaneIp,
+  });
+  // Workstation egress is default-deny; Google APIs stay reachable through private.googleapis.com (ADR 0173).
+  new PrivateGoogleApisDns("coditect-google-apis", {
+    project,
+    networkId: network.network.id,
+    labels: labels("network"),
   });
 
   const registry = new LicensedRegistry("coditect-registry", {

@@ -10,6 +10,7 @@ import { policy as gcpArtifactregistryRepositoryiammemberWorkstationImageOnly } 
 import { policy as gcpComputeFirewallNoPublicAllPorts } from "./gcp-compute-firewall-no-public-all-ports.js";
 import { policy as gcpComputeFirewallNoPublicRdp } from "./gcp-compute-firewall-no-public-rdp.js";
 import { policy as gcpComputeFirewallNoPublicSsh } from "./gcp-compute-firewall-no-public-ssh.js";
+import { policy as gcpComputeFirewallWorkstationEgressDefaultDeny } from "./gcp-compute-firewall-workstation-egress-default-deny.js";
 import { policy as gcpComputeNetworkCustomSubnets } from "./gcp-compute-network-custom-subnets.js";
 import { policy as gcpComputeSubnetworkFlowLogs } from "./gcp-compute-subnetwork-flow-logs.js";
 import { policy as gcpComputeSubnetworkPrivateGoogleAccess } from "./gcp-compute-subnetwork-private-google-access.js";
@@ -73,6 +74,7 @@ export const policies: CoditectPolicy[] = [
   gcpComputeFirewallNoPublicAllPorts,
   gcpComputeFirewallNoPublicRdp,
   gcpComputeFirewallNoPublicSsh,
+  gcpComputeFirewallWorkstationEgressDefaultDeny,
   gcpComputeNetworkCustomSubnets,
   gcpComputeSubnetworkFlowLogs,
   gcpComputeSubnetworkPrivateGoogleAccess,

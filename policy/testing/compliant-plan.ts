@@ -70,6 +70,21 @@ export function compliantResources(): PlanResource[] {
       allows: [{ protocol: "tcp", ports: ["443"] }],
       targetTags: ["gateway"],
     }),
+    resource("gcp:compute/firewall:Firewall", "ws-google-apis", {
+      network: "coditect-vpc",
+      direction: "EGRESS",
+      destinationRanges: ["199.36.153.8/30"],
+      targetServiceAccounts: [sa("workstations")],
+      allows: [{ protocol: "tcp", ports: ["443"] }],
+    }),
+    resource("gcp:compute/firewall:Firewall", "ws-deny-egress", {
+      network: "coditect-vpc",
+      direction: "EGRESS",
+      priority: 65000,
+      destinationRanges: ["0.0.0.0/0"],
+      targetServiceAccounts: [sa("workstations")],
+      denies: [{ protocol: "all" }],
+    }),
     resource("gcp:artifactregistry/repository:Repository", "licensed-registry", {
       repositoryId: "coditect-licensed",
       location: "us-central1",
