@@ -18,6 +18,35 @@ export const REGISTRY_TIERS: RegistryTier[] = ["pro", "enterprise"];
 /** The tier repositories, the internal one (control plane) and the workstation image's own. */
 export type RepositoryKey = RegistryTier | "internal" | "workstation";
 
+/**
+ * Package mirrors for the workstations (issue 13 L6, docs/adr/0173): Artifact Registry remote repositories
+ * that proxy and cache the public registries. Workstation egress is default-deny; these are reached through
+ * Private Google Access like every other Google API, so a workstation needs no route to the internet.
+ */
+export const PACKAGE_MIRRORS = {
+  npm: {
+    repositoryId: "coditect-mirror-npm",
+    format: "NPM",
+    remoteRepositoryConfig: { description: "npmjs.org", npmRepository: { publicRepository: "NPMJS" } },
+  },
+  pypi: {
+    repositoryId: "coditect-mirror-pypi",
+    format: "PYTHON",
+    remoteRepositoryConfig: { description: "PyPI", pythonRepository: { publicRepository: "PYPI" } },
+  },
+  debian: {
+    repositoryId: "coditect-mirror-debian",
+    format: "APT",
+    remoteRepositoryConfig: {
+      description: "Debian bookworm",
+      aptRepository: {
+        publicRepository: { repositoryBase: "DEBIAN", repositoryPath: "debian/dists/bookworm" },
+      },
+    },
+  },
+} as const;
+export type MirrorKey = keyof typeof PACKAGE_MIRRORS;
+
 /** Which repositories each tier's pull identity may read: Enterprise includes the Pro images. */
 export function repositoriesReadableBy(tier: RegistryTier): RegistryTier[] {
   return tier === "enterprise" ? ["pro", "enterprise"] : ["pro"];
@@ -60,6 +89,8 @@ export interface LicensedRegistryArgs {
    * only: a tenant inside a workstation holds its account's token and must not pull billing or the operator.
    */
   workstationReaderMembers: pulumi.Input<string>[];
+  /** Identities that read the package mirrors (the workstation VMs' account). */
+  mirrorReaderMembers: pulumi.Input<string>[];
   labels: Record<string, string>;
 }
 
@@ -69,6 +100,9 @@ export class LicensedRegistry extends pulumi.ComponentResource {
   readonly pullIdentities: Record<RegistryTier, gcp.serviceaccount.Account>;
   /** `<region>-docker.pkg.dev/<project>/<repo>` per repository. */
   readonly urls: Record<RepositoryKey, pulumi.Output<string>>;
+  /** The package mirrors (remote repositories) and their URLs (`<region>-<format>.pkg.dev/<project>/<repo>`). */
+  readonly mirrors: Record<MirrorKey, gcp.artifactregistry.Repository>;
+  readonly mirrorUrls: Record<MirrorKey, pulumi.Output<string>>;
 
   constructor(name: string, args: LicensedRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     for (const [what, list] of [
@@ -76,6 +110,7 @@ export class LicensedRegistry extends pulumi.ComponentResource {
       ["writerMembers", args.writerMembers],
       ["internalReaderMembers", args.internalReaderMembers],
       ["workstationReaderMembers", args.workstationReaderMembers],
+      ["mirrorReaderMembers", args.mirrorReaderMembers],
     ] as const) {
       assertNoPublicMembers(
         list.filter((m): m is string => typeof m === "string"),
@@ -189,7 +224,39 @@ export class LicensedRegistry extends pulumi.ComponentResource {
       }
     }
 
-    this.registerOutputs({ urls: this.urls });
+    const mirrors: Partial<Record<MirrorKey, gcp.artifactregistry.Repository>> = {};
+    const mirrorUrls: Partial<Record<MirrorKey, pulumi.Output<string>>> = {};
+    for (const [key, mirror] of Object.entries(PACKAGE_MIRRORS) as [
+      MirrorKey,
+      (typeof PACKAGE_MIRRORS)[MirrorKey],
+    ][]) {
+      const repo = new gcp.artifactregistry.Repository(
+        childName(name, `mirror-${key}`),
+        {
+          project: args.project,
+          location: args.location,
+          repositoryId: mirror.repositoryId,
+          format: mirror.format,
+          mode: "REMOTE_REPOSITORY",
+          description: `Package mirror of ${mirror.remoteRepositoryConfig.description} for the workstations`,
+          remoteRepositoryConfig: mirror.remoteRepositoryConfig,
+          kmsKeyName: args.kmsKeyName,
+          vulnerabilityScanningConfig: { enablementConfig: "INHERITED" },
+          labels: { ...args.labels, tier: "mirror" },
+        },
+        { parent: this },
+      );
+      mirrors[key] = repo;
+      mirrorUrls[key] =
+        pulumi.interpolate`${location}-${mirror.format.toLowerCase()}.pkg.dev/${project}/${repo.repositoryId}`;
+      for (const [i, member] of args.mirrorReaderMembers.entries()) {
+        this.grantRepo(name, `mirror-${key}-reader-${i}`, repo, "roles/artifactregistry.reader", member);
+      }
+    }
+    this.mirrors = mirrors as Record<MirrorKey, gcp.artifactregistry.Repository>;
+    this.mirrorUrls = mirrorUrls as Record<MirrorKey, pulumi.Output<string>>;
+
+    this.registerOutputs({ urls: this.urls, mirrorUrls: this.mirrorUrls });
   }
 
   private grantRepo(

@@ -32,6 +32,7 @@ beforeAll(async () => {
     writerMembers: [build.member],
     internalReaderMembers: ["serviceAccount:nodes@proj-test-1.iam.gserviceaccount.com"],
     workstationReaderMembers: ["serviceAccount:workstations@proj-test-1.iam.gserviceaccount.com"],
+    mirrorReaderMembers: ["serviceAccount:workstations@proj-test-1.iam.gserviceaccount.com"],
     labels: { system: "coditect" },
   });
   signing = new SigningKey("sign", {
@@ -53,7 +54,9 @@ beforeAll(async () => {
 
 describe("LicensedRegistry", () => {
   it("creates the seeds' tier repositories, the internal one and the workstation image's, all hardened", () => {
-    const repos = rec.ofType("gcp:artifactregistry/repository:Repository");
+    const repos = rec
+      .ofType("gcp:artifactregistry/repository:Repository")
+      .filter((r) => r.inputs.mode !== "REMOTE_REPOSITORY");
     expect(repos.map((r) => r.inputs.repositoryId).sort()).toEqual([
       "coditect-enterprise",
       "coditect-images",
@@ -95,7 +98,12 @@ describe("LicensedRegistry", () => {
         .ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
         .filter((g) => g.inputs.member === `serviceAccount:${member}@proj-test-1.iam.gserviceaccount.com`)
         .map((g) => `${g.inputs.repository} ${g.inputs.role}`);
-    expect(readers("workstations")).toEqual(["coditect-workstation-images roles/artifactregistry.reader"]);
+    expect(readers("workstations").sort()).toEqual([
+      "coditect-mirror-debian roles/artifactregistry.reader",
+      "coditect-mirror-npm roles/artifactregistry.reader",
+      "coditect-mirror-pypi roles/artifactregistry.reader",
+      "coditect-workstation-images roles/artifactregistry.reader",
+    ]);
     expect(readers("nodes")).toEqual(["coditect-platform roles/artifactregistry.reader"]);
   });
 
@@ -136,9 +144,31 @@ describe("LicensedRegistry", () => {
           writerMembers: [],
           internalReaderMembers: ["allUsers"],
           workstationReaderMembers: [],
+          mirrorReaderMembers: [],
           labels: {},
         }),
     ).toThrow(/internalReaderMembers must not contain public principals/);
+  });
+
+  it("mirrors npm, PyPI and Debian as encrypted, scanned remote repositories (workstation egress, ADR 0173)", async () => {
+    const mirrors = rec
+      .ofType("gcp:artifactregistry/repository:Repository")
+      .filter((r) => r.inputs.mode === "REMOTE_REPOSITORY");
+    expect(mirrors.map((r) => [r.inputs.repositoryId, r.inputs.format]).sort()).toEqual([
+      ["coditect-mirror-debian", "APT"],
+      ["coditect-mirror-npm", "NPM"],
+      ["coditect-mirror-pypi", "PYTHON"],
+    ]);
+    for (const mirror of mirrors)
+      expect(mirror.inputs).toMatchObject({
+        kmsKeyName: KMS_KEY,
+        vulnerabilityScanningConfig: { enablementConfig: "INHERITED" },
+      });
+    expect(await resolveOutput(pulumi.output(registry.mirrorUrls))).toEqual({
+      npm: "us-central1-npm.pkg.dev/proj-test-1/coditect-mirror-npm",
+      pypi: "us-central1-python.pkg.dev/proj-test-1/coditect-mirror-pypi",
+      debian: "us-central1-apt.pkg.dev/proj-test-1/coditect-mirror-debian",
+    });
   });
 
   it("outputs the registry URLs", async () => {

@@ -149,6 +149,7 @@ export function createInfrastructure(cfg: StackConfig) {
     // The workstation VMs read their image's repository only, never the control plane's (issue 13 L6).
     internalReaderMembers: [gke.nodeServiceAccount.member],
     workstationReaderMembers: [fleet.serviceAccount.member],
+    mirrorReaderMembers: [fleet.serviceAccount.member],
     labels: labels("registry"),
   });
 

@@ -41,6 +41,7 @@ export function createProgram(cfg: StackConfig) {
 
   return {
     registryUrls: pulumi.output(registry.urls),
+    packageMirrorUrls: pulumi.output(registry.mirrorUrls),
     registryPullServiceAccounts: pulumi.output({
       pro: registry.pullIdentities.pro.email,
       enterprise: registry.pullIdentities.enterprise.email,

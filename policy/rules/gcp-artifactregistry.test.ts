@@ -4,7 +4,7 @@ import { policy as cmek } from "./gcp-artifactregistry-repository-cmek.js";
 import { policy as immutableTags } from "./gcp-artifactregistry-repository-immutable-tags.js";
 import { policy as noPublicAccess } from "./gcp-artifactregistry-repository-no-public-access.js";
 import { policy as scanning } from "./gcp-artifactregistry-repository-vulnerability-scanning.js";
-import { policy as workstationImageOnly } from "./gcp-artifactregistry-repositoryiammember-workstation-image-only.js";
+import { policy as workstationImageAndMirrors } from "./gcp-artifactregistry-repositoryiammember-workstation-image-and-mirrors.js";
 
 const REPO = "licensed-registry";
 
@@ -136,7 +136,7 @@ ruleCases([
     ],
   },
   {
-    policy: workstationImageOnly,
+    policy: workstationImageAndMirrors,
     breaks: [
       {
         title: "the workstation account reads the control plane's repository",
@@ -145,7 +145,7 @@ ruleCases([
           (i.repository =
             "projects/coditect-citus-prod/locations/us-central1/repositories/coditect-platform"),
         message:
-          /holds roles\/artifactregistry\.reader on repository .*coditect-platform, which no workstation image comes from/,
+          /holds roles\/artifactregistry\.reader on repository .*coditect-platform, which is neither a workstation image's repository/,
       },
       {
         title: "the workstation account may write the image's repository's neighbour",
@@ -155,6 +155,18 @@ ruleCases([
           i.role = "roles/artifactregistry.writer";
         },
         message: /holds roles\/artifactregistry\.writer on repository coditect-enterprise/,
+      },
+      {
+        title: "the workstation account may write a package mirror",
+        resource: "workstation-image-reader",
+        mutate: (i, plan) => {
+          i.repository = "coditect-mirror-npm";
+          i.role = "roles/artifactregistry.writer";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.repositoryId =
+            "coditect-mirror-npm";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.mode = "REMOTE_REPOSITORY";
+        },
+        message: /holds roles\/artifactregistry\.writer on repository coditect-mirror-npm/,
       },
       {
         title: "the workstation account reads every repository of the project",
@@ -167,6 +179,16 @@ ruleCases([
       },
     ],
     passes: [
+      {
+        title: "the workstation account reads a package mirror (a remote repository)",
+        resource: "workstation-image-reader",
+        mutate: (i, plan) => {
+          i.repository = "coditect-mirror-npm";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.repositoryId =
+            "coditect-mirror-npm";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.mode = "REMOTE_REPOSITORY";
+        },
+      },
       {
         title: "the grant names the image's repository by its full name",
         resource: "workstation-image-reader",

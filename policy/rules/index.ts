@@ -6,7 +6,7 @@ import { policy as gcpArtifactregistryRepositoryCmek } from "./gcp-artifactregis
 import { policy as gcpArtifactregistryRepositoryImmutableTags } from "./gcp-artifactregistry-repository-immutable-tags.js";
 import { policy as gcpArtifactregistryRepositoryNoPublicAccess } from "./gcp-artifactregistry-repository-no-public-access.js";
 import { policy as gcpArtifactregistryRepositoryVulnerabilityScanning } from "./gcp-artifactregistry-repository-vulnerability-scanning.js";
-import { policy as gcpArtifactregistryRepositoryiammemberWorkstationImageOnly } from "./gcp-artifactregistry-repositoryiammember-workstation-image-only.js";
+import { policy as gcpArtifactregistryRepositoryiammemberWorkstationImageAndMirrors } from "./gcp-artifactregistry-repositoryiammember-workstation-image-and-mirrors.js";
 import { policy as gcpComputeFirewallNoPublicAllPorts } from "./gcp-compute-firewall-no-public-all-ports.js";
 import { policy as gcpComputeFirewallNoPublicRdp } from "./gcp-compute-firewall-no-public-rdp.js";
 import { policy as gcpComputeFirewallNoPublicSsh } from "./gcp-compute-firewall-no-public-ssh.js";
@@ -70,7 +70,7 @@ export const policies: CoditectPolicy[] = [
   gcpArtifactregistryRepositoryImmutableTags,
   gcpArtifactregistryRepositoryNoPublicAccess,
   gcpArtifactregistryRepositoryVulnerabilityScanning,
-  gcpArtifactregistryRepositoryiammemberWorkstationImageOnly,
+  gcpArtifactregistryRepositoryiammemberWorkstationImageAndMirrors,
   gcpComputeFirewallNoPublicAllPorts,
   gcpComputeFirewallNoPublicRdp,
   gcpComputeFirewallNoPublicSsh,
