@@ -18,6 +18,7 @@ import { generateSigningKey } from "../../lib/offline-tokens/index.js";
 import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
+import { waitFor } from "../../test-support/wait.js";
 import { adminRouter } from "../admin/router.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { loadConfig } from "../config.js";
@@ -25,6 +26,7 @@ import { migrate } from "../db/migrate.js";
 import { withTransaction } from "../db/tx.js";
 import type { BillingDeps } from "../deps.js";
 import { errorMiddleware, notFoundHandler } from "../http/errors.js";
+import { hashLicenseKey } from "../licenses/keys.js";
 import { KubeSessionCluster } from "./cluster.js";
 import { endKeyBoundSessions, KEY_ROTATED_REASON } from "./key-rotation.js";
 import { sessionsRouter } from "./router.js";
@@ -215,6 +217,51 @@ describe("rotating a license key", () => {
     expect(unknown.status).toBe(404);
     expect((await call("/v1/sessions/heartbeat", {}, live.body.sessionToken)).body.status).toBe("ok");
     expect((await validate(key, "keeper-2")).status).toBe(201);
+  });
+
+  it("a validate that looked up the old key just before a rotation committed is refused, not admitted after it", async () => {
+    const created = await call(
+      "/v1/admin/licenses",
+      {
+        organization: "race-co",
+        customerEmail: "ops@race.test",
+        tier: "pro",
+        provisioningType: "pilot",
+        durationDays: 30,
+      },
+      ADMIN_TOKEN,
+    );
+    const licenseId = created.body.license.id as string;
+    const oldKey = created.body.licenseKey as string;
+    // A rotation in flight: it holds the license row lock (as rotateKey does) while the validate arrives.
+    const rotation = await pool.connect();
+    try {
+      await rotation.query("BEGIN");
+      await rotation.query("SELECT id FROM licenses WHERE id = $1 FOR UPDATE", [licenseId]);
+      const pending = validate(oldKey, "racer");
+      // The validate has looked the key up and now waits for the row lock.
+      await waitFor("the validate to wait for the license row lock", async () => {
+        const waiting = await pool.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM licenses WHERE id = $1 FOR UPDATE%'",
+        );
+        return waiting.rows[0].n > 0;
+      });
+      await rotation.query("UPDATE licenses SET key_hash = $2 WHERE id = $1", [
+        licenseId,
+        hashLicenseKey("CODITECT-PRO-ROTATEDROTATEDROTATEDROTATED23"),
+      ]);
+      await rotation.query("COMMIT");
+      const answer = await pending;
+      expect(answer.status).toBe(403);
+      expect(answer.body.error.code).toBe("license_invalid");
+    } finally {
+      rotation.release();
+    }
+    const sessions = await pool.query(
+      "SELECT count(*)::int AS n FROM container_sessions WHERE license_id = $1",
+      [licenseId],
+    );
+    expect(sessions.rows[0].n).toBe(0);
   });
 
   it("keeps sessions admitted through a workstation identity token: they never held the key", async () => {
