@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { revealLicenseKey, startCheckout } from "../billing/checkout/reveal-client.js";
 import {
   type ContainerSession,
   ContainerSessionResource,
@@ -71,16 +72,13 @@ async function main(): Promise<void> {
 
     for (let round = 0; round < ROUNDS; round++) {
       const org = `bench-${round}`;
-      const checkout = await httpJson(`${sandbox.urls.billing}/v1/checkout`, {
-        method: "POST",
-        body: {
-          organization: org,
-          customerEmail: `dev@${org}.test`,
-          items: [
-            { product: "pro", quantity: 1 },
-            { product: "standard", quantity: 1 },
-          ],
-        },
+      const checkout = await startCheckout(sandbox.urls.billing, {
+        organization: org,
+        customerEmail: `dev@${org}.test`,
+        items: [
+          { product: "pro", quantity: 1 },
+          { product: "standard", quantity: 1 },
+        ],
       });
       const sessionId = checkout.body.checkoutSessionId as string;
       const paid = performance.now();
@@ -102,7 +100,7 @@ async function main(): Promise<void> {
       toLicense.push(licenseSeen - paid);
       toWorkstationReady.push(ready - paid);
 
-      const success = await httpJson(`${sandbox.urls.billing}/v1/checkout/success?session_id=${sessionId}`);
+      const success = await revealLicenseKey(sandbox.urls.billing, sessionId, checkout.cookie);
       const licenseId = (success.body.license as { id: string }).id;
       const validate = await httpJson(`${sandbox.urls.billing}/v1/sessions/validate`, {
         method: "POST",

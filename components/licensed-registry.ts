@@ -15,6 +15,37 @@ import { childName, serviceAccountId } from "./naming.js";
 /** License tiers that receive images (Starter has none, seed-notes C7). */
 export type RegistryTier = "pro" | "enterprise";
 export const REGISTRY_TIERS: RegistryTier[] = ["pro", "enterprise"];
+/** The tier repositories, the internal one (control plane) and the workstation image's own. */
+export type RepositoryKey = RegistryTier | "internal" | "workstation";
+
+/**
+ * Package mirrors for the workstations (issue 13 L6, docs/adr/0173): Artifact Registry remote repositories
+ * that proxy and cache the public registries. Workstation egress is default-deny; these are reached through
+ * Private Google Access like every other Google API, so a workstation needs no route to the internet.
+ */
+export const PACKAGE_MIRRORS = {
+  npm: {
+    repositoryId: "coditect-mirror-npm",
+    format: "NPM",
+    remoteRepositoryConfig: { description: "npmjs.org", npmRepository: { publicRepository: "NPMJS" } },
+  },
+  pypi: {
+    repositoryId: "coditect-mirror-pypi",
+    format: "PYTHON",
+    remoteRepositoryConfig: { description: "PyPI", pythonRepository: { publicRepository: "PYPI" } },
+  },
+  debian: {
+    repositoryId: "coditect-mirror-debian",
+    format: "APT",
+    remoteRepositoryConfig: {
+      description: "Debian bookworm",
+      aptRepository: {
+        publicRepository: { repositoryBase: "DEBIAN", repositoryPath: "debian/dists/bookworm" },
+      },
+    },
+  },
+} as const;
+export type MirrorKey = keyof typeof PACKAGE_MIRRORS;
 
 /** Which repositories each tier's pull identity may read: Enterprise includes the Pro images. */
 export function repositoriesReadableBy(tier: RegistryTier): RegistryTier[] {
@@ -39,8 +70,10 @@ export interface LicensedRegistryArgs {
   location: pulumi.Input<string>;
   /** Repository id per tier (the seeds: coditect-images for Pro, coditect-enterprise for Enterprise). */
   repositories: Record<RegistryTier, string>;
-  /** Id of the internal repository holding the control plane and workstation images. */
+  /** Id of the internal repository holding the control-plane images (billing, operator). */
   internalRepositoryId: string;
+  /** Id of the repository holding the workstation image alone (issue 13 L6, ADR 0172). */
+  workstationRepositoryId: string;
   /** CMEK key for repository storage. */
   kmsKeyName: pulumi.Input<string>;
   keepRecentVersions: number;
@@ -49,23 +82,35 @@ export interface LicensedRegistryArgs {
   tokenIssuerMembers: pulumi.Input<string>[];
   /** Identities that push images (the CI build identity). */
   writerMembers: pulumi.Input<string>[];
-  /** Identities that pull internal images (GKE nodes, workstation VMs). */
+  /** Identities that pull the control-plane images (GKE nodes). */
   internalReaderMembers: pulumi.Input<string>[];
+  /**
+   * Identities that pull the workstation image (the workstation VMs' account). They read that repository
+   * only: a tenant inside a workstation holds its account's token and must not pull billing or the operator.
+   */
+  workstationReaderMembers: pulumi.Input<string>[];
+  /** Identities that read the package mirrors (the workstation VMs' account). */
+  mirrorReaderMembers: pulumi.Input<string>[];
   labels: Record<string, string>;
 }
 
 export class LicensedRegistry extends pulumi.ComponentResource {
-  readonly repositories: Record<RegistryTier | "internal", gcp.artifactregistry.Repository>;
+  readonly repositories: Record<RepositoryKey, gcp.artifactregistry.Repository>;
   /** Pull identity (service account) per tier. */
   readonly pullIdentities: Record<RegistryTier, gcp.serviceaccount.Account>;
   /** `<region>-docker.pkg.dev/<project>/<repo>` per repository. */
-  readonly urls: Record<RegistryTier | "internal", pulumi.Output<string>>;
+  readonly urls: Record<RepositoryKey, pulumi.Output<string>>;
+  /** The package mirrors (remote repositories) and their URLs (`<region>-<format>.pkg.dev/<project>/<repo>`). */
+  readonly mirrors: Record<MirrorKey, gcp.artifactregistry.Repository>;
+  readonly mirrorUrls: Record<MirrorKey, pulumi.Output<string>>;
 
   constructor(name: string, args: LicensedRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     for (const [what, list] of [
       ["tokenIssuerMembers", args.tokenIssuerMembers],
       ["writerMembers", args.writerMembers],
       ["internalReaderMembers", args.internalReaderMembers],
+      ["workstationReaderMembers", args.workstationReaderMembers],
+      ["mirrorReaderMembers", args.mirrorReaderMembers],
     ] as const) {
       assertNoPublicMembers(
         list.filter((m): m is string => typeof m === "string"),
@@ -75,7 +120,7 @@ export class LicensedRegistry extends pulumi.ComponentResource {
 
     super("coditect:index:LicensedRegistry", name, {}, opts);
 
-    const repository = (key: RegistryTier | "internal", repositoryId: string, description: string) =>
+    const repository = (key: RepositoryKey, repositoryId: string, description: string) =>
       new gcp.artifactregistry.Repository(
         childName(name, key),
         {
@@ -101,10 +146,11 @@ export class LicensedRegistry extends pulumi.ComponentResource {
         args.repositories.enterprise,
         "Licensed images for the Enterprise tier",
       ),
-      internal: repository(
-        "internal",
-        args.internalRepositoryId,
-        "Control plane and workstation images (internal)",
+      internal: repository("internal", args.internalRepositoryId, "Control-plane images (internal)"),
+      workstation: repository(
+        "workstation",
+        args.workstationRepositoryId,
+        "The workstation image (read by the workstation VMs only)",
       ),
     };
 
@@ -116,6 +162,7 @@ export class LicensedRegistry extends pulumi.ComponentResource {
       pro: urlOf(this.repositories.pro),
       enterprise: urlOf(this.repositories.enterprise),
       internal: urlOf(this.repositories.internal),
+      workstation: urlOf(this.repositories.workstation),
     };
 
     const pull: Partial<Record<RegistryTier, gcp.serviceaccount.Account>> = {};
@@ -151,7 +198,7 @@ export class LicensedRegistry extends pulumi.ComponentResource {
     }
     this.pullIdentities = pull as Record<RegistryTier, gcp.serviceaccount.Account>;
 
-    for (const key of ["pro", "enterprise", "internal"] as const) {
+    for (const key of ["pro", "enterprise", "internal", "workstation"] as const) {
       for (const [i, member] of args.writerMembers.entries()) {
         this.grantRepo(
           name,
@@ -162,17 +209,54 @@ export class LicensedRegistry extends pulumi.ComponentResource {
         );
       }
     }
-    for (const [i, member] of args.internalReaderMembers.entries()) {
-      this.grantRepo(
-        name,
-        `internal-reader-${i}`,
-        this.repositories.internal,
-        "roles/artifactregistry.reader",
-        member,
-      );
+    for (const [key, members] of [
+      ["internal", args.internalReaderMembers],
+      ["workstation", args.workstationReaderMembers],
+    ] as const) {
+      for (const [i, member] of members.entries()) {
+        this.grantRepo(
+          name,
+          `${key}-reader-${i}`,
+          this.repositories[key],
+          "roles/artifactregistry.reader",
+          member,
+        );
+      }
     }
 
-    this.registerOutputs({ urls: this.urls });
+    const mirrors: Partial<Record<MirrorKey, gcp.artifactregistry.Repository>> = {};
+    const mirrorUrls: Partial<Record<MirrorKey, pulumi.Output<string>>> = {};
+    for (const [key, mirror] of Object.entries(PACKAGE_MIRRORS) as [
+      MirrorKey,
+      (typeof PACKAGE_MIRRORS)[MirrorKey],
+    ][]) {
+      const repo = new gcp.artifactregistry.Repository(
+        childName(name, `mirror-${key}`),
+        {
+          project: args.project,
+          location: args.location,
+          repositoryId: mirror.repositoryId,
+          format: mirror.format,
+          mode: "REMOTE_REPOSITORY",
+          description: `Package mirror of ${mirror.remoteRepositoryConfig.description} for the workstations`,
+          remoteRepositoryConfig: mirror.remoteRepositoryConfig,
+          kmsKeyName: args.kmsKeyName,
+          vulnerabilityScanningConfig: { enablementConfig: "INHERITED" },
+          labels: { ...args.labels, tier: "mirror" },
+        },
+        { parent: this },
+      );
+      mirrors[key] = repo;
+      mirrorUrls[key] =
+        pulumi.interpolate`${location}-${mirror.format.toLowerCase()}.pkg.dev/${project}/${repo.repositoryId}`;
+      for (const [i, member] of args.mirrorReaderMembers.entries()) {
+        this.grantRepo(name, `mirror-${key}-reader-${i}`, repo, "roles/artifactregistry.reader", member);
+      }
+    }
+    this.mirrors = mirrors as Record<MirrorKey, gcp.artifactregistry.Repository>;
+    this.mirrorUrls = mirrorUrls as Record<MirrorKey, pulumi.Output<string>>;
+
+    this.registerOutputs({ urls: this.urls, mirrorUrls: this.mirrorUrls });
   }
 
   private grantRepo(

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Recording, startRecording } from "../stacks/plan/harness.js";
 import { Network } from "./network.js";
-import { NetworkSegmentation, PRIORITY } from "./segmentation.js";
+import { PRIVATE_GOOGLE_ACCESS_ADDRESSES, PrivateGoogleApisDns } from "./private-google-dns.js";
+import { NetworkSegmentation, PRIORITY, WorkstationEgressAllow } from "./segmentation.js";
 
 let rec: Recording;
 let component: Network;
@@ -33,6 +34,14 @@ beforeAll(async () => {
     workstationServiceAccount: WORKSTATIONS,
     workstationControlPlaneIp: "10.40.0.2",
   });
+  new WorkstationEgressAllow("ws-license", {
+    project: "proj-test-1",
+    networkId: component.network.id,
+    workstationServiceAccount: WORKSTATIONS,
+    address: "203.0.113.10",
+    description: "license server",
+  });
+  new PrivateGoogleApisDns("gapis", { project: "proj-test-1", networkId: component.network.id, labels: {} });
   await rec.settle();
 });
 
@@ -41,7 +50,10 @@ const componentUrn = "urn:pulumi:test::coditect-control-plane::coditect:index:Ne
 describe("Network", () => {
   it("registers under its type token and parents every child to itself", () => {
     expect(rec.get("coditect:index:Network", "net").urn).toBe(componentUrn);
-    const children = rec.resources.filter((r) => r.custom && !r.name.startsWith("seg-"));
+    const children = rec.resources.filter(
+      (r) =>
+        r.custom && !r.name.startsWith("seg-") && !r.name.startsWith("ws-") && !r.name.startsWith("gapis-"),
+    );
     expect(children.length).toBeGreaterThanOrEqual(8);
     for (const child of children) {
       expect(child.parent).toBe(componentUrn);
@@ -167,7 +179,36 @@ describe("NetworkSegmentation (ADR 0110), evaluated on the recorded rules", () =
   it("leaves workstations what they need: their cluster's control plane, the license API and Google APIs", () => {
     expect(verdict("EGRESS", WORKSTATIONS, "10.40.0.2")).toBe(true);
     expect(verdict("EGRESS", WORKSTATIONS, "203.0.113.10")).toBe(true); // billing's public ingress
-    expect(verdict("EGRESS", WORKSTATIONS, "199.36.153.8")).toBe(true); // private.googleapis.com
+    for (const address of PRIVATE_GOOGLE_ACCESS_ADDRESSES)
+      expect(verdict("EGRESS", WORKSTATIONS, address), address).toBe(true); // private.googleapis.com
+  });
+
+  it("denies workstations every other destination (default-deny egress, issue 13 L6) but not the GKE nodes", () => {
+    for (const [what, addr] of [
+      ["a public web server", "93.184.216.34"],
+      ["a code host", "140.82.112.3"],
+      ["Google's public API addresses (not the private VIP)", "142.250.72.10"],
+      ["billing's address's neighbour", "203.0.113.11"],
+    ] as const) {
+      expect(verdict("EGRESS", WORKSTATIONS, addr), `workstation → ${what}`).toBe(false);
+    }
+    expect(verdict("EGRESS", NODES, "93.184.216.34")).toBe(true);
+  });
+
+  it("answers *.googleapis.com and *.pkg.dev inside the VPC with private.googleapis.com's addresses", () => {
+    const records = rec
+      .ofType("gcp:dns/recordSet:RecordSet")
+      .map((r) => [r.inputs.name, r.inputs.type, r.inputs.rrdatas]);
+    expect(records).toEqual(
+      expect.arrayContaining([
+        ["private.googleapis.com.", "A", PRIVATE_GOOGLE_ACCESS_ADDRESSES],
+        ["*.googleapis.com.", "CNAME", ["private.googleapis.com."]],
+        ["pkg.dev.", "A", PRIVATE_GOOGLE_ACCESS_ADDRESSES],
+        ["*.pkg.dev.", "CNAME", ["pkg.dev."]],
+      ]),
+    );
+    for (const zone of rec.ofType("gcp:dns/managedZone:ManagedZone"))
+      expect(zone.inputs).toMatchObject({ visibility: "private" });
   });
 
   it("keeps GKE working: node/pod traffic, webhooks from the control plane, load balancer health checks", () => {
@@ -183,5 +224,6 @@ describe("NetworkSegmentation (ADR 0110), evaluated on the recorded rules", () =
       expect((r.inputs.targetServiceAccounts as string[]).length).toBe(1);
     }
     expect(PRIORITY.workstationAllow).toBeLessThan(PRIORITY.workstationDeny);
+    expect(PRIORITY.workstationDeny).toBeLessThan(PRIORITY.workstationDefaultDeny);
   });
 });

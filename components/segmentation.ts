@@ -7,9 +7,13 @@
  *   Workstations are NOT a source: a customer's workstation reaches billing only through its public
  *   ingress (the license API), like any client.
  * - Workstation VMs may not send to GKE nodes, pods, services or the control plane, to Cloud SQL's private
- *   services range (a peered network our ingress rules cannot protect) or to other workstations. They keep
- *   the cluster's control-plane IP (Cloud Workstations needs it) and everything else: the license API and
- *   Google APIs (registry, logging) through Private Google Access and NAT.
+ *   services range (a peered network our ingress rules cannot protect) or to other workstations.
+ * - Workstation egress is default-deny (issue 13 L6, docs/adr/0173): they reach only their cluster's
+ *   control-plane IP (Cloud Workstations needs it), Google APIs through Private Google Access's
+ *   private.googleapis.com addresses (the registry with its package mirrors, logging; DNS in
+ *   PrivateGoogleApisDns sends *.googleapis.com and *.pkg.dev there) and the license server
+ *   (`WorkstationEgressAllow`, added with the control plane, whose ingress owns that address). The
+ *   metadata server (DNS, identity tokens) is never subject to firewall rules.
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -34,8 +38,19 @@ export interface NetworkSegmentationArgs {
   workstationControlPlaneIp: pulumi.Input<string>;
 }
 
-/** Priorities: allows for the control-plane IP beat the workstation denies, which beat the default allow-egress. */
-export const PRIORITY = { workstationAllow: 800, workstationDeny: 900, gkeAllow: 1_000 } as const;
+/**
+ * Priorities: the workstation allows beat the workstation denies (internal ranges first, then everything),
+ * which beat the VPC's implied allow-egress.
+ */
+export const PRIORITY = {
+  workstationAllow: 800,
+  workstationDeny: 900,
+  gkeAllow: 1_000,
+  workstationDefaultDeny: 65_000,
+} as const;
+
+/** private.googleapis.com: Private Google Access's addresses for (almost) every Google API (ADR 0173). */
+export const PRIVATE_GOOGLE_ACCESS_RANGES = ["199.36.153.8/30"];
 
 export class NetworkSegmentation extends pulumi.ComponentResource {
   readonly rules: gcp.compute.Firewall[] = [];
@@ -107,6 +122,62 @@ export class NetworkSegmentation extends pulumi.ComponentResource {
       targetServiceAccounts: workstations,
       denies: [{ protocol: "all" }],
     });
+    rule("ws-google-apis", {
+      description:
+        "Workstation VMs to Google APIs through private.googleapis.com (registry, mirrors, logging)",
+      direction: "EGRESS",
+      priority: PRIORITY.workstationAllow,
+      destinationRanges: PRIVATE_GOOGLE_ACCESS_RANGES,
+      targetServiceAccounts: workstations,
+      allows: [{ protocol: "tcp", ports: ["443"] }],
+    });
+    rule("ws-deny-egress", {
+      description: "Workstation VMs reach nothing else: default-deny egress (issue 13 L6)",
+      direction: "EGRESS",
+      priority: PRIORITY.workstationDefaultDeny,
+      destinationRanges: ["0.0.0.0/0"],
+      targetServiceAccounts: workstations,
+      denies: [{ protocol: "all" }],
+    });
     this.registerOutputs({ rules: this.rules.map((r) => r.name) });
+  }
+}
+
+export interface WorkstationEgressArgs {
+  project: pulumi.Input<string>;
+  networkId: pulumi.Input<string>;
+  /** Email of the workstation VMs' service account. */
+  workstationServiceAccount: pulumi.Input<string>;
+  /** The one IPv4 address allowed (https only). */
+  address: pulumi.Input<string>;
+  description: string;
+}
+
+/**
+ * One more https destination for the workstations beyond the default deny: the license server (billing's
+ * global ingress address, which exists only once the control plane does).
+ */
+export class WorkstationEgressAllow extends pulumi.ComponentResource {
+  readonly rule: gcp.compute.Firewall;
+
+  constructor(name: string, args: WorkstationEgressArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("coditect:index:WorkstationEgressAllow", name, {}, opts);
+    this.rule = new gcp.compute.Firewall(
+      childName(name, "rule"),
+      {
+        project: args.project,
+        network: args.networkId,
+        name: gcpResourceId([name]),
+        description: args.description,
+        direction: "EGRESS",
+        priority: PRIORITY.workstationAllow,
+        destinationRanges: [pulumi.interpolate`${args.address}/32`],
+        targetServiceAccounts: [args.workstationServiceAccount],
+        allows: [{ protocol: "tcp", ports: ["443"] }],
+        logConfig: { metadata: "INCLUDE_ALL_METADATA" },
+      },
+      { parent: this },
+    );
+    this.registerOutputs({ rule: this.rule.name });
   }
 }

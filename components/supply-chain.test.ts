@@ -24,12 +24,15 @@ beforeAll(async () => {
     location: "us-central1",
     repositories: { pro: "coditect-images", enterprise: "coditect-enterprise" },
     internalRepositoryId: "coditect-platform",
+    workstationRepositoryId: "coditect-workstation-images",
     kmsKeyName: KMS_KEY,
     keepRecentVersions: 20,
     untaggedRetentionDays: 14,
     tokenIssuerMembers: ["serviceAccount:billing@proj-test-1.iam.gserviceaccount.com"],
     writerMembers: [build.member],
     internalReaderMembers: ["serviceAccount:nodes@proj-test-1.iam.gserviceaccount.com"],
+    workstationReaderMembers: ["serviceAccount:workstations@proj-test-1.iam.gserviceaccount.com"],
+    mirrorReaderMembers: ["serviceAccount:workstations@proj-test-1.iam.gserviceaccount.com"],
     labels: { system: "coditect" },
   });
   signing = new SigningKey("sign", {
@@ -50,12 +53,15 @@ beforeAll(async () => {
 });
 
 describe("LicensedRegistry", () => {
-  it("creates the seeds' tier repositories plus the internal one, all hardened", () => {
-    const repos = rec.ofType("gcp:artifactregistry/repository:Repository");
+  it("creates the seeds' tier repositories, the internal one and the workstation image's, all hardened", () => {
+    const repos = rec
+      .ofType("gcp:artifactregistry/repository:Repository")
+      .filter((r) => r.inputs.mode !== "REMOTE_REPOSITORY");
     expect(repos.map((r) => r.inputs.repositoryId).sort()).toEqual([
       "coditect-enterprise",
       "coditect-images",
       "coditect-platform",
+      "coditect-workstation-images",
     ]);
     for (const repo of repos) {
       expect(repo.inputs).toMatchObject({
@@ -84,6 +90,21 @@ describe("LicensedRegistry", () => {
     expect(readable("coditect-pull-pro")).toEqual(["coditect-images"]);
     expect(readable("coditect-pull-enterprise")).toEqual(["coditect-enterprise", "coditect-images"]);
     expect(repositoriesReadableBy("pro")).not.toContain("enterprise");
+  });
+
+  it("lets the workstation VMs read their image's repository only, and the GKE nodes the control plane's (L6)", () => {
+    const readers = (member: string) =>
+      rec
+        .ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
+        .filter((g) => g.inputs.member === `serviceAccount:${member}@proj-test-1.iam.gserviceaccount.com`)
+        .map((g) => `${g.inputs.repository} ${g.inputs.role}`);
+    expect(readers("workstations").sort()).toEqual([
+      "coditect-mirror-debian roles/artifactregistry.reader",
+      "coditect-mirror-npm roles/artifactregistry.reader",
+      "coditect-mirror-pypi roles/artifactregistry.reader",
+      "coditect-workstation-images roles/artifactregistry.reader",
+    ]);
+    expect(readers("nodes")).toEqual(["coditect-platform roles/artifactregistry.reader"]);
   });
 
   it("lets only the token issuer impersonate the pull identities and only CI write", () => {
@@ -115,15 +136,39 @@ describe("LicensedRegistry", () => {
           location: "us-central1",
           repositories: { pro: "a-repo", enterprise: "b-repo" },
           internalRepositoryId: "c-repo",
+          workstationRepositoryId: "d-repo",
           kmsKeyName: KMS_KEY,
           keepRecentVersions: 1,
           untaggedRetentionDays: 1,
           tokenIssuerMembers: [],
           writerMembers: [],
           internalReaderMembers: ["allUsers"],
+          workstationReaderMembers: [],
+          mirrorReaderMembers: [],
           labels: {},
         }),
     ).toThrow(/internalReaderMembers must not contain public principals/);
+  });
+
+  it("mirrors npm, PyPI and Debian as encrypted, scanned remote repositories (workstation egress, ADR 0173)", async () => {
+    const mirrors = rec
+      .ofType("gcp:artifactregistry/repository:Repository")
+      .filter((r) => r.inputs.mode === "REMOTE_REPOSITORY");
+    expect(mirrors.map((r) => [r.inputs.repositoryId, r.inputs.format]).sort()).toEqual([
+      ["coditect-mirror-debian", "APT"],
+      ["coditect-mirror-npm", "NPM"],
+      ["coditect-mirror-pypi", "PYTHON"],
+    ]);
+    for (const mirror of mirrors)
+      expect(mirror.inputs).toMatchObject({
+        kmsKeyName: KMS_KEY,
+        vulnerabilityScanningConfig: { enablementConfig: "INHERITED" },
+      });
+    expect(await resolveOutput(pulumi.output(registry.mirrorUrls))).toEqual({
+      npm: "us-central1-npm.pkg.dev/proj-test-1/coditect-mirror-npm",
+      pypi: "us-central1-python.pkg.dev/proj-test-1/coditect-mirror-pypi",
+      debian: "us-central1-apt.pkg.dev/proj-test-1/coditect-mirror-debian",
+    });
   });
 
   it("outputs the registry URLs", async () => {
@@ -131,6 +176,7 @@ describe("LicensedRegistry", () => {
       pro: "us-central1-docker.pkg.dev/proj-test-1/coditect-images",
       enterprise: "us-central1-docker.pkg.dev/proj-test-1/coditect-enterprise",
       internal: "us-central1-docker.pkg.dev/proj-test-1/coditect-platform",
+      workstation: "us-central1-docker.pkg.dev/proj-test-1/coditect-workstation-images",
     });
   });
 });

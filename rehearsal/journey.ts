@@ -4,6 +4,7 @@
  * session validates and heartbeats (HTTP with the license key) → admin revoke → workstation stopped, access
  * removed, session terminated. Each wait names what did not happen.
  */
+import { revealLicenseKey, startCheckout } from "../billing/checkout/reveal-client.js";
 import type { FakeStripe } from "../test-support/fake-stripe/index.js";
 import type { FakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { waitFor } from "../test-support/wait.js";
@@ -77,15 +78,13 @@ export async function driveJourney(ctx: JourneyContext): Promise<void> {
     return (outcome as { value: NonNullable<T> }).value;
   };
 
-  const checkout = await httpJson(`${ctx.billingUrl}/v1/checkout`, {
-    body: {
-      organization: ORG,
-      customerEmail: USER,
-      items: [
-        { product: "starter", quantity: 1 },
-        { product: "standard", quantity: 1 },
-      ],
-    },
+  const checkout = await startCheckout(ctx.billingUrl, {
+    organization: ORG,
+    customerEmail: USER,
+    items: [
+      { product: "starter", quantity: 1 },
+      { product: "standard", quantity: 1 },
+    ],
   });
   if (checkout.status !== 201)
     throw new Error(`checkout: HTTP ${checkout.status} ${JSON.stringify(checkout.body)}`);
@@ -102,8 +101,9 @@ export async function driveJourney(ctx: JourneyContext): Promise<void> {
     throw new Error(`billing rejected signed webhooks: ${JSON.stringify(rejected.slice(0, 3))}`);
   }
 
+  // The success page's button, as the browser that started the checkout (its reveal cookie, the page's Origin).
   const success = await until("billing revealing the license key after payment", async () => {
-    const r = await httpJson(`${ctx.billingUrl}/v1/checkout/success?session_id=${sessionId}`);
+    const r = await revealLicenseKey(ctx.billingUrl, sessionId, checkout.cookie);
     return r.status === 200 && r.body.licenseKey ? r.body : undefined;
   });
   const licenseKey = success.licenseKey as string;

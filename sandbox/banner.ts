@@ -38,10 +38,11 @@ CODITECT sandbox ready in ${input.seconds.toFixed(1)} s  (sandbox only: fakes fo
 Try it (in another terminal; docs/sandbox.md walks through the whole journey):
   export KUBECONFIG=${exportedKubeconfig}
   kubectl get lic,ws,csess -A
-  curl -s -X POST ${billing}/v1/checkout -H 'content-type: application/json' \\
+  curl -s -c checkout.cookies -X POST ${billing}/v1/checkout -H 'content-type: application/json' \\
     -d '{"organization":"acme","customerEmail":"dev@acme.test","items":[{"product":"pro","quantity":1},{"product":"standard","quantity":1}]}'
   npm run sandbox:pay -- <checkoutSessionId>          # the customer pays; Stripe sends the signed webhook
-  curl -s '${billing}/v1/checkout/success?session_id=<checkoutSessionId>'   # the license key, shown once
+  curl -s -b checkout.cookies -H 'Origin: ${billing}' -X POST \\
+    '${billing}/v1/checkout/success?session_id=<checkoutSessionId>'   # the license key, shown once
   kubectl get lic,ws -A -w
 
 Ctrl-C stops everything.

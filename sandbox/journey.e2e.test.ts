@@ -12,6 +12,7 @@ import { v1 } from "@google-cloud/workstations";
 import * as grpc from "@grpc/grpc-js";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { revealLicenseKey, startCheckout } from "../billing/checkout/reveal-client.js";
 import {
   type ContainerSession,
   ContainerSessionResource,
@@ -44,6 +45,7 @@ describe("purchase-to-session journey through npm start", () => {
     sessionId?: string;
     licenseId?: string;
     licenseKey?: string;
+    revealCookie?: string | undefined;
     workstation?: Workstation;
     agentA?: AgentProcess;
   } = {};
@@ -131,19 +133,17 @@ describe("purchase-to-session journey through npm start", () => {
   }, 120_000);
 
   it("checkout, then the customer pays: the fake Stripe sends a signed webhook and billing creates the license", async () => {
-    const checkout = await httpJson(`${sandbox.urls.billing}/v1/checkout`, {
-      method: "POST",
-      body: {
-        organization: ORG,
-        customerEmail: USER,
-        items: [
-          { product: "starter", quantity: 1 },
-          { product: "standard", quantity: 1 },
-        ],
-      },
+    const checkout = await startCheckout(sandbox.urls.billing, {
+      organization: ORG,
+      customerEmail: USER,
+      items: [
+        { product: "starter", quantity: 1 },
+        { product: "standard", quantity: 1 },
+      ],
     });
     expect(checkout.status).toBe(201);
     journey.sessionId = checkout.body.checkoutSessionId as string;
+    journey.revealCookie = checkout.cookie;
     expect(journey.sessionId).toMatch(/^cs_/);
 
     const pay = await runCommand("npm", [
@@ -174,18 +174,21 @@ describe("purchase-to-session journey through npm start", () => {
     );
   }, 180_000);
 
-  it("reveals the license key exactly once", async () => {
-    const url = `${sandbox.urls.billing}/v1/checkout/success?session_id=${journey.sessionId}`;
-    const first = await httpJson(url);
+  it("reveals the license key exactly once, to the browser that started the checkout", async () => {
+    const page = await httpJson(
+      `${sandbox.urls.billing}/v1/checkout/success?session_id=${journey.sessionId}`,
+    );
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ keyRevealed: false, reveal: { method: "POST", available: true } });
+    expect(page.body.licenseKey).toBeUndefined();
+    const first = await revealLicenseKey(sandbox.urls.billing, journey.sessionId!, journey.revealCookie);
     expect(first.status).toBe(200);
-    expect(first.body.keyRevealed).toBe(true);
     journey.licenseKey = first.body.licenseKey as string;
     journey.licenseId = (first.body.license as { id: string }).id;
     expect(journey.licenseKey).toMatch(/^CODITECT-STR-/);
-    const second = await httpJson(url);
-    expect(second.status).toBe(200);
-    expect(second.body.keyRevealed).toBe(false);
-    expect(second.body.licenseKey).toBeNull();
+    const second = await revealLicenseKey(sandbox.urls.billing, journey.sessionId!, journey.revealCookie);
+    expect(second.status).toBe(410);
+    expect((second.body.error as { code: string }).code).toBe("key_already_revealed");
   }, 60_000);
 
   it("projects a License resource and a Workstation that becomes Ready with a host on the fake", async () => {

@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       (l.workstationTier ? `, ${l.workstationTier} workstation` : ""),
   );
   console.log(
-    `reveal the license key (shown once): curl -s '${sandbox.urls.billing}/v1/checkout/success?session_id=${sessionId}'`,
+    `reveal the license key (shown once, with the cookie jar that started the checkout): curl -s -b checkout.cookies -H 'Origin: ${sandbox.urls.billing}' -X POST '${sandbox.urls.billing}/v1/checkout/success?session_id=${sessionId}'`,
   );
   console.log(
     `watch it in the cluster:            kubectl --kubeconfig ${sandbox.kubeconfig} get lic,ws -n ${l.organization} -w`,

@@ -180,6 +180,16 @@ describe("assertImagesFromInternalRegistry", () => {
     cfg.controlPlane.operatorImage = `docker.io/library/operator@sha256:${"a".repeat(64)}`;
     expect(() => assertImagesFromInternalRegistry(cfg)).toThrow(/controlPlane\.operatorImage is docker\.io/);
   });
+
+  it("wants the workstation image from its own repository, not the control plane's (issue 13 L6)", () => {
+    const cfg = parseStackConfig(prodRaw(), "prod");
+    cfg.workstations.image = `us-central1-docker.pkg.dev/coditect-citus-prod/coditect-platform/coditect-workstation@sha256:${"a".repeat(64)}`;
+    expect(() => assertImagesFromInternalRegistry(cfg)).toThrow(
+      /workstations\.image is .*coditect-platform.*, not under us-central1-docker\.pkg\.dev\/coditect-citus-prod\/coditect-workstation-images\//,
+    );
+    cfg.workstations.image = `us-central1-docker.pkg.dev/coditect-citus-prod/coditect-workstation-images/coditect-workstation@sha256:${"a".repeat(64)}`;
+    expect(() => assertImagesFromInternalRegistry(cfg)).not.toThrow();
+  });
 });
 
 describe("what a human must fill in (C2)", () => {
@@ -213,7 +223,7 @@ describe("what a human must fill in (C2)", () => {
     };
     raw.controlPlane.billingImage =
       "us-central1-docker.pkg.dev/coditect-citus-prod/coditect-platform/billing@sha256:1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3";
-    raw.workstations.image = `us-central1-docker.pkg.dev/coditect-citus-prod/coditect-platform/coditect-workstation@sha256:${"0".repeat(64)}`;
+    raw.workstations.image = `us-central1-docker.pkg.dev/coditect-citus-prod/coditect-workstation-images/coditect-workstation@sha256:${"0".repeat(64)}`;
     raw.controlPlane.stripePriceIds.pro = "price_coditect_pro_monthly";
     expect(problemsOf(raw)).toEqual([
       { key: "coditect-control-plane:workstations.image", message: expect.stringMatching(/made-up digest/) },

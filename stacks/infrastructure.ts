@@ -13,6 +13,7 @@ import { LicensedRegistry } from "../components/licensed-registry.js";
 import { standardLabels } from "../components/naming.js";
 import { Network } from "../components/network.js";
 import { PrivateGkeCluster } from "../components/private-gke-cluster.js";
+import { PrivateGoogleApisDns } from "../components/private-google-dns.js";
 import { ProjectServices } from "../components/project-services.js";
 import { ControlPlaneSecrets } from "../components/secrets.js";
 import { NetworkSegmentation } from "../components/segmentation.js";
@@ -20,7 +21,11 @@ import { SigningKey } from "../components/signing-key.js";
 import { GkeWorkloadIdentity } from "../components/workload-identity.js";
 import { WorkstationFleet } from "../components/workstation-fleet.js";
 import { releaseOf, type StackConfig } from "./config.js";
-import { assertImagesFromInternalRegistry, INTERNAL_REPOSITORY_ID } from "./images.js";
+import {
+  assertImagesFromInternalRegistry,
+  INTERNAL_REPOSITORY_ID,
+  WORKSTATION_REPOSITORY_ID,
+} from "./images.js";
 
 /** Namespaces and Kubernetes service accounts of the control plane (bound to GSAs below). */
 export const CONTROL_PLANE_WORKLOADS = {
@@ -147,18 +152,28 @@ export function createInfrastructure(cfg: StackConfig) {
     workstationServiceAccount: fleet.serviceAccount.email,
     workstationControlPlaneIp: fleet.cluster.controlPlaneIp,
   });
+  // Workstation egress is default-deny; Google APIs stay reachable through private.googleapis.com (ADR 0173).
+  new PrivateGoogleApisDns("coditect-google-apis", {
+    project,
+    networkId: network.network.id,
+    labels: labels("network"),
+  });
 
   const registry = new LicensedRegistry("coditect-registry", {
     project,
     location: cfg.region,
     repositories: cfg.registry.repositories,
     internalRepositoryId: INTERNAL_REPOSITORY_ID,
+    workstationRepositoryId: WORKSTATION_REPOSITORY_ID,
     kmsKeyName: keys.keyIds["artifact-registry"],
     keepRecentVersions: cfg.registry.keepRecentVersions,
     untaggedRetentionDays: cfg.registry.untaggedRetentionDays,
     tokenIssuerMembers: [billingIdentity.member],
     writerMembers: [build.member],
-    internalReaderMembers: [gke.nodeServiceAccount.member, fleet.serviceAccount.member],
+    // The workstation VMs read their image's repository only, never the control plane's (issue 13 L6).
+    internalReaderMembers: [gke.nodeServiceAccount.member],
+    workstationReaderMembers: [fleet.serviceAccount.member],
+    mirrorReaderMembers: [fleet.serviceAccount.member],
     labels: labels("registry"),
   });
 

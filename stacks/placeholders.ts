@@ -14,14 +14,16 @@ import type { StackConfig } from "./config.js";
 export const STAND_IN_DIGEST = `sha256:${"0ff11e00".repeat(8)}`;
 /** Stands for `<region>-docker.pkg.dev/<project>/coditect-platform` of the stack being planned. */
 export const INTERNAL_REGISTRY_TOKEN = "<internal-registry>";
+/** Stands for `<region>-docker.pkg.dev/<project>/coditect-workstation-images` of the stack being planned. */
+export const WORKSTATION_REGISTRY_TOKEN = "<workstation-registry>";
 
 /**
  * Values for everything a human fills in, keyed by dotted config path (the shape of `runPlan`'s
- * `overrides`). Image values start with INTERNAL_REGISTRY_TOKEN, which `runPlan` replaces with the
- * planned stack's internal registry. Committed and documented in docs/operations.md ("Offline plan").
+ * `overrides`). Image values start with INTERNAL_REGISTRY_TOKEN or WORKSTATION_REGISTRY_TOKEN, which
+ * `runPlan` replaces with the planned stack's repositories. Committed and documented in docs/operations.md ("Offline plan").
  */
 export const OFFLINE_STAND_INS: Readonly<Record<string, string>> = Object.freeze({
-  "workstations.image": `${INTERNAL_REGISTRY_TOKEN}/coditect-workstation@${STAND_IN_DIGEST}`,
+  "workstations.image": `${WORKSTATION_REGISTRY_TOKEN}/coditect-workstation@${STAND_IN_DIGEST}`,
   "controlPlane.operatorImage": `${INTERNAL_REGISTRY_TOKEN}/operator@${STAND_IN_DIGEST}`,
   "controlPlane.billingImage": `${INTERNAL_REGISTRY_TOKEN}/billing@${STAND_IN_DIGEST}`,
   "controlPlane.stripePriceIds.starter": "price_offline_stand_in_starter",

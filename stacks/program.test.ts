@@ -42,8 +42,10 @@ describe("prod program", () => {
         "coditect:index:Network",
         "coditect:index:NetworkSegmentation",
         "coditect:index:PrivateGkeCluster",
+        "coditect:index:PrivateGoogleApisDns",
         "coditect:index:ProjectServices",
         "coditect:index:SigningKey",
+        "coditect:index:WorkstationEgressAllow",
         "coditect:index:WorkstationFleet",
         "pulumi:providers:kubernetes",
       ].sort(),
@@ -95,20 +97,22 @@ describe("prod program", () => {
     ).toContain(sqlApi);
   });
 
-  it("wires identities across layers: CI signs and pushes, billing issues pull tokens, nodes and VMs pull internal images", () => {
+  it("wires identities across layers: CI signs and pushes, billing issues pull tokens, nodes pull the control plane's images and VMs only the workstation image", () => {
     const builder = "serviceAccount:coditect-image-builder@coditect-citus-prod.iam.gserviceaccount.com";
     expect(
       rec.get("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember", "coditect-signing-signer-0").inputs.member,
     ).toBe(builder);
-    const internalReaders = rec
-      .ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
-      .filter(
-        (g) =>
-          g.inputs.repository === "coditect-platform" && g.inputs.role === "roles/artifactregistry.reader",
-      )
-      .map((g) => g.inputs.member);
-    expect(internalReaders.sort()).toEqual([
+    const readers = (repository: string) =>
+      rec
+        .ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
+        .filter(
+          (g) => g.inputs.repository === repository && g.inputs.role === "roles/artifactregistry.reader",
+        )
+        .map((g) => g.inputs.member);
+    expect(readers("coditect-platform")).toEqual([
       "serviceAccount:coditect-gke-nodes@coditect-citus-prod.iam.gserviceaccount.com",
+    ]);
+    expect(readers("coditect-workstation-images")).toEqual([
       "serviceAccount:coditect-workstation@coditect-citus-prod.iam.gserviceaccount.com",
     ]);
     expect(

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ControlPlane } from "../components/control-plane/index.js";
 import { Monitoring } from "../components/monitoring.js";
+import { WorkstationEgressAllow } from "../components/segmentation.js";
 import { releaseOf, type StackConfig } from "./config.js";
 import { CONTROL_PLANE_WORKLOADS, createInfrastructure, type Infrastructure } from "./infrastructure.js";
 
@@ -15,6 +16,17 @@ export function createProgram(cfg: StackConfig) {
   // The first deploy's infrastructure phase stops here: no release exists yet to run (ADR 0101).
   const release = releaseOf(cfg);
   const controlPlane = release ? createControlPlane(cfg, infra, release) : undefined;
+  // The license server is the one destination outside Google the workstations may reach (https to billing's
+  // ingress address, which the control plane owns); everything else is denied (ADR 0173).
+  if (controlPlane) {
+    new WorkstationEgressAllow("coditect-ws-license-server", {
+      project: infra.project,
+      networkId: infra.network.network.id,
+      workstationServiceAccount: fleet.serviceAccount.email,
+      address: controlPlane.billingAddress,
+      description: "Workstation VMs to the license server (billing's ingress): validate, heartbeat, release",
+    });
+  }
   // Dashboards and alerts arrive with the services they watch (before, "billing is down" would fire).
   const monitoring = controlPlane
     ? new Monitoring("coditect-monitoring", {
@@ -29,6 +41,7 @@ export function createProgram(cfg: StackConfig) {
 
   return {
     registryUrls: pulumi.output(registry.urls),
+    packageMirrorUrls: pulumi.output(registry.mirrorUrls),
     registryPullServiceAccounts: pulumi.output({
       pro: registry.pullIdentities.pro.email,
       enterprise: registry.pullIdentities.enterprise.email,

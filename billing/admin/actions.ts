@@ -18,6 +18,8 @@ import {
   purgeLicense,
   updateLicense,
 } from "../licenses/store.js";
+import { endKeyBoundSessions } from "../sessions/key-rotation.js";
+import type { SessionRow } from "../sessions/store.js";
 import type { createLicenseRequest } from "./schemas.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -135,20 +137,25 @@ export async function setOverrides(
   return updateLicense(tx, row, facts, ctx);
 }
 
-/** Replaces the license key; the old key stops working immediately. Returns the new key once. */
+/**
+ * Replaces the license key; the old key stops working immediately and every container session validated
+ * with it ends now (KeyRotated), so a leaked key stops running containers, not only new ones (issue 13 §8).
+ * The rotation's audit record carries how many sessions ended. Returns the new key once.
+ */
 export async function rotateKey(
   tx: Queryable,
   row: LicenseRow,
   ctx: ChangeContext,
-): Promise<{ license: LicenseRow; key: string }> {
+): Promise<{ license: LicenseRow; key: string; endedSessions: SessionRow[] }> {
   const key = generateLicenseKey(row.tier);
+  const endedSessions = await endKeyBoundSessions(tx, row.id, ctx.actor, ctx.now);
   const license = await updateLicense(
     tx,
     row,
     { key_hash: hashLicenseKey(key), key_issued_at: ctx.now },
-    ctx,
+    { ...ctx, details: { ...ctx.details, endedSessions: endedSessions.length } },
   );
-  return { license, key };
+  return { license, key, endedSessions };
 }
 
 /** Deletes a license that no longer entitles (revoked or expired); its License resource is removed after commit. */

@@ -11,6 +11,8 @@ import { ApiError } from "../http/errors.js";
 import { type LicenseRow, publicLicense } from "../licenses/row.js";
 import type { ChangeContext } from "../licenses/store.js";
 import { metricsFor } from "../ops/metrics.js";
+import type { SessionCluster } from "../sessions/cluster.js";
+import { markRotationEndsInCluster, sessionClusterFromConfig } from "../sessions/key-rotation.js";
 import * as actions from "./actions.js";
 import { requireAdminToken } from "./auth.js";
 import { listAuditEvents, listLicenses } from "./queries.js";
@@ -24,8 +26,17 @@ import {
   reasonRequest,
 } from "./schemas.js";
 
-export function adminRouter(deps: BillingDeps): Router {
+export interface AdminOptions {
+  /** Where a key rotation marks the sessions it ended; default: billing's Kubernetes credentials, null = none. */
+  sessionCluster?: SessionCluster | null;
+}
+
+export function adminRouter(deps: BillingDeps, options: AdminOptions = {}): Router {
   const router = Router();
+  const sessionCluster =
+    options.sessionCluster === undefined
+      ? sessionClusterFromConfig(deps)
+      : (options.sessionCluster ?? undefined);
   const metrics = metricsFor(deps.metrics);
   router.use(requireAdminToken(deps.config.adminToken));
 
@@ -130,16 +141,14 @@ export function adminRouter(deps: BillingDeps): Router {
   router.post("/licenses/:id/rotate-key", async (req, res) => {
     const { id } = licenseIdParam.parse(req.params);
     const { reason } = reasonRequest.parse(req.body);
-    const { license, key } = await withTransaction(deps.db, async (tx) =>
-      actions.rotateKey(
-        tx,
-        await actions.lockedLicense(tx, id),
-        context(req, "license.key_rotated", { reason }),
-      ),
+    const ctx = context(req, "license.key_rotated", { reason });
+    const { license, key, endedSessions } = await withTransaction(deps.db, async (tx) =>
+      actions.rotateKey(tx, await actions.lockedLicense(tx, id), ctx),
     );
     metrics.licenseChanges.inc({ action: "license.key_rotated" });
+    await markRotationEndsInCluster(sessionCluster, req.log ?? deps.logger, endedSessions, ctx.now);
     res.setHeader("cache-control", "no-store");
-    res.json({ license: publicLicense(license), licenseKey: key });
+    res.json({ license: publicLicense(license), licenseKey: key, endedSessions: endedSessions.length });
   });
 
   router.delete("/licenses/:id", async (req, res) => {

@@ -37,7 +37,7 @@ type LimitedRoute = keyof typeof CLIENT_IP_RATE_LIMITS;
 /** Which limited route a request is for, if any (exact paths, as the Ingress forwards them). */
 export function limitedRoute(method: string, path: string): LimitedRoute | undefined {
   if (method === "POST" && path === "/v1/checkout") return "checkout";
-  if (method === "GET" && path === "/v1/checkout/success") return "success";
+  if ((method === "GET" || method === "POST") && path === "/v1/checkout/success") return "success";
   if (method === "POST" && path === "/v1/sessions/validate") return "validate";
   if (method === "POST" && path === "/v1/webhooks/stripe") return "webhook";
   return undefined;

@@ -109,6 +109,10 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
     const { session, license } = await withTransaction(ctx.db, async (tx) => {
       const license = await lockLicense(tx, licenseId);
       if (!license) throw new ApiError(403, "license_invalid", "unknown license");
+      // The key was looked up before the lock: a rotation committed in between makes it an old key, and a
+      // session admitted with it would outlive the rotation that was meant to end it (issue 13 §8).
+      if (input.licenseKey && license.key_hash !== hashLicenseKey(input.licenseKey))
+        throw new ApiError(403, "license_invalid", "unknown license key");
       const refusal = licenseRefusal(license, now);
       if (refusal) throw new ApiError(403, refusal.code, refusal.message);
 
@@ -288,7 +292,7 @@ export async function readmitSession(
 
 /** Writes an end billing decided (and audited) to the resource; best effort (the operator converges). */
 export async function markEndedInCluster(
-  ctx: SessionsContext,
+  ctx: Pick<SessionsContext, "cluster" | "logger">,
   session: SessionRow,
   state: "released" | "terminated" | "expired",
   reason: string,

@@ -36,10 +36,17 @@ export interface SessionLicense extends LicenseFacts {
 const LICENSE_COLUMNS =
   "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
 
-/** Locks the license row for seat admission (SELECT … FOR UPDATE). */
-export async function lockLicense(tx: Queryable, licenseId: string): Promise<SessionLicense | undefined> {
-  const result = await tx.query<SessionLicense>(
-    `SELECT ${LICENSE_COLUMNS} FROM licenses WHERE id = $1 FOR UPDATE`,
+/**
+ * Locks the license row for seat admission (SELECT … FOR UPDATE). With the key hash, so admission can
+ * check under the lock that the key it was given is still the license's key (a rotation may have
+ * committed between the key lookup and the lock).
+ */
+export async function lockLicense(
+  tx: Queryable,
+  licenseId: string,
+): Promise<(SessionLicense & { key_hash: string | null }) | undefined> {
+  const result = await tx.query<SessionLicense & { key_hash: string | null }>(
+    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE id = $1 FOR UPDATE`,
     [licenseId],
   );
   return result.rows[0];

@@ -19,8 +19,6 @@ export interface PolicyRule {
   resourceNames?: string[];
 }
 
-const READ = ["get", "list", "watch"];
-
 /** The operator's own RBAC manifest. */
 export const OPERATOR_RBAC_FILE = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -58,19 +56,24 @@ export function loadOperatorRules(file: string = OPERATOR_RBAC_FILE): OperatorRu
 }
 
 /**
- * Billing projects licenses, creates workstations on purchase and sessions on validate, patches session
- * heartbeats through the status subresource, and creates the namespace of a new customer organization.
+ * Exactly what billing's code calls (issue 13 L6), and nothing it does not: billing never watches (it
+ * lists), never patches a License (it replaces it) or a Workstation (it creates the ones a purchase adds;
+ * the operator owns the rest), writes ContainerSession status only by merge patch, and only reads and creates
+ * namespaces. Each verb names its caller; the rehearsal records every 403 (deniedRequests) to prove nothing
+ * is missing, and the policy rule `k8s-rbac-role-within-granted-access` keeps the rendered ClusterRole
+ * within this list.
  */
 export const BILLING_CLUSTER_RULES: PolicyRule[] = [
-  {
-    apiGroups: [API_GROUP],
-    resources: ["licenses"],
-    verbs: [...READ, "create", "update", "patch", "delete"],
-  },
-  { apiGroups: [API_GROUP], resources: ["workstations"], verbs: [...READ, "create", "patch"] },
-  { apiGroups: [API_GROUP], resources: ["containersessions"], verbs: [...READ, "create", "patch", "delete"] },
-  { apiGroups: [API_GROUP], resources: ["containersessions/status"], verbs: ["get", "update", "patch"] },
-  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "create"] },
+  // cluster/feed.ts: get + create/update (upsert), delete (purge), list (resync, ping, repair)
+  { apiGroups: [API_GROUP], resources: ["licenses"], verbs: ["get", "list", "create", "update", "delete"] },
+  // cluster/feed.ts: get + create (workstations a purchase adds); sessions/cluster.ts + repair.ts: list
+  { apiGroups: [API_GROUP], resources: ["workstations"], verbs: ["get", "list", "create"] },
+  // sessions/cluster.ts: create (validate), patch (audit annotation), delete (rolled-back admission); repair: list
+  { apiGroups: [API_GROUP], resources: ["containersessions"], verbs: ["list", "create", "patch", "delete"] },
+  // sessions/cluster.ts, repair.ts: merge-patch the status (heartbeats, ends)
+  { apiGroups: [API_GROUP], resources: ["containersessions/status"], verbs: ["patch"] },
+  // cluster/feed.ts: read, create the namespace of a new organization
+  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "create"] },
 ];
 
 /** Resources no control-plane role may touch through the Kubernetes API. */

@@ -4,6 +4,7 @@ import { policy as cmek } from "./gcp-artifactregistry-repository-cmek.js";
 import { policy as immutableTags } from "./gcp-artifactregistry-repository-immutable-tags.js";
 import { policy as noPublicAccess } from "./gcp-artifactregistry-repository-no-public-access.js";
 import { policy as scanning } from "./gcp-artifactregistry-repository-vulnerability-scanning.js";
+import { policy as workstationImageAndMirrors } from "./gcp-artifactregistry-repositoryiammember-workstation-image-and-mirrors.js";
 
 const REPO = "licensed-registry";
 
@@ -131,6 +132,74 @@ ruleCases([
         resource: REPO,
         mutate: (i) => delete i.kmsKeyName,
         message: /kmsKeyName is unset/,
+      },
+    ],
+  },
+  {
+    policy: workstationImageAndMirrors,
+    breaks: [
+      {
+        title: "the workstation account reads the control plane's repository",
+        resource: "workstation-image-reader",
+        mutate: (i) =>
+          (i.repository =
+            "projects/coditect-citus-prod/locations/us-central1/repositories/coditect-platform"),
+        message:
+          /holds roles\/artifactregistry\.reader on repository .*coditect-platform, which is neither a workstation image's repository/,
+      },
+      {
+        title: "the workstation account may write the image's repository's neighbour",
+        resource: "workstation-image-reader",
+        mutate: (i) => {
+          i.repository = "coditect-enterprise";
+          i.role = "roles/artifactregistry.writer";
+        },
+        message: /holds roles\/artifactregistry\.writer on repository coditect-enterprise/,
+      },
+      {
+        title: "the workstation account may write a package mirror",
+        resource: "workstation-image-reader",
+        mutate: (i, plan) => {
+          i.repository = "coditect-mirror-npm";
+          i.role = "roles/artifactregistry.writer";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.repositoryId =
+            "coditect-mirror-npm";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.mode = "REMOTE_REPOSITORY";
+        },
+        message: /holds roles\/artifactregistry\.writer on repository coditect-mirror-npm/,
+      },
+      {
+        title: "the workstation account reads every repository of the project",
+        resource: "nodes-log-writer",
+        mutate: (i, plan) => {
+          i.role = "roles/artifactregistry.reader";
+          i.member = plan.resources.find((r) => r.name === "workstation-image-reader")!.inputs.member;
+        },
+        message: /on the whole project/,
+      },
+    ],
+    passes: [
+      {
+        title: "the workstation account reads a package mirror (a remote repository)",
+        resource: "workstation-image-reader",
+        mutate: (i, plan) => {
+          i.repository = "coditect-mirror-npm";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.repositoryId =
+            "coditect-mirror-npm";
+          plan.resources.find((r) => r.name === "licensed-registry")!.inputs.mode = "REMOTE_REPOSITORY";
+        },
+      },
+      {
+        title: "the grant names the image's repository by its full name",
+        resource: "workstation-image-reader",
+        mutate: (i) =>
+          (i.repository =
+            "projects/coditect-citus-prod/locations/us-central1/repositories/coditect-licensed"),
+      },
+      {
+        title: "another account reads another repository",
+        resource: "registry-pull",
+        mutate: (i) => (i.repository = "coditect-platform"),
       },
     ],
   },

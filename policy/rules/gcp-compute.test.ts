@@ -2,6 +2,7 @@ import { ruleCases } from "../testing/rule-cases.js";
 import { policy as allPorts } from "./gcp-compute-firewall-no-public-all-ports.js";
 import { policy as rdp } from "./gcp-compute-firewall-no-public-rdp.js";
 import { policy as ssh } from "./gcp-compute-firewall-no-public-ssh.js";
+import { policy as workstationEgress } from "./gcp-compute-firewall-workstation-egress-default-deny.js";
 import { policy as customSubnets } from "./gcp-compute-network-custom-subnets.js";
 import { policy as flowLogs } from "./gcp-compute-subnetwork-flow-logs.js";
 import { policy as privateAccess } from "./gcp-compute-subnetwork-private-google-access.js";
@@ -129,6 +130,52 @@ ruleCases([
         resource: "vpc",
         mutate: (i) => delete i.autoCreateSubnetworks,
         message: /true when unset/,
+      },
+    ],
+  },
+  {
+    policy: workstationEgress,
+    breaks: [
+      {
+        title: "the workstation egress deny-all is disabled",
+        resource: "ws-standard",
+        mutate: (_i, plan) =>
+          (plan.resources.find((r) => r.name === "ws-deny-egress")!.inputs.disabled = true),
+        message: /has no EGRESS rule denying all protocols to 0\.0\.0\.0\/0: its egress is open/,
+      },
+      {
+        title: "the deny-all covers only part of the internet",
+        resource: "ws-standard",
+        mutate: (_i, plan) =>
+          (plan.resources.find((r) => r.name === "ws-deny-egress")!.inputs.destinationRanges = [
+            "10.0.0.0/8",
+          ]),
+        message: /its egress is open/,
+      },
+      {
+        title: "the deny-all is aimed at another account",
+        resource: "ws-standard",
+        mutate: (_i, plan) =>
+          (plan.resources.find((r) => r.name === "ws-deny-egress")!.inputs.targetServiceAccounts = [
+            "x@p.iam.gserviceaccount.com",
+          ]),
+        message: /its egress is open/,
+      },
+      {
+        title: "an allow for the workstations opens the internet",
+        resource: "ws-google-apis",
+        mutate: (i) => (i.destinationRanges = ["199.36.153.8/30", "0.0.0.0/0"]),
+        message: /opens 0\.0\.0\.0\/0: name its destinations instead/,
+      },
+    ],
+    passes: [
+      {
+        title: "an allow for another account opens the internet",
+        resource: "ws-google-apis",
+        mutate: (i) => {
+          i.destinationRanges = ["0.0.0.0/0"];
+          i.targetServiceAccounts = ["gke-nodes@p.iam.gserviceaccount.com"];
+        },
       },
     ],
   },

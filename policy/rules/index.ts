@@ -6,10 +6,12 @@ import { policy as gcpArtifactregistryRepositoryCmek } from "./gcp-artifactregis
 import { policy as gcpArtifactregistryRepositoryImmutableTags } from "./gcp-artifactregistry-repository-immutable-tags.js";
 import { policy as gcpArtifactregistryRepositoryNoPublicAccess } from "./gcp-artifactregistry-repository-no-public-access.js";
 import { policy as gcpArtifactregistryRepositoryVulnerabilityScanning } from "./gcp-artifactregistry-repository-vulnerability-scanning.js";
+import { policy as gcpArtifactregistryRepositoryiammemberWorkstationImageAndMirrors } from "./gcp-artifactregistry-repositoryiammember-workstation-image-and-mirrors.js";
 import { policy as gcpBinaryauthorizationPolicyRequireSignatures } from "./gcp-binaryauthorization-policy-require-signatures.js";
 import { policy as gcpComputeFirewallNoPublicAllPorts } from "./gcp-compute-firewall-no-public-all-ports.js";
 import { policy as gcpComputeFirewallNoPublicRdp } from "./gcp-compute-firewall-no-public-rdp.js";
 import { policy as gcpComputeFirewallNoPublicSsh } from "./gcp-compute-firewall-no-public-ssh.js";
+import { policy as gcpComputeFirewallWorkstationEgressDefaultDeny } from "./gcp-compute-firewall-workstation-egress-default-deny.js";
 import { policy as gcpComputeNetworkCustomSubnets } from "./gcp-compute-network-custom-subnets.js";
 import { policy as gcpComputeSubnetworkFlowLogs } from "./gcp-compute-subnetwork-flow-logs.js";
 import { policy as gcpComputeSubnetworkPrivateGoogleAccess } from "./gcp-compute-subnetwork-private-google-access.js";
@@ -69,10 +71,12 @@ export const policies: CoditectPolicy[] = [
   gcpArtifactregistryRepositoryImmutableTags,
   gcpArtifactregistryRepositoryNoPublicAccess,
   gcpArtifactregistryRepositoryVulnerabilityScanning,
+  gcpArtifactregistryRepositoryiammemberWorkstationImageAndMirrors,
   gcpBinaryauthorizationPolicyRequireSignatures,
   gcpComputeFirewallNoPublicAllPorts,
   gcpComputeFirewallNoPublicRdp,
   gcpComputeFirewallNoPublicSsh,
+  gcpComputeFirewallWorkstationEgressDefaultDeny,
   gcpComputeNetworkCustomSubnets,
   gcpComputeSubnetworkFlowLogs,
   gcpComputeSubnetworkPrivateGoogleAccess,

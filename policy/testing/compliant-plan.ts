@@ -70,6 +70,21 @@ export function compliantResources(): PlanResource[] {
       allows: [{ protocol: "tcp", ports: ["443"] }],
       targetTags: ["gateway"],
     }),
+    resource("gcp:compute/firewall:Firewall", "ws-google-apis", {
+      network: "coditect-vpc",
+      direction: "EGRESS",
+      destinationRanges: ["199.36.153.8/30"],
+      targetServiceAccounts: [sa("workstations")],
+      allows: [{ protocol: "tcp", ports: ["443"] }],
+    }),
+    resource("gcp:compute/firewall:Firewall", "ws-deny-egress", {
+      network: "coditect-vpc",
+      direction: "EGRESS",
+      priority: 65000,
+      destinationRanges: ["0.0.0.0/0"],
+      targetServiceAccounts: [sa("workstations")],
+      denies: [{ protocol: "all" }],
+    }),
     resource("gcp:artifactregistry/repository:Repository", "licensed-registry", {
       repositoryId: "coditect-licensed",
       location: "us-central1",
@@ -91,6 +106,12 @@ export function compliantResources(): PlanResource[] {
       location: "us-central1",
       role: "roles/artifactregistry.reader",
       member: `serviceAccount:${sa("pull-pro")}`,
+    }),
+    resource("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", "workstation-image-reader", {
+      repository: "coditect-licensed",
+      location: "us-central1",
+      role: "roles/artifactregistry.reader",
+      member: `serviceAccount:${sa("workstations")}`,
     }),
     resource("gcp:kms/cryptoKey:CryptoKey", "signing-key", {
       name: "cosign-signing-key",
@@ -247,6 +268,24 @@ export function compliantResources(): PlanResource[] {
           verbs: ["get"],
         },
         { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+      ],
+    }),
+    resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "billing-role", {
+      metadata: { name: "coditect-billing" },
+      rules: [
+        {
+          apiGroups: ["coditect.ai"],
+          resources: ["licenses"],
+          verbs: ["get", "list", "create", "update", "delete"],
+        },
+        { apiGroups: ["coditect.ai"], resources: ["workstations"], verbs: ["get", "list", "create"] },
+        {
+          apiGroups: ["coditect.ai"],
+          resources: ["containersessions"],
+          verbs: ["list", "create", "patch", "delete"],
+        },
+        { apiGroups: ["coditect.ai"], resources: ["containersessions/status"], verbs: ["patch"] },
+        { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "create"] },
       ],
     }),
     resource("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "operator-binding", {

@@ -5,8 +5,8 @@
  * Pure.
  */
 import { decodeConfigValue, PROJECT_NAME } from "../config.js";
-import { internalRegistryPrefix } from "../images.js";
-import { INTERNAL_REGISTRY_TOKEN, OFFLINE_STAND_INS } from "../placeholders.js";
+import { internalRegistryPrefix, workstationRegistryPrefix } from "../images.js";
+import { INTERNAL_REGISTRY_TOKEN, OFFLINE_STAND_INS, WORKSTATION_REGISTRY_TOKEN } from "../placeholders.js";
 
 type Flat = Record<string, string>;
 
@@ -54,35 +54,31 @@ export function applyOverrides(flat: Flat, overrides: Record<string, unknown>): 
  * registry token resolved for this stack (its gcpProject and region).
  */
 export function standInsFor(flat: Flat): Record<string, string> {
-  const project = readPath(flat, "gcpProject");
-  const region = readPath(flat, "region");
-  const registry =
-    typeof project === "string" && typeof region === "string"
-      ? internalRegistryPrefix({ gcpProject: project, region }).replace(/\/$/, "")
-      : INTERNAL_REGISTRY_TOKEN;
   const needed: Record<string, string> = {};
   for (const [dotted, value] of Object.entries(OFFLINE_STAND_INS)) {
-    if (readPath(flat, dotted) === undefined) {
-      needed[dotted] = value.replace(INTERNAL_REGISTRY_TOKEN, registry);
-    }
+    if (readPath(flat, dotted) === undefined) needed[dotted] = resolveTokens(flat, value);
   }
   return needed;
 }
 
-/** Resolves the internal-registry token in caller-given overrides (e.g. the rehearsal passing OFFLINE_STAND_INS). */
+/** Replaces the registry tokens with this stack's repositories (unchanged when the stack names no project/region). */
+function resolveTokens(flat: Flat, value: string): string {
+  const project = readPath(flat, "gcpProject");
+  const region = readPath(flat, "region");
+  if (typeof project !== "string" || typeof region !== "string") return value;
+  const location = { gcpProject: project, region };
+  return value
+    .replace(INTERNAL_REGISTRY_TOKEN, internalRegistryPrefix(location).replace(/\/$/, ""))
+    .replace(WORKSTATION_REGISTRY_TOKEN, workstationRegistryPrefix(location).replace(/\/$/, ""));
+}
+
+/** Resolves the registry tokens in caller-given overrides (e.g. the rehearsal passing OFFLINE_STAND_INS). */
 export function resolveRegistryToken(
   flat: Flat,
   overrides: Record<string, unknown>,
 ): Record<string, unknown> {
-  const project = readPath(flat, "gcpProject");
-  const region = readPath(flat, "region");
-  if (typeof project !== "string" || typeof region !== "string") return overrides;
-  const registry = internalRegistryPrefix({ gcpProject: project, region }).replace(/\/$/, "");
   return Object.fromEntries(
-    Object.entries(overrides).map(([k, v]) => [
-      k,
-      typeof v === "string" ? v.replace(INTERNAL_REGISTRY_TOKEN, registry) : v,
-    ]),
+    Object.entries(overrides).map(([k, v]) => [k, typeof v === "string" ? resolveTokens(flat, v) : v]),
   );
 }
 

@@ -7,6 +7,7 @@ import { policy as k8sRbacRoleNoEscalationVerbs } from "./k8s-rbac-role-no-escal
 import { policy as k8sRbacRoleNoPodCreation } from "./k8s-rbac-role-no-pod-creation.js";
 import { policy as k8sRbacRoleNoSecretAccess } from "./k8s-rbac-role-no-secret-access.js";
 import { policy as k8sRbacRoleNoWildcards } from "./k8s-rbac-role-no-wildcards.js";
+import { policy as k8sRbacRoleWithinGrantedAccess } from "./k8s-rbac-role-within-granted-access.js";
 import { policy as k8sWorkloadImageDigest } from "./k8s-workload-image-digest.js";
 import { policy as k8sWorkloadNoPrivilegeEscalation } from "./k8s-workload-no-privilege-escalation.js";
 import { policy as k8sWorkloadReadOnlyRootFs } from "./k8s-workload-read-only-root-fs.js";
@@ -21,6 +22,7 @@ export const kubernetesPolicies: CoditectPolicy[] = [
   k8sRbacRoleNoPodCreation,
   k8sRbacRoleNoSecretAccess,
   k8sRbacRoleNoWildcards,
+  k8sRbacRoleWithinGrantedAccess,
   k8sWorkloadImageDigest,
   k8sWorkloadNoPrivilegeEscalation,
   k8sWorkloadReadOnlyRootFs,

@@ -1,9 +1,15 @@
+import { describe, expect, it } from "vitest";
+import { BILLING_CLUSTER_RULES } from "../../../components/control-plane/rbac.js";
 import { ruleCases } from "../../testing/rule-cases.js";
 import { policy as noClusterAdmin } from "./k8s-rbac-binding-no-cluster-admin.js";
 import { policy as noEscalation } from "./k8s-rbac-role-no-escalation-verbs.js";
 import { policy as noPodCreation } from "./k8s-rbac-role-no-pod-creation.js";
 import { policy as noSecretAccess } from "./k8s-rbac-role-no-secret-access.js";
 import { policy as noWildcards } from "./k8s-rbac-role-no-wildcards.js";
+import {
+  BILLING_GRANTED_ACCESS,
+  policy as withinGrantedAccess,
+} from "./k8s-rbac-role-within-granted-access.js";
 
 const ROLE = "operator-role";
 const rule = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]) => ({
@@ -138,4 +144,67 @@ ruleCases([
       },
     ],
   },
+  {
+    policy: withinGrantedAccess,
+    breaks: [
+      {
+        title: "billing may watch licenses (it never does)",
+        resource: "billing-role",
+        mutate: (i) => i.rules[0].verbs.push("watch"),
+        message:
+          /rules\[0\] grants watch coditect.ai\/licenses, beyond the access recorded for coditect-billing/,
+      },
+      {
+        title: "billing may patch workstations (the operator owns them)",
+        resource: "billing-role",
+        mutate: (i) => i.rules[1].verbs.push("patch"),
+        message: /grants patch coditect.ai\/workstations/,
+      },
+      {
+        title: "billing may list namespaces",
+        resource: "billing-role",
+        mutate: (i) => i.rules[4].verbs.push("list"),
+        message: /grants list namespaces/,
+      },
+      {
+        title: "billing may read configmaps",
+        resource: "billing-role",
+        mutate: (i) => i.rules.push(rule([""], ["configmaps"], ["get"])),
+        message: /rules\[5\] grants get configmaps/,
+      },
+      {
+        title: "billing may call a non-resource URL",
+        resource: "billing-role",
+        mutate: (i) => i.rules.push({ nonResourceURLs: ["/metrics"], verbs: ["get"] }),
+        message: /non-resource URLs/,
+      },
+      {
+        title: "a role with an access list set in config grants more",
+        resource: ROLE,
+        settings: {
+          grantedAccess: {
+            "coditect-operator": [{ apiGroups: [""], resources: ["events"], verbs: ["create"] }],
+          },
+        },
+        mutate: () => {},
+        message: /beyond the access recorded for coditect-operator/,
+      },
+    ],
+    passes: [
+      { title: "billing grants less than recorded", resource: "billing-role", mutate: (i) => i.rules.pop() },
+      {
+        title: "a role has no recorded access list",
+        resource: ROLE,
+        mutate: (i) => i.rules[0].verbs.push("delete"),
+      },
+    ],
+  },
 ]);
+
+describe("billing's access record", () => {
+  it("is exactly the ClusterRole the control plane renders (components/control-plane/rbac.ts)", () => {
+    expect(BILLING_GRANTED_ACCESS).toEqual(
+      BILLING_CLUSTER_RULES.map(({ apiGroups, resources, verbs }) => ({ apiGroups, resources, verbs })),
+    );
+  });
+});
