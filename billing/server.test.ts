@@ -83,7 +83,9 @@ describe("billing/server.ts", () => {
         STRIPE_SECRET_KEY: "sk_test_server",
         STRIPE_WEBHOOK_SECRET: "whsec_server",
         ...fakeStripePriceEnv(),
-        ADMIN_TOKEN: "server-test-admin-token-0123456789abcdef",
+        // As production: admins' Google identities, no break-glass token (ADR 0165).
+        ADMIN_EMAILS: "admin@coditect.test",
+        ADMIN_ID_TOKEN_AUDIENCES: "32555940559.apps.googleusercontent.com",
         STRIPE_API_URL: fake.url,
         KUBERNETES_SERVICE_HOST: front.host,
         KUBERNETES_SERVICE_PORT: String(front.port),

@@ -39,6 +39,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  if (config.admin.breakGlassToken !== undefined) {
+    logger.warn(
+      { adminEmails: config.admin.emails.length },
+      "admin break-glass token enabled: every use is logged and audited as break-glass (ADR 0165); production leaves it off",
+    );
+  }
   let embedded: EmbeddedPostgres | undefined;
   let connectionString = config.databaseUrl;
   if (!connectionString) {

@@ -1,5 +1,5 @@
 /**
- * /v1/admin: the admin override path (bearer ADMIN_TOKEN). Create licenses without payment, revoke,
+ * /v1/admin: the admin override path (admins' Google identities, break-glass token: admin/auth.ts). Create licenses without payment, revoke,
  * suspend, reinstate, extend, override seats/containers, rotate keys, purge, list licenses, read the audit log.
  */
 import { type Request, Router } from "express";
@@ -12,7 +12,7 @@ import { type LicenseRow, publicLicense } from "../licenses/row.js";
 import type { ChangeContext } from "../licenses/store.js";
 import { metricsFor } from "../ops/metrics.js";
 import * as actions from "./actions.js";
-import { requireAdminToken } from "./auth.js";
+import { requireAdmin } from "./auth.js";
 import { listAuditEvents, listLicenses } from "./queries.js";
 import {
   auditQuery,
@@ -27,10 +27,11 @@ import {
 export function adminRouter(deps: BillingDeps): Router {
   const router = Router();
   const metrics = metricsFor(deps.metrics);
-  router.use(requireAdminToken(deps.config.adminToken));
+  router.use(requireAdmin(deps));
 
   const context = (req: Request, action: string, details?: Record<string, unknown>): ChangeContext => ({
-    actor: req.adminActor ?? "admin",
+    // Set by requireAdmin on every request that reaches a route: the verified email or `break-glass`.
+    actor: req.adminActor!,
     action,
     now: deps.clock.now(),
     paymentGraceMs: deps.config.paymentGraceMs,

@@ -8,19 +8,13 @@
  * Limitation (seed-notes D12): the token identifies the workstation's service account, not the VM, so it
  * proves "a workstation of ours" and the container id chooses which one. See docs/sessions.md.
  */
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from "jose";
+import type { JSONWebKeySet } from "jose";
 import type { Clock } from "../../lib/clock.js";
 import { ApiError } from "../http/errors.js";
+import { GOOGLE_ISSUERS, GOOGLE_JWKS_URL, googleJwtVerifier } from "../http/google-jwt.js";
 import type { SessionCluster } from "./cluster.js";
 
-export const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
-export const GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs";
+export { GOOGLE_ISSUERS, GOOGLE_JWKS_URL };
 
 export interface IdentityConfig {
   /** Google's JWKS URL, or a JWKS document (tests). */
@@ -42,25 +36,22 @@ export function identityVerifier(
   cluster: SessionCluster,
   clock: Clock,
 ): IdentityVerifier {
-  const keys: JWTVerifyGetKey =
-    typeof config.jwks === "string"
-      ? createRemoteJWKSet(new URL(config.jwks))
-      : createLocalJWKSet(config.jwks);
+  const verify = googleJwtVerifier(
+    {
+      jwks: config.jwks,
+      issuers: config.issuers ?? GOOGLE_ISSUERS,
+      audience: config.audience,
+      algorithms: ["RS256", "ES256"],
+      requireVerifiedEmail: true,
+    },
+    clock,
+  );
   const allowed = new Set(config.serviceAccounts.map((e) => e.toLowerCase()));
   return {
     async licenseFor(identityToken, containerId) {
       let email: string;
       try {
-        const { payload } = await jwtVerify(identityToken, keys, {
-          issuer: config.issuers ?? GOOGLE_ISSUERS,
-          audience: config.audience,
-          currentDate: clock.now(),
-          algorithms: ["RS256", "ES256"],
-        });
-        if (payload.email_verified !== true || typeof payload.email !== "string") {
-          throw new Error("token carries no verified email");
-        }
-        email = payload.email.toLowerCase();
+        ({ email } = await verify(identityToken));
       } catch (error) {
         throw new ApiError(
           403,
