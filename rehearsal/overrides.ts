@@ -30,6 +30,8 @@ export interface OutsideEndpoints {
   ports: Record<ServiceName, Record<number, number>>;
   /** Where the workstation side reaches billing (the license server) from the host. */
   licenseServerUrl: string;
+  /** The stand-in for Google's ID-token keys (https://www.googleapis.com/oauth2/v3/certs). */
+  googleCertsUrl: string;
 }
 
 export const INSTRUMENTATION: string[] = [
@@ -65,6 +67,13 @@ export function envOverrides(rendered: RenderedStack, endpoints: OutsideEndpoint
       why: "database host → local PostgreSQL with a Cloud SQL-like certificate (host and port only; still an IP address)",
     });
   }
+  list.push({
+    target: "billing",
+    variable: "ADMIN_GOOGLE_JWKS_URL",
+    rendered: envOf(rendered, "billing", "ADMIN_GOOGLE_JWKS_URL"),
+    value: endpoints.googleCertsUrl,
+    why: "Google's ID-token keys → the stand-in that signs the rehearsal admin's token (test-support/fake-google-identity)",
+  });
   list.push({
     target: "billing",
     variable: "STRIPE_API_URL",

@@ -7,6 +7,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BILLING_ENV_VARIABLES } from "../billing/config.js";
 import { OPERATOR_ENV_VARIABLES } from "../operator/config.js";
+import {
+  type FakeGoogleIdentity,
+  startFakeGoogleIdentity,
+} from "../test-support/fake-google-identity/index.js";
 import { startFakeStripe } from "../test-support/fake-stripe/index.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { freePort } from "../test-support/postgres/server.js";
@@ -68,6 +72,33 @@ export interface RehearsalOptions {
 }
 
 export class RehearsalFailure extends Error {}
+
+/**
+ * The first admin on the rendered allow-list, authenticating as `gcloud auth print-identity-token` would:
+ * a Google ID token for the first rendered audience, signed by the stand-in for Google's keys.
+ */
+function renderedAdmin(
+  deployment: ReturnType<typeof deploymentNamed>,
+  google: FakeGoogleIdentity,
+): { email: string; authorization(): Promise<string> } {
+  const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+  const first = (name: string) =>
+    env
+      .find((e) => e.name === name)
+      ?.value?.split(",")[0]
+      ?.trim();
+  const email = first("ADMIN_EMAILS");
+  const audience = first("ADMIN_ID_TOKEN_AUDIENCES");
+  if (!email || !audience) {
+    throw new RehearsalFailure(
+      "billing's Deployment sets no ADMIN_EMAILS / ADMIN_ID_TOKEN_AUDIENCES: no admin could use the admin API (ADR 0165)",
+    );
+  }
+  return {
+    email,
+    authorization: async () => `Bearer ${await google.idToken({ email, audience })}`,
+  };
+}
 
 const SERVICES: ServiceName[] = ["billing", "operator"];
 
@@ -218,36 +249,41 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       billing: { 8080: await freePort() },
       operator: { 8081: await freePort() },
     };
-    const fakes = await step("outside stand-ins: fake Stripe, fake Cloud Workstations", async () => {
-      const billingUrl = `http://127.0.0.1:${ports.billing[8080]}`;
-      const prices = ["starter", "pro", "enterprise", "standard", "power", "ai"].map((product) => ({
-        id:
-          billingDeployment.spec.template.spec.containers[0]?.env?.find(
-            (e) => e.name === `STRIPE_PRICE_${product.toUpperCase()}`,
-          )?.value ?? `price_${product}`,
-        unitAmount: 1_000,
-        productName: product,
-      }));
-      const stripe = await startFakeStripe({
-        prices,
-        webhook: { url: `${billingUrl}/v1/webhooks/stripe`, secret: secrets.webhookSecret },
-      });
-      cleanups.push(() => stripe.stop());
-      const workstations = await startFakeWorkstations();
-      cleanups.push(() => workstations.stop());
-      const operatorEnv = deploymentNamed(rendered, "operator").spec.template.spec.containers[0]?.env ?? [];
-      const envValue = (n: string) => operatorEnv.find((e) => e.name === n)?.value;
-      workstations.seedFleet({
-        project: envValue("WORKSTATIONS_PROJECT"),
-        location: envValue("WORKSTATIONS_REGION"),
-        cluster: envValue("WORKSTATIONS_CLUSTER"),
-        configIds: (envValue("WORKSTATIONS_TIER_CONFIGS") ?? "")
-          .split(",")
-          .map((p) => p.split("=")[1]!)
-          .filter(Boolean),
-      });
-      return { stripe, workstations, billingUrl };
-    });
+    const fakes = await step(
+      "outside stand-ins: fake Stripe, fake Cloud Workstations, Google's keys",
+      async () => {
+        const billingUrl = `http://127.0.0.1:${ports.billing[8080]}`;
+        const prices = ["starter", "pro", "enterprise", "standard", "power", "ai"].map((product) => ({
+          id:
+            billingDeployment.spec.template.spec.containers[0]?.env?.find(
+              (e) => e.name === `STRIPE_PRICE_${product.toUpperCase()}`,
+            )?.value ?? `price_${product}`,
+          unitAmount: 1_000,
+          productName: product,
+        }));
+        const stripe = await startFakeStripe({
+          prices,
+          webhook: { url: `${billingUrl}/v1/webhooks/stripe`, secret: secrets.webhookSecret },
+        });
+        cleanups.push(() => stripe.stop());
+        const workstations = await startFakeWorkstations();
+        cleanups.push(() => workstations.stop());
+        const operatorEnv = deploymentNamed(rendered, "operator").spec.template.spec.containers[0]?.env ?? [];
+        const envValue = (n: string) => operatorEnv.find((e) => e.name === n)?.value;
+        workstations.seedFleet({
+          project: envValue("WORKSTATIONS_PROJECT"),
+          location: envValue("WORKSTATIONS_REGION"),
+          cluster: envValue("WORKSTATIONS_CLUSTER"),
+          configIds: (envValue("WORKSTATIONS_TIER_CONFIGS") ?? "")
+            .split(",")
+            .map((p) => p.split("=")[1]!)
+            .filter(Boolean),
+        });
+        const google = await startFakeGoogleIdentity();
+        cleanups.push(() => google.stop());
+        return { stripe, workstations, billingUrl, google };
+      },
+    );
 
     const overrides = envOverrides(rendered, {
       stripeApiUrl: fakes.stripe.url,
@@ -255,6 +291,7 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       database: { host: db.host, port: db.port },
       ports,
       licenseServerUrl: fakes.billingUrl,
+      googleCertsUrl: fakes.google.jwksUrl,
     });
     log(describeOverrides(overrides));
 
@@ -309,7 +346,7 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
         try {
           await driveJourney({
             billingUrl: fakes.billingUrl,
-            adminToken: secrets.adminToken,
+            admin: renderedAdmin(billingDeployment, fakes.google),
             stripe: fakes.stripe,
             workstations: fakes.workstations,
             cluster: cluster!,

@@ -15,7 +15,7 @@ import type { WorkstationTier } from "../../lib/domain.js";
 import { childName } from "../naming.js";
 import { GOOGLE_HEALTH_CHECK_RANGES } from "../network.js";
 import type { ControlPlaneSecretId } from "../secrets.js";
-import { BILLING_PORT, createBillingWorkload } from "./billing.js";
+import { BILLING_PORT, type BillingAdmins, createBillingWorkload } from "./billing.js";
 import { billingPolicy, defaultDenyAll, operatorPolicy } from "./network-policies.js";
 import { createOperatorWorkload, OPERATOR_PROBE_PORT } from "./operator.js";
 import { podMonitoring, SCRAPE_JOBS } from "./pod-monitoring.js";
@@ -55,6 +55,8 @@ export interface ControlPlaneArgs {
     databaseServerCa: pulumi.Input<string>;
     secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
     stripePriceIds: Record<string, string>;
+    /** Admin allow-list and credentials (ADR 0165). */
+    admins: BillingAdmins;
   };
   project: pulumi.Input<string>;
   workstations: {
@@ -217,6 +219,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         secretNames: args.billing.secretNames,
         stripePriceIds: args.billing.stripePriceIds,
         workstationServiceAccountEmail: args.workstations.serviceAccountEmail,
+        admins: args.billing.admins,
       },
       workloadOpts,
     );
