@@ -32,6 +32,9 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string")
     .optional(),
   PGLITE_DIR: z.string().min(1).default(".data/pglite"),
+  // apply: migrate at start (npm start, one role); verify: refuse to start on a schema older than the code,
+  // for a runtime role that cannot migrate (a migration role migrates beforehand; ADR 0166).
+  DATABASE_MIGRATIONS: z.enum(["apply", "verify"], { message: "must be apply or verify" }).default("apply"),
   STRIPE_SECRET_KEY: z
     .string({ message: "is required (a Stripe secret key, sk_test_… or sk_live_…)" })
     .regex(/^(sk|rk)_(test|live)_\S+$/, "must look like sk_test_… or sk_live_…"),
@@ -127,6 +130,8 @@ export interface BillingConfig {
   /** Unset → embedded PGlite under pgliteDir. */
   databaseUrl: string | undefined;
   pgliteDir: string;
+  /** `apply` migrations at start, or only `verify` that none is pending (DATABASE_MIGRATIONS). */
+  databaseMigrations: "apply" | "verify";
   stripeSecretKey: string;
   stripeWebhookSecret: string;
   /** Where the Stripe SDK sends API calls (a local fake in tests and the sandbox); unset → api.stripe.com. */
@@ -276,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
+    databaseMigrations: e.DATABASE_MIGRATIONS,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     stripeApiUrl: e.STRIPE_API_URL,

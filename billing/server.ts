@@ -13,7 +13,7 @@ import { KubeClusterFeed } from "./cluster/feed.js";
 import { startClusterWatchdog } from "./cluster/watchdog.js";
 import { BILLING_ENV_VARIABLES, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
-import { migrate } from "./db/migrate.js";
+import { migrate, pendingMigrations } from "./db/migrate.js";
 import { createPool } from "./db/pool.js";
 import type { BillingDeps } from "./deps.js";
 import { createHttpServer } from "./http/node-server.js";
@@ -57,8 +57,19 @@ async function main(): Promise<void> {
   }
   // PGlite serves one session at a time: a pool of one keeps transactions from blocking each other.
   const pool = createPool(connectionString, embedded ? { max: 1, queued: true } : { max: 10 }, logger);
-  const applied = await migrate(pool);
-  logger.info({ applied }, "database migrated");
+  if (config.databaseMigrations === "apply") {
+    const applied = await migrate(pool);
+    logger.info({ applied }, "database migrated");
+  } else {
+    // The runtime role cannot migrate (ADR 0166): serving an older schema would fail request by request.
+    const pending = await pendingMigrations(pool);
+    if (pending.length > 0) {
+      throw new Error(
+        `the database lacks migrations ${pending.join(", ")} and DATABASE_MIGRATIONS=verify: run \`npm run migrate\` as the migration role first (docs/operations.md)`,
+      );
+    }
+    logger.info("database schema is current (migrations applied by the migration role)");
+  }
 
   let kube: KubeClusterFeed | undefined;
   const credentials = loadKubeCredentials(config.kubernetes);

@@ -196,6 +196,10 @@ export function createBillingWorkload(
     // (images/workstation/entrypoint.sh), which the WorkstationConfig sets to this same URL.
     { name: "WORKSTATION_IDENTITY_AUDIENCE", value: billingUrl(args.host) },
     { name: "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS", value: args.workstationServiceAccountEmail },
+    // Billing migrates at start as its one database user. ADR 0166's split (a migration role owning the
+    // schema, billing serving as a member of billing_runtime with DATABASE_MIGRATIONS=verify) needs the
+    // migration step in the deployment first: open, see docs/security.md L3.
+    { name: "DATABASE_MIGRATIONS", value: "apply" },
     ...adminEnv(args.admins),
     { name: "LOG_LEVEL", value: "info" },
     // Cloud Logging groups a request's lines under its trace only with the project id (lib/logger.ts).
