@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { recordAudit } from "../audit.js";
 import { grantRuntimeRole, migrate, pendingMigrations } from "./migrate.js";
+import { ensureRuntimeLogin, scramVerifier } from "./runtime-login.js";
 
 const asRole = (url: string, role: string) => {
   const u = new URL(url);
@@ -103,6 +104,40 @@ describe("the runtime role and the audit log (issue 13 L3)", () => {
     await migratorPool.query("CREATE TABLE later_feature (id bigserial PRIMARY KEY, note text)");
     await runtimePool.query("INSERT INTO later_feature (note) VALUES ('ok')");
     expect((await runtimePool.query("SELECT note FROM later_feature")).rows).toEqual([{ note: "ok" }]);
+  });
+
+  it("the migration step creates the runtime login: a plain role, member of billing_runtime, idempotent", async () => {
+    const login = `billing_login_${suffix}`;
+    await ensureRuntimeLogin(migratorPool, login, "first-password");
+    await ensureRuntimeLogin(migratorPool, login, "second-password");
+    const role = await admin.query(
+      `SELECT rolcanlogin, rolcreaterole, rolcreatedb, rolsuper,
+              pg_has_role(rolname, 'billing_runtime', 'MEMBER') AS runtime,
+              pg_has_role(rolname, $2, 'MEMBER') AS migrator
+         FROM pg_roles WHERE rolname = $1`,
+      [login, migrator],
+    );
+    expect(role.rows[0]).toEqual({
+      rolcanlogin: true,
+      rolcreaterole: false,
+      rolcreatedb: false,
+      rolsuper: false,
+      runtime: true,
+      migrator: false,
+    });
+    // Only a verifier reached the server, and it is the one PostgreSQL computes for that password.
+    const stored = (await admin.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [login]))
+      .rows[0].rolpassword as string;
+    const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored) ?? [];
+    expect(scramVerifier("second-password", Buffer.from(salt!, "base64"), Number(iterations))).toBe(stored);
+    await admin.query(`SET password_encryption = 'scram-sha-256'`);
+    await admin.query(`ALTER ROLE ${login} PASSWORD 'second-password'`);
+    const byServer = (await admin.query("SELECT rolpassword FROM pg_authid WHERE rolname = $1", [login]))
+      .rows[0].rolpassword as string;
+    const [, i2, s2] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(byServer) ?? [];
+    expect(scramVerifier("second-password", Buffer.from(s2!, "base64"), Number(i2))).toBe(byServer);
+    await admin.query(`DROP OWNED BY ${login}`);
+    await admin.query(`DROP ROLE ${login}`);
   });
 
   it("why production splits the roles: the role that migrated owns the table and can rewrite history", async () => {
