@@ -16,7 +16,7 @@ import { startFakeWorkstations } from "../test-support/fake-workstations/index.j
 import { freePort } from "../test-support/postgres/server.js";
 import { waitFor } from "../test-support/wait.js";
 import { type DeniedRequest, type RehearsalCluster, startRehearsalCluster } from "./cluster.js";
-import { type CloudSqlLike, roleFromUrl, startCloudSqlLike } from "./database.js";
+import { auditLogProblems, type CloudSqlLike, roleFromUrl, startCloudSqlLike } from "./database.js";
 import { ENV_ALLOW_LIST } from "./env-allow-list.js";
 import { checkEnv } from "./env-check.js";
 import { checkIngress } from "./ingress-check.js";
@@ -30,6 +30,7 @@ import {
   logTail,
   missingFiles,
   notableLines,
+  runInitContainers,
   type StartedService,
   startService,
 } from "./pods.js";
@@ -207,7 +208,17 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
 
     const billingDeployment = deploymentNamed(rendered, "billing");
     const spc = manifestNamed(rendered.secretProviderClasses, "SecretProviderClass", "billing-secrets");
-    const secrets = await generateSecrets(secretProviderPaths(spc).map((e) => e.path));
+    // The migration step's own secrets (ADR 0166), mounted in billing's init container only.
+    const migrationSpc = rendered.secretProviderClasses.find(
+      (s) => s.metadata.name === "billing-migration-secrets",
+    );
+    const secretPaths = [spc, ...(migrationSpc ? [migrationSpc] : [])].flatMap((s) =>
+      secretProviderPaths(s).map((e) => e.path),
+    );
+    const secrets = await generateSecrets([...new Set(secretPaths)]);
+    const secretFiles = Object.fromEntries(
+      [spc, ...(migrationSpc ? [migrationSpc] : [])].map((s) => [s.metadata.name, secrets.files]),
+    );
 
     cluster = await step(
       "API server (TLS, RBAC) + apply CRDs, Namespaces, ServiceAccounts, RBAC",
@@ -230,11 +241,19 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       (e) => e.name === "DATABASE_URL",
     )?.value;
     if (!renderedDbUrl) throw new RehearsalFailure("billing's Deployment sets no DATABASE_URL");
+    // With a migration step, the Cloud SQL user is the migration user (it owns the database, like a
+    // Cloud SQL built-in user); the step creates billing's runtime login itself (ADR 0166).
+    const migrationDbUrl = billingDeployment.spec.template.spec.initContainers
+      ?.flatMap((c) => c.env ?? [])
+      .find((e) => e.name === "DATABASE_URL")?.value;
+    const cloudSqlUser = migrationDbUrl
+      ? roleFromUrl(migrationDbUrl, secrets.migrationPassword)
+      : roleFromUrl(renderedDbUrl, secrets.databasePassword);
     const instance = `${rendered.stack}-rehearsal:coditect-billing`;
     const db: CloudSqlLike = await step(
       "PostgreSQL like Cloud SQL (ssl=on, certificate without IP SAN)",
       async () => {
-        const d = await startCloudSqlLike(instance, roleFromUrl(renderedDbUrl, secrets.databasePassword));
+        const d = await startCloudSqlLike(instance, cloudSqlUser);
         cleanups.push(() => d.stop());
         return d;
       },
@@ -309,20 +328,22 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
           deployment.metadata.namespace!,
           podSpec.serviceAccountName ?? "default",
         );
-        const s = await startService(
-          image,
-          {
-            deployment,
-            rendered,
-            podName: `${deployment.metadata.name}-7d9f8b6c5-rh3x1`,
-            secretFiles: { [spc.metadata.name]: secrets.files },
-            serviceAccountToken: token,
-            kubeApi: { host: cluster!.host, port: cluster!.port, caPem: cluster!.caPem },
-            imageEnv: image.imageEnv,
-            overrides,
-          },
-          options.root,
-        );
+        const podContext = {
+          deployment,
+          rendered,
+          podName: `${deployment.metadata.name}-7d9f8b6c5-rh3x1`,
+          secretFiles,
+          serviceAccountToken: token,
+          kubeApi: { host: cluster!.host, port: cluster!.port, caPem: cluster!.caPem },
+          imageEnv: image.imageEnv,
+          overrides,
+        };
+        try {
+          for (const line of await runInitContainers(image, podContext, options.root)) log(`  init ${line}`);
+        } catch (error) {
+          check([(error as Error).message, ...deniedSoFar()]);
+        }
+        const s = await startService(image, podContext, options.root);
         started.push(s);
         cleanups.push(async () => {
           await s.pod.stop();
@@ -390,6 +411,12 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       }
       check(problems);
     });
+
+    if (migrationDbUrl) {
+      await step("database: billing's login cannot rewrite the audit log (ADR 0166)", async () => {
+        check(await auditLogProblems(db, roleFromUrl(renderedDbUrl, secrets.databasePassword)));
+      });
+    }
 
     await step("RBAC: no request was forbidden", async () => {
       check(deniedSoFar());

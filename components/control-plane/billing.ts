@@ -22,6 +22,13 @@ import {
 export const BILLING_PORT = 8080;
 export const SECRETS_MOUNT_PATH = "/etc/coditect/secrets";
 export const DATABASE_CA_MOUNT_PATH = "/etc/coditect/cloudsql";
+/** The migration step's secrets: mounted in the init container only (ADR 0166). */
+export const MIGRATION_SECRETS_MOUNT_PATH = "/etc/coditect/migration-secrets";
+/** The migration step's files: its own password, and the runtime login's, which it sets. */
+export const MIGRATION_SECRET_FILES: ControlPlaneSecretId[] = [
+  "billing-migration-database-password",
+  "billing-database-password",
+];
 
 /** Env var → secret file. Billing reads `<VAR>_FILE` (ADR 0025): values never appear in the pod spec. */
 export const BILLING_SECRET_FILES: Record<string, ControlPlaneSecretId> = {
@@ -106,7 +113,10 @@ export interface BillingWorkloadArgs {
   maxReplicas: number;
   databaseHost: pulumi.Input<string>;
   databaseName: string;
+  /** The runtime login billing serves as (created by the migration step, member of billing_runtime). */
   databaseUser: string;
+  /** The Cloud SQL user that owns the schema and runs migrations (ADR 0166). */
+  migrationUser: string;
   /** PEM of the Cloud SQL server CA. */
   databaseServerCa: pulumi.Input<string>;
   secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
@@ -169,6 +179,25 @@ export function createBillingWorkload(
     },
     opts,
   );
+  const migrationSecretClass = new k8s.apiextensions.CustomResource(
+    childName(name, "billing-migration-secrets"),
+    {
+      apiVersion: "secrets-store.csi.x-k8s.io/v1",
+      kind: "SecretProviderClass",
+      metadata: meta("billing-migration-secrets"),
+      spec: {
+        provider: "gke",
+        parameters: {
+          secrets: pulumi
+            .output(args.secretNames)
+            .apply((names) =>
+              secretProviderEntries(Object.fromEntries(MIGRATION_SECRET_FILES.map((id) => [id, names[id]]))),
+            ),
+        },
+      },
+    },
+    opts,
+  );
   const databaseCa = new k8s.core.v1.ConfigMap(
     childName(name, "billing-cloudsql-ca"),
     { metadata: meta("billing-cloudsql-ca"), data: { "server-ca.pem": args.databaseServerCa } },
@@ -196,10 +225,8 @@ export function createBillingWorkload(
     // (images/workstation/entrypoint.sh), which the WorkstationConfig sets to this same URL.
     { name: "WORKSTATION_IDENTITY_AUDIENCE", value: billingUrl(args.host) },
     { name: "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS", value: args.workstationServiceAccountEmail },
-    // Billing migrates at start as its one database user. ADR 0166's split (a migration role owning the
-    // schema, billing serving as a member of billing_runtime with DATABASE_MIGRATIONS=verify) needs the
-    // migration step in the deployment first: open, see docs/security.md L3.
-    { name: "DATABASE_MIGRATIONS", value: "apply" },
+    // The init container migrated as the migration user; billing's own login cannot (ADR 0166).
+    { name: "DATABASE_MIGRATIONS", value: "verify" },
     ...adminEnv(args.admins),
     { name: "LOG_LEVEL", value: "info" },
     // Cloud Logging groups a request's lines under its trace only with the project id (lib/logger.ts).
@@ -226,6 +253,42 @@ export function createBillingWorkload(
                 topologyKey: "topology.kubernetes.io/zone",
                 whenUnsatisfiable: "ScheduleAnyway",
                 labelSelector: { matchLabels: args.labels },
+              },
+            ],
+            // The migration step (ADR 0166): the same image as the migration user, which owns the schema;
+            // it also creates or updates billing's runtime login. Its secrets are mounted here only.
+            initContainers: [
+              {
+                name: "migrate",
+                image: args.image,
+                imagePullPolicy: "IfNotPresent",
+                args: [
+                  "billing.mjs",
+                  "--migrate-only",
+                  "--runtime-user",
+                  args.databaseUser,
+                  "--runtime-password-file",
+                  `${MIGRATION_SECRETS_MOUNT_PATH}/billing-database-password`,
+                ],
+                env: [
+                  {
+                    name: "DATABASE_URL",
+                    value: pulumi
+                      .output(args.databaseHost)
+                      .apply((h) => databaseUrl(h, args.databaseName, args.migrationUser)),
+                  },
+                  {
+                    name: "DATABASE_PASSWORD_FILE",
+                    value: `${MIGRATION_SECRETS_MOUNT_PATH}/billing-migration-database-password`,
+                  },
+                ],
+                resources: containerResources({ request: "100m", limit: "500m" }, "256Mi"),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [
+                  TMP_MOUNT,
+                  { name: "migration-secrets", mountPath: MIGRATION_SECRETS_MOUNT_PATH, readOnly: true },
+                  { name: "cloudsql-ca", mountPath: DATABASE_CA_MOUNT_PATH, readOnly: true },
+                ],
               },
             ],
             containers: [
@@ -257,6 +320,14 @@ export function createBillingWorkload(
                 },
               },
               { name: "cloudsql-ca", configMap: { name: databaseCa.metadata.name } },
+              {
+                name: "migration-secrets",
+                csi: {
+                  driver: "secrets-store-gke.csi.k8s.io",
+                  readOnly: true,
+                  volumeAttributes: { secretProviderClass: migrationSecretClass.metadata.name },
+                },
+              },
             ],
           },
         },

@@ -55,6 +55,7 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
       "stripe-webhook-secret": "projects/p/secrets/stripe-webhook-secret",
       "billing-admin-token": "projects/p/secrets/billing-admin-token",
       "billing-database-password": "projects/p/secrets/billing-database-password",
+      "billing-migration-database-password": "projects/p/secrets/billing-migration-database-password",
       "offline-token-signing-key": "projects/p/secrets/offline-token-signing-key",
     },
     stripePriceIds: {
@@ -229,6 +230,47 @@ describe("ControlPlane", () => {
     const spc = one("secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "cp-billing-secrets");
     expect((spc.inputs.spec as { parameters: { secrets: string } }).parameters.secrets).not.toContain(
       "billing-admin-token",
+    );
+  });
+
+  it("migrates in an init container as the migration user, whose password billing's container never mounts (ADR 0166)", () => {
+    const spec = podSpec(one("apps/v1:Deployment", "cp-billing")) as ReturnType<typeof podSpec> & {
+      initContainers: {
+        name: string;
+        args: string[];
+        env: { name: string; value: string }[];
+        volumeMounts: { name: string }[];
+      }[];
+    };
+    const [init] = spec.initContainers;
+    expect(init!.args).toEqual([
+      "billing.mjs",
+      "--migrate-only",
+      "--runtime-user",
+      "billing",
+      "--runtime-password-file",
+      "/etc/coditect/migration-secrets/billing-database-password",
+    ]);
+    expect(init!.env.find((e) => e.name === "DATABASE_URL")?.value).toMatch(
+      /^postgres:\/\/billing_migrator@10\.60\.0\.3:5432\/billing\?/,
+    );
+    expect(init!.volumeMounts.map((m) => m.name)).toContain("migration-secrets");
+    const main = spec.containers[0] as unknown as { volumeMounts: { name: string }[] };
+    expect(main.volumeMounts.map((m) => m.name)).not.toContain("migration-secrets");
+    expect(spec.containers[0]!.env).toContainEqual({ name: "DATABASE_MIGRATIONS", value: "verify" });
+    expect(spec.containers[0]!.env.find((e) => e.name === "DATABASE_URL")?.value).toMatch(
+      /^postgres:\/\/billing@/,
+    );
+    const mainSecrets = one("secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "cp-billing-secrets");
+    expect((mainSecrets.inputs.spec as { parameters: { secrets: string } }).parameters.secrets).not.toContain(
+      "billing-migration-database-password",
+    );
+    const migration = one(
+      "secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+      "cp-billing-migration-secrets",
+    );
+    expect((migration.inputs.spec as { parameters: { secrets: string } }).parameters.secrets).toContain(
+      'resourceName: "projects/p/secrets/billing-migration-database-password/versions/latest"',
     );
   });
 

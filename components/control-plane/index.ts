@@ -12,6 +12,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CRD_DIR, type CustomResourceDefinition, loadCrds } from "../../crds/load.js";
 import type { WorkstationTier } from "../../lib/domain.js";
+import { MIGRATION_USER } from "../database.js";
 import { childName } from "../naming.js";
 import { GOOGLE_HEALTH_CHECK_RANGES } from "../network.js";
 import type { ControlPlaneSecretId } from "../secrets.js";
@@ -215,6 +216,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         databaseHost: args.billing.databaseHost,
         databaseName: "billing",
         databaseUser: "billing",
+        migrationUser: MIGRATION_USER,
         databaseServerCa: args.billing.databaseServerCa,
         secretNames: args.billing.secretNames,
         stripePriceIds: args.billing.stripePriceIds,
