@@ -45,6 +45,7 @@ export class GoogleJwtError extends Error {
 export interface GoogleJwtCheck {
   /** JWKS URL, or a JWKS document. */
   jwks: string | JSONWebKeySet;
+  /** Read at every verification (not when the verifier is built). */
   audience: string | string[];
   issuers: string[];
   algorithms: string[];

@@ -40,7 +40,10 @@ export function identityVerifier(
     {
       jwks: config.jwks,
       issuers: config.issuers ?? GOOGLE_ISSUERS,
-      audience: config.audience,
+      // Read at each verification, as before: a test sets the audience once its server listens.
+      get audience() {
+        return config.audience;
+      },
       algorithms: ["RS256", "ES256"],
       requireVerifiedEmail: true,
     },
