@@ -107,6 +107,7 @@ describe("loadConfig", () => {
       DATABASE_URL: "postgres://billing@10.0.0.3:5432/billing",
       KUBERNETES_SERVICE_HOST: "10.0.0.1",
       KUBERNETES_SERVICE_PORT: "443",
+      ADMIN_BREAK_GLASS: "true",
       WORKSTATION_IDENTITY_AUDIENCE: "https://billing.coditect.example",
       WORKSTATION_IDENTITY_SERVICE_ACCOUNTS: "ws@p.iam.gserviceaccount.com, ws2@p.iam.gserviceaccount.com",
       SESSIONS_HEARTBEAT_INTERVAL_SECONDS: "15",
@@ -157,11 +158,7 @@ describe("loadConfig", () => {
   });
 
   it.each([
-    [
-      "missing secrets",
-      {},
-      /STRIPE_SECRET_KEY: is required.*STRIPE_WEBHOOK_SECRET: is required.*ADMIN_TOKEN: is required/,
-    ],
+    ["missing secrets", {}, /STRIPE_SECRET_KEY: is required.*STRIPE_WEBHOOK_SECRET: is required/],
     ["a short admin token", { ...base, ADMIN_TOKEN: "short" }, /ADMIN_TOKEN: must be at least 32 characters/],
     [
       "a publishable key as secret key",
@@ -206,7 +203,7 @@ describe("loadConfig", () => {
       });
       expect(config.stripeSecretKey).toBe("sk_live_fromfile");
       expect(config.stripeWebhookSecret).toBe("whsec_fromfile");
-      expect(config.adminToken).toBe("a".repeat(40));
+      expect(config.admin.breakGlassToken).toBe("a".repeat(40));
     });
 
     it("puts DATABASE_PASSWORD_FILE's password into DATABASE_URL, URL-encoded", () => {

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { LICENSE_TIER_NAMES, WORKSTATION_TIER_NAMES } from "../lib/domain.js";
+import { type AdminAuthConfig, adminAuthFromEnv } from "./admin/auth-config.js";
 import type { KubeCredentialSettings } from "./cluster/credentials.js";
 import { describeZodError } from "./http/errors.js";
 import { GOOGLE_JWKS_URL, type IdentityConfig } from "./sessions/identity.js";
@@ -32,6 +33,9 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, "must be a postgres:// connection string")
     .optional(),
   PGLITE_DIR: z.string().min(1).default(".data/pglite"),
+  // apply: migrate at start (npm start, one role); verify: refuse to start on a schema older than the code,
+  // for a runtime role that cannot migrate (a migration role migrates beforehand; ADR 0166).
+  DATABASE_MIGRATIONS: z.enum(["apply", "verify"], { message: "must be apply or verify" }).default("apply"),
   STRIPE_SECRET_KEY: z
     .string({ message: "is required (a Stripe secret key, sk_test_… or sk_live_…)" })
     .regex(/^(sk|rk)_(test|live)_\S+$/, "must look like sk_test_… or sk_live_…"),
@@ -52,9 +56,29 @@ const envSchema = z.object({
     .min(0, "must be a whole number from 0 to 5")
     .max(5, "must be a whole number from 0 to 5")
     .default(1),
+  // Break-glass only (ADR 0165): admins authenticate as themselves with ADMIN_EMAILS below.
   ADMIN_TOKEN: z
-    .string({ message: "is required (a random bearer token of at least 32 characters)" })
-    .min(32, "must be at least 32 characters (generate one with `openssl rand -hex 32`)"),
+    .string()
+    .min(32, "must be at least 32 characters (generate one with `openssl rand -hex 32`)")
+    .optional(),
+  ADMIN_BREAK_GLASS: z.enum(["true", "false"], { message: "must be true or false" }).optional(),
+  ADMIN_EMAILS: z
+    .string()
+    .regex(/^\s*[^\s,@]+@[^\s,@]+(\s*,\s*[^\s,@]+@[^\s,@]+)*\s*$/, "must be a comma-separated list of emails")
+    .optional(),
+  ADMIN_ID_TOKEN_AUDIENCES: z
+    .string()
+    .regex(/^\s*[^\s,]+(\s*,\s*[^\s,]+)*\s*$/, "must be a comma-separated list of audiences")
+    .optional(),
+  ADMIN_IAP_AUDIENCE: z
+    .string()
+    .regex(
+      /^\/projects\/\d+\/(global|locations\/[a-z0-9-]+)\/backendServices\/[\w-]+$|^\/projects\/\d+\/apps\/[\w-]+$/,
+      "must be IAP's audience, /projects/<number>/global/backendServices/<id>",
+    )
+    .optional(),
+  ADMIN_GOOGLE_JWKS_URL: optionalUrl,
+  ADMIN_IAP_JWKS_URL: optionalUrl,
   KUBECONFIG: z.string().min(1).optional(),
   // Set by the kubelet in every pod (not by our Deployment): billing then uses its service account (C5).
   KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
@@ -116,6 +140,8 @@ export interface BillingConfig {
   /** Unset → embedded PGlite under pgliteDir. */
   databaseUrl: string | undefined;
   pgliteDir: string;
+  /** `apply` migrations at start, or only `verify` that none is pending (DATABASE_MIGRATIONS). */
+  databaseMigrations: "apply" | "verify";
   stripeSecretKey: string;
   stripeWebhookSecret: string;
   /** Where the Stripe SDK sends API calls (a local fake in tests and the sandbox); unset → api.stripe.com. */
@@ -123,7 +149,8 @@ export interface BillingConfig {
   /** Per attempt; with retries a Stripe call takes at most about (retries + 1) × timeout. */
   stripeTimeoutMs: number;
   stripeMaxNetworkRetries: number;
-  adminToken: string;
+  /** Admin authentication: Google identities on an allow-list, break-glass token (admin/auth-config.ts). */
+  admin: AdminAuthConfig;
   kubeconfig: string | undefined;
   /** KUBECONFIG → in-cluster service account → none; decided by cluster/credentials.ts. */
   kubernetes: KubeCredentialSettings;
@@ -258,6 +285,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
       "invalid billing configuration: DATABASE_URL is required in a pod (KUBERNETES_SERVICE_HOST is set); the embedded PGlite is for local runs only",
     );
   }
+  const admin = adminAuthFromEnv(e);
+  if ("error" in admin) throw new ConfigError(`invalid billing configuration: ${admin.error}`);
   const distinct = new Set(Object.values(priceIds));
   if (distinct.size !== PRODUCT_NAMES.length) {
     throw new ConfigError("invalid billing configuration: STRIPE_PRICE_* must be distinct per product");
@@ -266,12 +295,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
     pgliteDir: e.PGLITE_DIR,
+    databaseMigrations: e.DATABASE_MIGRATIONS,
     stripeSecretKey: e.STRIPE_SECRET_KEY,
     stripeWebhookSecret: e.STRIPE_WEBHOOK_SECRET,
     stripeApiUrl: e.STRIPE_API_URL,
     stripeTimeoutMs: e.STRIPE_TIMEOUT_SECONDS * 1000,
     stripeMaxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
-    adminToken: e.ADMIN_TOKEN,
+    admin,
     kubeconfig: e.KUBECONFIG,
     kubernetes: {
       kubeconfig: e.KUBECONFIG,

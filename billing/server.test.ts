@@ -38,6 +38,22 @@ describe("billing/server.ts", () => {
     expect(p.output()).toMatch(/billing failed to start:.*ECONNREFUSED/s);
   });
 
+  it("DATABASE_MIGRATIONS=verify: refuses to serve a schema older than the code, naming what to run (ADR 0166)", async () => {
+    const p = run({
+      PORT: "0",
+      DATABASE_URL: await testDatabase("billing_unmigrated"),
+      DATABASE_MIGRATIONS: "verify",
+      STRIPE_SECRET_KEY: "sk_test_server",
+      STRIPE_WEBHOOK_SECRET: "whsec_server",
+      ...fakeStripePriceEnv(),
+      ADMIN_TOKEN: "server-test-admin-token-0123456789abcdef",
+    });
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(
+      /lacks migrations 1, 2, 3.*run `npm run migrate` as the migration role first/s,
+    );
+  });
+
   it("serves on the configured database and drains on SIGTERM", async () => {
     fake = await startFakeStripe();
     const p = run({
@@ -83,7 +99,9 @@ describe("billing/server.ts", () => {
         STRIPE_SECRET_KEY: "sk_test_server",
         STRIPE_WEBHOOK_SECRET: "whsec_server",
         ...fakeStripePriceEnv(),
-        ADMIN_TOKEN: "server-test-admin-token-0123456789abcdef",
+        // As production: admins' Google identities, no break-glass token (ADR 0165).
+        ADMIN_EMAILS: "admin@coditect.test",
+        ADMIN_ID_TOKEN_AUDIENCES: "32555940559.apps.googleusercontent.com",
         STRIPE_API_URL: fake.url,
         KUBERNETES_SERVICE_HOST: front.host,
         KUBERNETES_SERVICE_PORT: String(front.port),

@@ -4,6 +4,7 @@
  * cluster/credentials.ts), serves the app and
  * runs the periodic maintenance sweep. SIGTERM/SIGINT drain in-flight requests and close everything.
  */
+import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { parseCommandLine } from "../lib/cli.js";
 import { systemClock } from "../lib/clock.js";
@@ -11,9 +12,15 @@ import { createApp } from "./app.js";
 import { loadKubeCredentials } from "./cluster/credentials.js";
 import { KubeClusterFeed } from "./cluster/feed.js";
 import { startClusterWatchdog } from "./cluster/watchdog.js";
-import { BILLING_ENV_VARIABLES, ConfigError, loadConfig } from "./config.js";
+import { BILLING_ENV_VARIABLES, ConfigError, loadConfig, resolveSecretFiles } from "./config.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.js";
-import { migrate } from "./db/migrate.js";
+import { migrate, pendingMigrations } from "./db/migrate.js";
+import {
+  MIGRATION_STEP_USAGE,
+  type MigrationStepOptions,
+  migrationStepProblem,
+  runMigrationStep,
+} from "./db/migration-step.js";
 import { createPool } from "./db/pool.js";
 import type { BillingDeps } from "./deps.js";
 import { createHttpServer } from "./http/node-server.js";
@@ -25,10 +32,25 @@ import { createStripeClient } from "./stripe/client.js";
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
-  parseCommandLine({
+  const { values } = parseCommandLine({
     name: "billing",
-    usage: `usage: npm run billing\nConfigured only by environment variables (docs/billing.md): ${BILLING_ENV_VARIABLES.join(", ")}`,
+    usage: `usage: npm run billing [-- --migrate-only [--runtime-user <login> [--runtime-password-file <file>]]]
+Configured only by environment variables (docs/billing.md): ${BILLING_ENV_VARIABLES.join(", ")}
+  --migrate-only                  run the migration step as DATABASE_URL's role and exit (the image's init container)
+${MIGRATION_STEP_USAGE}`,
+    options: {
+      "migrate-only": { type: "boolean" },
+      "runtime-user": { type: "string" },
+      "runtime-password-file": { type: "string" },
+    },
   });
+  if (values["migrate-only"]) {
+    await migrateOnly({
+      runtimeUser: values["runtime-user"],
+      runtimePasswordFile: values["runtime-password-file"],
+    });
+    return;
+  }
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -40,6 +62,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  if (config.admin.breakGlassToken !== undefined) {
+    logger.warn(
+      { adminEmails: config.admin.emails.length },
+      "admin break-glass token enabled: every use is logged and audited as break-glass (ADR 0165); production leaves it off",
+    );
+  }
   let embedded: EmbeddedPostgres | undefined;
   let connectionString = config.databaseUrl;
   if (!connectionString) {
@@ -52,8 +80,19 @@ async function main(): Promise<void> {
   }
   // PGlite serves one session at a time: a pool of one keeps transactions from blocking each other.
   const pool = createPool(connectionString, embedded ? { max: 1, queued: true } : { max: 10 }, logger);
-  const applied = await migrate(pool);
-  logger.info({ applied }, "database migrated");
+  if (config.databaseMigrations === "apply") {
+    const applied = await migrate(pool);
+    logger.info({ applied }, "database migrated");
+  } else {
+    // The runtime role cannot migrate (ADR 0166): serving an older schema would fail request by request.
+    const pending = await pendingMigrations(pool);
+    if (pending.length > 0) {
+      throw new Error(
+        `the database lacks migrations ${pending.join(", ")} and DATABASE_MIGRATIONS=verify: run \`npm run migrate\` as the migration role first (docs/operations.md)`,
+      );
+    }
+    logger.info("database schema is current (migrations applied by the migration role)");
+  }
 
   let kube: KubeClusterFeed | undefined;
   const credentials = loadKubeCredentials(config.kubernetes);
@@ -114,6 +153,35 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+/**
+ * The migration step inside the billing image (ADR 0166): needs only DATABASE_URL (+ DATABASE_PASSWORD_FILE),
+ * not the service's other configuration, and exits 0 when the schema and the runtime login are current.
+ */
+async function migrateOnly(options: MigrationStepOptions): Promise<void> {
+  const problem = migrationStepProblem(options);
+  let url: string | undefined;
+  try {
+    url = resolveSecretFiles(process.env).DATABASE_URL;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
+  if (problem || !url) {
+    console.error(
+      `billing --migrate-only: ${problem ?? "DATABASE_URL is required (the migration role's database URL)"}`,
+    );
+    process.exit(2);
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await runMigrationStep(pool, options, (line) => console.log(line));
+  } finally {
+    await pool.end();
+  }
+  process.exit(0);
 }
 
 // A failed start (database unreachable, a migration failing) must end the process: open pool sockets would

@@ -186,10 +186,12 @@ describe("Database", () => {
     expect(instance().protect).toBe(true);
   });
 
-  it("waits for the private services peering and creates no user or password", async () => {
+  it("waits for the private services peering and declares only the migration user, with no password", async () => {
     expect(instance().dependencies).toContain(rec.get("test:index:Peering", "peering").urn);
     expect(instance().inputs).not.toHaveProperty("rootPassword");
-    expect(rec.ofType("gcp:sql/user:User")).toEqual([]);
+    const users = rec.ofType("gcp:sql/user:User");
+    expect(users.map((u) => u.inputs.name)).toEqual(["billing_migrator"]);
+    expect(users[0]!.inputs).not.toHaveProperty("password");
     expect(rec.get("gcp:sql/database:Database", "db-billing").inputs).toMatchObject({ name: "billing" });
     expect(await resolveOutput(database.serverCa)).toMatch(/BEGIN CERTIFICATE/);
   });

@@ -3,8 +3,10 @@
  *
  * No public IP, SSL required (ENCRYPTED_ONLY), CMEK storage, automated backups with point-in-time recovery,
  * regional high availability when asked (prod), deletion protection on both the API and Pulumi side, and
- * logging flags for connections, lock waits, temp files and slow statements. No user or password is created
- * here: the billing user's password lives only in Secret Manager (ADR 0024).
+ * logging flags for connections, lock waits, temp files and slow statements. One user is declared: the
+ * migration user that owns billing's schema (ADR 0166), without a password — ops set it from Secret Manager
+ * (ADR 0024), so no password is in Pulumi state. Billing's runtime login is not a Cloud SQL user: the
+ * migration step creates it as a plain role (API users join cloudsqlsuperuser).
  */
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,6 +24,9 @@ export const POSTGRES_LOGGING_FLAGS: { name: string; value: string }[] = [
   { name: "log_min_error_statement", value: "error" },
   { name: "cloudsql.enable_pgaudit", value: "on" },
 ];
+
+/** The Cloud SQL user that owns billing's tables and runs its migrations (ADR 0166). */
+export const MIGRATION_USER = "billing_migrator";
 
 /** Per-instance CA managed by Google (ADR 0109); its server certificates carry no IP SAN. */
 export const SERVER_CA_MODE = "GOOGLE_MANAGED_INTERNAL_CA";
@@ -57,6 +62,7 @@ export interface DatabaseArgs {
 export class Database extends pulumi.ComponentResource {
   readonly instance: gcp.sql.DatabaseInstance;
   readonly database: gcp.sql.Database;
+  readonly migrationUser: gcp.sql.User;
   readonly privateIp: pulumi.Output<string>;
   readonly connectionName: pulumi.Output<string>;
   /**
@@ -116,6 +122,11 @@ export class Database extends pulumi.ComponentResource {
     this.database = new gcp.sql.Database(
       childName(name, args.databaseName),
       { project: args.project, instance: this.instance.name, name: args.databaseName },
+      { parent: this },
+    );
+    this.migrationUser = new gcp.sql.User(
+      childName(name, "migration-user"),
+      { project: args.project, instance: this.instance.name, name: MIGRATION_USER, type: "BUILT_IN" },
       { parent: this },
     );
     this.privateIp = this.instance.privateIpAddress;

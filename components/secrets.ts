@@ -17,6 +17,10 @@ export const CONTROL_PLANE_SECRETS = {
   "stripe-webhook-secret": { reader: "billing", purpose: "Stripe webhook signing secret (whsec_…)" },
   "billing-admin-token": { reader: "billing", purpose: "Bearer token of the billing admin API" },
   "billing-database-password": { reader: "billing", purpose: "Password of the billing Postgres user" },
+  "billing-migration-database-password": {
+    reader: "billing",
+    purpose: "Password of the Postgres migration user (owns billing's tables; ADR 0166)",
+  },
   "offline-token-signing-key": {
     reader: "billing",
     purpose: "Ed25519 private key (PKCS#8 PEM) for offline tokens",

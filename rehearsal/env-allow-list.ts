@@ -27,7 +27,37 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
     variable: "STRIPE_WEBHOOK_SECRET",
     reason: "production mounts it: STRIPE_WEBHOOK_SECRET_FILE",
   },
-  { service: "billing", variable: "ADMIN_TOKEN", reason: "production mounts it: ADMIN_TOKEN_FILE" },
+  {
+    service: "billing",
+    variable: "ADMIN_TOKEN",
+    reason:
+      "break-glass only, off in production (ADR 0165); when switched on it is mounted: ADMIN_TOKEN_FILE",
+  },
+  {
+    service: "billing",
+    variable: "ADMIN_TOKEN_FILE",
+    reason: "unset: break-glass is off in production; the break-glass procedure mounts it (ADR 0165)",
+  },
+  {
+    service: "billing",
+    variable: "ADMIN_BREAK_GLASS",
+    reason: "unset: break-glass is off in production; the break-glass procedure sets it (ADR 0165)",
+  },
+  {
+    service: "billing",
+    variable: "ADMIN_IAP_AUDIENCE",
+    reason: "unset: admins reach billing by port-forward, no IAP in front (ADRs 0037, 0165)",
+  },
+  {
+    service: "billing",
+    variable: "ADMIN_IAP_JWKS_URL",
+    reason: "unset: IAP's keys (https://www.gstatic.com/iap/verify/public_key-jwk) verify IAP assertions",
+  },
+  {
+    service: "billing",
+    variable: "ADMIN_GOOGLE_JWKS_URL",
+    reason: "unset: Google's keys (https://www.googleapis.com/oauth2/v3/certs) verify admins' ID tokens",
+  },
   {
     service: "billing",
     variable: "OFFLINE_TOKEN_KEYS",

@@ -1,7 +1,8 @@
 /**
  * The purchase-to-revocation journey against the processes as deployed: checkout → the fake Stripe pays and
  * sends signed webhooks to billing → License in the cluster → Workstation Ready on the fake → a container
- * session validates and heartbeats (HTTP with the license key) → admin revoke → workstation stopped, access
+ * session validates and heartbeats (HTTP with the license key) → admin revoke (as a Google identity on the
+ * rendered allow-list; the audit log names that admin) → workstation stopped, access
  * removed, session terminated. Each wait names what did not happen.
  */
 import { revealLicenseKey, startCheckout } from "../billing/checkout/reveal-client.js";
@@ -12,7 +13,8 @@ import type { RehearsalCluster } from "./cluster.js";
 
 export interface JourneyContext {
   billingUrl: string;
-  adminToken: string;
+  /** An admin on the rendered ADMIN_EMAILS and how they authenticate (a Google ID token, ADR 0165). */
+  admin: { email: string; authorization(): Promise<string> };
   stripe: FakeStripe;
   workstations: FakeWorkstations;
   cluster: RehearsalCluster;
@@ -56,7 +58,6 @@ async function httpJson(
 }
 
 export async function driveJourney(ctx: JourneyContext): Promise<void> {
-  const admin = { authorization: `Bearer ${ctx.adminToken}` };
   const list = async (plural: string): Promise<KubeItem[]> =>
     (await ctx.cluster.listCustom(plural)) as KubeItem[];
   // waitFor treats a throwing probe as "not yet": a dead process or a Forbidden answer must end the wait.
@@ -139,11 +140,20 @@ export async function driveJourney(ctx: JourneyContext): Promise<void> {
   );
 
   const revoke = await httpJson(`${ctx.billingUrl}/v1/admin/licenses/${licenseId}/revoke`, {
-    headers: admin,
+    headers: { authorization: await ctx.admin.authorization() },
     body: { reason: "rehearsal: revoke" },
   });
   if (revoke.status !== 200)
     throw new Error(`admin revoke: HTTP ${revoke.status} ${JSON.stringify(revoke.body)}`);
+  const audit = await httpJson(
+    `${ctx.billingUrl}/v1/admin/audit-events?licenseId=${licenseId}&action=license.revoked`,
+    { headers: { authorization: await ctx.admin.authorization() } },
+  );
+  const revokedBy = (audit.body.events as { actor?: string }[] | undefined)?.[0]?.actor;
+  if (revokedBy !== ctx.admin.email)
+    throw new Error(
+      `the audit log names ${revokedBy ?? "nobody"} for the revocation, not ${ctx.admin.email}`,
+    );
   await until("the Workstation stopped with access removed after revocation", async () => {
     const ws = (await list("workstations")).find((w) => w.metadata.name === workstation.metadata.name);
     const access = ws?.status?.conditions?.find((c) => c.type === "AccessGranted");

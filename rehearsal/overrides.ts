@@ -14,6 +14,8 @@ export type ServiceName = "billing" | "operator";
 export interface EnvOverride {
   /** Which container (or "workstation": the WorkstationConfig's container env). */
   target: ServiceName | "workstation";
+  /** An init container of the target's pod, by name; absent: the main container. */
+  container?: string;
   variable: string;
   /** The rendered value, or undefined when the manifest does not set the variable. */
   rendered: string | undefined;
@@ -30,6 +32,8 @@ export interface OutsideEndpoints {
   ports: Record<ServiceName, Record<number, number>>;
   /** Where the workstation side reaches billing (the license server) from the host. */
   licenseServerUrl: string;
+  /** The stand-in for Google's ID-token keys (https://www.googleapis.com/oauth2/v3/certs). */
+  googleCertsUrl: string;
 }
 
 export const INSTRUMENTATION: string[] = [
@@ -55,6 +59,19 @@ export function withDatabaseHost(url: string, host: string, port: number): strin
 /** Every env override, for every target. Pure. */
 export function envOverrides(rendered: RenderedStack, endpoints: OutsideEndpoints): EnvOverride[] {
   const list: EnvOverride[] = [];
+  const billingPod = rendered.deployments.find((x) => x.metadata.name === "billing")?.spec.template.spec;
+  for (const init of billingPod?.initContainers ?? []) {
+    const url = init.env?.find((e) => e.name === "DATABASE_URL")?.value;
+    if (!url) continue;
+    list.push({
+      target: "billing",
+      container: init.name,
+      variable: "DATABASE_URL",
+      rendered: url,
+      value: withDatabaseHost(url, endpoints.database.host, endpoints.database.port),
+      why: "database host → local PostgreSQL (host and port only), for the migration step",
+    });
+  }
   const renderedDbUrl = envOf(rendered, "billing", "DATABASE_URL");
   if (renderedDbUrl) {
     list.push({
@@ -65,6 +82,13 @@ export function envOverrides(rendered: RenderedStack, endpoints: OutsideEndpoint
       why: "database host → local PostgreSQL with a Cloud SQL-like certificate (host and port only; still an IP address)",
     });
   }
+  list.push({
+    target: "billing",
+    variable: "ADMIN_GOOGLE_JWKS_URL",
+    rendered: envOf(rendered, "billing", "ADMIN_GOOGLE_JWKS_URL"),
+    value: endpoints.googleCertsUrl,
+    why: "Google's ID-token keys → the stand-in that signs the rehearsal admin's token (test-support/fake-google-identity)",
+  });
   list.push({
     target: "billing",
     variable: "STRIPE_API_URL",
@@ -125,7 +149,8 @@ export function envOverrides(rendered: RenderedStack, endpoints: OutsideEndpoint
 export function describeOverrides(list: EnvOverride[]): string {
   const lines = ["Differences from the rendered manifests (rehearsal/overrides.ts):"];
   for (const o of list) {
-    lines.push(`  ${o.target} ${o.variable}: ${o.rendered ?? "(unset)"} → ${o.value}`, `      ${o.why}`);
+    const target = o.container ? `${o.target}/${o.container}` : o.target;
+    lines.push(`  ${target} ${o.variable}: ${o.rendered ?? "(unset)"} → ${o.value}`, `      ${o.why}`);
   }
   lines.push("Instrumentation:", ...INSTRUMENTATION.map((i) => `  ${i}`));
   return lines.join("\n");

@@ -118,14 +118,26 @@ function volumeFiles(ctx: PodContext, volumeName: string, mountPath: string): Po
   );
 }
 
-export function planPod(ctx: PodContext): PodPlan {
+/**
+ * `initContainer`: plan that init container instead of the main one. `args` replace the image's CMD (the
+ * bundle file), as in Kubernetes; `command` (the image's ENTRYPOINT, node) may not be replaced.
+ */
+export function planPod(ctx: PodContext, initContainer?: string): PodPlan {
   const spec = ctx.deployment.spec.template.spec;
   if (spec.containers.length !== 1)
     throw new RenderError(`${ctx.service}: expected one container, found ${spec.containers.length}`);
-  const container = spec.containers[0]!;
-  if (container.command || container.args) {
+  const main = spec.containers[0]!;
+  const container =
+    initContainer === undefined ? main : spec.initContainers?.find((c) => c.name === initContainer);
+  if (!container) throw new RenderError(`${ctx.service}: no init container "${initContainer}"`);
+  if (container.command) {
     throw new RenderError(
-      `${ctx.service}: the container overrides the image's command/args; the rehearsal runs the image's CMD only`,
+      `${ctx.service}: container ${container.name} overrides the image's entrypoint (command); the rehearsal runs node`,
+    );
+  }
+  if (container.args && !container.args[0]?.endsWith(".mjs")) {
+    throw new RenderError(
+      `${ctx.service}: container ${container.name}'s args must start with the bundle the image's node runs (got ${container.args[0]})`,
     );
   }
   const ns = ctx.deployment.metadata.namespace ?? "default";
@@ -143,7 +155,9 @@ export function planPod(ctx: PodContext): PodPlan {
       throw new RenderError(`${ctx.service}: env ${e.name} uses a valueFrom the rehearsal does not resolve`);
   }
   const overrideEnv: string[] = [];
-  for (const o of ctx.overrides.filter((x) => x.target === ctx.service)) {
+  for (const o of ctx.overrides.filter(
+    (x) => x.target === ctx.service && (x.container ?? main.name) === container.name,
+  )) {
     if (!(o.variable in env)) overrideEnv.push(o.variable);
     env[o.variable] = o.value;
   }
@@ -175,12 +189,12 @@ export function planPod(ctx: PodContext): PodPlan {
     argv.push("--import", `${PROBE_MOUNT}/env-probe.mjs`);
     env.REHEARSAL_ENV_PROBE_OUT = `${PROBE_MOUNT}/env-reads.jsonl`;
   }
-  argv.push(ctx.image.bundleFile);
+  argv.push(...(container.args ?? [ctx.image.bundleFile]));
   const uid = container.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
   const gid = container.securityContext?.runAsGroup ?? spec.securityContext?.runAsGroup ?? uid;
   return {
     pod: {
-      name: ctx.service,
+      name: initContainer === undefined ? ctx.service : `${ctx.service}-${initContainer}`,
       argv,
       workingDir: "/app",
       env,

@@ -120,6 +120,48 @@ export async function startService(
   };
 }
 
+/**
+ * Runs the Deployment's init containers in order, each to completion, as the kubelet does before the main
+ * container starts (billing's migration step, ADR 0166). Throws naming the one that failed, with its log.
+ */
+export async function runInitContainers(
+  image: ServiceImage,
+  ctx: Omit<PodContext, "image" | "probeDir" | "service">,
+  root: string,
+  timeoutMs = 60_000,
+): Promise<string[]> {
+  const ran: string[] = [];
+  for (const init of ctx.deployment.spec.template.spec.initContainers ?? []) {
+    const plan = planPod(
+      {
+        ...ctx,
+        service: image.service,
+        image: {
+          nodeBinary: process.execPath,
+          bundleDir: image.dir,
+          bundleFile: image.bundleFile,
+          nodeModules: realpathSync(join(root, "node_modules")),
+        },
+        imageEnv: image.imageEnv,
+      },
+      init.name,
+    );
+    const pod = await startPod(plan.pod);
+    const timer = setTimeout(() => void pod.stop(), timeoutMs);
+    const exit = await pod.exited;
+    clearTimeout(timer);
+    const logs = pod.logs();
+    await pod.stop();
+    if (exit.code !== 0) {
+      throw new Error(
+        `${image.service} init container ${init.name} failed (code ${exit.code}, signal ${exit.signal}): ${firstError(logs)}\n${logTail(logs)}`,
+      );
+    }
+    ran.push(`${init.name}: ${logs.trim().split("\n").at(-1) ?? ""}`);
+  }
+  return ran;
+}
+
 /** Paths a process failed to open (ENOENT) according to its log. Pure. */
 export function missingFiles(logs: string): string[] {
   const found = new Set<string>();

@@ -59,6 +59,8 @@ export interface PodSpec {
   serviceAccountName?: string;
   automountServiceAccountToken?: boolean;
   securityContext?: { runAsUser?: number; runAsGroup?: number; fsGroup?: number };
+  /** Run to completion, in order, before `containers` (billing's migration step, ADR 0166). */
+  initContainers?: Container[];
   containers: Container[];
   volumes?: Volume[];
 }

@@ -7,12 +7,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BILLING_ENV_VARIABLES } from "../billing/config.js";
 import { OPERATOR_ENV_VARIABLES } from "../operator/config.js";
+import {
+  type FakeGoogleIdentity,
+  startFakeGoogleIdentity,
+} from "../test-support/fake-google-identity/index.js";
 import { startFakeStripe } from "../test-support/fake-stripe/index.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { freePort } from "../test-support/postgres/server.js";
 import { waitFor } from "../test-support/wait.js";
 import { type DeniedRequest, type RehearsalCluster, startRehearsalCluster } from "./cluster.js";
-import { type CloudSqlLike, roleFromUrl, startCloudSqlLike } from "./database.js";
+import { auditLogProblems, type CloudSqlLike, roleFromUrl, startCloudSqlLike } from "./database.js";
 import { ENV_ALLOW_LIST } from "./env-allow-list.js";
 import { checkEnv } from "./env-check.js";
 import { checkIngress } from "./ingress-check.js";
@@ -26,6 +30,7 @@ import {
   logTail,
   missingFiles,
   notableLines,
+  runInitContainers,
   type StartedService,
   startService,
 } from "./pods.js";
@@ -68,6 +73,33 @@ export interface RehearsalOptions {
 }
 
 export class RehearsalFailure extends Error {}
+
+/**
+ * The first admin on the rendered allow-list, authenticating as `gcloud auth print-identity-token` would:
+ * a Google ID token for the first rendered audience, signed by the stand-in for Google's keys.
+ */
+function renderedAdmin(
+  deployment: ReturnType<typeof deploymentNamed>,
+  google: FakeGoogleIdentity,
+): { email: string; authorization(): Promise<string> } {
+  const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+  const first = (name: string) =>
+    env
+      .find((e) => e.name === name)
+      ?.value?.split(",")[0]
+      ?.trim();
+  const email = first("ADMIN_EMAILS");
+  const audience = first("ADMIN_ID_TOKEN_AUDIENCES");
+  if (!email || !audience) {
+    throw new RehearsalFailure(
+      "billing's Deployment sets no ADMIN_EMAILS / ADMIN_ID_TOKEN_AUDIENCES: no admin could use the admin API (ADR 0165)",
+    );
+  }
+  return {
+    email,
+    authorization: async () => `Bearer ${await google.idToken({ email, audience })}`,
+  };
+}
 
 const SERVICES: ServiceName[] = ["billing", "operator"];
 
@@ -176,7 +208,17 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
 
     const billingDeployment = deploymentNamed(rendered, "billing");
     const spc = manifestNamed(rendered.secretProviderClasses, "SecretProviderClass", "billing-secrets");
-    const secrets = await generateSecrets(secretProviderPaths(spc).map((e) => e.path));
+    // The migration step's own secrets (ADR 0166), mounted in billing's init container only.
+    const migrationSpc = rendered.secretProviderClasses.find(
+      (s) => s.metadata.name === "billing-migration-secrets",
+    );
+    const secretPaths = [spc, ...(migrationSpc ? [migrationSpc] : [])].flatMap((s) =>
+      secretProviderPaths(s).map((e) => e.path),
+    );
+    const secrets = await generateSecrets([...new Set(secretPaths)]);
+    const secretFiles = Object.fromEntries(
+      [spc, ...(migrationSpc ? [migrationSpc] : [])].map((s) => [s.metadata.name, secrets.files]),
+    );
 
     cluster = await step(
       "API server (TLS, RBAC) + apply CRDs, Namespaces, ServiceAccounts, RBAC",
@@ -199,11 +241,19 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       (e) => e.name === "DATABASE_URL",
     )?.value;
     if (!renderedDbUrl) throw new RehearsalFailure("billing's Deployment sets no DATABASE_URL");
+    // With a migration step, the Cloud SQL user is the migration user (it owns the database, like a
+    // Cloud SQL built-in user); the step creates billing's runtime login itself (ADR 0166).
+    const migrationDbUrl = billingDeployment.spec.template.spec.initContainers
+      ?.flatMap((c) => c.env ?? [])
+      .find((e) => e.name === "DATABASE_URL")?.value;
+    const cloudSqlUser = migrationDbUrl
+      ? roleFromUrl(migrationDbUrl, secrets.migrationPassword)
+      : roleFromUrl(renderedDbUrl, secrets.databasePassword);
     const instance = `${rendered.stack}-rehearsal:coditect-billing`;
     const db: CloudSqlLike = await step(
       "PostgreSQL like Cloud SQL (ssl=on, certificate without IP SAN)",
       async () => {
-        const d = await startCloudSqlLike(instance, roleFromUrl(renderedDbUrl, secrets.databasePassword));
+        const d = await startCloudSqlLike(instance, cloudSqlUser);
         cleanups.push(() => d.stop());
         return d;
       },
@@ -218,36 +268,41 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       billing: { 8080: await freePort() },
       operator: { 8081: await freePort() },
     };
-    const fakes = await step("outside stand-ins: fake Stripe, fake Cloud Workstations", async () => {
-      const billingUrl = `http://127.0.0.1:${ports.billing[8080]}`;
-      const prices = ["starter", "pro", "enterprise", "standard", "power", "ai"].map((product) => ({
-        id:
-          billingDeployment.spec.template.spec.containers[0]?.env?.find(
-            (e) => e.name === `STRIPE_PRICE_${product.toUpperCase()}`,
-          )?.value ?? `price_${product}`,
-        unitAmount: 1_000,
-        productName: product,
-      }));
-      const stripe = await startFakeStripe({
-        prices,
-        webhook: { url: `${billingUrl}/v1/webhooks/stripe`, secret: secrets.webhookSecret },
-      });
-      cleanups.push(() => stripe.stop());
-      const workstations = await startFakeWorkstations();
-      cleanups.push(() => workstations.stop());
-      const operatorEnv = deploymentNamed(rendered, "operator").spec.template.spec.containers[0]?.env ?? [];
-      const envValue = (n: string) => operatorEnv.find((e) => e.name === n)?.value;
-      workstations.seedFleet({
-        project: envValue("WORKSTATIONS_PROJECT"),
-        location: envValue("WORKSTATIONS_REGION"),
-        cluster: envValue("WORKSTATIONS_CLUSTER"),
-        configIds: (envValue("WORKSTATIONS_TIER_CONFIGS") ?? "")
-          .split(",")
-          .map((p) => p.split("=")[1]!)
-          .filter(Boolean),
-      });
-      return { stripe, workstations, billingUrl };
-    });
+    const fakes = await step(
+      "outside stand-ins: fake Stripe, fake Cloud Workstations, Google's keys",
+      async () => {
+        const billingUrl = `http://127.0.0.1:${ports.billing[8080]}`;
+        const prices = ["starter", "pro", "enterprise", "standard", "power", "ai"].map((product) => ({
+          id:
+            billingDeployment.spec.template.spec.containers[0]?.env?.find(
+              (e) => e.name === `STRIPE_PRICE_${product.toUpperCase()}`,
+            )?.value ?? `price_${product}`,
+          unitAmount: 1_000,
+          productName: product,
+        }));
+        const stripe = await startFakeStripe({
+          prices,
+          webhook: { url: `${billingUrl}/v1/webhooks/stripe`, secret: secrets.webhookSecret },
+        });
+        cleanups.push(() => stripe.stop());
+        const workstations = await startFakeWorkstations();
+        cleanups.push(() => workstations.stop());
+        const operatorEnv = deploymentNamed(rendered, "operator").spec.template.spec.containers[0]?.env ?? [];
+        const envValue = (n: string) => operatorEnv.find((e) => e.name === n)?.value;
+        workstations.seedFleet({
+          project: envValue("WORKSTATIONS_PROJECT"),
+          location: envValue("WORKSTATIONS_REGION"),
+          cluster: envValue("WORKSTATIONS_CLUSTER"),
+          configIds: (envValue("WORKSTATIONS_TIER_CONFIGS") ?? "")
+            .split(",")
+            .map((p) => p.split("=")[1]!)
+            .filter(Boolean),
+        });
+        const google = await startFakeGoogleIdentity();
+        cleanups.push(() => google.stop());
+        return { stripe, workstations, billingUrl, google };
+      },
+    );
 
     const overrides = envOverrides(rendered, {
       stripeApiUrl: fakes.stripe.url,
@@ -255,6 +310,7 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       database: { host: db.host, port: db.port },
       ports,
       licenseServerUrl: fakes.billingUrl,
+      googleCertsUrl: fakes.google.jwksUrl,
     });
     log(describeOverrides(overrides));
 
@@ -272,20 +328,22 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
           deployment.metadata.namespace!,
           podSpec.serviceAccountName ?? "default",
         );
-        const s = await startService(
-          image,
-          {
-            deployment,
-            rendered,
-            podName: `${deployment.metadata.name}-7d9f8b6c5-rh3x1`,
-            secretFiles: { [spc.metadata.name]: secrets.files },
-            serviceAccountToken: token,
-            kubeApi: { host: cluster!.host, port: cluster!.port, caPem: cluster!.caPem },
-            imageEnv: image.imageEnv,
-            overrides,
-          },
-          options.root,
-        );
+        const podContext = {
+          deployment,
+          rendered,
+          podName: `${deployment.metadata.name}-7d9f8b6c5-rh3x1`,
+          secretFiles,
+          serviceAccountToken: token,
+          kubeApi: { host: cluster!.host, port: cluster!.port, caPem: cluster!.caPem },
+          imageEnv: image.imageEnv,
+          overrides,
+        };
+        try {
+          for (const line of await runInitContainers(image, podContext, options.root)) log(`  init ${line}`);
+        } catch (error) {
+          check([(error as Error).message, ...deniedSoFar()]);
+        }
+        const s = await startService(image, podContext, options.root);
         started.push(s);
         cleanups.push(async () => {
           await s.pod.stop();
@@ -309,7 +367,7 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
         try {
           await driveJourney({
             billingUrl: fakes.billingUrl,
-            adminToken: secrets.adminToken,
+            admin: renderedAdmin(billingDeployment, fakes.google),
             stripe: fakes.stripe,
             workstations: fakes.workstations,
             cluster: cluster!,
@@ -353,6 +411,13 @@ export async function rehearse(rendered: RenderedStack, options: RehearsalOption
       }
       check(problems);
     });
+
+    // Only once billing's migration step has run: it creates billing's login.
+    if (migrationDbUrl && started.some((s) => s.service === "billing")) {
+      await step("database: billing's login cannot rewrite the audit log (ADR 0166)", async () => {
+        check(await auditLogProblems(db, roleFromUrl(renderedDbUrl, secrets.databasePassword)));
+      });
+    }
 
     await step("RBAC: no request was forbidden", async () => {
       check(deniedSoFar());

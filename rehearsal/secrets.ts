@@ -13,6 +13,8 @@ export interface GeneratedSecrets {
   webhookSecret: string;
   adminToken: string;
   databasePassword: string;
+  /** The migration user's (ADR 0166). */
+  migrationPassword: string;
 }
 
 export async function generateSecrets(paths: string[]): Promise<GeneratedSecrets> {
@@ -22,6 +24,7 @@ export async function generateSecrets(paths: string[]): Promise<GeneratedSecrets
     "stripe-webhook-secret": `whsec_rehearsal${hex(16)}`,
     "billing-admin-token": `rehearsal-admin-${hex(24)}`,
     "billing-database-password": hex(24),
+    "billing-migration-database-password": hex(24),
     "offline-token-signing-key": await generateKeySetDocument("rehearsal-1"),
   };
   const files: Record<string, string> = {};
@@ -40,5 +43,6 @@ export async function generateSecrets(paths: string[]): Promise<GeneratedSecrets
     webhookSecret: known["stripe-webhook-secret"]!,
     adminToken: known["billing-admin-token"]!,
     databasePassword: known["billing-database-password"]!,
+    migrationPassword: known["billing-migration-database-password"]!,
   };
 }

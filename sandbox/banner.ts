@@ -32,7 +32,7 @@ CODITECT sandbox ready in ${input.seconds.toFixed(1)} s  (sandbox only: fakes fo
   operator probes and metrics                    ${urls.operator}/metrics
 
   kubeconfig   ${kubeconfig}
-  admin token  ${input.adminToken}   (sandbox only; kept in ${shown(input.dataDir, input.cwd)}/sandbox-secrets.json)
+  admin token  ${input.adminToken}   (break-glass token, sandbox only: audited as break-glass; production admins use their Google identity; kept in ${shown(input.dataDir, input.cwd)}/sandbox-secrets.json)
   data dir     ${shown(input.dataDir, input.cwd)}   (logs in ${shown(input.dataDir, input.cwd)}/logs/; npm start -- --reset wipes it)
 
 Try it (in another terminal; docs/sandbox.md walks through the whole journey):

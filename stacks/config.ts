@@ -12,6 +12,9 @@ import { placeholderProblems } from "./placeholders.js";
 /** The Pulumi project name; config keys are namespaced with it. */
 export const PROJECT_NAME = "coditect-control-plane";
 
+/** The OAuth client of the gcloud CLI: the audience of `gcloud auth print-identity-token` for a user. */
+export const GCLOUD_CLIENT_ID = "32555940559.apps.googleusercontent.com";
+
 /** Billing's own customer API host unless a stack sets `controlPlane.billingHost` (ADR 0104). */
 export const DEFAULT_BILLING_HOST = "billing.coditect.ai";
 /** Hosts billing must never take: the seeds' production API runs there today. */
@@ -169,6 +172,25 @@ export const stackConfigSchema = z
         .string()
         .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS host name")
         .default(DEFAULT_BILLING_HOST),
+      /**
+       * Billing's admins (ADR 0165): Google accounts on an allow-list, proven by a Google ID token (default
+       * audience: gcloud's OAuth client, what `gcloud auth print-identity-token` mints) or IAP's header.
+       * `breakGlass: true` mounts and accepts the shared token: the break-glass procedure only.
+       */
+      admins: z.strictObject({
+        emails: z
+          .array(z.email({ message: "must be an email address" }))
+          .min(1, "needs at least one admin's Google account"),
+        idTokenAudiences: z.array(z.string().min(1)).default([GCLOUD_CLIENT_ID]),
+        iapAudience: z
+          .string()
+          .regex(
+            /^\/projects\/\d+\/global\/backendServices\/[\w-]+$/,
+            "must be /projects/<number>/global/backendServices/<id>",
+          )
+          .optional(),
+        breakGlass: z.boolean().default(false),
+      }),
       billingMinReplicas: z.number().int().min(2),
       billingMaxReplicas: z.number().int().max(50),
       /** Live Stripe price id per product billing sells (not secret; billing's defaults only fit the fake). */

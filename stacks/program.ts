@@ -112,6 +112,7 @@ function createControlPlane(
         databaseServerCa: database.serverCa,
         secretNames: secrets.secretNames,
         stripePriceIds: release.stripePriceIds,
+        admins: cfg.controlPlane.admins,
       },
     },
     { providers: [kubernetes] },

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashLicenseKey } from "../licenses/keys.js";
-import { type BillingHarness, startBillingHarness, TEST_ADMIN_TOKEN } from "../testing/harness.js";
+import {
+  type BillingHarness,
+  startBillingHarness,
+  TEST_ADMIN_EMAIL,
+  TEST_ADMIN_TOKEN,
+} from "../testing/harness.js";
 
 interface LicenseView {
   id: string;
@@ -84,7 +89,7 @@ describe("admin API", () => {
     expect(audit.events).toHaveLength(1);
     expect(audit.events[0]).toMatchObject({
       action: "license.created",
-      actor: "admin",
+      actor: TEST_ADMIN_EMAIL,
       before: null,
       after: { id: license.id },
     });
@@ -92,20 +97,12 @@ describe("admin API", () => {
 
   it("revoke, reinstate, suspend, extend and overrides each change state and write one audit event", async () => {
     const { license } = await create({ ...pilot, organization: "lifecycle-co" });
-    const act = async (method: string, path: string, body: unknown, actor?: string) => {
-      const res = await fetch(`${h.url}/v1/admin/licenses/${license.id}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
-          "content-type": "application/json",
-          ...(actor ? { "x-admin-actor": actor } : {}),
-        },
-        body: JSON.stringify(body),
-      });
+    const act = async (method: string, path: string, body: unknown) => {
+      const res = await h.admin(method, `/licenses/${license.id}${path}`, body);
       expect(res.status).toBe(200);
       return ((await res.json()) as { license: LicenseView }).license;
     };
-    expect(await act("POST", "/revoke", { reason: "chargeback" }, "alice@coditect.test")).toMatchObject({
+    expect(await act("POST", "/revoke", { reason: "chargeback" })).toMatchObject({
       state: "revoked",
       stateReason: "AdminRevoked",
     });
@@ -143,7 +140,7 @@ describe("admin API", () => {
       "license.overrides_set",
     ]);
     expect(audit.events[1]).toMatchObject({
-      actor: "admin:alice@coditect.test",
+      actor: TEST_ADMIN_EMAIL,
       details: { reason: "chargeback" },
     });
   });

@@ -1,5 +1,5 @@
 /**
- * /v1/admin: the admin override path (bearer ADMIN_TOKEN). Create licenses without payment, revoke,
+ * /v1/admin: the admin override path (admins' Google identities, break-glass token: admin/auth.ts). Create licenses without payment, revoke,
  * suspend, reinstate, extend, override seats/containers, rotate keys, purge, list licenses, read the audit log.
  */
 import { type Request, Router } from "express";
@@ -14,7 +14,7 @@ import { metricsFor } from "../ops/metrics.js";
 import type { SessionCluster } from "../sessions/cluster.js";
 import { markRotationEndsInCluster, sessionClusterFromConfig } from "../sessions/key-rotation.js";
 import * as actions from "./actions.js";
-import { requireAdminToken } from "./auth.js";
+import { requireAdmin } from "./auth.js";
 import { listAuditEvents, listLicenses } from "./queries.js";
 import {
   auditQuery,
@@ -38,10 +38,11 @@ export function adminRouter(deps: BillingDeps, options: AdminOptions = {}): Rout
       ? sessionClusterFromConfig(deps)
       : (options.sessionCluster ?? undefined);
   const metrics = metricsFor(deps.metrics);
-  router.use(requireAdminToken(deps.config.adminToken));
+  router.use(requireAdmin(deps));
 
   const context = (req: Request, action: string, details?: Record<string, unknown>): ChangeContext => ({
-    actor: req.adminActor ?? "admin",
+    // Set by requireAdmin on every request that reaches a route: the verified email or `break-glass`.
+    actor: req.adminActor!,
     action,
     now: deps.clock.now(),
     paymentGraceMs: deps.config.paymentGraceMs,

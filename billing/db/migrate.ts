@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import type { Db } from "../deps.js";
 
 /**
@@ -102,4 +103,37 @@ export async function migrate(db: Db, dir: string = MIGRATIONS_DIR): Promise<num
     client.release();
   }
   return applied;
+}
+
+/**
+ * The role billing's runtime login must be a member of (migration 070, ADR 0166): the grants of a running
+ * service, with the audit log append-only and the migration ledger read-only.
+ */
+export const RUNTIME_ROLE = "billing_runtime";
+
+/**
+ * Makes `user` (billing's runtime login) a member of RUNTIME_ROLE. Run by the migration role after
+ * migrating (`npm run migrate -- --runtime-user billing`); the migration role needs CREATEROLE or ADMIN
+ * OPTION on the role (Cloud SQL's built-in users have it).
+ */
+export async function grantRuntimeRole(db: Db, user: string): Promise<void> {
+  await db.query(`GRANT ${pg.escapeIdentifier(RUNTIME_ROLE)} TO ${pg.escapeIdentifier(user)}`);
+}
+
+/**
+ * Versions of the migration files the database has not applied. For a service that does not migrate
+ * itself (DATABASE_MIGRATIONS=verify): it refuses to serve an older schema than its code expects.
+ */
+export async function pendingMigrations(db: Db, dir: string = MIGRATIONS_DIR): Promise<number[]> {
+  const exists = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
+  const done = new Set<number>();
+  if (exists.rows[0]?.present) {
+    const rows = await db.query<{ version: number }>("SELECT version FROM schema_migrations");
+    for (const r of rows.rows) done.add(r.version);
+  }
+  return readMigrations(dir)
+    .map((m) => m.version)
+    .filter((v) => !done.has(v));
 }

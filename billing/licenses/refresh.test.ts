@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMaintenance } from "../ops/maintenance.js";
-import { type BillingHarness, startBillingHarness } from "../testing/harness.js";
+import { type BillingHarness, startBillingHarness, TEST_ADMIN_EMAIL } from "../testing/harness.js";
 import { refreshLicenseStates } from "./refresh.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -49,7 +49,7 @@ describe("time-driven license states", () => {
       [license.id],
     );
     expect(audit.rows).toEqual([
-      { actor: "admin", action: "license.created", state: "active" },
+      { actor: TEST_ADMIN_EMAIL, action: "license.created", state: "active" },
       { actor: "system:clock", action: "license.state_refreshed", state: "active" },
       { actor: "system:clock", action: "license.state_refreshed", state: "expired" },
     ]);

@@ -135,6 +135,19 @@ describe("operations endpoints and logging", () => {
     expect(all).not.toContain("organization=acme");
   });
 
+  it("logs the client's address behind the load balancer, not the balancer's (issue 13 L2b)", async () => {
+    lines.length = 0;
+    // Google's load balancer appends "<client>, <balancer>"; a client-supplied leading entry is not trusted.
+    await fetch(`${url}/v1/products`, {
+      headers: { "x-forwarded-for": "10.9.9.9, 203.0.113.7, 34.120.0.1", "x-request-id": "req-client-ip" },
+    });
+    await fetch(`${url}/healthz`, { headers: { "x-request-id": "req-direct" } });
+    const viaBalancer = lines.find((l) => l.requestId === "req-client-ip" && l.message === "request");
+    expect(viaBalancer).toMatchObject({ path: "/v1/products", clientIp: "203.0.113.7" });
+    const direct = lines.find((l) => l.requestId === "req-direct" && l.message === "request");
+    expect(direct?.clientIp).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+  });
+
   it("the logger redacts secrets even when a caller logs them", () => {
     lines.length = 0;
     const logger = createLogger("info", sink);

@@ -1,6 +1,7 @@
 /**
  * Request ids and one JSON log line per request. The query string is never logged (the checkout success
- * URL carries a session id) and the logger redacts credentials (see billing/ops/logger.ts).
+ * URL carries a session id) and the logger redacts credentials (see billing/ops/logger.ts). The line carries
+ * the client's address as `req.ip` resolves it behind the load balancer.
  */
 import { randomUUID } from "node:crypto";
 import type { RequestHandler } from "express";
@@ -64,6 +65,9 @@ export function requestLogging(
           method: req.method,
           path: req.originalUrl.split("?")[0],
           status: res.statusCode,
+          // The client, not the load balancer: `trust proxy` 2 reads it from Google's X-Forwarded-For
+          // (ADR 0146), so an investigation can follow one address across requests (issue 13 L2b).
+          clientIp: req.ip,
           ms: Math.round(seconds * 1000),
         },
         "request",

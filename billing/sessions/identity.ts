@@ -11,20 +11,14 @@
  * Every refusal after the token check is one answer (`workstation_unknown`): unknown id, wrong credential,
  * workstation without a license look the same, so a caller cannot enumerate workstation ids.
  */
-import {
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from "jose";
+import type { JSONWebKeySet } from "jose";
 import type { Clock } from "../../lib/clock.js";
 import { workstationCredentialMatches } from "../../lib/workstation-credential.js";
 import { ApiError } from "../http/errors.js";
+import { GOOGLE_ISSUERS, GOOGLE_JWKS_URL, googleJwtVerifier } from "../http/google-jwt.js";
 import type { SessionCluster } from "./cluster.js";
 
-export const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
-export const GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs";
+export { GOOGLE_ISSUERS, GOOGLE_JWKS_URL };
 
 export interface IdentityConfig {
   /** Google's JWKS URL, or a JWKS document (tests). */
@@ -53,25 +47,25 @@ export function identityVerifier(
   cluster: SessionCluster,
   clock: Clock,
 ): IdentityVerifier {
-  const keys: JWTVerifyGetKey =
-    typeof config.jwks === "string"
-      ? createRemoteJWKSet(new URL(config.jwks))
-      : createLocalJWKSet(config.jwks);
+  const verify = googleJwtVerifier(
+    {
+      jwks: config.jwks,
+      issuers: config.issuers ?? GOOGLE_ISSUERS,
+      // Read at each verification, as before: a test sets the audience once its server listens.
+      get audience() {
+        return config.audience;
+      },
+      algorithms: ["RS256", "ES256"],
+      requireVerifiedEmail: true,
+    },
+    clock,
+  );
   const allowed = new Set(config.serviceAccounts.map((e) => e.toLowerCase()));
   return {
     async licenseFor(identityToken, containerId, credential) {
       let email: string;
       try {
-        const { payload } = await jwtVerify(identityToken, keys, {
-          issuer: config.issuers ?? GOOGLE_ISSUERS,
-          audience: config.audience,
-          currentDate: clock.now(),
-          algorithms: ["RS256", "ES256"],
-        });
-        if (payload.email_verified !== true || typeof payload.email !== "string") {
-          throw new Error("token carries no verified email");
-        }
-        email = payload.email.toLowerCase();
+        ({ email } = await verify(identityToken));
       } catch (error) {
         throw new ApiError(
           403,

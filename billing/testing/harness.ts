@@ -1,7 +1,9 @@
 /**
  * Test harness for billing tests: the real app on a free port, a fresh real PostgreSQL database, the
  * fake Stripe (test infrastructure) reached through the real Stripe SDK, and one ManualClock shared by
- * the app and the fake. Webhooks are signed with the Stripe SDK's generateTestHeaderString.
+ * the app and the fake. Webhooks are signed with the Stripe SDK's generateTestHeaderString. Admin calls
+ * carry a Google ID token of TEST_ADMIN_EMAIL signed by a local stand-in for Google's keys (ADR 0165);
+ * the break-glass token stays on (TEST_ADMIN_TOKEN) for the tests about it.
  */
 
 import type { Server } from "node:http";
@@ -12,6 +14,10 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { ManualClock } from "../../lib/clock.js";
+import {
+  type FakeGoogleIdentity,
+  startFakeGoogleIdentity,
+} from "../../test-support/fake-google-identity/index.js";
 import {
   type FakeStripe,
   fakeStripePriceEnv,
@@ -28,6 +34,9 @@ import { createStripeClient } from "../stripe/client.js";
 
 export const TEST_WEBHOOK_SECRET = "whsec_test_billing_harness";
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef0123456789";
+/** The admin the harness's admin() calls authenticate as (on ADMIN_EMAILS). */
+export const TEST_ADMIN_EMAIL = "admin@coditect.test";
+export const TEST_ADMIN_AUDIENCE = "billing-harness.apps.googleusercontent.com";
 
 export interface BillingHarness {
   url: string;
@@ -40,8 +49,11 @@ export interface BillingHarness {
     event: unknown,
     options?: { timestampSeconds?: number; secret?: string; rawBody?: string },
   ): Promise<Response>;
-  /** Calls the admin API with the admin token. */
+  /** Calls the admin API as TEST_ADMIN_EMAIL (a Google ID token), or with `token` as the bearer. */
   admin(method: string, path: string, body?: unknown, token?: string): Promise<Response>;
+  /** `Bearer <Google ID token>` of an admin, minted at the clock's time. */
+  adminAuthorization(email?: string): Promise<string>;
+  google: FakeGoogleIdentity;
   /** Creates a checkout through the API and completes it in the fake; returns ids and the events Stripe emitted. */
   buy(
     items: { product: string; quantity: number }[],
@@ -58,10 +70,16 @@ export interface Purchase {
 }
 
 export async function startBillingHarness(
-  options: { kubeConfig?: KubeConfig; env?: Record<string, string>; httpTimeouts?: HttpTimeouts } = {},
+  options: {
+    kubeConfig?: KubeConfig;
+    /** Overrides; `undefined` unsets a default (e.g. ADMIN_TOKEN: break-glass off). */
+    env?: Record<string, string | undefined>;
+    httpTimeouts?: HttpTimeouts;
+  } = {},
 ): Promise<BillingHarness> {
   const clock = new ManualClock("2026-06-01T00:00:00Z");
   const fake = await startFakeStripe({ now: () => clock.now() });
+  const google = await startFakeGoogleIdentity();
   const pool = new pg.Pool({ connectionString: await testDatabase("billing"), max: 8 });
   await migrate(pool);
   const config = loadConfig({
@@ -69,6 +87,9 @@ export async function startBillingHarness(
     STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     ...fakeStripePriceEnv(),
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+    ADMIN_EMAILS: TEST_ADMIN_EMAIL,
+    ADMIN_ID_TOKEN_AUDIENCES: TEST_ADMIN_AUDIENCE,
+    ADMIN_GOOGLE_JWKS_URL: google.jwksUrl,
     STRIPE_API_URL: fake.url,
     PUBLIC_BASE_URL: "http://billing.test",
     LOG_LEVEL: "silent",
@@ -113,11 +134,15 @@ export async function startBillingHarness(
         body: payload,
       });
     },
-    admin(method, path, body, token = TEST_ADMIN_TOKEN) {
+    google,
+    async adminAuthorization(email = TEST_ADMIN_EMAIL) {
+      return `Bearer ${await google.idToken({ email, audience: TEST_ADMIN_AUDIENCE, now: clock.now() })}`;
+    },
+    async admin(method, path, body, token) {
       return fetch(`${url}/v1/admin${path}`, {
         method,
         headers: {
-          authorization: `Bearer ${token}`,
+          authorization: token === undefined ? await harness.adminAuthorization() : `Bearer ${token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -144,6 +169,7 @@ export async function startBillingHarness(
       await new Promise((resolve) => server.close(resolve));
       await pool.end();
       await fake.stop();
+      await google.stop();
     },
   };
   return harness;

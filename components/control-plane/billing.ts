@@ -22,15 +22,59 @@ import {
 export const BILLING_PORT = 8080;
 export const SECRETS_MOUNT_PATH = "/etc/coditect/secrets";
 export const DATABASE_CA_MOUNT_PATH = "/etc/coditect/cloudsql";
+/** The migration step's secrets: mounted in the init container only (ADR 0166). */
+export const MIGRATION_SECRETS_MOUNT_PATH = "/etc/coditect/migration-secrets";
+/** The migration step's files: its own password, and the runtime login's, which it sets. */
+export const MIGRATION_SECRET_FILES: ControlPlaneSecretId[] = [
+  "billing-migration-database-password",
+  "billing-database-password",
+];
 
 /** Env var → secret file. Billing reads `<VAR>_FILE` (ADR 0025): values never appear in the pod spec. */
 export const BILLING_SECRET_FILES: Record<string, ControlPlaneSecretId> = {
   STRIPE_SECRET_KEY_FILE: "stripe-secret-key",
   STRIPE_WEBHOOK_SECRET_FILE: "stripe-webhook-secret",
-  ADMIN_TOKEN_FILE: "billing-admin-token",
   DATABASE_PASSWORD_FILE: "billing-database-password",
   OFFLINE_TOKEN_KEYS_FILE: "offline-token-signing-key",
 };
+/** Mounted only while break-glass is switched on (`controlPlane.admins.breakGlass`, ADR 0165). */
+export const BREAK_GLASS_SECRET_FILE: Record<string, ControlPlaneSecretId> = {
+  ADMIN_TOKEN_FILE: "billing-admin-token",
+};
+
+/** Who may use billing's admin API and how they prove it (ADR 0165). */
+export interface BillingAdmins {
+  /** Google accounts allowed to act as admins; each is the audit actor of what it does. */
+  emails: string[];
+  /** Audiences of accepted Google ID tokens (gcloud's client id for `gcloud auth print-identity-token`). */
+  idTokenAudiences: string[];
+  /** IAP's audience (`/projects/<number>/global/backendServices/<id>`) when IAP fronts the admin surface. */
+  iapAudience?: string | undefined;
+  /** Mount the shared token and accept it (ADMIN_BREAK_GLASS=true): the break-glass procedure only. */
+  breakGlass: boolean;
+}
+
+/** Env var → secret file of what billing mounts: the break-glass token only while switched on. */
+export function billingSecretFiles(
+  admins: Pick<BillingAdmins, "breakGlass">,
+): Record<string, ControlPlaneSecretId> {
+  return { ...BILLING_SECRET_FILES, ...(admins.breakGlass ? BREAK_GLASS_SECRET_FILE : {}) };
+}
+
+/** The admin API's env: the allow-list and how identities are proven; break-glass only when switched on. */
+export function adminEnv(admins: BillingAdmins): { name: string; value: string }[] {
+  if (admins.emails.length === 0) {
+    throw new Error("billing needs at least one admin email (controlPlane.admins.emails)");
+  }
+  return [
+    { name: "ADMIN_EMAILS", value: admins.emails.join(",") },
+    ...(admins.idTokenAudiences.length > 0
+      ? [{ name: "ADMIN_ID_TOKEN_AUDIENCES", value: admins.idTokenAudiences.join(",") }]
+      : []),
+    ...(admins.iapAudience ? [{ name: "ADMIN_IAP_AUDIENCE", value: admins.iapAudience }] : []),
+    ...(admins.breakGlass ? [{ name: "ADMIN_BREAK_GLASS", value: "true" }] : []),
+  ];
+}
 
 /** The `secrets` parameter of a GKE SecretProviderClass: latest version of each secret, one file each. */
 export function secretProviderEntries(secretNames: Record<string, string>): string {
@@ -69,7 +113,10 @@ export interface BillingWorkloadArgs {
   maxReplicas: number;
   databaseHost: pulumi.Input<string>;
   databaseName: string;
+  /** The runtime login billing serves as (created by the migration step, member of billing_runtime). */
   databaseUser: string;
+  /** The Cloud SQL user that owns the schema and runs migrations (ADR 0166). */
+  migrationUser: string;
   /** PEM of the Cloud SQL server CA. */
   databaseServerCa: pulumi.Input<string>;
   secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
@@ -77,6 +124,7 @@ export interface BillingWorkloadArgs {
   stripePriceIds: Record<string, string>;
   /** The workstation fleet's service account: workstation containers prove who they are with its tokens. */
   workstationServiceAccountEmail: pulumi.Input<string>;
+  admins: BillingAdmins;
 }
 
 /** The public URL of billing; also the audience the workstation entrypoint asks its identity token for. */
@@ -106,6 +154,8 @@ export function createBillingWorkload(
     );
   }
   const meta = (suffix: string) => ({ name: suffix, namespace: args.namespace, labels: args.labels });
+  const secretFiles = billingSecretFiles(args.admins);
+  const mounted = new Set<string>(Object.values(secretFiles));
 
   const secretClass = new k8s.apiextensions.CustomResource(
     childName(name, "billing-secrets"),
@@ -116,7 +166,33 @@ export function createBillingWorkload(
       spec: {
         provider: "gke",
         parameters: {
-          secrets: pulumi.output(args.secretNames).apply((names) => secretProviderEntries(names)),
+          // Only the secrets billing reads: a secret without a version would keep the volume from mounting.
+          secrets: pulumi
+            .output(args.secretNames)
+            .apply((names) =>
+              secretProviderEntries(
+                Object.fromEntries(Object.entries(names).filter(([id]) => mounted.has(id))),
+              ),
+            ),
+        },
+      },
+    },
+    opts,
+  );
+  const migrationSecretClass = new k8s.apiextensions.CustomResource(
+    childName(name, "billing-migration-secrets"),
+    {
+      apiVersion: "secrets-store.csi.x-k8s.io/v1",
+      kind: "SecretProviderClass",
+      metadata: meta("billing-migration-secrets"),
+      spec: {
+        provider: "gke",
+        parameters: {
+          secrets: pulumi
+            .output(args.secretNames)
+            .apply((names) =>
+              secretProviderEntries(Object.fromEntries(MIGRATION_SECRET_FILES.map((id) => [id, names[id]]))),
+            ),
         },
       },
     },
@@ -136,7 +212,7 @@ export function createBillingWorkload(
         .output(args.databaseHost)
         .apply((h) => databaseUrl(h, args.databaseName, args.databaseUser)),
     },
-    ...Object.entries(BILLING_SECRET_FILES).map(([variable, file]) => ({
+    ...Object.entries(secretFiles).map(([variable, file]) => ({
       name: variable,
       value: `${SECRETS_MOUNT_PATH}/${file}`,
     })),
@@ -149,6 +225,9 @@ export function createBillingWorkload(
     // (images/workstation/entrypoint.sh), which the WorkstationConfig sets to this same URL.
     { name: "WORKSTATION_IDENTITY_AUDIENCE", value: billingUrl(args.host) },
     { name: "WORKSTATION_IDENTITY_SERVICE_ACCOUNTS", value: args.workstationServiceAccountEmail },
+    // The init container migrated as the migration user; billing's own login cannot (ADR 0166).
+    { name: "DATABASE_MIGRATIONS", value: "verify" },
+    ...adminEnv(args.admins),
     { name: "LOG_LEVEL", value: "info" },
     // Cloud Logging groups a request's lines under its trace only with the project id (lib/logger.ts).
     { name: "GOOGLE_CLOUD_PROJECT", value: args.project },
@@ -176,6 +255,42 @@ export function createBillingWorkload(
                 topologyKey: "topology.kubernetes.io/zone",
                 whenUnsatisfiable: "ScheduleAnyway",
                 labelSelector: { matchLabels: args.labels },
+              },
+            ],
+            // The migration step (ADR 0166): the same image as the migration user, which owns the schema;
+            // it also creates or updates billing's runtime login. Its secrets are mounted here only.
+            initContainers: [
+              {
+                name: "migrate",
+                image: args.image,
+                imagePullPolicy: "IfNotPresent",
+                args: [
+                  "billing.mjs",
+                  "--migrate-only",
+                  "--runtime-user",
+                  args.databaseUser,
+                  "--runtime-password-file",
+                  `${MIGRATION_SECRETS_MOUNT_PATH}/billing-database-password`,
+                ],
+                env: [
+                  {
+                    name: "DATABASE_URL",
+                    value: pulumi
+                      .output(args.databaseHost)
+                      .apply((h) => databaseUrl(h, args.databaseName, args.migrationUser)),
+                  },
+                  {
+                    name: "DATABASE_PASSWORD_FILE",
+                    value: `${MIGRATION_SECRETS_MOUNT_PATH}/billing-migration-database-password`,
+                  },
+                ],
+                resources: containerResources({ request: "100m", limit: "500m" }, "256Mi"),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [
+                  TMP_MOUNT,
+                  { name: "migration-secrets", mountPath: MIGRATION_SECRETS_MOUNT_PATH, readOnly: true },
+                  { name: "cloudsql-ca", mountPath: DATABASE_CA_MOUNT_PATH, readOnly: true },
+                ],
               },
             ],
             containers: [
@@ -207,6 +322,14 @@ export function createBillingWorkload(
                 },
               },
               { name: "cloudsql-ca", configMap: { name: databaseCa.metadata.name } },
+              {
+                name: "migration-secrets",
+                csi: {
+                  driver: "secrets-store-gke.csi.k8s.io",
+                  readOnly: true,
+                  volumeAttributes: { secretProviderClass: migrationSecretClass.metadata.name },
+                },
+              },
             ],
           },
         },

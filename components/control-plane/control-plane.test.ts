@@ -11,7 +11,7 @@ import {
 } from "../../billing/http/public-routes.js";
 import { loadConfig as loadOperatorConfig, OPERATOR_ENV_VARIABLES } from "../../operator/config.js";
 import { type RecordedResource, type Recording, startRecording } from "../../stacks/plan/harness.js";
-import { BILLING_PORT, BILLING_SECRET_FILES } from "./billing.js";
+import { adminEnv, BILLING_PORT, BILLING_SECRET_FILES, billingSecretFiles } from "./billing.js";
 import { ControlPlane, type ControlPlaneArgs, loadControlPlaneCrds } from "./index.js";
 import { OPERATOR_PROBE_PORT } from "./operator.js";
 import { BILLING_CLUSTER_RULES, loadOperatorRules } from "./rbac.js";
@@ -55,6 +55,7 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
       "stripe-webhook-secret": "projects/p/secrets/stripe-webhook-secret",
       "billing-admin-token": "projects/p/secrets/billing-admin-token",
       "billing-database-password": "projects/p/secrets/billing-database-password",
+      "billing-migration-database-password": "projects/p/secrets/billing-migration-database-password",
       "offline-token-signing-key": "projects/p/secrets/offline-token-signing-key",
     },
     stripePriceIds: {
@@ -64,6 +65,11 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
       standard: "price_live_standard",
       power: "price_live_power",
       ai: "price_live_ai",
+    },
+    admins: {
+      emails: ["alice@coditect.example", "bob@coditect.example"],
+      idTokenAudiences: ["32555940559.apps.googleusercontent.com"],
+      breakGlass: false,
     },
   },
   ...over,
@@ -210,6 +216,72 @@ describe("ControlPlane", () => {
     );
   });
 
+  it("admins: the allow-list and gcloud's audience; no break-glass token mounted or accepted (ADR 0165)", () => {
+    const env = podSpec(one("apps/v1:Deployment", "cp-billing")).containers[0]!.env;
+    expect(env).toEqual(
+      expect.arrayContaining([
+        { name: "ADMIN_EMAILS", value: "alice@coditect.example,bob@coditect.example" },
+        { name: "ADMIN_ID_TOKEN_AUDIENCES", value: "32555940559.apps.googleusercontent.com" },
+      ]),
+    );
+    const names = env.map((e) => e.name);
+    expect(names).not.toContain("ADMIN_TOKEN_FILE");
+    expect(names).not.toContain("ADMIN_BREAK_GLASS");
+    const spc = one("secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "cp-billing-secrets");
+    expect((spc.inputs.spec as { parameters: { secrets: string } }).parameters.secrets).not.toContain(
+      "billing-admin-token",
+    );
+  });
+
+  it("migrates in an init container as the migration user, whose password billing's container never mounts (ADR 0166)", () => {
+    const spec = podSpec(one("apps/v1:Deployment", "cp-billing")) as ReturnType<typeof podSpec> & {
+      initContainers: {
+        name: string;
+        args: string[];
+        env: { name: string; value: string }[];
+        volumeMounts: { name: string }[];
+      }[];
+    };
+    const [init] = spec.initContainers;
+    expect(init!.args).toEqual([
+      "billing.mjs",
+      "--migrate-only",
+      "--runtime-user",
+      "billing",
+      "--runtime-password-file",
+      "/etc/coditect/migration-secrets/billing-database-password",
+    ]);
+    expect(init!.env.find((e) => e.name === "DATABASE_URL")?.value).toMatch(
+      /^postgres:\/\/billing_migrator@10\.60\.0\.3:5432\/billing\?/,
+    );
+    expect(init!.volumeMounts.map((m) => m.name)).toContain("migration-secrets");
+    const main = spec.containers[0] as unknown as { volumeMounts: { name: string }[] };
+    expect(main.volumeMounts.map((m) => m.name)).not.toContain("migration-secrets");
+    expect(spec.containers[0]!.env).toContainEqual({ name: "DATABASE_MIGRATIONS", value: "verify" });
+    expect(spec.containers[0]!.env.find((e) => e.name === "DATABASE_URL")?.value).toMatch(
+      /^postgres:\/\/billing@/,
+    );
+    const mainSecrets = one("secrets-store.csi.x-k8s.io/v1:SecretProviderClass", "cp-billing-secrets");
+    expect((mainSecrets.inputs.spec as { parameters: { secrets: string } }).parameters.secrets).not.toContain(
+      "billing-migration-database-password",
+    );
+    const migration = one(
+      "secrets-store.csi.x-k8s.io/v1:SecretProviderClass",
+      "cp-billing-migration-secrets",
+    );
+    expect((migration.inputs.spec as { parameters: { secrets: string } }).parameters.secrets).toContain(
+      'resourceName: "projects/p/secrets/billing-migration-database-password/versions/latest"',
+    );
+  });
+
+  it("break-glass switched on: the token is mounted and ADMIN_BREAK_GLASS=true lets billing accept it", () => {
+    const admins = { ...args().billing.admins, breakGlass: true };
+    expect(adminEnv(admins)).toContainEqual({ name: "ADMIN_BREAK_GLASS", value: "true" });
+    expect(billingSecretFiles(admins)).toMatchObject({ ADMIN_TOKEN_FILE: "billing-admin-token" });
+    expect(Object.keys(billingSecretFiles({ breakGlass: false }))).not.toContain("ADMIN_TOKEN_FILE");
+    expect(() => adminEnv({ ...admins, emails: [] })).toThrow(/at least one admin email/);
+  });
+
   it("scales billing 2–10, keeps one pod through disruptions and serves it over HTTPS only", () => {
     expect(one("autoscaling/v2:HorizontalPodAutoscaler", "cp-billing-hpa").inputs.spec).toMatchObject({
       minReplicas: 2,
@@ -316,6 +388,10 @@ describe("ControlPlane as billing runs it", () => {
         "coditect-workstation@proj-test-1.iam.gserviceaccount.com",
       ]);
       expect(config.databaseUrl).toContain("uselibpqcompat=true&sslmode=verify-ca");
+      expect(config.admin).toMatchObject({
+        emails: ["alice@coditect.example", "bob@coditect.example"],
+        breakGlassToken: undefined,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -12,10 +12,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CRD_DIR, type CustomResourceDefinition, loadCrds } from "../../crds/load.js";
 import type { WorkstationTier } from "../../lib/domain.js";
+import { MIGRATION_USER } from "../database.js";
 import { childName } from "../naming.js";
 import { GOOGLE_HEALTH_CHECK_RANGES } from "../network.js";
 import type { ControlPlaneSecretId } from "../secrets.js";
-import { BILLING_PORT, createBillingWorkload } from "./billing.js";
+import { BILLING_PORT, type BillingAdmins, createBillingWorkload } from "./billing.js";
 import { billingPolicy, defaultDenyAll, operatorPolicy } from "./network-policies.js";
 import { createOperatorWorkload, OPERATOR_PROBE_PORT } from "./operator.js";
 import { podMonitoring, SCRAPE_JOBS } from "./pod-monitoring.js";
@@ -55,6 +56,8 @@ export interface ControlPlaneArgs {
     databaseServerCa: pulumi.Input<string>;
     secretNames: Record<ControlPlaneSecretId, pulumi.Input<string>>;
     stripePriceIds: Record<string, string>;
+    /** Admin allow-list and credentials (ADR 0165). */
+    admins: BillingAdmins;
   };
   project: pulumi.Input<string>;
   workstations: {
@@ -213,10 +216,12 @@ export class ControlPlane extends pulumi.ComponentResource {
         databaseHost: args.billing.databaseHost,
         databaseName: "billing",
         databaseUser: "billing",
+        migrationUser: MIGRATION_USER,
         databaseServerCa: args.billing.databaseServerCa,
         secretNames: args.billing.secretNames,
         stripePriceIds: args.billing.stripePriceIds,
         workstationServiceAccountEmail: args.workstations.serviceAccountEmail,
+        admins: args.billing.admins,
       },
       workloadOpts,
     );

@@ -233,7 +233,9 @@ export async function createRoleAndDatabase(adminUrl: string, spec: RoleAndDatab
   try {
     const literal = (await client.query<{ q: string }>("SELECT quote_literal($1) AS q", [spec.password]))
       .rows[0]!.q;
-    await client.query(`CREATE ROLE "${spec.role}" LOGIN PASSWORD ${literal}`);
+    // CREATEROLE, CREATEDB: what Cloud SQL's built-in users get (cloudsqlsuperuser); migration 070 creates
+    // the billing_runtime group role (ADR 0166).
+    await client.query(`CREATE ROLE "${spec.role}" LOGIN CREATEROLE CREATEDB PASSWORD ${literal}`);
     await client.query(`CREATE DATABASE "${spec.database}" OWNER "${spec.role}"`);
   } finally {
     await client.end();

@@ -1,0 +1,96 @@
+/**
+ * A local stand-in for Google's token signers: serves the two JWKS documents billing fetches (Google's
+ * OAuth certs for ID tokens, RS256; IAP's public keys, ES256) over HTTP and mints tokens signed with the
+ * matching private keys, so the verifying code runs as in production (remote JWKS fetch included).
+ * Used by the admin API tests and the rehearsal (the admin's `gcloud auth print-identity-token`).
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+
+export const FAKE_GOOGLE_ISSUER = "https://accounts.google.com";
+export const FAKE_IAP_ISSUER = "https://cloud.google.com/iap";
+
+export interface TokenOptions {
+  email: string;
+  audience: string;
+  /** Issue time (default: now). Tests with a ManualClock pass the clock's time. */
+  now?: Date;
+  /** Lifetime; Google's ID tokens and IAP assertions last one hour. */
+  lifetimeSeconds?: number;
+  issuer?: string;
+  /** ID tokens only (default true). */
+  emailVerified?: boolean;
+  /** Extra or overriding claims. */
+  claims?: JWTPayload;
+}
+
+export interface FakeGoogleIdentity {
+  /** Where billing fetches the ID-token keys (stands in for https://www.googleapis.com/oauth2/v3/certs). */
+  jwksUrl: string;
+  /** Stands in for https://www.gstatic.com/iap/verify/public_key-jwk. */
+  iapJwksUrl: string;
+  /** A Google ID token as `gcloud auth print-identity-token` or the metadata server returns it. */
+  idToken(options: TokenOptions): Promise<string>;
+  /** An IAP `x-goog-iap-jwt-assertion`. */
+  iapAssertion(options: TokenOptions): Promise<string>;
+  /** An ID token signed by a key the JWKS does not publish (a forger's). */
+  forgedIdToken(options: TokenOptions): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const KID_RS = "fake-google-rs256";
+const KID_ES = "fake-iap-es256";
+
+export async function startFakeGoogleIdentity(): Promise<FakeGoogleIdentity> {
+  const google = await generateKeyPair("RS256");
+  const iap = await generateKeyPair("ES256");
+  const forger = await generateKeyPair("RS256");
+  const publish = async (key: CryptoKey, kid: string, alg: string): Promise<JWK> => ({
+    ...(await exportJWK(key)),
+    kid,
+    alg,
+    use: "sig",
+  });
+  const documents: Record<string, string> = {
+    "/oauth2/v3/certs": JSON.stringify({ keys: [await publish(google.publicKey, KID_RS, "RS256")] }),
+    "/iap/verify/public_key-jwk": JSON.stringify({ keys: [await publish(iap.publicKey, KID_ES, "ES256")] }),
+  };
+  const server = createServer((req, res) => {
+    const body = documents[(req.url ?? "").split("?")[0] ?? ""];
+    res.writeHead(body ? 200 : 404, { "content-type": "application/json" });
+    res.end(body ?? "{}");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const sign = (key: CryptoKey, kid: string, alg: string, defaultIssuer: string, idToken: boolean) => {
+    return (o: TokenOptions) => {
+      const iat = Math.floor((o.now ?? new Date()).getTime() / 1000);
+      return new SignJWT({
+        email: o.email,
+        ...(idToken ? { email_verified: o.emailVerified ?? true } : {}),
+        ...o.claims,
+      })
+        .setProtectedHeader({ alg, kid, typ: "JWT" })
+        .setIssuer(o.issuer ?? defaultIssuer)
+        .setAudience(o.audience)
+        .setSubject(idToken ? "1234567890" : "accounts.google.com:1234567890")
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + (o.lifetimeSeconds ?? 3600))
+        .sign(key);
+    };
+  };
+  return {
+    jwksUrl: `${base}/oauth2/v3/certs`,
+    iapJwksUrl: `${base}/iap/verify/public_key-jwk`,
+    idToken: sign(google.privateKey, KID_RS, "RS256", FAKE_GOOGLE_ISSUER, true),
+    iapAssertion: sign(iap.privateKey, KID_ES, "ES256", FAKE_IAP_ISSUER, false),
+    forgedIdToken: sign(forger.privateKey, KID_RS, "RS256", FAKE_GOOGLE_ISSUER, true),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
