@@ -45,7 +45,7 @@ beforeAll(async () => {
   kc = kube.kubeConfig();
   pool = new pg.Pool({ connectionString: await testDatabase("key_rotation"), max: 10 });
   await migrate(pool);
-  const logger = pino({ level: "silent" });
+  const logger = pino({ level: process.env.DEBUG_LOG ? "debug" : "silent" });
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_rotation",
     STRIPE_WEBHOOK_SECRET: "whsec_rotation",
@@ -64,6 +64,11 @@ beforeAll(async () => {
   };
   const app = express();
   app.use(express.json());
+  // billing/app.ts's request logger gives every request `req.log`; the admin authentication logs through it.
+  app.use((req, _res, next) => {
+    req.log = logger;
+    next();
+  });
   app.use("/v1/admin", adminRouter(deps, { sessionCluster: new KubeSessionCluster(kc) }));
   app.use(
     sessionsRouter(deps, {
