@@ -17,13 +17,7 @@ import {
   offlineTokenFor,
   type SessionsContext,
 } from "./context.js";
-import {
-  containerClaim,
-  licenseRefusal,
-  liveSince,
-  onlineSinceAtValidate,
-  seatDecision,
-} from "./decide.js";
+import { containerClaim, licenseRefusal, liveSince, onlineSinceAtValidate, seatDecision } from "./decide.js";
 import {
   activeSessionOfContainer,
   countLiveSessions,
