@@ -123,7 +123,7 @@ export async function repairLosses(ports: RepairPorts): Promise<RepairReport> {
 }
 
 /** A live session with the license facts its offline token's expiry depends on. */
-type LiveSessionRow = SessionRow & {
+export type LiveSessionRow = SessionRow & {
   license_tier: SessionLicense["tier"];
   license_state: SessionLicense["state"];
   license_expires_at: Date | null;
