@@ -27,6 +27,16 @@ export const LICENSE_TIERS = {
 export type LicenseTier = keyof typeof LICENSE_TIERS;
 export const LICENSE_TIER_NAMES = Object.keys(LICENSE_TIERS) as LicenseTier[];
 
+/**
+ * The longest offline grace of any tier (enterprise's 7 days): how long whatever an offline container may
+ * come back to — its session row (billing's retention sweep) and its expired ContainerSession (the
+ * operator) — is kept after its last heartbeat. Keeping them by a shorter grace would turn an enterprise
+ * container that returns after 4 days into an unknown session (ADR 0158).
+ */
+export const LONGEST_OFFLINE_GRACE_MS: number = Math.max(
+  ...LICENSE_TIER_NAMES.map((tier) => LICENSE_TIERS[tier].offlineGraceMs),
+);
+
 /** Workstation products (seed 000:112) mapped 1:1 to workstation config tiers (000:1169). */
 export const WORKSTATION_TIERS = {
   standard: { monthlyPriceUsdCents: 9_900 },

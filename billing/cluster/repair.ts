@@ -11,7 +11,8 @@ import { TIMING } from "../../lib/domain.js";
 import { httpStatus } from "../../lib/kube-errors.js";
 import type { Db } from "../deps.js";
 import { sessionResourceFor } from "../sessions/cluster.js";
-import type { SessionRow } from "../sessions/store.js";
+import { DEFAULT_SESSION_TIMING, offlineTokenExpiry, onlineSinceOf } from "../sessions/decide.js";
+import type { SessionLicense, SessionRow } from "../sessions/store.js";
 import type { RepairReport } from "./feed.js";
 import { LICENSE_ID_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./projection.js";
 
@@ -43,14 +44,14 @@ async function listManaged(
 }
 
 /** What is missing, by comparing Postgres with the cluster's lists (pure). */
-export function findLosses(
+export function findLosses<S extends SessionRow>(
   pg: {
     licenseIds: string[];
     workstations: { namespace: string; name: string; license_id: string }[];
-    sessions: SessionRow[];
+    sessions: S[];
   },
   cluster: { licenseIds: Set<string>; workstations: Set<string>; sessions: Set<string> },
-): { licenseIds: Set<string>; sessions: SessionRow[] } {
+): { licenseIds: Set<string>; sessions: S[] } {
   const licenseIds = new Set(pg.licenseIds.filter((id) => !cluster.licenseIds.has(id)));
   // A lost Workstation is recreated by syncing its license (create-if-absent).
   for (const ws of pg.workstations) {
@@ -81,8 +82,11 @@ export async function repairLosses(ports: RepairPorts): Promise<RepairReport> {
       )
     ).rows,
     sessions: (
-      await db.query<SessionRow>(
-        "SELECT * FROM container_sessions WHERE state = 'active' AND resource_name IS NOT NULL",
+      await db.query<LiveSessionRow>(
+        `SELECT s.*, l.tier AS license_tier, l.state AS license_state, l.expires_at AS license_expires_at,
+                l.grace_ends_at AS license_grace_ends_at
+           FROM container_sessions s JOIN licenses l ON l.id = s.license_id
+          WHERE s.state = 'active' AND s.resource_name IS NOT NULL`,
       )
     ).rows,
   };
@@ -118,7 +122,31 @@ export async function repairLosses(ports: RepairPorts): Promise<RepairReport> {
   return report;
 }
 
-async function recreateSession(custom: CustomObjectsApi, row: SessionRow): Promise<void> {
+/** A live session with the license facts its offline token's expiry depends on. */
+export type LiveSessionRow = SessionRow & {
+  license_tier: SessionLicense["tier"];
+  license_state: SessionLicense["state"];
+  license_expires_at: Date | null;
+  license_grace_ends_at: Date | null;
+};
+
+/**
+ * The offline token's expiry the session's last heartbeat handed out (its tier, its earned grace, the
+ * license's end: ADRs 0157, 0158), not a flat 72 h that is short for enterprise and long for a fresh run.
+ */
+export function offlineGraceUntilOf(row: LiveSessionRow): Date {
+  const license = {
+    tier: row.license_tier,
+    state: row.license_state,
+    state_reason: "",
+    expires_at: row.license_expires_at,
+    grace_ends_at: row.license_grace_ends_at,
+    max_containers: null,
+  };
+  return offlineTokenExpiry(license, row.last_heartbeat_at, onlineSinceOf(row), DEFAULT_SESSION_TIMING);
+}
+
+async function recreateSession(custom: CustomObjectsApi, row: LiveSessionRow): Promise<void> {
   const resource = sessionResourceFor({
     sessionId: row.id,
     licenseId: row.license_id,
@@ -151,7 +179,7 @@ async function recreateSession(custom: CustomObjectsApi, row: SessionRow): Promi
           state: "active",
           lastHeartbeatTime: row.last_heartbeat_at.toISOString(),
           expiresAt: new Date(last + TIMING.sessionExpiryMs).toISOString(),
-          offlineGraceUntil: new Date(last + TIMING.offlineGraceMs).toISOString(),
+          offlineGraceUntil: offlineGraceUntilOf(row).toISOString(),
         },
       },
     },

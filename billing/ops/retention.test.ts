@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
-import { type SessionsHarness, startSessionsHarness } from "../sessions/test-harness.js";
+import { type SessionsHarness, startSessionsHarness, stayOnline } from "../sessions/test-harness.js";
 import { DEFAULT_RETENTION_POLICY, purgeExpiredRows, startRetentionSweep } from "./retention.js";
 
 const HOUR = 3_600_000;
@@ -62,7 +62,7 @@ describe("retention sweep", () => {
     let report = await purgeExpiredRows(h.pool, clock.now());
     expect(report.sessions).toEqual({ released: 1, terminated: 1 });
     expect(await remaining([a.id, b.id])).toEqual([
-      "expired:expired", // its offline token may still bring it back (until T0 + 72 h)
+      "expired:expired", // an offline token may still bring it back (until T0 + 7 d, the longest grace)
       "late-release:released", // ended 7 h ago
       "renewed:active",
       "silent:active",
@@ -71,10 +71,21 @@ describe("retention sweep", () => {
     clock.set(new Date(T0 + 50 * HOUR));
     await validate(a.key, "renewed"); // a new token for a running container: the old session is superseded
 
+    // 73 h: past a pro token's 72 h, but rows are kept for the longest grace of any tier (ADR 0158).
     clock.set(new Date(T0 + 73 * HOUR));
     report = await purgeExpiredRows(h.pool, clock.now());
+    expect(report.sessions).toEqual({ released: 1 }); // late-release, 24 h after its end
+    expect(await remaining([a.id, b.id])).toEqual([
+      "expired:expired",
+      "renewed:released",
+      "renewed:active",
+      "silent:active",
+    ]);
+
+    clock.set(new Date(T0 + 7 * 24 * HOUR + HOUR));
+    report = await purgeExpiredRows(h.pool, clock.now());
     expect(report.sessions).toEqual({ expired: 1, released: 1, active: 1 });
-    expect(await remaining([a.id, b.id])).toEqual(["renewed:released", "renewed:active"]);
+    expect(await remaining([a.id, b.id])).toEqual(["renewed:active"]);
 
     const audit = await h.pool.query(
       "SELECT actor, license_id, after, details FROM audit_events WHERE actor = 'system:retention'",
@@ -90,6 +101,37 @@ describe("retention sweep", () => {
     // Gone means gone: the silent container's token is refused like any unknown one.
     const heartbeat = await h.post("/v1/sessions/heartbeat", {}, silent.sessionToken);
     expect(heartbeat.status).toBe(401);
+  });
+
+  it("keeps an enterprise session whose container is offline for 4 days: back online, it is told to validate again", async () => {
+    clock.set(new Date(T0 + 500 * HOUR));
+    const lic = await h.createLicense("enterprise", { organization: "far-site" });
+    const v = await validate(lic.key, "disconnected-site");
+    // Online 5 days (renewing its session token daily), so its token covers 5 days offline (ADR 0158).
+    const online = await stayOnline(h, clock, lic.key, "disconnected-site", v.sessionToken, 5 * 24 * HOUR);
+    expect(online.gracePeriodRemaining).toBe(5 * 24 * 3600);
+
+    clock.advance(4 * 24 * HOUR); // network cut for 4 days; the sweep runs meanwhile
+    await purgeExpiredRows(h.pool, clock.now());
+    const rows = await h.pool.query(
+      "SELECT state FROM container_sessions WHERE license_id = $1 AND state = 'active'",
+      [lic.id],
+    );
+    expect(rows.rowCount).toBe(1); // with a 72 h retention it was purged here
+    // Its session token is past its 24 h lifetime: 401 session_token_expired (validate again), not
+    // invalid_session_token (which the agent treats as the end of its session and exits).
+    const back = await h.post("/v1/sessions/heartbeat", {}, online.sessionToken);
+    expect(back.status).toBe(401);
+    expect(back.body.error.code).toBe("session_token_expired");
+    expect(
+      (
+        await h.post("/v1/sessions/validate", {
+          licenseKey: lic.key,
+          containerId: "disconnected-site",
+          containerType: "docker",
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("bounds a pass (batch size × batches), reports on /metrics and deletes the rest on later passes", async () => {

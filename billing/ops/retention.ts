@@ -7,16 +7,18 @@
  *
  * When a session row may go (ADR 0070's retention, by kind of end):
  *   released, terminated → 24 h after it ended (nothing revives them);
- *   expired              → the later of 24 h after it ended and its offline token's expiry (last heartbeat +
- *                          72 h): until then the container may come back and be re-admitted;
- *   active but silent    → last heartbeat older than the offline grace: its seat lapsed 30 minutes after that
+ *   expired              → the later of 24 h after it ended and the longest offline token any tier gets
+ *                          (last heartbeat + LONGEST_OFFLINE_GRACE_MS, 7 days): until then the container may
+ *                          come back and be re-admitted (a row deleted earlier answers an enterprise container
+ *                          back after 4 days with 401 invalid_session_token);
+ *   active but silent    → last heartbeat older than that grace: its seat lapsed 30 minutes after that
  *                          heartbeat, its offline token has expired and its session token is past its
  *                          lifetime, so nothing can revive it. Only the operator recorded that end (a
  *                          SessionEnded Event); the sweep audits it (`session.expired`, one record per
  *                          license and batch) in the statement that deletes the rows.
  */
 import { Counter, type Registry } from "prom-client";
-import { TIMING } from "../../lib/domain.js";
+import { LONGEST_OFFLINE_GRACE_MS, TIMING } from "../../lib/domain.js";
 import { type PeriodicTask, startPeriodic } from "../../lib/periodic.js";
 import type { BillingDeps, Db } from "../deps.js";
 import { deleteFinishedWindows } from "../sessions/rate-limit-postgres.js";
@@ -24,7 +26,10 @@ import { deleteFinishedWindows } from "../sessions/rate-limit-postgres.js";
 export interface RetentionPolicy {
   /** Released and terminated sessions are kept this long after they ended. */
   endedRetentionMs: number;
-  /** An expired (or silent) session can come back on its offline token until last heartbeat + this. */
+  /**
+   * An expired (or silent) session can come back on its offline token until last heartbeat + this: the
+   * longest grace of any tier, so no tier's token outlives its row.
+   */
   offlineGraceMs: number;
   batchSize: number;
   maxBatches: number;
@@ -32,7 +37,7 @@ export interface RetentionPolicy {
 
 export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
   endedRetentionMs: TIMING.endedSessionRetentionMs,
-  offlineGraceMs: TIMING.offlineGraceMs,
+  offlineGraceMs: LONGEST_OFFLINE_GRACE_MS,
   batchSize: 500,
   maxBatches: 20,
 };

@@ -17,7 +17,7 @@ import {
   offlineTokenFor,
   type SessionsContext,
 } from "./context.js";
-import { containerClaim, licenseRefusal, liveSince, seatDecision } from "./decide.js";
+import { containerClaim, licenseRefusal, liveSince, onlineSinceAtValidate, seatDecision } from "./decide.js";
 import {
   activeSessionOfContainer,
   countLiveSessions,
@@ -127,6 +127,8 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         );
       }
       superseded = holder;
+      // Read before the holder is ended: a renewal or restart of a live session continues its online run.
+      const onlineSince = onlineSinceAtValidate(holder, principal, now, ctx.timing);
       if (superseded && (await endSession(tx, superseded.id, "released", "Superseded", now))) {
         const after = { ...auditView(superseded), state: "released", reason: "Superseded" };
         await recordAudit(tx, {
@@ -163,6 +165,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         last_heartbeat_at: now,
         ended_at: null,
         principal,
+        online_since: onlineSince,
       };
       const resource = ctx.cluster
         ? sessionResourceFor({
@@ -188,7 +191,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         created = resource.metadata;
         await ctx.cluster.createSession(resource, {
           state: "active",
-          ...heartbeatStatus(now, ctx.timing, license),
+          ...heartbeatStatus(now, ctx.timing, license, onlineSince),
         });
       }
       return { session, license };
@@ -269,7 +272,8 @@ export async function readmitSession(
       const why = other ? "the container started a newer session" : `all ${limit} seats are in use`;
       return { expired: `session expired and cannot be re-admitted: ${why}` };
     }
-    await touchSession(tx, session.id, now, report);
+    // The container was offline (its seat lapsed): its online run, and the grace it earns, start again.
+    await touchSession(tx, session.id, now, report, now);
     await recordAudit(tx, {
       at: now,
       actor: `container:${session.container_id}`,
@@ -283,10 +287,13 @@ export async function readmitSession(
         state: "active",
         reason: null,
         endedAt: null,
-        ...heartbeatStatus(now, ctx.timing, license),
+        ...heartbeatStatus(now, ctx.timing, license, now),
       });
     }
-    return { license, session: { ...session, state: "active" as const, last_heartbeat_at: now } };
+    return {
+      license,
+      session: { ...session, state: "active" as const, last_heartbeat_at: now, online_since: now },
+    };
   });
 }
 

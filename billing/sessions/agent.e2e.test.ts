@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +13,7 @@ import { bundleAgent } from "../../images/agent/bundle.js";
 import { EXIT } from "../../images/agent/exit-codes.js";
 import { systemClock } from "../../lib/clock.js";
 import { waitFor } from "../../test-support/wait.js";
+import { OutageProxy } from "./outage-proxy.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
 const BUNDLE = join(".tmp", "agent-e2e", "coditect-agent.mjs");
@@ -21,41 +21,6 @@ const ENTRYPOINT = join("images", "docker", "entrypoint.sh");
 const OFFLINE_GRACE_MS = 8_000;
 /** A payload that ends cleanly on SIGTERM, like a well-behaved container process. */
 const PAYLOAD = ["sh", "-c", 'trap "exit 0" TERM; while :; do sleep 0.1; done'];
-
-/** Test infrastructure: a TCP proxy in front of the license server that can simulate an outage. */
-class OutageProxy {
-  readonly #sockets = new Set<Socket>();
-  #down = false;
-  #server!: Server;
-  url = "";
-  async start(target: URL): Promise<void> {
-    this.#server = createServer((client) => {
-      if (this.#down) return void client.destroy();
-      const upstream = createConnection(Number(target.port), target.hostname);
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on("close", () => this.#sockets.delete(s));
-        s.on("error", () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-      client.on("close", () => upstream.destroy());
-      upstream.on("close", () => client.destroy());
-    });
-    await new Promise<void>((resolve) => this.#server.listen(0, "127.0.0.1", resolve));
-    this.url = `http://127.0.0.1:${(this.#server.address() as { port: number }).port}`;
-  }
-  down(): void {
-    this.#down = true;
-    for (const s of this.#sockets) s.destroy();
-  }
-  up(): void {
-    this.#down = false;
-  }
-  async stop(): Promise<void> {
-    this.down();
-    await new Promise((resolve) => this.#server.close(resolve));
-  }
-}
 
 let h: SessionsHarness;
 let proxy: OutageProxy;

@@ -97,7 +97,8 @@ describe("ContainerSession resources", () => {
       state: "active",
       lastHeartbeatTime: clock.now().toISOString(),
       expiresAt: new Date(clock.now().getTime() + TIMING.sessionExpiryMs).toISOString(),
-      offlineGraceUntil: new Date(clock.now().getTime() + TIMING.offlineGraceMs).toISOString(),
+      // The token this heartbeat handed out: 5 minutes online earn the 30-minute floor (ADR 0158).
+      offlineGraceUntil: new Date(clock.now().getTime() + TIMING.sessionExpiryMs).toISOString(),
       lastReport: { cpuPercent: 5, memoryBytes: 2048, uptimeSeconds: 300 },
     });
     expect(after.metadata.generation).toBe(created.metadata.generation);

@@ -4,7 +4,7 @@ import type { Clock } from "../../lib/clock.js";
 import { type OfflineTokenKeySet, signOfflineToken } from "../../lib/offline-tokens/index.js";
 import type { Db } from "../deps.js";
 import type { SessionCluster } from "./cluster.js";
-import { offlineTokenExpiry, type SessionTiming } from "./decide.js";
+import { offlineTokenExpiry, onlineSinceOf, type SessionTiming } from "./decide.js";
 import type { IdentityVerifier } from "./identity.js";
 import type { SessionLicense, SessionRow } from "./store.js";
 
@@ -41,16 +41,24 @@ export function offlineTokenFor(
       containerId: session.container_id,
     },
     lastHeartbeat,
-    offlineTokenExpiry(license, lastHeartbeat, ctx.timing),
+    offlineTokenExpiry(license, lastHeartbeat, onlineSinceOf(session), ctx.timing),
   );
 }
 
-/** Status fields billing writes on every successful heartbeat. */
-export function heartbeatStatus(now: Date, timing: SessionTiming, license: SessionLicense) {
+/**
+ * Status fields billing writes on every successful heartbeat; `offlineGraceUntil` is the expiry of the
+ * offline token that heartbeat hands out (earned since `onlineSince`, ADR 0158).
+ */
+export function heartbeatStatus(
+  now: Date,
+  timing: SessionTiming,
+  license: SessionLicense,
+  onlineSince: Date,
+) {
   return {
     lastHeartbeatTime: now.toISOString(),
     expiresAt: new Date(now.getTime() + timing.sessionExpiryMs).toISOString(),
-    offlineGraceUntil: offlineTokenExpiry(license, now, timing).toISOString(),
+    offlineGraceUntil: offlineTokenExpiry(license, now, onlineSince, timing).toISOString(),
   };
 }
 

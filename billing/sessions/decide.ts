@@ -104,7 +104,7 @@ export function containerClaim(
 }
 
 /** A session is live (holds its seat) while active and heartbeated within the expiry window. */
-export function liveSince(now: Date, timing: SessionTiming): Date {
+export function liveSince(now: Date, timing: Pick<SessionTiming, "sessionExpiryMs">): Date {
   return new Date(now.getTime() - timing.sessionExpiryMs);
 }
 
@@ -132,17 +132,72 @@ export function heartbeatAdvice(
 }
 
 /**
- * When the offline token issued at a heartbeat expires (issue 13 §7, ADR 0157): the tier's offline grace
- * after that heartbeat, but never past the license's own end — its expiry, or while past due the end of
- * its payment grace (then it is suspended). A container must not run offline on a license that has ended.
+ * How much offline time a container has earned (issue 13 §7, ADR 0158): as long as it has been online
+ * without a break, at least one seat-expiry window (30 min: what its seat stays held anyway), at most the
+ * tier's grace. A container that validates and cuts its network gets 30 minutes, not the tier's days, so
+ * the serial validate-and-disconnect pattern runs about two containers per seat instead of grace/30 min.
+ */
+export function earnedOfflineGraceMs(
+  tierGraceMs: number,
+  onlineSince: Date,
+  lastHeartbeat: Date,
+  timing: Pick<SessionTiming, "sessionExpiryMs">,
+): number {
+  const online = lastHeartbeat.getTime() - onlineSince.getTime();
+  return Math.min(tierGraceMs, Math.max(timing.sessionExpiryMs, online));
+}
+
+/**
+ * When the offline token issued at a heartbeat expires (issue 13 §7, ADRs 0157, 0158): the grace the
+ * container earned (earnedOfflineGraceMs, capped by its tier's) after that heartbeat, but never past the
+ * license's own end — its expiry, or while past due the end of its payment grace (then it is suspended).
+ * A container must not run offline on a license that has ended.
  */
 export function offlineTokenExpiry(
   license: LicenseFacts & { tier: LicenseTier },
   lastHeartbeat: Date,
+  onlineSince: Date,
   timing: SessionTiming,
 ): Date {
-  const candidates = [lastHeartbeat.getTime() + timing.offlineGraceByTierMs[license.tier]];
+  const grace = earnedOfflineGraceMs(
+    timing.offlineGraceByTierMs[license.tier],
+    onlineSince,
+    lastHeartbeat,
+    timing,
+  );
+  const candidates = [lastHeartbeat.getTime() + grace];
   if (license.expires_at) candidates.push(license.expires_at.getTime());
   if (license.state === "pastDue" && license.grace_ends_at) candidates.push(license.grace_ends_at.getTime());
   return new Date(Math.min(...candidates));
+}
+
+/** The session a validate replaces, as far as its online run is concerned. */
+export interface ReplacedSession {
+  principal?: string | null | undefined;
+  last_heartbeat_at: Date;
+  created_at: Date;
+  online_since?: Date | null | undefined;
+}
+
+/** When a session's online run began: NULL (a row an older replica wrote) reads as its validate. */
+export function onlineSinceOf(session: Pick<ReplacedSession, "created_at" | "online_since">): Date {
+  return session.online_since ?? session.created_at;
+}
+
+/**
+ * Where a validate's online run starts (ADR 0158). The same container and the same principal replacing
+ * their own still-live session — a session-token renewal (ADR 0161) or an agent restart — continue its
+ * run, so a container online for days keeps its long grace. Anything else starts fresh at `now`: a new
+ * container id, a session that expired (its seat lapsed: the container was offline), another principal,
+ * or a session from before principals were recorded (nothing proves it is the same holder).
+ */
+export function onlineSinceAtValidate(
+  replaced: ReplacedSession | undefined,
+  principal: string,
+  now: Date,
+  timing: Pick<SessionTiming, "sessionExpiryMs">,
+): Date {
+  if (!replaced || replaced.principal !== principal) return now;
+  if (replaced.last_heartbeat_at.getTime() <= liveSince(now, timing).getTime()) return now;
+  return onlineSinceOf(replaced);
 }

@@ -16,6 +16,7 @@ import {
   heartbeatAdvice,
   licenseRefusal,
   liveSince,
+  onlineSinceOf,
   REFUSAL_TO_SESSION_REASON,
   sessionTokenExpiresAt,
 } from "./decide.js";
@@ -154,7 +155,10 @@ async function recordInCluster(
   report: UsageReport | null,
 ): Promise<string | undefined> {
   if (!ctx.cluster || !session.resource_name) return undefined;
-  const patch = { ...heartbeatStatus(now, ctx.timing, license), ...(report ? { lastReport: report } : {}) };
+  const patch = {
+    ...heartbeatStatus(now, ctx.timing, license, onlineSinceOf(session)),
+    ...(report ? { lastReport: report } : {}),
+  };
   const status = await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, patch);
   if (status === null) {
     // Gone while Postgres says live: the cluster lost its objects (etcd restore, a deleted namespace), since

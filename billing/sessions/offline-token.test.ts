@@ -8,7 +8,7 @@ import { ManualClock } from "../../lib/clock.js";
 import { LICENSE_TIERS, type LicenseTier } from "../../lib/domain.js";
 import { publicJwks, verifyOfflineToken } from "../../lib/offline-tokens/index.js";
 import { DEFAULT_SESSION_TIMING, type LicenseFacts, offlineTokenExpiry } from "./decide.js";
-import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
+import { type SessionsHarness, startSessionsHarness, stayOnline } from "./test-harness.js";
 
 const HOUR = 3_600_000;
 const clock = new ManualClock("2026-03-01T12:00:00Z");
@@ -54,34 +54,34 @@ describe("offline tokens issued by validate and heartbeat", () => {
     ["pro", 72],
     ["enterprise", 7 * 24],
   ] as [LicenseTier, number][])(
-    "a %s license's token lasts %i h after the heartbeat",
+    "a %s container online for longer than its grace gets a token for %i h after the heartbeat",
     async (tier, hours) => {
       const lic = await h.createLicense(tier);
-      const body = await validate(lic.key, `ctr-grace-${tier}`);
+      const containerId = `ctr-grace-${tier}`;
+      const body = await validate(lic.key, containerId);
+      // Earned grace (ADR 0158): right after the validate the token covers the 30-minute floor only.
+      expect(body.offlineTokenExpiresAt).toBe(new Date(clock.now().getTime() + 30 * 60_000).toISOString());
+      const hb = await stayOnline(h, clock, lic.key, containerId, body.sessionToken, hours * HOUR + HOUR);
       const expected = new Date(clock.now().getTime() + hours * HOUR);
-      expect(body.offlineTokenExpiresAt).toBe(expected.toISOString());
-      const verified = await verifyOfflineToken(
-        body.offlineToken,
-        publicJwks(h.keySet),
-        clock,
-        `ctr-grace-${tier}`,
-      );
+      expect(hb.offlineTokenExpiresAt).toBe(expected.toISOString());
+      expect(hb.gracePeriodRemaining).toBe(hours * 3600);
+      const verified = await verifyOfflineToken(hb.offlineToken, publicJwks(h.keySet), clock, containerId);
       expect(verified.expiresAt).toEqual(expected);
-      clock.advance(60_000);
-      const hb = await h.post("/v1/sessions/heartbeat", {}, body.sessionToken);
-      expect(hb.body.gracePeriodRemaining).toBe(hours * 3600);
     },
   );
 
-  it("ends with the license: a license expiring in 2 h gets a 2 h token, a past-due one ends with its payment grace", async () => {
+  it("ends with the license: a license expiring within the earned grace caps the token, a past-due one ends with its payment grace", async () => {
     const expiring = await h.createLicense("pro");
+    const first = await validate(expiring.key, "ctr-license-end");
+    const hb = await stayOnline(h, clock, expiring.key, "ctr-license-end", first.sessionToken, 3 * HOUR);
+    expect(hb.gracePeriodRemaining).toBe(3 * 3600); // earned 3 h
     const end = new Date(clock.now().getTime() + 2 * HOUR);
     await h.pool.query("UPDATE licenses SET expires_at = $2 WHERE id = $1", [expiring.id, end]);
-    const first = await validate(expiring.key, "ctr-license-end");
-    expect(first.offlineTokenExpiresAt).toBe(end.toISOString());
+    const capped = await h.post("/v1/sessions/heartbeat", {}, hb.sessionToken);
+    expect(capped.body.offlineTokenExpiresAt).toBe(end.toISOString());
 
     const pastDue = await h.createLicense("enterprise");
-    const graceEnd = new Date(clock.now().getTime() + 5 * HOUR);
+    const graceEnd = new Date(clock.now().getTime() + 10 * 60_000);
     await h.pool.query("UPDATE licenses SET state = 'pastDue', grace_ends_at = $2 WHERE id = $1", [
       pastDue.id,
       graceEnd,
@@ -114,8 +114,11 @@ describe("offlineTokenExpiry", () => {
     ],
     ["active with a stale grace_ends_at (ignored)", license({ tier: "pro", grace_ends_at: at(1) }), at(72)],
   ];
+  // Online for longer than any tier's grace: the tier and the license's end decide (earned-grace cases are
+  // in earned-grace.test.ts).
+  const longOnline = new Date(heartbeat.getTime() - 200 * HOUR);
   it.each(cases)("%s", (_label, facts, expected) => {
-    expect(offlineTokenExpiry(facts, heartbeat, DEFAULT_SESSION_TIMING)).toEqual(expected);
+    expect(offlineTokenExpiry(facts, heartbeat, longOnline, DEFAULT_SESSION_TIMING)).toEqual(expected);
   });
 
   it("reads its defaults from LICENSE_TIERS", () => {

@@ -59,7 +59,8 @@ describe("POST /v1/sessions/validate", () => {
       organization: "acme",
       tier: "pro",
     });
-    expect(verified.expiresAt.getTime()).toBe(clock.now().getTime() + TIMING.offlineGraceMs);
+    // A fresh container has earned only the seat-expiry window offline (ADR 0158).
+    expect(verified.expiresAt.getTime()).toBe(clock.now().getTime() + TIMING.sessionExpiryMs);
   });
 
   const badBodies: [string, object, RegExp][] = [
@@ -178,14 +179,15 @@ describe("heartbeat, release, expiry", () => {
       body.sessionToken,
     );
     expect(hb.status).toBe(200);
-    expect(hb.body).toMatchObject({ status: "ok", gracePeriodRemaining: TIMING.offlineGraceMs / 1000 });
+    // Online 5 minutes: the earned grace is still the 30-minute floor (ADR 0158).
+    expect(hb.body).toMatchObject({ status: "ok", gracePeriodRemaining: TIMING.sessionExpiryMs / 1000 });
     const verified = await verifyOfflineToken(
       hb.body.offlineToken,
       { keys: [h.keySet.current.publicJwk] },
       clock,
       "c-offline-heartbeat",
     );
-    expect(verified.expiresAt.getTime()).toBe(clock.now().getTime() + TIMING.offlineGraceMs);
+    expect(verified.expiresAt.getTime()).toBe(clock.now().getTime() + TIMING.sessionExpiryMs);
     const row = (
       await h.pool.query("SELECT last_heartbeat_at, last_report FROM container_sessions WHERE id = $1", [
         body.sessionId,

@@ -24,6 +24,11 @@ export interface SessionRow {
    * 0151). Only the same principal may replace it. NULL on sessions from before migration 090.
    */
   principal?: string | null;
+  /**
+   * When the container's continuous online run began (ADR 0158, migration 095): what its offline grace is
+   * earned from. NULL on rows an older replica wrote: read as created_at (decide.ts onlineSinceOf).
+   */
+  online_since?: Date | null;
 }
 
 export interface SessionLicense extends LicenseFacts {
@@ -87,8 +92,8 @@ export async function countLiveSessions(
 export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
   await tx.query(
     `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
-       state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at, principal)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+       state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at, principal, online_since)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
     [
       row.id,
       row.license_id,
@@ -106,6 +111,7 @@ export async function insertSession(tx: Queryable, row: SessionRow & { token_has
       row.last_heartbeat_at,
       row.ended_at,
       row.principal ?? null,
+      row.online_since ?? row.created_at,
     ],
   );
 }
@@ -135,17 +141,21 @@ export async function activeSessionOfContainer(
   ).rows[0];
 }
 
-/** Records a heartbeat on an active session; `report` is the optional usage the container sent. */
+/**
+ * Records a heartbeat on an active session; `report` is the optional usage the container sent. A
+ * re-admission passes `onlineSince` (now): the container was offline, so its online run starts again.
+ */
 export async function touchSession(
   tx: Queryable,
   id: string,
   now: Date,
   report: object | null,
+  onlineSince?: Date,
 ): Promise<void> {
   await tx.query(
     `UPDATE container_sessions SET state = 'active', reason = NULL, ended_at = NULL, last_heartbeat_at = $2,
-       last_report = COALESCE($3, last_report) WHERE id = $1`,
-    [id, now, report ? JSON.stringify(report) : null],
+       last_report = COALESCE($3, last_report), online_since = COALESCE($4, online_since) WHERE id = $1`,
+    [id, now, report ? JSON.stringify(report) : null, onlineSince ?? null],
   );
 }
 

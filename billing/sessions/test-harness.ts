@@ -10,7 +10,7 @@ import pg from "pg";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import Stripe from "stripe";
-import type { Clock } from "../../lib/clock.js";
+import type { Clock, ManualClock } from "../../lib/clock.js";
 import type { LicenseTier } from "../../lib/domain.js";
 import { generateSigningKey, type OfflineTokenKeySet } from "../../lib/offline-tokens/index.js";
 import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
@@ -119,4 +119,52 @@ export async function startSessionsHarness(
       await pool.end();
     },
   };
+}
+
+/** The last heartbeat answer of a container kept online. */
+export interface OnlineHeartbeat {
+  sessionToken: string;
+  offlineToken: string;
+  offlineTokenExpiresAt: string;
+  gracePeriodRemaining: number;
+}
+
+/**
+ * Keeps a container online for `forMs` of manual-clock time the way the session agent does: a heartbeat
+ * every 25 minutes (inside the 30-minute seat expiry), and on 401 `session_token_expired` (every 24 h, ADR
+ * 0161) a validate of the same container, then on with the new token. Returns the last heartbeat's answer.
+ */
+export async function stayOnline(
+  h: SessionsHarness,
+  clock: ManualClock,
+  licenseKey: string,
+  containerId: string,
+  sessionToken: string,
+  forMs: number,
+  stepMs = 25 * 60_000,
+): Promise<OnlineHeartbeat> {
+  let token = sessionToken;
+  let last: OnlineHeartbeat | undefined;
+  for (let elapsed = 0; elapsed < forMs; ) {
+    const step = Math.min(stepMs, forMs - elapsed);
+    clock.advance(step);
+    elapsed += step;
+    let hb = await h.post("/v1/sessions/heartbeat", {}, token);
+    if (hb.status === 401 && hb.body.error?.code === "session_token_expired") {
+      const again = await h.post("/v1/sessions/validate", {
+        licenseKey,
+        containerId,
+        containerType: "docker",
+      });
+      if (again.status !== 201)
+        throw new Error(`re-validate answered ${again.status} ${JSON.stringify(again.body)}`);
+      token = again.body.sessionToken;
+      hb = await h.post("/v1/sessions/heartbeat", {}, token);
+    }
+    if (hb.status !== 200 || hb.body.status === "expired")
+      throw new Error(`heartbeat answered ${hb.status} ${JSON.stringify(hb.body)}`);
+    last = { sessionToken: token, ...hb.body };
+  }
+  if (!last) throw new Error("stayOnline needs forMs > 0");
+  return last;
 }

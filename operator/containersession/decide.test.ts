@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContainerSession, ContainerSessionStatus, License } from "../../crds/types.js";
-import { TIMING } from "../../lib/domain.js";
+import { LONGEST_OFFLINE_GRACE_MS } from "../../lib/domain.js";
 import {
   AUDIT_REF_ANNOTATION,
   DEFAULT_SESSION_POLICY,
@@ -175,7 +175,7 @@ const rows: Row[] = [
     delete: false,
   },
   {
-    name: "expired 25 h ago, offline grace still running → kept until last heartbeat + 72 h",
+    name: "expired 25 h ago, offline grace still running → kept until last heartbeat + the longest grace (7 d)",
     session: session(
       "s",
       { state: "expired", endedAt: ago(25 * 60 * MIN), lastHeartbeatTime: ago(25 * 60 * MIN + 30 * MIN) },
@@ -184,13 +184,25 @@ const rows: Row[] = [
     license: license(),
     check: "ended",
     delete: false,
-    requeueAt: new Date(now.getTime() - 25 * 60 * MIN - 30 * MIN + TIMING.offlineGraceMs).toISOString(),
+    requeueAt: new Date(now.getTime() - 25 * 60 * MIN - 30 * MIN + LONGEST_OFFLINE_GRACE_MS).toISOString(),
   },
   {
-    name: "expired and past its offline grace → deleted",
+    name: "expired 4 days ago: an enterprise token may still be valid → kept (72 h deleted it)",
     session: session(
       "s",
-      { state: "expired", endedAt: ago(72 * 60 * MIN), lastHeartbeatTime: ago(73 * 60 * MIN) },
+      { state: "expired", endedAt: ago(96 * 60 * MIN), lastHeartbeatTime: ago(96 * 60 * MIN + 30 * MIN) },
+      { audited: true },
+    ),
+    license: license(),
+    check: "ended",
+    delete: false,
+    requeueAt: new Date(now.getTime() - 96 * 60 * MIN - 30 * MIN + LONGEST_OFFLINE_GRACE_MS).toISOString(),
+  },
+  {
+    name: "expired and past the longest offline grace → deleted",
+    session: session(
+      "s",
+      { state: "expired", endedAt: ago(7 * 24 * 60 * MIN), lastHeartbeatTime: ago(7 * 24 * 60 * MIN + MIN) },
       { audited: true },
     ),
     license: license(),

@@ -12,7 +12,7 @@
  * relist is the safety sweep).
  */
 import type { Condition, ContainerSession, ContainerSessionStatus, License } from "../../crds/types.js";
-import { TIMING } from "../../lib/domain.js";
+import { LONGEST_OFFLINE_GRACE_MS, TIMING } from "../../lib/domain.js";
 import {
   applyCondition,
   SessionReason as R,
@@ -27,7 +27,10 @@ export interface SessionPolicy {
   warningMs: number;
   /** Released and terminated sessions are deleted this long after they ended. */
   endedRetentionMs: number;
-  /** Expired sessions are kept at least until their offline token could have expired (ADR 0070). */
+  /**
+   * Expired sessions are kept at least until their offline token could have expired (ADR 0070): the
+   * longest grace of any tier (ADR 0158), since the resource does not say which tier's grace it got.
+   */
   offlineGraceMs: number;
 }
 
@@ -35,7 +38,7 @@ export const DEFAULT_SESSION_POLICY: SessionPolicy = {
   expiryMs: TIMING.sessionExpiryMs,
   warningMs: TIMING.sessionWarningMs,
   endedRetentionMs: TIMING.endedSessionRetentionMs,
-  offlineGraceMs: TIMING.offlineGraceMs,
+  offlineGraceMs: LONGEST_OFFLINE_GRACE_MS,
 };
 
 export interface SessionDecision {
