@@ -81,9 +81,9 @@ export interface ImageInspection {
     Entrypoint?: string[];
     Cmd?: string[];
     WorkingDir?: string;
-    Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; Retries?: number };
   };
-  HealthCheck?: { Test: string[] };
+  /** Docker image format only (OCI has no HEALTHCHECK); durations in nanoseconds. */
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; Retries?: number };
 }
 
 export function inspectImage(ref: string, env: NodeJS.ProcessEnv): ImageInspection {
