@@ -25,15 +25,36 @@ export function containerEnv(image: ImageInspection, env: Record<string, string>
   return { ...fromImage, ...env };
 }
 
+/** chroot's --userspec for the image's USER (numeric uid[:gid] only), or none for root. */
+export function userspec(user: string | undefined): string[] {
+  if (!user || /^(0|root)(:(0|root))?$/.test(user)) return [];
+  if (!/^\d+(:\d+)?$/.test(user)) throw new Error(`image USER "${user}" is not numeric uid[:gid]`);
+  return [`--userspec=${user.includes(":") ? user : `${user}:${user}`}`];
+}
+
 /**
- * Starts `argv` (the image's ENTRYPOINT followed by the command) chrooted in `rootfs`. unshare mounts a
- * fresh /proc for the new PID namespace; the chroot inherits it.
+ * Starts `argv` (the image's ENTRYPOINT followed by the command) chrooted in `rootfs` as the image's USER.
+ * unshare mounts a fresh /proc for the new PID namespace; the chroot inherits it.
  */
-export function runInChroot(rootfs: string, argv: readonly string[], env: Record<string, string>): ChrootRun {
+export function runInChroot(
+  rootfs: string,
+  argv: readonly string[],
+  env: Record<string, string>,
+  user?: string,
+): ChrootRun {
   let stderr = "";
   const child = spawn(
     "unshare",
-    ["--fork", "--pid", "--mount", `--mount-proc=${rootfs}/proc`, "chroot", rootfs, ...argv],
+    [
+      "--fork",
+      "--pid",
+      "--mount",
+      `--mount-proc=${rootfs}/proc`,
+      "chroot",
+      ...userspec(user),
+      rootfs,
+      ...argv,
+    ],
     { env, stdio: ["ignore", "ignore", "pipe"] },
   );
   child.stderr!.on("data", (d) => {

@@ -86,9 +86,12 @@ function start(
   extraEnv: Record<string, string>,
 ) {
   const image = inspected[name]!;
-  const run = runInChroot(rootfs[name]!, [...(image.Config.Entrypoint ?? []), ...command], {
-    ...containerEnv(image, { CODITECT_LICENSE_SERVER: h.url, HOSTNAME: `images-${name}`, ...extraEnv }),
-  });
+  const run = runInChroot(
+    rootfs[name]!,
+    [...(image.Config.Entrypoint ?? []), ...command],
+    containerEnv(image, { CODITECT_LICENSE_SERVER: h.url, HOSTNAME: `images-${name}`, ...extraEnv }),
+    image.Config.User,
+  );
   runs.push(run);
   return run;
 }
