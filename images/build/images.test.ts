@@ -270,6 +270,8 @@ describe("the SBOMs written at build time", () => {
     const docker = sbom("docker");
     expect(docker).toContainEqual(expect.stringMatching(/^pkg:deb\/debian\/ca-certificates@/));
     expect(docker).not.toContainEqual(expect.stringMatching(/^pkg:deb\/debian\/sudo@/));
+    // The agent bundle's modules (jose verifies the offline tokens).
+    expect(docker).toContainEqual(expect.stringMatching(/^pkg:npm\/jose@/));
     expect(sbom("workstation")).not.toContainEqual(expect.stringMatching(/^pkg:deb\/debian\/sudo@/));
     expect(sbom("workstation")).toContainEqual(expect.stringMatching(/^pkg:deb\/debian\/curl@/));
     const billing = sbom("billing");
