@@ -14,8 +14,10 @@ import { imageExists, podman, run } from "./podman.js";
 export interface BaseBuildOptions {
   env: NodeJS.ProcessEnv;
   root: string;
-  /** Rebuild even when a cached image exists (the cold-build benchmark). */
+  /** Rebuild even when a cached image exists (the cold-build benchmark)… */
   fresh?: boolean;
+  /** …but only once per run: the tags already (re)built in this run. */
+  builtThisRun?: Set<string>;
   verbose?: boolean;
   log?: (line: string) => void;
 }
@@ -45,7 +47,7 @@ function versionOf(binary: string, args: string[]): string {
 /** Builds (or finds cached) the Debian base image and returns its tag. */
 export function ensureDebianBase(base: DebianBase, options: BaseBuildOptions): string {
   const tag = debianBaseTag(base);
-  if (!options.fresh && imageExists(tag, options.env)) return tag;
+  if (options.builtThisRun?.has(tag) || (!options.fresh && imageExists(tag, options.env))) return tag;
   options.log?.(`mmdebstrap ${base.suite} (${base.packages.join(", ")}) → ${tag}`);
   const work = mkdtempSync(join(tmpdir(), "coditect-rootfs-"));
   try {
@@ -56,6 +58,7 @@ export function ensureDebianBase(base: DebianBase, options: BaseBuildOptions): s
       { env: options.env, verbose: options.verbose },
     );
     podman(["import", "--quiet", tarball, tag], { env: options.env });
+    options.builtThisRun?.add(tag);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

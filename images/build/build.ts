@@ -144,7 +144,14 @@ export function buildImages(names: readonly string[], options: BuildOptions = {}
   const env = podmanEnv(workDir);
   const mounts = npmBuildMounts(env, workDir);
   mkdirSync(outDir, { recursive: true });
-  const baseOptions = { env, root, fresh: options.fresh, verbose: options.verbose, log: options.log };
+  const baseOptions = {
+    env,
+    root,
+    fresh: options.fresh,
+    builtThisRun: new Set<string>(),
+    verbose: options.verbose,
+    log: options.log,
+  };
   const standInTags = new Map<string, string>();
   const built: BuiltImage[] = [];
   for (const image of images) {
