@@ -54,7 +54,13 @@ function npmBuildMounts(env: NodeJS.ProcessEnv, workDir: string): string[] {
   const mounts: string[] = [];
   const cache = config("cache");
   if (cache && existsSync(cache)) mounts.push("-v", `${cache}:/root/.npm`);
-  const cafile = config("cafile");
+  // npm's own setting where it has one (the system npm's global npmrc here); otherwise the CA bundle Node is
+  // told to trust (NODE_EXTRA_CA_CERTS): the npm that runs under tests may read another global npmrc.
+  const configured = config("cafile");
+  const cafile =
+    configured && configured !== "null" && configured !== "undefined"
+      ? configured
+      : (env.NODE_EXTRA_CA_CERTS ?? env.npm_config_cafile ?? "");
   const npmrc = [`prefer-offline=true`];
   if (cafile && cafile !== "null" && cafile !== "undefined" && existsSync(cafile)) {
     mounts.push("-v", `${cafile}:/run/coditect-build/ca.crt:ro`);
