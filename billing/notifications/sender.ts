@@ -96,13 +96,18 @@ export function createNotificationSender(
           messageId: messageIdFor(row.id, options.from),
           headers: { "X-Notification-Kind": row.kind },
         });
+        error = "";
+      } catch (err) {
+        error = (err as Error).message.slice(0, 1000) || "send failed";
+      }
+      if (!error) {
+        // Outside the try: a database failure here is not an SMTP failure; it rolls back and the message is
+        // sent again with the same Message-ID (the residual window above).
         await tx.query(
           "UPDATE notification_outbox SET state = 'sent', attempts = $2, sent_at = $3, last_error = NULL WHERE id = $1",
           [row.id, attempts, deps.clock.now()],
         );
         return "sent";
-      } catch (err) {
-        error = (err as Error).message.slice(0, 1000);
       }
       // A message whose template cannot render never will; SMTP failures (refusals included: a relay's
       // 5xx may be a passing misconfiguration) are retried until the attempts run out.
