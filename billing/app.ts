@@ -11,6 +11,7 @@ import { errorMiddleware, notFoundHandler } from "./http/errors.js";
 import { internalOnly } from "./http/internal-only.js";
 import { clientIpLimits } from "./http/ip-limit.js";
 import { rejectNulCharacters } from "./http/nul-characters.js";
+import { notificationsAdminRouter } from "./notifications/router.js";
 import { opsRouter } from "./ops/health.js";
 import { metricsFor } from "./ops/metrics.js";
 import { requestLogging } from "./ops/request-log.js";
@@ -47,6 +48,9 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use(express.json({ limit: "100kb" }));
   app.use(rejectNulCharacters);
   app.use("/v1", checkoutRouter(deps));
+  // The outbox's admin routes (billing/notifications, issue 16 §3) authenticate themselves, before
+  // adminRouter's catch-all authentication, so a request is authenticated once.
+  app.use("/v1/admin", notificationsAdminRouter(deps));
   app.use("/v1/admin", adminRouter(deps));
 
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----

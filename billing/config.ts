@@ -117,6 +117,20 @@ const envSchema = z.object({
   OFFLINE_TOKEN_KEYS: z.string().min(1).optional(),
   OFFLINE_TOKEN_KEYS_FILE: z.string().min(1).optional(),
   PUBLIC_BASE_URL: optionalUrl,
+  // Notifications (billing/notifications, ADR 0210): unset SMTP_HOST → messages stay queued in the outbox.
+  SMTP_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:.]+\]$/, "must be a host name or IP address")
+    .optional(),
+  SMTP_PORT: z.coerce
+    .number({ message: "must be a port from 1 to 65535" })
+    .int("must be a port from 1 to 65535")
+    .min(1, "must be a port from 1 to 65535")
+    .max(65535, "must be a port from 1 to 65535")
+    .default(587),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  SMTP_FROM: z.email({ message: "must be an email address such as no-reply@example.com" }).optional(),
   PAYMENT_GRACE_DAYS: z.coerce.number().int().min(0).max(60).default(7),
   RESYNC_INTERVAL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(300),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -166,8 +180,10 @@ export interface BillingConfig {
   sessionTokenLifetimeMs: number;
   /** Offline-token signing keys (lib/offline-tokens reads them; declared here with every other variable). */
   offlineTokenKeys: { OFFLINE_TOKEN_KEYS?: string; OFFLINE_TOKEN_KEYS_FILE?: string };
-  /** Base of the success/cancel URLs handed to Stripe Checkout. */
+  /** Base of the success/cancel URLs handed to Stripe Checkout (and of the links in emails). */
   publicBaseUrl: string;
+  /** SMTP relay of the notification sender; undefined → nothing is sent (the outbox keeps the messages). */
+  smtp: SmtpConfig | undefined;
   /** How long a past-due license keeps entitling before it is suspended. */
   paymentGraceMs: number;
   resyncIntervalMs: number;
@@ -178,13 +194,21 @@ export interface BillingConfig {
   priceIds: Record<ProductName, string>;
 }
 
+export interface SmtpConfig {
+  host: string;
+  /** 465 = TLS from the start; other ports upgrade with STARTTLS when the server offers it. */
+  port: number;
+  auth: { user: string; pass: string } | undefined;
+  from: string;
+}
+
 /** Thrown when the environment is invalid; the message lists every bad variable. */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
 /** Secrets that may be delivered as files (`<VAR>_FILE`), as the Secret Manager volume does on GKE (ADR 0025). */
-const FILE_SECRETS = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_TOKEN"] as const;
+const FILE_SECRETS = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_TOKEN", "SMTP_PASSWORD"] as const;
 
 function readSecretFile(variable: string, path: string): string {
   try {
@@ -268,6 +292,31 @@ export const BILLING_ENV_VARIABLES: readonly string[] = [
   "DATABASE_PASSWORD_FILE",
 ].filter((v, i, all) => all.indexOf(v) === i);
 
+/** SMTP_USER and SMTP_PASSWORD come together; SMTP_FROM is required once SMTP_HOST is set. */
+function smtpConfig(e: {
+  SMTP_HOST?: string | undefined;
+  SMTP_PORT: number;
+  SMTP_USER?: string | undefined;
+  SMTP_PASSWORD?: string | undefined;
+  SMTP_FROM?: string | undefined;
+}): SmtpConfig | undefined {
+  if (!e.SMTP_HOST) return undefined;
+  if (!e.SMTP_FROM) {
+    throw new ConfigError("invalid billing configuration: SMTP_FROM is required when SMTP_HOST is set");
+  }
+  if (Boolean(e.SMTP_USER) !== Boolean(e.SMTP_PASSWORD)) {
+    throw new ConfigError(
+      "invalid billing configuration: set both SMTP_USER and SMTP_PASSWORD (or SMTP_PASSWORD_FILE), or neither",
+    );
+  }
+  return {
+    host: e.SMTP_HOST,
+    port: e.SMTP_PORT,
+    auth: e.SMTP_USER && e.SMTP_PASSWORD ? { user: e.SMTP_USER, pass: e.SMTP_PASSWORD } : undefined,
+    from: e.SMTP_FROM,
+  };
+}
+
 /** Parses and validates the environment. Throws ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig {
   const parsed = envSchema.safeParse(resolveSecretFiles(env));
@@ -322,6 +371,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
       ...(e.OFFLINE_TOKEN_KEYS_FILE ? { OFFLINE_TOKEN_KEYS_FILE: e.OFFLINE_TOKEN_KEYS_FILE } : {}),
     },
     publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+    smtp: smtpConfig(e),
     paymentGraceMs: e.PAYMENT_GRACE_DAYS * DAY_MS,
     resyncIntervalMs: e.RESYNC_INTERVAL_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,

@@ -24,12 +24,18 @@ import {
 import { createPool } from "./db/pool.js";
 import type { BillingDeps } from "./deps.js";
 import { createHttpServer } from "./http/node-server.js";
+import { startExpiryScan } from "./notifications/expiry-scan.js";
+import { createNotificationSender, startNotificationSender } from "./notifications/sender.js";
+import { createSmtpTransport } from "./notifications/transport.js";
 import { createLogger } from "./ops/logger.js";
 import { startMaintenance } from "./ops/maintenance.js";
 import { startRetentionSweep } from "./ops/retention.js";
 import { createStripeClient } from "./stripe/client.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
+/** How often each replica looks for due messages; a message waits about this long after its commit. */
+const NOTIFICATION_SEND_INTERVAL_MS = 5_000;
+const EXPIRY_SCAN_INTERVAL_MS = 60 * 60 * 1000;
 
 async function main(): Promise<void> {
   const { values } = parseCommandLine({
@@ -130,6 +136,19 @@ ${MIGRATION_STEP_USAGE}`,
   const watchdog = startClusterWatchdog(deps);
   // Ended session rows and finished rate-limit windows are deleted after their retention (ADR 0162).
   const retention = startRetentionSweep(deps);
+  // Notifications (ADR 0210): every replica sends from the outbox; requests only insert rows.
+  const transport = config.smtp ? createSmtpTransport(config.smtp) : undefined;
+  const notifications =
+    config.smtp && transport
+      ? startNotificationSender(
+          deps,
+          createNotificationSender(deps, transport, { from: config.smtp.from }),
+          NOTIFICATION_SEND_INTERVAL_MS,
+        )
+      : undefined;
+  if (!notifications) logger.warn("SMTP_HOST unset: notifications stay queued in the outbox, none is sent");
+  const expiryScan = startExpiryScan(deps, EXPIRY_SCAN_INTERVAL_MS);
+  void expiryScan.runOnce();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -146,6 +165,9 @@ ${MIGRATION_STEP_USAGE}`,
     await maintenance.stop();
     await watchdog.stop();
     await retention.stop();
+    await notifications?.stop();
+    await expiryScan.stop();
+    transport?.close();
     await pool.end();
     await embedded?.stop();
     logger.info("stopped");

@@ -21,6 +21,10 @@ export const CONTROL_PLANE_SECRETS = {
     reader: "billing",
     purpose: "Password of the Postgres migration user (owns billing's tables; ADR 0166)",
   },
+  "smtp-password": {
+    reader: "billing",
+    purpose: "Password of the SMTP relay notifications are sent through (only with controlPlane.smtp.user)",
+  },
   "offline-token-signing-key": {
     reader: "billing",
     purpose: "Ed25519 private key (PKCS#8 PEM) for offline tokens",

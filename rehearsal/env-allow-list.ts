@@ -60,6 +60,22 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
   },
   {
     service: "billing",
+    variable: "SMTP_USER",
+    reason:
+      "production's relay admits the cluster's egress address without SMTP AUTH (controlPlane.smtp, ADR 0210)",
+  },
+  {
+    service: "billing",
+    variable: "SMTP_PASSWORD",
+    reason: "only with SMTP_USER, and then mounted: SMTP_PASSWORD_FILE (the smtp-password secret)",
+  },
+  {
+    service: "billing",
+    variable: "SMTP_PASSWORD_FILE",
+    reason: "mounted only when controlPlane.smtp.user is set; production's relay needs no password",
+  },
+  {
+    service: "billing",
     variable: "OFFLINE_TOKEN_KEYS",
     reason: "production mounts it: OFFLINE_TOKEN_KEYS_FILE",
   },

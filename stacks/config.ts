@@ -191,6 +191,19 @@ export const stackConfigSchema = z
           .optional(),
         breakGlass: z.boolean().default(false),
       }),
+      /**
+       * The SMTP relay billing mails notifications through (ADR 0210). `user` only when the relay wants SMTP
+       * AUTH: its password is then the `smtp-password` secret (Secret Manager, never in Pulumi state).
+       * Absent: nothing is mailed; messages stay queued in the outbox.
+       */
+      smtp: z
+        .strictObject({
+          host: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, "must be a DNS host name"),
+          port: z.number().int().min(1).max(65535).default(587),
+          from: z.email({ message: "must be an email address" }),
+          user: z.string().min(1).optional(),
+        })
+        .optional(),
       billingMinReplicas: z.number().int().min(2),
       billingMaxReplicas: z.number().int().max(50),
       /** Live Stripe price id per product billing sells (not secret; billing's defaults only fit the fake). */

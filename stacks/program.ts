@@ -113,6 +113,7 @@ function createControlPlane(
         secretNames: secrets.secretNames,
         stripePriceIds: release.stripePriceIds,
         admins: cfg.controlPlane.admins,
+        smtp: cfg.controlPlane.smtp,
       },
     },
     { providers: [kubernetes] },

@@ -18,6 +18,7 @@ import {
   purgeLicense,
   updateLicense,
 } from "../licenses/store.js";
+import { adminRestricted, keyRotated, notifyLicense } from "../notifications/license-events.js";
 import { endKeyBoundSessions } from "../sessions/key-rotation.js";
 import type { SessionRow } from "../sessions/store.js";
 import type { createLicenseRequest } from "./schemas.js";
@@ -85,12 +86,21 @@ export async function createGrantedLicense(
   return { license, key };
 }
 
+/** The customer is mailed (outbox, same transaction) the first time; repeating the call changes nothing. */
 export async function revoke(tx: Queryable, row: LicenseRow, ctx: ChangeContext): Promise<LicenseRow> {
-  return updateLicense(tx, row, { admin_revoked_at: row.admin_revoked_at ?? ctx.now }, ctx);
+  const after = await updateLicense(tx, row, { admin_revoked_at: row.admin_revoked_at ?? ctx.now }, ctx);
+  if (!row.admin_revoked_at) {
+    await notifyLicense(tx, after, adminRestricted(after, "license_revoked", ctx.now), ctx.now);
+  }
+  return after;
 }
 
 export async function suspend(tx: Queryable, row: LicenseRow, ctx: ChangeContext): Promise<LicenseRow> {
-  return updateLicense(tx, row, { admin_suspended_at: row.admin_suspended_at ?? ctx.now }, ctx);
+  const after = await updateLicense(tx, row, { admin_suspended_at: row.admin_suspended_at ?? ctx.now }, ctx);
+  if (!row.admin_suspended_at) {
+    await notifyLicense(tx, after, adminRestricted(after, "license_suspended", ctx.now), ctx.now);
+  }
+  return after;
 }
 
 /** Clears admin suspension and admin revocation. Stripe-derived states (refund, non-payment) stay. */
@@ -155,6 +165,8 @@ export async function rotateKey(
     { key_hash: hashLicenseKey(key), key_issued_at: ctx.now },
     { ...ctx, details: { ...ctx.details, endedSessions: endedSessions.length } },
   );
+  // Tells the customer the old key stopped working; never carries the new key (it is shown once, above).
+  await notifyLicense(tx, license, keyRotated(license, ctx.now), ctx.now);
   return { license, key, endedSessions };
 }
 

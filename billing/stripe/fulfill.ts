@@ -12,6 +12,7 @@ import type { BillingDeps } from "../deps.js";
 import { ORGANIZATION_PATTERN } from "../licenses/organization.js";
 import type { LicenseRow } from "../licenses/row.js";
 import { createLicense, updateLicense } from "../licenses/store.js";
+import { notifyLicense, purchaseReceipt } from "../notifications/license-events.js";
 import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription, subscriptionLines } from "./subscription-facts.js";
 
@@ -249,6 +250,8 @@ async function createFromPurchase(
     return { outcome: "already_fulfilled", licenseId: winner.rows[0]!.id };
   }
   await recordWorkstations(tx, created, subscription, workstationLines, catalog, now);
+  // The receipt commits with the license (the outbox, ADR 0210): only the fulfilment that created it mails.
+  await notifyLicense(tx, created, purchaseReceipt(created, deps.config.publicBaseUrl), now);
   return { outcome: "fulfilled", licenseId: created.id };
 }
 

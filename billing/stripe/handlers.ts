@@ -8,7 +8,8 @@ import type { Catalog } from "../catalog.js";
 import type { Queryable } from "../db/queryable.js";
 import type { BillingDeps } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
-import { getLicenseBySubscription, updateLicense } from "../licenses/store.js";
+import { getLicense, getLicenseBySubscription, updateLicense } from "../licenses/store.js";
+import { notifyLicense, paymentFailed } from "../notifications/license-events.js";
 import { fulfillCheckoutInTx, retrieveLatestInvoice } from "./fulfill.js";
 import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription } from "./subscription-facts.js";
@@ -128,8 +129,18 @@ export async function handleEvent(
       );
     case "invoice.paid":
       return handleInvoice(ctx, tx, event, "license.invoice_paid");
-    case "invoice.payment_failed":
-      return handleInvoice(ctx, tx, event, "license.payment_failed");
+    case "invoice.payment_failed": {
+      const result = await handleInvoice(ctx, tx, event, "license.payment_failed");
+      // Mailed once per license and invoice, with the date access ends (the payment grace), in this
+      // transaction: the message exists only if the event's effect commits (ADR 0210).
+      for (const id of result.licenseIds) {
+        const license = await getLicense(tx, id);
+        const invoiceId = (event.data.object as { id: string }).id;
+        if (license)
+          await notifyLicense(tx, license, paymentFailed(license, invoiceId), ctx.deps.clock.now());
+      }
+      return result;
+    }
     case "charge.refunded":
       return handleChargeRefunded(ctx, tx, event);
     default:

@@ -42,6 +42,32 @@ export const BREAK_GLASS_SECRET_FILE: Record<string, ControlPlaneSecretId> = {
   ADMIN_TOKEN_FILE: "billing-admin-token",
 };
 
+/** Mounted only when the SMTP relay authenticates with a user and password (`controlPlane.smtp.user`). */
+export const SMTP_PASSWORD_SECRET_FILE: Record<string, ControlPlaneSecretId> = {
+  SMTP_PASSWORD_FILE: "smtp-password",
+};
+
+/** The relay billing's notification sender delivers through (billing/notifications, ADR 0210). */
+export interface BillingSmtp {
+  host: string;
+  port: number;
+  /** The From address of every notification. */
+  from: string;
+  /** Set when the relay wants SMTP AUTH; its password is the `smtp-password` secret (mounted, never in state). */
+  user?: string | undefined;
+}
+
+/** The notification sender's env: the relay; the password only as a mounted file. */
+export function smtpEnv(smtp: BillingSmtp | undefined): { name: string; value: string }[] {
+  if (!smtp) return [];
+  return [
+    { name: "SMTP_HOST", value: smtp.host },
+    { name: "SMTP_PORT", value: String(smtp.port) },
+    { name: "SMTP_FROM", value: smtp.from },
+    ...(smtp.user ? [{ name: "SMTP_USER", value: smtp.user }] : []),
+  ];
+}
+
 /** Who may use billing's admin API and how they prove it (ADR 0165). */
 export interface BillingAdmins {
   /** Google accounts allowed to act as admins; each is the audit actor of what it does. */
@@ -57,8 +83,13 @@ export interface BillingAdmins {
 /** Env var → secret file of what billing mounts: the break-glass token only while switched on. */
 export function billingSecretFiles(
   admins: Pick<BillingAdmins, "breakGlass">,
+  smtp?: Pick<BillingSmtp, "user"> | undefined,
 ): Record<string, ControlPlaneSecretId> {
-  return { ...BILLING_SECRET_FILES, ...(admins.breakGlass ? BREAK_GLASS_SECRET_FILE : {}) };
+  return {
+    ...BILLING_SECRET_FILES,
+    ...(admins.breakGlass ? BREAK_GLASS_SECRET_FILE : {}),
+    ...(smtp?.user ? SMTP_PASSWORD_SECRET_FILE : {}),
+  };
 }
 
 /** The admin API's env: the allow-list and how identities are proven; break-glass only when switched on. */
@@ -125,6 +156,8 @@ export interface BillingWorkloadArgs {
   /** The workstation fleet's service account: workstation containers prove who they are with its tokens. */
   workstationServiceAccountEmail: pulumi.Input<string>;
   admins: BillingAdmins;
+  /** The SMTP relay of notifications; absent → messages stay queued in the outbox (docs/accounts.md). */
+  smtp?: BillingSmtp | undefined;
 }
 
 /** The public URL of billing; also the audience the workstation entrypoint asks its identity token for. */
@@ -154,7 +187,7 @@ export function createBillingWorkload(
     );
   }
   const meta = (suffix: string) => ({ name: suffix, namespace: args.namespace, labels: args.labels });
-  const secretFiles = billingSecretFiles(args.admins);
+  const secretFiles = billingSecretFiles(args.admins, args.smtp);
   const mounted = new Set<string>(Object.values(secretFiles));
 
   const secretClass = new k8s.apiextensions.CustomResource(
@@ -228,6 +261,7 @@ export function createBillingWorkload(
     // The init container migrated as the migration user; billing's own login cannot (ADR 0166).
     { name: "DATABASE_MIGRATIONS", value: "verify" },
     ...adminEnv(args.admins),
+    ...smtpEnv(args.smtp),
     { name: "LOG_LEVEL", value: "info" },
     // Cloud Logging groups a request's lines under its trace only with the project id (lib/logger.ts).
     { name: "GOOGLE_CLOUD_PROJECT", value: args.project },

@@ -11,8 +11,9 @@ import {
 } from "../../billing/http/public-routes.js";
 import { loadConfig as loadOperatorConfig, OPERATOR_ENV_VARIABLES } from "../../operator/config.js";
 import { type RecordedResource, type Recording, startRecording } from "../../stacks/plan/harness.js";
-import { adminEnv, BILLING_PORT, BILLING_SECRET_FILES, billingSecretFiles } from "./billing.js";
+import { adminEnv, BILLING_PORT, BILLING_SECRET_FILES, billingSecretFiles, smtpEnv } from "./billing.js";
 import { ControlPlane, type ControlPlaneArgs, loadControlPlaneCrds } from "./index.js";
+import { billingPolicy } from "./network-policies.js";
 import { OPERATOR_PROBE_PORT } from "./operator.js";
 import { BILLING_CLUSTER_RULES, loadOperatorRules } from "./rbac.js";
 
@@ -57,6 +58,7 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
       "billing-database-password": "projects/p/secrets/billing-database-password",
       "billing-migration-database-password": "projects/p/secrets/billing-migration-database-password",
       "offline-token-signing-key": "projects/p/secrets/offline-token-signing-key",
+      "smtp-password": "projects/p/secrets/smtp-password",
     },
     stripePriceIds: {
       starter: "price_live_starter",
@@ -280,6 +282,53 @@ describe("ControlPlane", () => {
     expect(billingSecretFiles(admins)).toMatchObject({ ADMIN_TOKEN_FILE: "billing-admin-token" });
     expect(Object.keys(billingSecretFiles({ breakGlass: false }))).not.toContain("ADMIN_TOKEN_FILE");
     expect(() => adminEnv({ ...admins, emails: [] })).toThrow(/at least one admin email/);
+  });
+
+  it("an SMTP relay: billing gets its host/port/From, the password only as a mounted file, egress on its port", () => {
+    const smtp = {
+      host: "smtp-relay.example.test",
+      port: 587,
+      from: "no-reply@example.test",
+      user: "mailer",
+    };
+    const env = smtpEnv(smtp);
+    expect(env).toEqual([
+      { name: "SMTP_HOST", value: "smtp-relay.example.test" },
+      { name: "SMTP_PORT", value: "587" },
+      { name: "SMTP_FROM", value: "no-reply@example.test" },
+      { name: "SMTP_USER", value: "mailer" },
+    ]);
+    const files = billingSecretFiles({ breakGlass: false }, smtp);
+    expect(files).toMatchObject({ SMTP_PASSWORD_FILE: "smtp-password" });
+    expect(
+      Object.keys(billingSecretFiles({ breakGlass: false }, { ...smtp, user: undefined })),
+    ).not.toContain("SMTP_PASSWORD_FILE");
+    // What billing would read from that env is a valid configuration.
+    const config = loadConfig({
+      ...Object.fromEntries(env.map((e) => [e.name, e.value])),
+      SMTP_PASSWORD: "relay-password",
+      ADMIN_TOKEN: "a".repeat(32),
+      STRIPE_SECRET_KEY: "sk_test_x",
+      STRIPE_WEBHOOK_SECRET: "whsec_x",
+      ...Object.fromEntries(
+        ["STARTER", "PRO", "ENTERPRISE", "STANDARD", "POWER", "AI"].map((p) => [
+          `STRIPE_PRICE_${p}`,
+          `price_${p}`,
+        ]),
+      ),
+    });
+    expect(config.smtp).toEqual({
+      host: "smtp-relay.example.test",
+      port: 587,
+      auth: { user: "mailer", pass: "relay-password" },
+      from: "no-reply@example.test",
+    });
+    const policy = billingPolicy({ app: "billing" }, "172.16.0.0/28", 8080, "10.60.0.3", [], 587);
+    expect(policy.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] } }],
+      ports: [{ protocol: "TCP", port: 587 }],
+    });
+    expect(smtpEnv(undefined)).toEqual([]);
   });
 
   it("scales billing 2–10, keeps one pod through disruptions and serves it over HTTPS only", () => {

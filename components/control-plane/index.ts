@@ -16,7 +16,7 @@ import { MIGRATION_USER } from "../database.js";
 import { childName } from "../naming.js";
 import { GOOGLE_HEALTH_CHECK_RANGES } from "../network.js";
 import type { ControlPlaneSecretId } from "../secrets.js";
-import { BILLING_PORT, type BillingAdmins, createBillingWorkload } from "./billing.js";
+import { BILLING_PORT, type BillingAdmins, type BillingSmtp, createBillingWorkload } from "./billing.js";
 import { billingPolicy, defaultDenyAll, operatorPolicy } from "./network-policies.js";
 import { createOperatorWorkload, OPERATOR_PROBE_PORT } from "./operator.js";
 import { podMonitoring, SCRAPE_JOBS } from "./pod-monitoring.js";
@@ -58,6 +58,8 @@ export interface ControlPlaneArgs {
     stripePriceIds: Record<string, string>;
     /** Admin allow-list and credentials (ADR 0165). */
     admins: BillingAdmins;
+    /** The SMTP relay of notifications (ADR 0210); absent → nothing is mailed. */
+    smtp?: BillingSmtp | undefined;
   };
   project: pulumi.Input<string>;
   workstations: {
@@ -183,6 +185,7 @@ export class ControlPlane extends pulumi.ComponentResource {
               BILLING_PORT,
               ip,
               GOOGLE_HEALTH_CHECK_RANGES,
+              args.billing.smtp?.port,
             ),
           ),
       },
@@ -222,6 +225,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         stripePriceIds: args.billing.stripePriceIds,
         workstationServiceAccountEmail: args.workstations.serviceAccountEmail,
         admins: args.billing.admins,
+        smtp: args.billing.smtp,
       },
       workloadOpts,
     );

@@ -96,6 +96,8 @@ export function billingPolicy(
   port: number,
   databaseIp: string,
   loadBalancerRanges: string[],
+  /** The SMTP relay's port (notifications, ADR 0210): opened to public addresses only, like 443. */
+  smtpPort?: number,
 ): NetworkPolicySpec {
   return {
     podSelector: { matchLabels: appLabels },
@@ -111,6 +113,14 @@ export function billingPolicy(
     egress: [
       ...baseEgress(masterCidr),
       { to: [{ ipBlock: { cidr: `${databaseIp}/32` } }], ports: [{ protocol: "TCP", port: 5432 }] },
+      ...(smtpPort === undefined || smtpPort === 443
+        ? []
+        : [
+            {
+              to: [{ ipBlock: { cidr: "0.0.0.0/0", except: PRIVATE_RANGES } }],
+              ports: [{ protocol: "TCP" as const, port: smtpPort }],
+            },
+          ]),
     ],
   };
 }
