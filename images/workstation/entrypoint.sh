@@ -15,6 +15,11 @@ if [ ! -e "$agent_bundle" ]; then
   agent_bundle="${CODITECT_AGENT_BUNDLE:-$agent_bundle}"
 fi
 unset CODITECT_NODE CODITECT_AGENT_BUNDLE
+# A built image's agent accepts only the license server baked into it (ADR 0155): the identity token's
+# audience is that server, read from the file the image build wrote next to the agent.
+if [ -r /opt/coditect/agent/license-server ]; then
+  CODITECT_LICENSE_SERVER="$(cat /opt/coditect/agent/license-server)"
+fi
 : "${CODITECT_LICENSE_SERVER:=https://api.coditect.ai}"
 : "${CODITECT_METADATA_URL:=http://metadata.google.internal/computeMetadata/v1}"
 : "${CODITECT_CONTAINER_TYPE:=workstation}"
