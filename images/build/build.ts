@@ -80,6 +80,15 @@ function npmBuildMounts(env: NodeJS.ProcessEnv, workDir: string): string[] {
   return mounts;
 }
 
+/**
+ * RUN steps of a chroot build get 1024 open files by default (containers.conf has no default_ulimits here);
+ * a cold `npm ci` of this repository's lockfile fails with EMFILE under that. Give them this process's limit.
+ */
+function openFilesLimit(): string[] {
+  const line = readFileSync("/proc/self/limits", "utf8").match(/^Max open files\s+(\d+)\s+(\d+)/m);
+  return line && Number(line[1]) > 1024 ? ["--ulimit", `nofile=${line[1]}:${line[2]}`] : [];
+}
+
 function npmModulesIn(dir: string): SbomPackage[] {
   const found: SbomPackage[] = [];
   const visit = (modules: string) => {
@@ -202,6 +211,7 @@ export function buildImages(names: readonly string[], options: BuildOptions = {}
         "--network",
         "host",
         ...(options.fresh ? ["--no-cache"] : []),
+        ...openFilesLimit(),
         ...mounts,
         ...Object.entries(baseImages).flatMap(([arg, tag]) => ["--build-arg", `${arg}=${tag}`]),
         ...(bakesAgent(image) ? ["--build-arg", `STACK=${stack}`] : []),
