@@ -6,8 +6,9 @@
  * The images are built with `--stack test` (images/config/test.json): their agent is a PRODUCTION bundle
  * with https://127.0.0.1:47443 and the public key of test-support/image-agent's committed test key baked
  * in. The sessions harness signs offline tokens with that key and sits behind an HTTPS front on that
- * address; the front's test CA is written into each exported filesystem (test only, never the image) and
- * named by NODE_EXTRA_CA_CERTS, as an owner would add a CA to a container.
+ * address; the front's test CA is added to each exported filesystem's /etc/ssl/certs (test only, never the
+ * image), the store the agent trusts (the entrypoint runs it with --use-system-ca and without
+ * NODE_EXTRA_CA_CERTS, which an owner could otherwise set).
  *
  * beforeAll builds the images with `npm run images:build`'s code (cached layers and bases: seconds when
  * .ci/run has built them; about ten minutes cold), so this file always runs. Without root, podman or
@@ -64,7 +65,7 @@ let h: SessionsHarness;
 /** A second sessions API whose offline tokens are signed by a key no image carries. */
 let rogue: SessionsHarness;
 let front: TlsFront;
-const CA_IN_ROOTFS = "/etc/coditect-test-ca.pem";
+const CA_IN_ROOTFS = "etc/ssl/certs/coditect-test-ca.pem";
 const work = mkdtempSync(join(tmpdir(), "coditect-images-test-"));
 const rootfs: Record<string, string> = {};
 const inspected: Record<string, ImageInspection> = {};
@@ -127,7 +128,7 @@ function start(
   const run = runInChroot(
     rootfs[name]!,
     [...(image.Config.Entrypoint ?? []), ...command],
-    containerEnv(image, { NODE_EXTRA_CA_CERTS: CA_IN_ROOTFS, HOSTNAME: `images-${name}`, ...extraEnv }),
+    containerEnv(image, { HOSTNAME: `images-${name}`, ...extraEnv }),
     image.Config.User,
   );
   runs.push(run);
@@ -225,7 +226,7 @@ describe("the hardening removes what the Code OSS base brings", () => {
     expect(afterHooks).toContain("No such file or directory");
     expect(afterHooks).toContain("no sudo");
     expect(payload).toMatch(
-      /^pid1=\/opt\/coditect\/bin\/node \/opt\/coditect\/agent\/coditect-agent.mjs run/m,
+      /^pid1=\/opt\/coditect\/bin\/node --use-system-ca \/opt\/coditect\/agent\/coditect-agent.mjs run/m,
     );
     expect(payload).not.toContain(lic.key);
     expect(await sessionRow("images-workstation")).toMatchObject({ state: "active" });
@@ -241,13 +242,16 @@ describe("the licensed Docker image's entrypoint, run as PID 1 in a chroot again
     const run = start("docker", recordingPayload("docker-payload"), {
       CODITECT_LICENSE_KEY: lic.key,
       CODITECT_CONTAINER_ID: "images-docker",
+      // Kept from the agent, given back to the payload.
+      NODE_OPTIONS: "--max-old-space-size=64",
     });
     const payload = await waitFor("the payload's record", readMarker("docker", "docker-payload"));
     // The agent is PID 1 and the payload's parent: nothing sits between the runtime and the agent.
     expect(payload).toMatch(
-      /^pid1=\/usr\/local\/bin\/node \/opt\/coditect\/agent\/coditect-agent.mjs run -- sh -c/m,
+      /^pid1=\/usr\/local\/bin\/node --use-system-ca \/opt\/coditect\/agent\/coditect-agent.mjs run -- env NODE_OPTIONS=--max-old-space-size=64 sh -c/m,
     );
     expect(payload).toMatch(/^ppid=1$/m);
+    expect(payload).toMatch(/^NODE_OPTIONS=--max-old-space-size=64$/m);
     expect(payload).not.toContain("CODITECT_LICENSE_KEY");
     expect(payload).not.toContain(lic.key);
     // The payload runs as developer (CODITECT_PAYLOAD_USER=1000:1000 from the image) and can read neither
@@ -312,6 +316,17 @@ describe("the licensed Docker image's entrypoint, run as PID 1 in a chroot again
       expect(await sessionRow(id)).toBeUndefined();
     },
   );
+
+  it("keeps NODE_OPTIONS from the agent: code it would load does not run in the agent", async () => {
+    // --import=data:… would run before the agent and end the container "successfully" without a license.
+    const run = start("docker", recordingPayload("never-node-options"), {
+      CODITECT_CONTAINER_ID: "images-node-options",
+      NODE_OPTIONS: "--import=data:text/javascript,process.exit(0)",
+    });
+    expect(await run.exited).toBe(EXIT.config);
+    expect(run.stderr()).toMatch(/CODITECT_LICENSE_KEY is required/);
+    expect(existsSync(join(rootfs.docker!, "tmp", "never-node-options"))).toBe(false);
+  });
 
   it("runs offline on an offline token verified with the baked keys when the server is cut off", async () => {
     const lic = await h.createLicense("pro");
