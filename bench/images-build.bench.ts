@@ -49,9 +49,9 @@ const baselineSeconds = bareBuildSeconds();
 const images = [];
 for (const name of names) {
   console.log(`${name}: cold build…`);
-  const [cold] = buildImages([name], { root: REPO_ROOT, fresh: true });
+  const [cold] = buildImages([name], { root: REPO_ROOT, fresh: true, stack: "test" });
   console.log(`${name}: warm build…`);
-  const [warm] = buildImages([name], { root: REPO_ROOT });
+  const [warm] = buildImages([name], { root: REPO_ROOT, stack: "test" });
   images.push({
     name,
     coldSeconds: Number(cold!.seconds.toFixed(1)),

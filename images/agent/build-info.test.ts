@@ -87,7 +87,16 @@ describe("npm run sessions:agent-bundle (the contract the image builds use)", ()
 });
 
 describe("images/config/<stack>.json", () => {
-  const stacks = readdirSync(join("images", "config")).map((f) => f.replace(/\.json$/, ""));
+  // `test` is not a Pulumi stack: the TEST-ONLY build inputs of `images:build --stack test` (ADR 0183).
+  const stacks = readdirSync(join("images", "config"))
+    .map((f) => f.replace(/\.json$/, ""))
+    .filter((stack) => stack !== "test");
+
+  it("test (images:build --stack test) is an https server on 127.0.0.1 with a usable public key", () => {
+    const build = buildFromOptions({ stack: "test" });
+    expect(checkAgentBuild(build).licenseServer).toBe("https://127.0.0.1:47443");
+    expect(() => bakedJwks(build.jwks!, "test")).not.toThrow();
+  });
 
   it("exists for every Pulumi stack", () => {
     const pulumiStacks = readdirSync(".")

@@ -15,6 +15,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { checkAgentBuild } from "../agent/build-info.js";
+import { buildFromOptions } from "../agent/bundle.js";
 import { ensureStandIn } from "./bases.js";
 import { type ProductImage, STAND_INS, selectImages, standInsFor } from "./plan.js";
 import { inspectImage, podman, podmanEnv, withMountedImage } from "./podman.js";
@@ -24,6 +26,11 @@ export const DEFAULT_OUT_DIR = join("images", "build", "out");
 
 export interface BuildOptions {
   root?: string;
+  /**
+   * images/config/<stack>.json: the license server and offline-token JWKS baked into the licensed images'
+   * agent (their Dockerfiles' STACK argument, ADR 0183). Required when a licensed image is built.
+   */
+  stack?: string;
   outDir?: string;
   /** Ignore every cache (bases, stand-ins, layers): the cold build of the benchmark. */
   fresh?: boolean;
@@ -38,6 +45,8 @@ export interface BuiltImage {
   imageId: string;
   sizeBytes: number;
   baseImages: Record<string, string>;
+  /** The agent's build inputs (images/config/<stack>.json), for the licensed images. */
+  stack?: string;
   sbom: string;
   /** Wall time of this image's build, bases included when this image was the first to need them. */
   seconds: number;
@@ -54,15 +63,13 @@ function npmBuildMounts(env: NodeJS.ProcessEnv, workDir: string): string[] {
   const mounts: string[] = [];
   const cache = config("cache");
   if (cache && existsSync(cache)) mounts.push("-v", `${cache}:/root/.npm`);
-  // npm's own setting where it has one (the system npm's global npmrc here); otherwise the CA bundle Node is
-  // told to trust (NODE_EXTRA_CA_CERTS): the npm that runs under tests may read another global npmrc.
-  const configured = config("cafile");
-  const cafile =
-    configured && configured !== "null" && configured !== "undefined"
-      ? configured
-      : (env.NODE_EXTRA_CA_CERTS ?? env.npm_config_cafile ?? "");
+  // npm reads its global npmrc from the running node's prefix: under Node 24 from node_modules that is not
+  // /etc/npmrc, so a proxy's CA configured there is missed; the CA bundle the environment names is the fallback.
+  const cafile = [config("cafile"), env.SSL_CERT_FILE, env.NODE_EXTRA_CA_CERTS].find(
+    (file) => file && file !== "null" && file !== "undefined" && existsSync(file),
+  );
   const npmrc = [`prefer-offline=true`];
-  if (cafile && cafile !== "null" && cafile !== "undefined" && existsSync(cafile)) {
+  if (cafile) {
     mounts.push("-v", `${cafile}:/run/coditect-build/ca.crt:ro`);
     npmrc.push("cafile=/run/coditect-build/ca.crt");
   }
@@ -71,6 +78,15 @@ function npmBuildMounts(env: NodeJS.ProcessEnv, workDir: string): string[] {
   // The node stand-in's (and node image's) npm reads its global config from $PREFIX/etc/npmrc.
   mounts.push("-v", `${npmrcFile}:/usr/local/etc/npmrc:ro`);
   return mounts;
+}
+
+/**
+ * RUN steps of a chroot build get 1024 open files by default (containers.conf has no default_ulimits here);
+ * a cold `npm ci` of this repository's lockfile fails with EMFILE under that. Give them this process's limit.
+ */
+function openFilesLimit(): string[] {
+  const line = readFileSync("/proc/self/limits", "utf8").match(/^Max open files\s+(\d+)\s+(\d+)/m);
+  return line && Number(line[1]) > 1024 ? ["--ulimit", `nofile=${line[1]}:${line[2]}`] : [];
 }
 
 function npmModulesIn(dir: string): SbomPackage[] {
@@ -140,6 +156,12 @@ function imageSbomPackages(image: ProductImage, env: NodeJS.ProcessEnv, root: st
   return image.npmModules.kind === "agent-bundle" ? [...fromImage, ...agentBundleModules(root)] : fromImage;
 }
 
+export const STACK_REQUIRED =
+  "the licensed images need --stack <name> (images/config/<name>.json: test for CI and local builds, prod for the release)";
+
+/** The licensed images carry the session agent, built with a stack's license server and JWKS. */
+export const bakesAgent = (image: ProductImage) => image.npmModules.kind === "agent-bundle";
+
 /** Builds the named images (all when none is named) and returns what was built. */
 export function buildImages(names: readonly string[], options: BuildOptions = {}): BuiltImage[] {
   const root = resolve(options.root ?? process.cwd());
@@ -147,6 +169,16 @@ export function buildImages(names: readonly string[], options: BuildOptions = {}
   const workDir = resolve(root, ".tmp", "images-build");
   const clock = options.clock ?? Date.now;
   const images = selectImages(names);
+  const stack = options.stack;
+  if (images.some(bakesAgent)) {
+    if (!stack) throw new Error(STACK_REQUIRED);
+    // Fail before a ten-minute build, not in its last RUN step: prod.json has no keys until the key exists.
+    try {
+      checkAgentBuild(buildFromOptions({ stack }));
+    } catch (error) {
+      throw new Error(`--stack ${stack}: ${(error as Error).message}`);
+    }
+  }
   const env = podmanEnv(workDir);
   const mounts = npmBuildMounts(env, workDir);
   mkdirSync(outDir, { recursive: true });
@@ -179,8 +211,10 @@ export function buildImages(names: readonly string[], options: BuildOptions = {}
         "--network",
         "host",
         ...(options.fresh ? ["--no-cache"] : []),
+        ...openFilesLimit(),
         ...mounts,
         ...Object.entries(baseImages).flatMap(([arg, tag]) => ["--build-arg", `${arg}=${tag}`]),
+        ...(bakesAgent(image) ? ["--build-arg", `STACK=${stack}`] : []),
         "-f",
         resolve(root, image.dockerfile),
         "-t",
@@ -203,6 +237,7 @@ export function buildImages(names: readonly string[], options: BuildOptions = {}
       imageId: `sha256:${inspection.Id}`,
       sizeBytes: inspection.Size,
       baseImages,
+      ...(bakesAgent(image) ? { stack } : {}),
       sbom: sbomFile,
       seconds: (clock() - started) / 1000,
     };

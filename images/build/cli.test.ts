@@ -20,4 +20,22 @@ describe("npm run images:build", () => {
     expect(unknownFlag.status).toBe(2);
     expect(unknownFlag.stderr).toContain("images:build: unknown option '--no-such-flag'");
   });
+
+  it("exits 2 when a licensed image is asked for without --stack (no silent default agent)", () => {
+    for (const args of [[], ["docker"], ["workstation", "billing"]]) {
+      const result = cli(...args);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain("images:build: the licensed images need --stack <name>");
+    }
+  });
+
+  it("exits 1 before building when the stack's file cannot make a production agent", () => {
+    // images/config/prod.json has no offline-token key yet: the build must not start.
+    const result = cli("--stack", "prod", "docker");
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/--stack prod: .*JWKS/);
+    const unknown = cli("--stack", "nope", "docker");
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("images/config/nope.json");
+  });
 });

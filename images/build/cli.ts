@@ -3,14 +3,18 @@
  * ship (images/README.md, ADR 0180) and writes each one's SBOM to images/build/out/<name>.spdx.json.
  */
 import { parseCommandLine } from "../../lib/cli.js";
-import { buildImages, DEFAULT_OUT_DIR } from "./build.js";
-import { IMAGE_NAMES } from "./plan.js";
+import { bakesAgent, buildImages, DEFAULT_OUT_DIR, STACK_REQUIRED } from "./build.js";
+import { IMAGE_NAMES, selectImages } from "./plan.js";
 import { missingBuildTools } from "./podman.js";
 
-const usage = `usage: npm run images:build [-- [--out <dir>] [--fresh] [<name>…]]
+const usage = `usage: npm run images:build -- --stack <name> [--out <dir>] [--fresh] [<name>…]
 Builds ${IMAGE_NAMES.join(", ")} (all when no name is given) with podman (--isolation chroot), tagged
 localhost/coditect/<name>:dev. Base images are stand-ins built from Debian packages with mmdebstrap and
 cached by their package list; production pins the real ones by digest (images/README.md).
+  --stack <name> the licensed images' agent gets the license server and offline-token JWKS of
+                images/config/<name>.json baked in: prod for the release, test (127.0.0.1:47443 and a
+                committed test key) for CI, local builds and the image tests. Required unless only
+                billing and/or operator are built.
   --out <dir>   where the SBOMs (<name>.spdx.json, SPDX 2.3) and build records go (default ${DEFAULT_OUT_DIR})
   --fresh       ignore every cache (bases, stand-ins, layers): a cold build
 Needs root and the Debian packages podman, buildah, mmdebstrap and uidmap.`;
@@ -18,7 +22,7 @@ Needs root and the Debian packages podman, buildah, mmdebstrap and uidmap.`;
 const { values, positionals } = parseCommandLine({
   name: "images:build",
   usage,
-  options: { out: { type: "string" }, fresh: { type: "boolean" } },
+  options: { out: { type: "string" }, fresh: { type: "boolean" }, stack: { type: "string" } },
   maxPositionals: IMAGE_NAMES.length,
 });
 const unknown = positionals.find((n) => !(IMAGE_NAMES as readonly string[]).includes(n));
@@ -26,6 +30,10 @@ if (unknown) {
   process.stderr.write(
     `images:build: unknown image "${unknown}" (known: ${IMAGE_NAMES.join(", ")})\n${usage}\n`,
   );
+  process.exit(2);
+}
+if (!values.stack && selectImages(positionals).some(bakesAgent)) {
+  process.stderr.write(`images:build: ${STACK_REQUIRED}\n${usage}\n`);
   process.exit(2);
 }
 const missing = missingBuildTools();
@@ -36,6 +44,7 @@ if (missing) {
 try {
   const built = buildImages(positionals, {
     outDir: values.out,
+    stack: values.stack,
     fresh: values.fresh,
     verbose: true,
     log: (line) => console.log(`==> ${line}`),

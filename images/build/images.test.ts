@@ -3,6 +3,13 @@
  * their exported filesystems for the hardening, `podman image inspect` for the configuration, and the
  * licensed images' entrypoints run as PID 1 in a chroot against the real sessions API on real PostgreSQL.
  *
+ * The images are built with `--stack test` (images/config/test.json): their agent is a PRODUCTION bundle
+ * with https://127.0.0.1:47443 and the public key of test-support/image-agent's committed test key baked
+ * in. The sessions harness signs offline tokens with that key and sits behind an HTTPS front on that
+ * address; the front's test CA is added to each exported filesystem's /etc/ssl/certs (test only, never the
+ * image), the store the agent trusts (the entrypoint runs it with --use-system-ca and without
+ * NODE_EXTRA_CA_CERTS, which an owner could otherwise set).
+ *
  * beforeAll builds the images with `npm run images:build`'s code (cached layers and bases: seconds when
  * .ci/run has built them; about ten minutes cold), so this file always runs. Without root, podman or
  * mmdebstrap it fails in beforeAll saying which is missing — it is never skipped.
@@ -13,6 +20,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SessionsHarness, startSessionsHarness } from "../../billing/sessions/test-harness.js";
 import { systemClock } from "../../lib/clock.js";
+import { generateSigningKey } from "../../lib/offline-tokens/index.js";
+import {
+  TEST_LICENSE_SERVER,
+  TEST_STACK_CONFIG,
+  testImageKeySet,
+} from "../../test-support/image-agent/index.js";
+import { startTlsFront, type TlsFront } from "../../test-support/image-agent/tls-front.js";
+import { createCertificateAuthority } from "../../test-support/pki/index.js";
 import { waitFor } from "../../test-support/wait.js";
 import { EXIT } from "../agent/exit-codes.js";
 import { type BuiltImage, buildImages } from "./build.js";
@@ -41,12 +56,16 @@ const BUILD_TIMEOUT_MS = 30 * 60_000;
 const recordingPayload = (marker: string) => [
   "sh",
   "-c",
-  `{ echo "pid1=$(tr '\\0' ' ' < /proc/1/cmdline)"; echo "ppid=$PPID"; echo "uid=$(id -u)"; env; } > /tmp/${marker}.tmp && mv /tmp/${marker}.tmp /tmp/${marker}; trap "exit 0" TERM; while :; do sleep 0.1; done`,
+  `{ echo "pid1=$(tr '\\0' ' ' < /proc/1/cmdline)"; echo "ppid=$PPID"; echo "uid=$(id -u):$(id -g)"; if cat /proc/1/environ >/dev/null 2>&1; then echo "pid1-environ=readable"; else echo "pid1-environ=denied"; fi; if ls /var/lib/coditect-agent >/dev/null 2>&1; then echo "state-dir=readable"; else echo "state-dir=denied"; fi; env; } > /tmp/${marker}.tmp && mv /tmp/${marker}.tmp /tmp/${marker}; trap "exit 0" TERM; while :; do sleep 0.1; done`,
 ];
 
 let env: NodeJS.ProcessEnv;
 let built: BuiltImage[] = [];
 let h: SessionsHarness;
+/** A second sessions API whose offline tokens are signed by a key no image carries. */
+let rogue: SessionsHarness;
+let front: TlsFront;
+const CA_IN_ROOTFS = "etc/ssl/certs/coditect-test-ca.pem";
 const work = mkdtempSync(join(tmpdir(), "coditect-images-test-"));
 const rootfs: Record<string, string> = {};
 const inspected: Record<string, ImageInspection> = {};
@@ -56,17 +75,36 @@ beforeAll(async () => {
   const missing = missingBuildTools();
   if (missing) throw new Error(`the built-image tests cannot run on this machine: ${missing}`);
   env = podmanEnv();
-  built = buildImages([]);
+  built = buildImages([], { stack: "test" });
   for (const image of PRODUCT_IMAGES) inspected[image.name] = inspectImage(image.tag, env);
   for (const name of LICENSED) {
     rootfs[name] = join(work, name);
     exportImage(PRODUCT_IMAGES.find((i) => i.name === name)!.tag, rootfs[name], env);
   }
+  const ca = await createCertificateAuthority("image test CA");
+  const leaf = await ca.issue({ commonName: "license server", ipAddresses: [TEST_LICENSE_SERVER.hostname] });
+  for (const name of LICENSED) writeFileSync(join(rootfs[name]!, CA_IN_ROOTFS), ca.certPem);
+  const options = {
+    timing: { heartbeatIntervalMs: 1_000 },
+    rateLimits: { heartbeat: { limit: 1_000, windowMs: 60_000 } },
+  };
   h = await startSessionsHarness(
     systemClock,
-    { timing: { heartbeatIntervalMs: 1_000 }, rateLimits: { heartbeat: { limit: 1_000, windowMs: 60_000 } } },
+    { ...options, keySet: await testImageKeySet() },
     "images_built",
   );
+  rogue = await startSessionsHarness(
+    systemClock,
+    { ...options, keySet: { current: await generateSigningKey("rogue") } },
+    "images_rogue",
+  );
+  front = await startTlsFront({
+    host: TEST_LICENSE_SERVER.hostname,
+    port: Number(TEST_LICENSE_SERVER.port),
+    certPem: leaf.certPem,
+    keyPem: leaf.keyPem,
+    upstreamPort: Number(new URL(h.url).port),
+  });
 }, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -76,7 +114,8 @@ afterAll(async () => {
     if (pid) process.kill(pid, "SIGTERM");
   }
   await Promise.all(running.map((r) => r.exited));
-  await h?.close();
+  await front?.close();
+  await Promise.all([h?.close(), rogue?.close()]);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -89,16 +128,16 @@ function start(
   const run = runInChroot(
     rootfs[name]!,
     [...(image.Config.Entrypoint ?? []), ...command],
-    containerEnv(image, { CODITECT_LICENSE_SERVER: h.url, HOSTNAME: `images-${name}`, ...extraEnv }),
+    containerEnv(image, { HOSTNAME: `images-${name}`, ...extraEnv }),
     image.Config.User,
   );
   runs.push(run);
   return run;
 }
 
-const sessionRow = async (containerId: string) =>
+const sessionRow = async (containerId: string, harness = h) =>
   (
-    await h.pool.query(
+    await harness.pool.query(
       "SELECT state, reason, last_heartbeat_at FROM container_sessions WHERE container_id = $1 ORDER BY created_at DESC LIMIT 1",
       [containerId],
     )
@@ -187,7 +226,7 @@ describe("the hardening removes what the Code OSS base brings", () => {
     expect(afterHooks).toContain("No such file or directory");
     expect(afterHooks).toContain("no sudo");
     expect(payload).toMatch(
-      /^pid1=\/opt\/coditect\/bin\/node \/opt\/coditect\/agent\/coditect-agent.mjs run/m,
+      /^pid1=\/opt\/coditect\/bin\/node --use-system-ca \/opt\/coditect\/agent\/coditect-agent.mjs run/m,
     );
     expect(payload).not.toContain(lic.key);
     expect(await sessionRow("images-workstation")).toMatchObject({ state: "active" });
@@ -203,17 +242,23 @@ describe("the licensed Docker image's entrypoint, run as PID 1 in a chroot again
     const run = start("docker", recordingPayload("docker-payload"), {
       CODITECT_LICENSE_KEY: lic.key,
       CODITECT_CONTAINER_ID: "images-docker",
+      // Kept from the agent, given back to the payload.
+      NODE_OPTIONS: "--max-old-space-size=64",
     });
     const payload = await waitFor("the payload's record", readMarker("docker", "docker-payload"));
     // The agent is PID 1 and the payload's parent: nothing sits between the runtime and the agent.
     expect(payload).toMatch(
-      /^pid1=\/usr\/local\/bin\/node \/opt\/coditect\/agent\/coditect-agent.mjs run -- sh -c/m,
+      /^pid1=\/usr\/local\/bin\/node --use-system-ca \/opt\/coditect\/agent\/coditect-agent.mjs run -- env NODE_OPTIONS=--max-old-space-size=64 sh -c/m,
     );
     expect(payload).toMatch(/^ppid=1$/m);
+    expect(payload).toMatch(/^NODE_OPTIONS=--max-old-space-size=64$/m);
     expect(payload).not.toContain("CODITECT_LICENSE_KEY");
     expect(payload).not.toContain(lic.key);
-    // TODO(integration, issue 13 §7): with the agent honouring CODITECT_PAYLOAD_USER (set by the
-    // Dockerfile), assert here that the payload runs as uid 1000: expect(payload).toMatch(/^uid=1000$/m).
+    // The payload runs as developer (CODITECT_PAYLOAD_USER=1000:1000 from the image) and can read neither
+    // the agent's state nor its environment (issue 13 §7).
+    expect(payload).toMatch(/^uid=1000:1000$/m);
+    expect(payload).toMatch(/^pid1-environ=denied$/m);
+    expect(payload).toMatch(/^state-dir=denied$/m);
     const first = (await sessionRow("images-docker")).last_heartbeat_at.getTime();
     await waitFor(
       "a heartbeat",
@@ -239,6 +284,92 @@ describe("the licensed Docker image's entrypoint, run as PID 1 in a chroot again
     });
     expect(await run.exited).toBe(EXIT.licenseRejected);
     expect(existsSync(join(rootfs.docker!, "tmp", "never-unknown"))).toBe(false);
+  });
+  it("carries a production agent with the test stack's license server and offline-token key baked in", () => {
+    const bundle = readFileSync(join(rootfs.docker!, "opt/coditect/agent/coditect-agent.mjs"), "utf8");
+    // esbuild's define prints the build as an object literal.
+    expect(bundle).toContain(`{ mode: "production", licenseServer: "${TEST_STACK_CONFIG.licenseServer}"`);
+    expect(bundle).toContain(TEST_STACK_CONFIG.jwks.keys[0]!.x);
+    const ws = readFileSync(join(rootfs.workstation!, "opt/coditect/agent/coditect-agent.mjs"), "utf8");
+    expect(ws).toContain(`{ mode: "production", licenseServer: "${TEST_STACK_CONFIG.licenseServer}"`);
+    expect(readFileSync(join(rootfs.workstation!, "opt/coditect/agent/license-server"), "utf8").trim()).toBe(
+      TEST_STACK_CONFIG.licenseServer,
+    );
+  });
+
+  it.each([
+    ["plain http to the sessions API", () => h.url],
+    ["another https server", () => "https://127.0.0.1:47444"],
+  ])(
+    "refuses CODITECT_LICENSE_SERVER pointing at %s (exit 2, naming the fixed server)",
+    async (_, server) => {
+      const lic = await h.createLicense("pro");
+      const id = `images-elsewhere-${server().replace(/\W/g, "")}`;
+      const run = start("docker", recordingPayload(`never-${id}`), {
+        CODITECT_LICENSE_KEY: lic.key,
+        CODITECT_CONTAINER_ID: id,
+        CODITECT_LICENSE_SERVER: server(),
+      });
+      expect(await run.exited).toBe(EXIT.config);
+      expect(run.stderr()).toContain(`fixed to ${TEST_STACK_CONFIG.licenseServer} at build time`);
+      expect(existsSync(join(rootfs.docker!, "tmp", `never-${id}`))).toBe(false);
+      expect(await sessionRow(id)).toBeUndefined();
+    },
+  );
+
+  it("keeps NODE_OPTIONS from the agent: code it would load does not run in the agent", async () => {
+    // --import=data:… would run before the agent and end the container "successfully" without a license.
+    const run = start("docker", recordingPayload("never-node-options"), {
+      CODITECT_CONTAINER_ID: "images-node-options",
+      NODE_OPTIONS: "--import=data:text/javascript,process.exit(0)",
+    });
+    expect(await run.exited).toBe(EXIT.config);
+    expect(run.stderr()).toMatch(/CODITECT_LICENSE_KEY is required/);
+    expect(existsSync(join(rootfs.docker!, "tmp", "never-node-options"))).toBe(false);
+  });
+
+  it("runs offline on an offline token verified with the baked keys when the server is cut off", async () => {
+    const lic = await h.createLicense("pro");
+    const run = start("docker", recordingPayload("offline-payload"), {
+      CODITECT_LICENSE_KEY: lic.key,
+      CODITECT_CONTAINER_ID: "images-offline",
+      CODITECT_RETRY_BASE_MS: "50",
+    });
+    await waitFor("the payload", readMarker("docker", "offline-payload"));
+    const state = () =>
+      JSON.parse(readFileSync(join(rootfs.docker!, "var/lib/coditect-agent/state.json"), "utf8"));
+    front.setDown(true);
+    try {
+      await waitFor("the agent offline", () => state().phase === "offline");
+      expect(state().offlineTokenExpiresAt).toBeDefined();
+      expect(run.child.exitCode).toBeNull();
+    } finally {
+      front.setDown(false);
+    }
+    process.kill(run.pid1()!, "SIGTERM");
+    expect(await run.exited).toBe(EXIT.ok);
+  });
+
+  it("cannot run offline on a token from a server whose key the image does not carry", async () => {
+    // Same baked URL, another sessions API behind it: validate succeeds, but its offline token is signed
+    // by a key that is not in the image, so once the server is gone there is no grace at all.
+    const lic = await rogue.createLicense("pro");
+    front.upstreamPort = Number(new URL(rogue.url).port);
+    try {
+      const run = start("docker", recordingPayload("rogue-payload"), {
+        CODITECT_LICENSE_KEY: lic.key,
+        CODITECT_CONTAINER_ID: "images-rogue",
+        CODITECT_RETRY_BASE_MS: "50",
+      });
+      await waitFor("the payload", readMarker("docker", "rogue-payload"));
+      expect(await sessionRow("images-rogue", rogue)).toMatchObject({ state: "active" });
+      front.setDown(true);
+      expect(await run.exited).toBe(EXIT.offlineGraceExpired);
+      expect(run.stderr()).toMatch(/offline token not usable/);
+    } finally {
+      front.setDown(false);
+      front.upstreamPort = Number(new URL(h.url).port);
+    }
   });
 });
 

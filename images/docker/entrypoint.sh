@@ -21,4 +21,16 @@ if [ "$#" -eq 0 ]; then
   exit 2
 fi
 
-exec "$node_bin" "$agent_bundle" run -- "$@"
+# Variables that would change the agent's code or whom it trusts (issue 13 §3, ADR 0183): NODE_OPTIONS
+# (--import=data:… runs any code in the agent, no file needed), NODE_EXTRA_CA_CERTS and OpenSSL's
+# SSL_CERT_FILE / SSL_CERT_DIR (a proxy in front of the baked license server). The agent runs without them
+# and trusts the image's CA store (--use-system-ca: /etc/ssl/certs, plus Node's bundled roots); the
+# payload gets them back, through env(1), which execs the payload in its place.
+for var in NODE_OPTIONS NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR; do
+  if eval "[ -n \"\${$var+set}\" ]"; then
+    eval "set -- env \"$var=\${$var}\" \"\$@\""
+    unset "$var"
+  fi
+done
+
+exec "$node_bin" --use-system-ca "$agent_bundle" run -- "$@"

@@ -15,6 +15,11 @@ if [ ! -e "$agent_bundle" ]; then
   agent_bundle="${CODITECT_AGENT_BUNDLE:-$agent_bundle}"
 fi
 unset CODITECT_NODE CODITECT_AGENT_BUNDLE
+# A built image's agent accepts only the license server baked into it (ADR 0155): the identity token's
+# audience is that server, read from the file the image build wrote next to the agent.
+if [ -r /opt/coditect/agent/license-server ]; then
+  CODITECT_LICENSE_SERVER="$(cat /opt/coditect/agent/license-server)"
+fi
 : "${CODITECT_LICENSE_SERVER:=https://api.coditect.ai}"
 : "${CODITECT_METADATA_URL:=http://metadata.google.internal/computeMetadata/v1}"
 : "${CODITECT_CONTAINER_TYPE:=workstation}"
@@ -49,4 +54,17 @@ fi
 # the license server maps it to the Workstation resource and its License. The agent defaults it to the
 # hostname; set CODITECT_CONTAINER_ID in the workstation config's env when the two differ.
 
-exec "$node_bin" "$agent_bundle" run -- "$CODITECT_BASE_ENTRYPOINT" "$@"
+set -- "$CODITECT_BASE_ENTRYPOINT" "$@"
+# Variables that would change the agent's code or whom it trusts (issue 13 §3, ADR 0183): NODE_OPTIONS
+# (--import=data:… runs any code in the agent, no file needed), NODE_EXTRA_CA_CERTS and OpenSSL's
+# SSL_CERT_FILE / SSL_CERT_DIR (a proxy in front of the baked license server). The agent runs without them
+# and trusts the image's CA store (--use-system-ca: /etc/ssl/certs, plus Node's bundled roots); the
+# payload gets them back, through env(1), which execs the payload in its place.
+for var in NODE_OPTIONS NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR; do
+  if eval "[ -n \"\${$var+set}\" ]"; then
+    eval "set -- env \"$var=\${$var}\" \"\$@\""
+    unset "$var"
+  fi
+done
+
+exec "$node_bin" --use-system-ca "$agent_bundle" run -- "$@"
