@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bannerText, supplyChainText, verifyCommands } from "./banner.js";
+import { bannerText, licensedImageText, supplyChainText, verifyCommands } from "./banner.js";
 import type { SupplyChainStatus } from "./publish.js";
 
 const REF = `127.0.0.1:15000/coditect/docker@sha256:${"ab".repeat(32)}`;
@@ -45,6 +45,20 @@ describe("the banner's supply-chain part", () => {
       alreadySigned: true,
     };
     expect(supplyChainText(status, ".data/signing-key.pem")).toContain("already signed at an earlier start");
+  });
+
+  it("still publishing: the banner does not wait, and says the verify commands follow", () => {
+    const text = bannerText({ ...base, supplyChain: { kind: "publishing", ...running } });
+    expect(text).toContain("Licensed image: pushing and signing it");
+    expect(text).not.toContain("images:verify");
+    expect(
+      licensedImageText(
+        { kind: "published", ...running, reference: REF, seconds: 31, alreadySigned: false },
+        ".data/signing-key.pem",
+      ),
+    ).toMatch(
+      /^Licensed image pushed and signed through the fake KMS in 31\.0 s; verify its signature:\n {2}npm run images:verify -- /,
+    );
   });
 
   it("not built: how to build it and publish it without restarting", () => {

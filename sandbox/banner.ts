@@ -17,7 +17,7 @@ export interface BannerInput {
 }
 
 /** A path as the user would type it from where they ran `npm start`. */
-function shown(path: string, cwd: string): string {
+export function shown(path: string, cwd = process.cwd()): string {
   const rel = relative(cwd, path);
   return rel && !rel.startsWith("..") ? rel : path;
 }
@@ -33,31 +33,35 @@ export function verifyCommands(reference: string, signingKey: string): string[] 
 /** The supply-chain lines of the banner: the registry and KMS, and what to run (or build) next. */
 export function supplyChainText(status: SupplyChainStatus, signingKey: string): string {
   if (status.kind === "off") return `\n  Supply chain off: ${status.reason}\n`;
-  const head = [
-    `  OCI registry (docker-registry)                 http://${status.registry}`,
-    `  fake Cloud KMS API (gRPC)                      ${status.kms}   (signing key public PEM: ${signingKey})`,
-  ].join("\n");
-  switch (status.kind) {
-    case "published":
-      return `${head}
+  return `  OCI registry (docker-registry)                 http://${status.registry}
+  fake Cloud KMS API (gRPC)                      ${status.kms}   (signing key public PEM: ${signingKey})
 
-Licensed image ${status.alreadySigned ? "pushed (already signed at an earlier start)" : "pushed and signed through the fake KMS"} in ${status.seconds.toFixed(1)} s; verify its signature:
+${licensedImageText(status, signingKey)}`;
+}
+
+/** What became of the licensed image: the verify commands, the build command, or the error. */
+export function licensedImageText(status: SupplyChainStatus, signingKey: string): string {
+  switch (status.kind) {
+    case "off":
+      return `Supply chain off: ${status.reason}\n`;
+    case "published":
+      return `Licensed image ${status.alreadySigned ? "pushed (already signed at an earlier start)" : "pushed and signed through the fake KMS"} in ${status.seconds.toFixed(1)} s; verify its signature:
 ${verifyCommands(status.reference, signingKey)
   .map((command) => `  ${command}`)
   .join("\n")}
 `;
+    case "publishing":
+      return `Licensed image: pushing and signing it (a first push into a fresh registry takes a while); the commands
+that verify it are printed below once it is done.
+`;
     case "not-built":
-      return `${head}
-
-Licensed image: not published (${status.reason}). Build it (a few minutes the first time), then publish it
+      return `Licensed image: not published (${status.reason}). Build it (minutes the first time), then publish it
 to this sandbox without restarting:
   ${SANDBOX_LICENSED_IMAGE.buildCommand}
   npm run sandbox:publish
 `;
     case "failed":
-      return `${head}
-
-Licensed image: publishing failed: ${status.error}
+      return `Licensed image: publishing failed: ${status.error}
   retry with: npm run sandbox:publish
 `;
   }

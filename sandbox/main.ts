@@ -12,7 +12,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exitIfHelpRequested } from "../lib/cli.js";
 import { registryConfigYaml } from "../test-support/registry/config.js";
-import { bannerText } from "./banner.js";
+import { bannerText, licensedImageText, shown } from "./banner.js";
 import { describeExit, logTail, type RunningChild, stopChildren } from "./children.js";
 import { resetDataDir } from "./data-dir.js";
 import { pollUntil } from "./health.js";
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
   const kmsHost = `127.0.0.1:${ports.kms}`;
   // Published once the registry and the KMS are healthy, while billing (the slowest child) still starts.
   let publishing: Promise<SupplyChainStatus> | undefined;
+  const publishAbort = new AbortController();
   const readyComponents = new Set<Component>();
 
   let stopping = false;
@@ -135,6 +136,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     stoppingSince = Date.now();
+    publishAbort.abort();
     console.log(`sandbox: ${signal}: stopping every component…`);
     void stopAll().then(() => {
       removeRunningState(paths.state);
@@ -160,6 +162,7 @@ async function main(): Promise<void> {
         readyComponents.add(name);
         if (supplyChain && !publishing && readyComponents.has("registry") && readyComponents.has("kms")) {
           publishing = publishLicensedImage({
+            signal: publishAbort.signal,
             dataDir: options.dataDir,
             registry: registryHost,
             kms: kmsHost,
@@ -173,14 +176,13 @@ async function main(): Promise<void> {
     fail(`start failed: ${error.message}`);
   });
   if (!sandbox || stopping) return;
+  // A first push into a fresh registry compresses the whole image (seconds to tens of seconds): the
+  // banner does not wait for it; the verify commands follow once it is done (ADR 0192).
+  const pending: SupplyChainStatus = { kind: "publishing", registry: registryHost, kms: kmsHost };
   const supplyChainStatus: SupplyChainStatus = publishing
-    ? await publishing
+    ? await Promise.race([publishing, Promise.resolve(pending)])
     : { kind: "off", reason: REGISTRY_MISSING };
   if (stopping) return;
-  if (supplyChainStatus.kind === "failed") {
-    process.stderr.write(`sandbox: publishing the licensed image failed: ${supplyChainStatus.error}\n`);
-  }
-
   const urls = {
     billing: urlOf(ports.billing),
     kube: kubeUrl,
@@ -209,6 +211,12 @@ async function main(): Promise<void> {
       signingKey: paths.signingKey,
     }),
   );
+
+  if (publishing && supplyChainStatus.kind === "publishing") {
+    void publishing.then((status) => {
+      if (!stopping) console.log(`sandbox: ${licensedImageText(status, shown(paths.signingKey))}`);
+    });
+  }
 
   const crashed = await sandbox.firstExit;
   if (stopping) return;

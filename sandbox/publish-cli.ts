@@ -54,5 +54,6 @@ switch (status.kind) {
     fail(status.error);
     break;
   case "off":
+  case "publishing":
     fail(status.reason);
 }

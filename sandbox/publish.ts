@@ -23,6 +23,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** What the banner reports about the supply-chain part of the sandbox. */
 export type SupplyChainStatus =
   | { kind: "off"; reason: string }
+  | { kind: "publishing"; registry: string; kms: string }
   | { kind: "not-built"; registry: string; kms: string; reason: string }
   | {
       kind: "published";
@@ -62,6 +63,8 @@ export interface PublishTarget {
   registry: string;
   /** `127.0.0.1:<port>` of the fake KMS. */
   kms: string;
+  /** Aborting (the sandbox stopping) kills a running skopeo or images:sign. */
+  signal?: AbortSignal;
 }
 
 /** Pushes and signs the licensed image if it is built; never throws (the status says what happened). */
@@ -74,7 +77,7 @@ export async function publishLicensedImage(target: PublishTarget): Promise<Suppl
   const reason = await whyNotBuilt(env);
   if (reason) return { kind: "not-built", registry, kms, reason };
   try {
-    const digest = await pushByDigest(SANDBOX_LICENSED_IMAGE.local, registry, workDir, env);
+    const digest = await pushByDigest(SANDBOX_LICENSED_IMAGE.local, registry, workDir, env, target.signal);
     const reference = `${registry}/${SANDBOX_LICENSED_IMAGE.repository}@${digest}`;
     const record = { digest, key: keyFingerprint(target.dataDir) };
     const recordFile = join(target.dataDir, "registry", "published.json");
@@ -82,7 +85,7 @@ export async function publishLicensedImage(target: PublishTarget): Promise<Suppl
     // by the same (kept) key at an earlier start is not signed again.
     const alreadySigned = sameRecord(recordFile, record) && (await signatureStored(registry, digest));
     if (!alreadySigned) {
-      await signThroughKms(reference, kms, env);
+      await signThroughKms(reference, kms, env, target.signal);
       writeFileSync(recordFile, `${JSON.stringify(record)}\n`);
     }
     return {
@@ -132,6 +135,7 @@ async function pushByDigest(
   registry: string,
   workDir: string,
   env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
 ): Promise<string> {
   const digestFile = join(workDir, "pushed.digest");
   rmSync(digestFile, { force: true });
@@ -148,7 +152,7 @@ async function pushByDigest(
         `containers-storage:${local}`,
         destination,
       ],
-      { env, maxBuffer: 16 * 1024 * 1024 },
+      { env, maxBuffer: 16 * 1024 * 1024, signal },
     );
   } catch (error) {
     const failure = error as Error & { stderr?: string; code?: string };
@@ -165,7 +169,12 @@ async function pushByDigest(
  * import and its metadata-server probing out of the sandbox process): KMS signer, cosign storage, and a
  * verification of what was stored.
  */
-async function signThroughKms(reference: string, kmsEndpoint: string, env: NodeJS.ProcessEnv): Promise<void> {
+async function signThroughKms(
+  reference: string,
+  kmsEndpoint: string,
+  env: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
     await run(
       process.execPath,
@@ -180,7 +189,7 @@ async function signThroughKms(reference: string, kmsEndpoint: string, env: NodeJ
         kmsEndpoint,
       ],
       // Not Google Cloud: no probing for a GCE metadata server.
-      { cwd: ROOT, env: { ...env, METADATA_SERVER_DETECTION: "none" } },
+      { cwd: ROOT, env: { ...env, METADATA_SERVER_DETECTION: "none" }, signal },
     );
   } catch (error) {
     const failure = error as Error & { stderr?: string };

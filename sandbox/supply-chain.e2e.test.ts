@@ -15,6 +15,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { podmanEnv } from "../images/build/podman.js";
 import { pushTinyImage } from "../test-support/registry/tiny-image.js";
+import { pollUntil } from "./health.js";
 import { dataPaths, SANDBOX_LICENSED_IMAGE, SANDBOX_SIGNING_KEY_VERSION } from "./plan.js";
 import { supplyChainAvailable, whyNotBuilt } from "./publish.js";
 import { runCommand } from "./testing/commands.js";
@@ -22,6 +23,18 @@ import { type LaunchedSandbox, launchSandbox } from "./testing/launch.js";
 
 const NO_METADATA = { METADATA_SERVER_DETECTION: "none" };
 const npm = (...args: string[]) => runCommand("npm", ["run", "-s", ...args], NO_METADATA, 180_000);
+/** The banner does not wait for a slow first push: the licensed image's outcome may follow it. */
+const OUTCOME = /Licensed image (pushed|: not published|: publishing failed)/;
+async function launch(dataDir: string, home: string): Promise<LaunchedSandbox> {
+  const launched = await launchSandbox({ dataDir, env: { HOME: home } });
+  if (supplyChainAvailable()) {
+    await pollUntil("the licensed image's outcome", async () => OUTCOME.test(launched.output()), {
+      timeoutMs: 240_000,
+      abort: () => (/sandbox: .* exited/.test(launched.output()) ? launched.output() : undefined),
+    });
+  }
+  return launched;
+}
 
 describe("npm start's registry, fake Cloud KMS and signed licensed image", () => {
   const work = mkdtempSync(join(tmpdir(), "coditect-sandbox-supply-"));
@@ -34,8 +47,8 @@ describe("npm start's registry, fake Cloud KMS and signed licensed image", () =>
     // The KMS client in this process must not probe for a GCE metadata server (this is not Google Cloud).
     process.env.METADATA_SERVER_DETECTION = "none";
     imageBuilt = (await whyNotBuilt(podmanEnv(join(work, "podman")))) === undefined;
-    sandbox = await launchSandbox({ dataDir, env: { HOME: work } });
-  }, 300_000);
+    sandbox = await launch(dataDir, work);
+  }, 600_000);
 
   afterAll(async () => {
     if (sandbox) expect(await sandbox.stop(), sandbox.output()).toBe(0);
@@ -139,7 +152,7 @@ describe("npm start's registry, fake Cloud KMS and signed licensed image", () =>
     sandbox = undefined;
     // The registry stopped with the sandbox.
     await expect(fetch(`http://${registryBefore}/v2/`)).rejects.toThrow();
-    sandbox = await launchSandbox({ dataDir, env: { HOME: work } });
+    sandbox = await launch(dataDir, work);
     expect(readFileSync(paths.signingKey, "utf8")).toBe(keyBefore);
     if (imageBuilt) {
       expect(sandbox.output()).toMatch(/Licensed image pushed \(already signed at an earlier start\)/);
@@ -147,5 +160,5 @@ describe("npm start's registry, fake Cloud KMS and signed licensed image", () =>
       const verified = await npm("images:verify", "--", reference, "--key", paths.signingKey);
       expect(verified.code, verified.stderr).toBe(0);
     }
-  }, 300_000);
+  }, 600_000);
 });
