@@ -41,6 +41,7 @@ import { startChildren } from "./supervisor.js";
 
 /** A second stop signal within this time is the same Ctrl-C delivered twice, not a request to hurry. */
 const FORCE_AFTER_MS = 2_000;
+const SUPPLY_CHAIN_DISABLED = "--no-supply-chain: no registry, no fake Cloud KMS, no image publishing";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 function fail(message: string, code = 1): never {
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(options.dataDir, { recursive: true });
   const secrets = await loadOrCreateSecrets(options.dataDir).catch((error: Error) => fail(error.message));
-  const supplyChain = supplyChainAvailable();
+  const supplyChain = options.supplyChain && supplyChainAvailable();
   const components = componentsToRun(supplyChain);
   const ports = await resolvePorts(options.ports, components).catch((error: Error) => fail(error.message));
   // A fresh CA and serving certificate each start; the kube child writes its admin kubeconfig, from which
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
   console.log(
     `sandbox: starting ${components.join(", ")} (data dir ${options.dataDir}, logs in ${paths.logs})`,
   );
-  if (!supplyChain) console.log(`sandbox: ${REGISTRY_MISSING}`);
+  if (!supplyChain) console.log(`sandbox: ${options.supplyChain ? REGISTRY_MISSING : SUPPLY_CHAIN_DISABLED}`);
   const registryHost = `127.0.0.1:${ports.registry}`;
   const kmsHost = `127.0.0.1:${ports.kms}`;
   // Published once the registry and the KMS are healthy, while billing (the slowest child) still starts.
@@ -181,7 +182,7 @@ async function main(): Promise<void> {
   const pending: SupplyChainStatus = { kind: "publishing", registry: registryHost, kms: kmsHost };
   const supplyChainStatus: SupplyChainStatus = publishing
     ? await Promise.race([publishing, Promise.resolve(pending)])
-    : { kind: "off", reason: REGISTRY_MISSING };
+    : { kind: "off", reason: options.supplyChain ? REGISTRY_MISSING : SUPPLY_CHAIN_DISABLED };
   if (stopping) return;
   const urls = {
     billing: urlOf(ports.billing),

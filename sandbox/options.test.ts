@@ -16,7 +16,9 @@ describe("parseSandboxOptions", () => {
       reset: false,
       ports: DEFAULT_PORTS,
       readyTimeoutMs: 120_000,
+      supplyChain: true,
     });
+    expect(parse(["--no-supply-chain"]).supplyChain).toBe(false);
   });
 
   it("flags win over environment variables, which win over defaults", () => {

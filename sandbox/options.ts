@@ -69,11 +69,13 @@ export interface SandboxOptions {
   ports: Record<Component, number>;
   /** How long to wait for every component to answer its health check. */
   readyTimeoutMs: number;
+  /** False with --no-supply-chain: no registry, no fake KMS, no image publishing (e.g. a benchmark). */
+  supplyChain: boolean;
 }
 
 export const USAGE = `usage: npm start -- [--reset] [--data-dir <dir>] [--ready-timeout <seconds>]
                     [--kube-port <p>] [--stripe-port <p>] [--workstations-port <p>] [--billing-port <p>]
-                    [--operator-port <p>] [--registry-port <p>] [--kms-port <p>]
+                    [--operator-port <p>] [--registry-port <p>] [--kms-port <p>] [--no-supply-chain]
   ports default to ${COMPONENTS.map((c) => `${c} ${DEFAULT_PORTS[c]}`).join(", ")}; 0 picks a free port.
   environment: SANDBOX_DATA_DIR, SANDBOX_<COMPONENT>_PORT (e.g. SANDBOX_BILLING_PORT=9090).`;
 
@@ -105,6 +107,7 @@ export function parseSandboxOptions(
   let dataDir = env.SANDBOX_DATA_DIR || ".data";
   let reset = false;
   let readyTimeoutMs = 120_000;
+  let supplyChain = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -122,6 +125,9 @@ export function parseSandboxOptions(
     switch (flag) {
       case "--reset":
         reset = true;
+        break;
+      case "--no-supply-chain":
+        supplyChain = false;
         break;
       case "--data-dir":
         dataDir = value();
@@ -151,5 +157,5 @@ export function parseSandboxOptions(
       );
     }
   }
-  return { dataDir: resolve(cwd, dataDir), reset, ports, readyTimeoutMs };
+  return { dataDir: resolve(cwd, dataDir), reset, ports, readyTimeoutMs, supplyChain };
 }
