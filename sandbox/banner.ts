@@ -1,5 +1,7 @@
 /** The text `npm start` prints once everything is ready: URLs, kubeconfig, admin token, next commands. */
 import { relative } from "node:path";
+import { SANDBOX_LICENSED_IMAGE } from "./plan.js";
+import type { SupplyChainStatus } from "./publish.js";
 import type { SandboxUrls } from "./state.js";
 
 export interface BannerInput {
@@ -9,12 +11,60 @@ export interface BannerInput {
   dataDir: string;
   adminToken: string;
   cwd: string;
+  supplyChain: SupplyChainStatus;
+  /** The signing key's public PEM file (<data>/signing-key.pem). */
+  signingKey: string;
 }
 
 /** A path as the user would type it from where they ran `npm start`. */
-function shown(path: string, cwd: string): string {
+export function shown(path: string, cwd = process.cwd()): string {
   const rel = relative(cwd, path);
   return rel && !rel.startsWith("..") ? rel : path;
+}
+
+/** The commands that check the published licensed image: its signature (offline, pinned key) and manifest. */
+export function verifyCommands(reference: string, signingKey: string): string[] {
+  return [
+    `npm run images:verify -- ${reference} --key ${signingKey}`,
+    `skopeo inspect --tls-verify=false docker://${reference}`,
+  ];
+}
+
+/** The supply-chain lines of the banner: the registry and KMS, and what to run (or build) next. */
+export function supplyChainText(status: SupplyChainStatus, signingKey: string): string {
+  if (status.kind === "off") return `\n  Supply chain off: ${status.reason}\n`;
+  return `  OCI registry (docker-registry)                 http://${status.registry}
+  fake Cloud KMS API (gRPC)                      ${status.kms}   (signing key public PEM: ${signingKey})
+
+${licensedImageText(status, signingKey)}`;
+}
+
+/** What became of the licensed image: the verify commands, the build command, or the error. */
+export function licensedImageText(status: SupplyChainStatus, signingKey: string): string {
+  switch (status.kind) {
+    case "off":
+      return `Supply chain off: ${status.reason}\n`;
+    case "published":
+      return `Licensed image ${status.alreadySigned ? "pushed (already signed at an earlier start)" : "pushed and signed through the fake KMS"} in ${status.seconds.toFixed(1)} s; verify its signature:
+${verifyCommands(status.reference, signingKey)
+  .map((command) => `  ${command}`)
+  .join("\n")}
+`;
+    case "publishing":
+      return `Licensed image: pushing and signing it (a first push into a fresh registry takes a while); the commands
+that verify it are printed below once it is done.
+`;
+    case "not-built":
+      return `Licensed image: not published (${status.reason}). Build it (minutes the first time), then publish it
+to this sandbox without restarting:
+  ${SANDBOX_LICENSED_IMAGE.buildCommand}
+  npm run sandbox:publish
+`;
+    case "failed":
+      return `Licensed image: publishing failed: ${status.error}
+  retry with: npm run sandbox:publish
+`;
+  }
 }
 
 export function bannerText(input: BannerInput): string {
@@ -30,7 +80,7 @@ CODITECT sandbox ready in ${input.seconds.toFixed(1)} s  (sandbox only: fakes fo
   fake Stripe API                                ${urls.stripe}
   fake Cloud Workstations API (gRPC)             ${urls.workstations}
   operator probes and metrics                    ${urls.operator}/metrics
-
+${supplyChainText(input.supplyChain, shown(input.signingKey, input.cwd))}
   kubeconfig   ${kubeconfig}
   admin token  ${input.adminToken}   (break-glass token, sandbox only: audited as break-glass; production admins use their Google identity; kept in ${shown(input.dataDir, input.cwd)}/sandbox-secrets.json)
   data dir     ${shown(input.dataDir, input.cwd)}   (logs in ${shown(input.dataDir, input.cwd)}/logs/; npm start -- --reset wipes it)

@@ -4,14 +4,14 @@ import { get } from "node:https";
 import { connect } from "node:net";
 import type { HealthCheck } from "./plan.js";
 
-/** One probe: true when the component answers (HTTP 2xx, or a TCP connection accepted). */
+/** One probe: true when the component answers (HTTP 2xx or an accepted status, or a TCP connection accepted). */
 export async function probeHealth(check: HealthCheck, timeoutMs = 2_000): Promise<boolean> {
   if (check.kind === "http" && check.caFile) return probeHttps(check.url, check.caFile, timeoutMs);
   if (check.kind === "http") {
     try {
       const response = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs) });
       await response.arrayBuffer();
-      return response.ok;
+      return response.ok || (check.acceptStatus ?? []).includes(response.status);
     } catch {
       return false;
     }

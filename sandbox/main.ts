@@ -1,29 +1,47 @@
 /**
  * `npm start [-- --reset --data-dir <dir> --<component>-port <p>]`: the whole control plane on
  * embedded defaults, as separate processes — the Kubernetes API test server (CRDs applied), the fake
- * Stripe API, the fake Cloud Workstations API, billing on embedded PGlite and the operator. Writes the
- * kubeconfig, prints the URLs, the sandbox admin token and what to try next; Ctrl-C stops everything.
+ * Stripe API, the fake Cloud Workstations API, billing on embedded PGlite, the operator, and (with
+ * Debian's docker-registry installed) a real OCI registry and the fake Cloud KMS, to which the licensed
+ * image, when built, is pushed and signed (sandbox/publish.ts). Writes the kubeconfig, prints the URLs,
+ * the sandbox admin token and what to try next; Ctrl-C stops everything.
  * See docs/sandbox.md.
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exitIfHelpRequested } from "../lib/cli.js";
-import { bannerText } from "./banner.js";
+import { registryConfigYaml } from "../test-support/registry/config.js";
+import { bannerText, licensedImageText, shown } from "./banner.js";
 import { describeExit, logTail, type RunningChild, stopChildren } from "./children.js";
 import { resetDataDir } from "./data-dir.js";
 import { pollUntil } from "./health.js";
 import { adminToken, provisionServiceIdentities, writeKubeTls } from "./kube-access.js";
 import { writeSandboxKubeconfig } from "./kubeconfig.js";
-import { COMPONENTS, parseSandboxOptions, SandboxUsageError, USAGE } from "./options.js";
-import { type ChildSpec, dataPaths, kubePaths, kubeUrlOf, planChildren, urlOf } from "./plan.js";
+import { type Component, componentsToRun, parseSandboxOptions, SandboxUsageError, USAGE } from "./options.js";
+import {
+  type ChildSpec,
+  dataPaths,
+  kubePaths,
+  kubeUrlOf,
+  planChildren,
+  registryConfig,
+  urlOf,
+} from "./plan.js";
 import { resolvePorts } from "./ports.js";
+import {
+  publishLicensedImage,
+  REGISTRY_MISSING,
+  type SupplyChainStatus,
+  supplyChainAvailable,
+} from "./publish.js";
 import { loadOrCreateSecrets } from "./secrets.js";
 import { readRunningState, removeRunningState, writeRunningState } from "./state.js";
 import { startChildren } from "./supervisor.js";
 
 /** A second stop signal within this time is the same Ctrl-C delivered twice, not a request to hurry. */
 const FORCE_AFTER_MS = 2_000;
+const SUPPLY_CHAIN_DISABLED = "--no-supply-chain: no registry, no fake Cloud KMS, no image publishing";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 function fail(message: string, code = 1): never {
@@ -59,7 +77,9 @@ async function main(): Promise<void> {
   }
   mkdirSync(options.dataDir, { recursive: true });
   const secrets = await loadOrCreateSecrets(options.dataDir).catch((error: Error) => fail(error.message));
-  const ports = await resolvePorts(options.ports).catch((error: Error) => fail(error.message));
+  const supplyChain = options.supplyChain && supplyChainAvailable();
+  const components = componentsToRun(supplyChain);
+  const ports = await resolvePorts(options.ports, components).catch((error: Error) => fail(error.message));
   // A fresh CA and serving certificate each start; the kube child writes its admin kubeconfig, from which
   // <data>/kubeconfig and the services' ServiceAccount kubeconfigs are derived once it is ready.
   const kube = kubePaths(paths.kube);
@@ -85,10 +105,22 @@ async function main(): Promise<void> {
   const beforeStart = async (spec: ChildSpec) => {
     if (spec.after.includes("kube")) await provisionIdentities();
   };
-  const specs = planChildren({ root: ROOT, dataDir: options.dataDir, ports, secrets }, process.env);
+  const layout = { root: ROOT, dataDir: options.dataDir, ports, secrets, supplyChain };
+  const specs = planChildren(layout, process.env);
+  if (supplyChain) {
+    mkdirSync(paths.registry, { recursive: true });
+    writeFileSync(paths.registryConfig, registryConfigYaml(registryConfig(layout)));
+  }
   console.log(
-    `sandbox: starting ${COMPONENTS.join(", ")} (data dir ${options.dataDir}, logs in ${paths.logs})`,
+    `sandbox: starting ${components.join(", ")} (data dir ${options.dataDir}, logs in ${paths.logs})`,
   );
+  if (!supplyChain) console.log(`sandbox: ${options.supplyChain ? REGISTRY_MISSING : SUPPLY_CHAIN_DISABLED}`);
+  const registryHost = `127.0.0.1:${ports.registry}`;
+  const kmsHost = `127.0.0.1:${ports.kms}`;
+  // Published once the registry and the KMS are healthy, while billing (the slowest child) still starts.
+  let publishing: Promise<SupplyChainStatus> | undefined;
+  const publishAbort = new AbortController();
+  const readyComponents = new Set<Component>();
 
   let stopping = false;
   let stoppingSince = 0;
@@ -105,6 +137,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     stoppingSince = Date.now();
+    publishAbort.abort();
     console.log(`sandbox: ${signal}: stopping every component…`);
     void stopAll().then(() => {
       removeRunningState(paths.state);
@@ -127,6 +160,15 @@ async function main(): Promise<void> {
       cancelled: () => stopping,
       onReady: (name, seconds) => {
         if (!stopping) console.log(`sandbox: ${name} ready (${seconds.toFixed(1)} s)`);
+        readyComponents.add(name);
+        if (supplyChain && !publishing && readyComponents.has("registry") && readyComponents.has("kms")) {
+          publishing = publishLicensedImage({
+            signal: publishAbort.signal,
+            dataDir: options.dataDir,
+            registry: registryHost,
+            kms: kmsHost,
+          });
+        }
       },
     },
     children,
@@ -135,13 +177,20 @@ async function main(): Promise<void> {
     fail(`start failed: ${error.message}`);
   });
   if (!sandbox || stopping) return;
-
+  // A first push into a fresh registry compresses the whole image (seconds to tens of seconds): the
+  // banner does not wait for it; the verify commands follow once it is done (ADR 0192).
+  const pending: SupplyChainStatus = { kind: "publishing", registry: registryHost, kms: kmsHost };
+  const supplyChainStatus: SupplyChainStatus = publishing
+    ? await Promise.race([publishing, Promise.resolve(pending)])
+    : { kind: "off", reason: options.supplyChain ? REGISTRY_MISSING : SUPPLY_CHAIN_DISABLED };
+  if (stopping) return;
   const urls = {
     billing: urlOf(ports.billing),
     kube: kubeUrl,
     stripe: urlOf(ports.stripe),
     workstations: `127.0.0.1:${ports.workstations}`,
     operator: urlOf(ports.operator),
+    ...(supplyChain ? { registry: registryHost, kms: kmsHost } : {}),
   };
   writeRunningState(paths.state, {
     pid: process.pid,
@@ -149,6 +198,7 @@ async function main(): Promise<void> {
     dataDir: options.dataDir,
     kubeconfig: paths.kubeconfig,
     urls,
+    ...(supplyChain ? { signingKey: paths.signingKey } : {}),
   });
   console.log(
     bannerText({
@@ -158,8 +208,16 @@ async function main(): Promise<void> {
       dataDir: options.dataDir,
       adminToken: secrets.adminToken,
       cwd: process.cwd(),
+      supplyChain: supplyChainStatus,
+      signingKey: paths.signingKey,
     }),
   );
+
+  if (publishing && supplyChainStatus.kind === "publishing") {
+    void publishing.then((status) => {
+      if (!stopping) console.log(`sandbox: ${licensedImageText(status, shown(paths.signingKey))}`);
+    });
+  }
 
   const crashed = await sandbox.firstExit;
   if (stopping) return;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PORTS, parseSandboxOptions, SandboxUsageError } from "./options.js";
+import {
+  COMPONENTS,
+  componentsToRun,
+  DEFAULT_PORTS,
+  parseSandboxOptions,
+  SandboxUsageError,
+} from "./options.js";
 
 const parse = (argv: string[], env: Record<string, string> = {}) => parseSandboxOptions(argv, env, "/repo");
 
@@ -10,7 +16,9 @@ describe("parseSandboxOptions", () => {
       reset: false,
       ports: DEFAULT_PORTS,
       readyTimeoutMs: 120_000,
+      supplyChain: true,
     });
+    expect(parse(["--no-supply-chain"]).supplyChain).toBe(false);
   });
 
   it("flags win over environment variables, which win over defaults", () => {
@@ -48,6 +56,17 @@ describe("parseSandboxOptions", () => {
     expect(() => parse([], { SANDBOX_OPERATOR_PORT: "-1" })).toThrow(
       /SANDBOX_OPERATOR_PORT must be a port number from 0 to 65535, got "-1"/,
     );
+  });
+
+  it("the registry and the fake KMS have ports like the others, and run only with the supply chain on", () => {
+    const options = parse(["--registry-port", "5000"], { SANDBOX_KMS_PORT: "0" });
+    expect(options.ports).toEqual({ ...DEFAULT_PORTS, registry: 5000, kms: 0 });
+    expect(() => parse(["--registry-port", "8080"])).toThrow(
+      /billing and OCI registry \(docker-registry\) are both set to port 8080/,
+    );
+    expect(() => parse(["--kms-port", "x"])).toThrow(/--kms-port must be a port number/);
+    expect(componentsToRun(true)).toEqual([...COMPONENTS]);
+    expect(componentsToRun(false)).toEqual(["kube", "stripe", "workstations", "billing", "operator"]);
   });
 
   it("several components may ask for a free port (0)", () => {

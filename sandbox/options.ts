@@ -5,8 +5,30 @@
 import { resolve } from "node:path";
 
 /** The processes the sandbox runs, in start order. */
-export const COMPONENTS = ["kube", "stripe", "workstations", "billing", "operator"] as const;
+export const COMPONENTS = [
+  "kube",
+  "stripe",
+  "workstations",
+  "billing",
+  "operator",
+  "registry",
+  "kms",
+] as const;
 export type Component = (typeof COMPONENTS)[number];
+/**
+ * The supply-chain stand-ins (a real OCI registry, the fake Cloud KMS): started only when Debian's
+ * docker-registry is installed; without it the sandbox runs the rest and says so (issue 14 §2).
+ */
+export const SUPPLY_CHAIN_COMPONENTS = ["registry", "kms"] as const satisfies readonly Component[];
+export type SupplyChainComponent = (typeof SUPPLY_CHAIN_COMPONENTS)[number];
+export type CoreComponent = Exclude<Component, SupplyChainComponent>;
+
+/** The components this start runs: all of them, or all but the supply-chain ones. */
+export function componentsToRun(supplyChain: boolean): Component[] {
+  return COMPONENTS.filter(
+    (c) => supplyChain || !(SUPPLY_CHAIN_COMPONENTS as readonly Component[]).includes(c),
+  );
+}
 
 /** Fixed default ports (127.0.0.1), documented in docs/sandbox.md. 0 = a free port picked at start. */
 export const DEFAULT_PORTS: Record<Component, number> = {
@@ -15,6 +37,8 @@ export const DEFAULT_PORTS: Record<Component, number> = {
   workstations: 15051,
   billing: 8080,
   operator: 8081,
+  registry: 15000,
+  kms: 15052,
 };
 
 /** What each component is called in messages, and its flag / environment variable. */
@@ -28,6 +52,12 @@ export const PORT_SETTINGS: Record<Component, { label: string; flag: string; env
   },
   billing: { label: "billing", flag: "--billing-port", env: "SANDBOX_BILLING_PORT" },
   operator: { label: "operator probes/metrics", flag: "--operator-port", env: "SANDBOX_OPERATOR_PORT" },
+  registry: {
+    label: "OCI registry (docker-registry)",
+    flag: "--registry-port",
+    env: "SANDBOX_REGISTRY_PORT",
+  },
+  kms: { label: "fake Cloud KMS API", flag: "--kms-port", env: "SANDBOX_KMS_PORT" },
 };
 
 export interface SandboxOptions {
@@ -39,11 +69,13 @@ export interface SandboxOptions {
   ports: Record<Component, number>;
   /** How long to wait for every component to answer its health check. */
   readyTimeoutMs: number;
+  /** False with --no-supply-chain: no registry, no fake KMS, no image publishing (e.g. a benchmark). */
+  supplyChain: boolean;
 }
 
 export const USAGE = `usage: npm start -- [--reset] [--data-dir <dir>] [--ready-timeout <seconds>]
                     [--kube-port <p>] [--stripe-port <p>] [--workstations-port <p>] [--billing-port <p>]
-                    [--operator-port <p>]
+                    [--operator-port <p>] [--registry-port <p>] [--kms-port <p>] [--no-supply-chain]
   ports default to ${COMPONENTS.map((c) => `${c} ${DEFAULT_PORTS[c]}`).join(", ")}; 0 picks a free port.
   environment: SANDBOX_DATA_DIR, SANDBOX_<COMPONENT>_PORT (e.g. SANDBOX_BILLING_PORT=9090).`;
 
@@ -75,6 +107,7 @@ export function parseSandboxOptions(
   let dataDir = env.SANDBOX_DATA_DIR || ".data";
   let reset = false;
   let readyTimeoutMs = 120_000;
+  let supplyChain = true;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
@@ -92,6 +125,9 @@ export function parseSandboxOptions(
     switch (flag) {
       case "--reset":
         reset = true;
+        break;
+      case "--no-supply-chain":
+        supplyChain = false;
         break;
       case "--data-dir":
         dataDir = value();
@@ -121,5 +157,5 @@ export function parseSandboxOptions(
       );
     }
   }
-  return { dataDir: resolve(cwd, dataDir), reset, ports, readyTimeoutMs };
+  return { dataDir: resolve(cwd, dataDir), reset, ports, readyTimeoutMs, supplyChain };
 }

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { registryConfigYaml } from "../test-support/registry/config.js";
 import { DEFAULT_PORTS } from "./options.js";
-import { planChildren, SANDBOX_FLEET, TUNABLE_DEFAULTS } from "./plan.js";
+import {
+  dataPaths,
+  planChildren,
+  registryConfig,
+  SANDBOX_FLEET,
+  SANDBOX_SIGNING_KEY_VERSION,
+  TUNABLE_DEFAULTS,
+} from "./plan.js";
 
 const layout = {
   root: "/repo",
@@ -115,5 +123,58 @@ describe("planChildren", () => {
     expect(spec("operator", env).env.OPERATOR_OPERATION_POLL_MS).toBe("200");
     const workstations = spec("workstations", env);
     expect(workstations.args[workstations.args.indexOf("--polls") + 1]).toBe("0");
+  });
+
+  it("without docker-registry the supply-chain children are left out; with it the registry and the fake KMS start first", () => {
+    expect(planChildren({ ...layout, supplyChain: false }, {}).map((s) => s.name)).not.toContain("registry");
+    const plan = planChildren({ ...layout, supplyChain: true }, {});
+    expect(plan.map((s) => s.name)).toEqual([
+      "kube",
+      "stripe",
+      "workstations",
+      "billing",
+      "operator",
+      "registry",
+      "kms",
+    ]);
+    for (const name of ["registry", "kms"]) expect(plan.find((s) => s.name === name)!.after).toEqual([]);
+  });
+
+  it("the registry runs from a config in the data dir, is probed on /v2/ and stays healthy once token auth answers 401", () => {
+    const registry = planChildren({ ...layout, supplyChain: true }, {}).find((s) => s.name === "registry")!;
+    expect(registry.script).toBe("sandbox/registry-child.ts");
+    expect(registry.args).toEqual(["--config", "/repo/.data/registry/config.yml"]);
+    expect(registry.health).toEqual({
+      kind: "http",
+      url: "http://127.0.0.1:15000/v2/",
+      acceptStatus: [401],
+    });
+    const yaml = registryConfigYaml(registryConfig(layout));
+    expect(yaml).toContain("addr: 127.0.0.1:15000");
+    expect(yaml).toContain("rootdirectory: /repo/.data/registry/data");
+    expect(yaml).not.toContain("auth:");
+    const withTokens = registryConfigYaml({
+      ...registryConfig(layout),
+      tokenAuth: {
+        realm: "http://127.0.0.1:8080/v2/token",
+        service: "s",
+        issuer: "i",
+        rootCertBundleFile: "/ca.pem",
+      },
+    });
+    expect(withTokens).toContain("    realm: http://127.0.0.1:8080/v2/token");
+    expect(withTokens).toContain("    rootcertbundle: /ca.pem");
+  });
+
+  it("the fake KMS serves the P-384 key version kept in the data dir and writes its public key where the banner points", () => {
+    const kms = planChildren({ ...layout, supplyChain: true }, {}).find((s) => s.name === "kms")!;
+    const flag = (name: string) => kms.args[kms.args.indexOf(name) + 1];
+    expect(kms.script).toBe("sandbox/kms-child.ts");
+    expect(flag("--port")).toBe("15052");
+    expect(flag("--key-version")).toBe(SANDBOX_SIGNING_KEY_VERSION);
+    expect(flag("--private-key")).toBe("/repo/.data/kms/signing-key.private.pem");
+    expect(flag("--public-key")).toBe(dataPaths("/repo/.data").signingKey);
+    expect(dataPaths("/repo/.data").signingKey).toBe("/repo/.data/signing-key.pem");
+    expect(kms.health).toEqual({ kind: "tcp", port: 15052 });
   });
 });

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
+import type { RegistryConfigOptions } from "../test-support/registry/config.js";
 import type { Component } from "./options.js";
 import type { SandboxSecrets } from "./secrets.js";
 
@@ -19,8 +20,25 @@ export const SANDBOX_FLEET = {
 
 export const SANDBOX_STRIPE_SECRET_KEY = "sk_test_sandbox";
 
-/** An HTTP(S) GET answering 2xx (`caFile`: verify HTTPS against that CA), or a TCP connect. */
-export type HealthCheck = { kind: "http"; url: string; caFile?: string } | { kind: "tcp"; port: number };
+/** The fake KMS's one signing key version: the prod key's name, in the sandbox's project. */
+export const SANDBOX_SIGNING_KEY_VERSION =
+  "projects/coditect-local/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key/cryptoKeyVersions/1";
+
+/** The licensed Docker image as `npm run images:build -- docker` leaves it, and where the sandbox pushes it. */
+export const SANDBOX_LICENSED_IMAGE = {
+  local: "localhost/coditect/docker:dev",
+  repository: "coditect/docker",
+  tag: "dev",
+  buildCommand: "npm run images:build -- docker",
+} as const;
+
+/**
+ * An HTTP(S) GET answering 2xx or one of `acceptStatus` (`caFile`: verify HTTPS against that CA), or a
+ * TCP connect.
+ */
+export type HealthCheck =
+  | { kind: "http"; url: string; caFile?: string; acceptStatus?: number[] }
+  | { kind: "tcp"; port: number };
 
 export interface ChildSpec {
   name: Component;
@@ -39,6 +57,8 @@ export interface SandboxLayout {
   dataDir: string;
   ports: Record<Component, number>;
   secrets: SandboxSecrets;
+  /** Run the registry and the fake KMS (false when /usr/bin/docker-registry is missing). */
+  supplyChain?: boolean;
 }
 
 /** Paths inside the data directory. */
@@ -50,6 +70,24 @@ export function dataPaths(dataDir: string) {
     pglite: join(dataDir, "pglite"),
     logs: join(dataDir, "logs"),
     state: join(dataDir, "sandbox.json"),
+    /** The registry's config.yml and its storage (blobs, manifests, signatures) under data/. */
+    registry: join(dataDir, "registry"),
+    registryConfig: join(dataDir, "registry", "config.yml"),
+    /** The fake KMS's private key, kept so signatures stay valid across restarts (sandbox only). */
+    kmsPrivateKey: join(dataDir, "kms", "signing-key.private.pem"),
+    /** The signing key's public half (PEM): what `npm run images:verify -- … --key` pins. */
+    signingKey: join(dataDir, "signing-key.pem"),
+  };
+}
+
+/**
+ * The sandbox registry's configuration (written as config.yml by sandbox/main.ts through
+ * test-support/registry/config.ts). Registry pull tokens (issue 15) add `tokenAuth` here.
+ */
+export function registryConfig(layout: Pick<SandboxLayout, "dataDir" | "ports">): RegistryConfigOptions {
+  return {
+    addr: `127.0.0.1:${layout.ports.registry}`,
+    rootDirectory: join(dataPaths(layout.dataDir).registry, "data"),
   };
 }
 
@@ -91,8 +129,47 @@ function tunable(env: Record<string, string | undefined>, name: string): string 
   return value !== undefined && value !== "" ? value : TUNABLE_DEFAULTS[name]!;
 }
 
-/** The five child processes, in dependency order. */
+/** The child processes (five, or seven with the supply-chain stand-ins), in dependency order. */
 export function planChildren(layout: SandboxLayout, env: Record<string, string | undefined>): ChildSpec[] {
+  const supplyChain: ChildSpec[] = layout.supplyChain ? supplyChainChildren(layout) : [];
+  return [...coreChildren(layout, env), ...supplyChain];
+}
+
+/** Debian's docker-registry (through a wrapper that stops it with the sandbox) and the fake Cloud KMS. */
+function supplyChainChildren(layout: SandboxLayout): ChildSpec[] {
+  const { ports } = layout;
+  const paths = dataPaths(layout.dataDir);
+  return [
+    {
+      name: "registry",
+      script: "sandbox/registry-child.ts",
+      args: ["--config", paths.registryConfig],
+      env: {},
+      // The API base answers 200, or 401 with a challenge once token auth is on: both mean "serving".
+      health: { kind: "http", url: `${urlOf(ports.registry)}/v2/`, acceptStatus: [401] },
+      after: [],
+    },
+    {
+      name: "kms",
+      script: "sandbox/kms-child.ts",
+      args: [
+        "--port",
+        String(ports.kms),
+        "--key-version",
+        SANDBOX_SIGNING_KEY_VERSION,
+        "--private-key",
+        paths.kmsPrivateKey,
+        "--public-key",
+        paths.signingKey,
+      ],
+      env: {},
+      health: { kind: "tcp", port: ports.kms },
+      after: [],
+    },
+  ];
+}
+
+function coreChildren(layout: SandboxLayout, env: Record<string, string | undefined>): ChildSpec[] {
   const { ports, secrets } = layout;
   const paths = dataPaths(layout.dataDir);
   const billingUrl = urlOf(ports.billing);

@@ -21,11 +21,17 @@ export class PortInUseError extends Error {
   override name = "PortInUseError";
 }
 
-/** Resolves every requested port to a concrete free one, or throws PortInUseError naming the busy port. */
-export async function resolvePorts(requested: Record<Component, number>): Promise<Record<Component, number>> {
+/**
+ * Resolves every requested port of the components that run (default: all) to a concrete free one, or
+ * throws PortInUseError naming the busy port. A component that does not run keeps its requested port.
+ */
+export async function resolvePorts(
+  requested: Record<Component, number>,
+  components: readonly Component[] = COMPONENTS,
+): Promise<Record<Component, number>> {
   const resolved = { ...requested };
   const taken = new Set<number>();
-  for (const component of COMPONENTS) {
+  for (const component of components) {
     const { label, flag, env } = PORT_SETTINGS[component];
     if (requested[component] === 0) {
       let port: number;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { keySetFromConfig } from "../lib/offline-tokens/index.js";
 import { resetDataDir } from "./data-dir.js";
-import { DEFAULT_PORTS } from "./options.js";
+import { componentsToRun, DEFAULT_PORTS } from "./options.js";
 import { PortInUseError, resolvePorts } from "./ports.js";
 import { loadOrCreateSecrets } from "./secrets.js";
 import { REPO_ROOT } from "./testing/launch.js";
@@ -19,8 +19,16 @@ describe("resolvePorts", () => {
   afterEach(() => busy?.close());
 
   it("replaces 0 by distinct free ports and keeps fixed free ones", async () => {
-    const free = await resolvePorts({ kube: 0, stripe: 0, workstations: 0, billing: 0, operator: 0 });
-    expect(new Set(Object.values(free)).size).toBe(5);
+    const free = await resolvePorts({
+      kube: 0,
+      stripe: 0,
+      workstations: 0,
+      billing: 0,
+      operator: 0,
+      registry: 0,
+      kms: 0,
+    });
+    expect(new Set(Object.values(free)).size).toBe(7);
     for (const port of Object.values(free)) expect(port).toBeGreaterThan(0);
     const fixed = await resolvePorts({ ...free, billing: free.billing });
     expect(fixed).toEqual(free);
@@ -36,14 +44,38 @@ describe("resolvePorts", () => {
       stripe: 0,
       workstations: 0,
       operator: 0,
+      registry: 0,
+      kms: 0,
       billing: port,
     });
     await expect(attempt).rejects.toThrow(PortInUseError);
     await expect(
-      resolvePorts({ kube: 0, stripe: 0, workstations: 0, operator: 0, billing: port }),
+      resolvePorts({ ...DEFAULT_PORTS, kube: 0, stripe: 0, workstations: 0, operator: 0, billing: port }),
     ).rejects.toThrow(
       new RegExp(
         `port ${port} for the billing is not available .*--billing-port <port> or SANDBOX_BILLING_PORT`,
+      ),
+    );
+  });
+
+  it("only the components that run are probed: a busy registry port does not matter without docker-registry", async () => {
+    busy = createServer();
+    await new Promise<void>((resolve) => busy!.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as { port: number }).port;
+    const requested = {
+      ...DEFAULT_PORTS,
+      kube: 0,
+      stripe: 0,
+      workstations: 0,
+      billing: 0,
+      operator: 0,
+      kms: 0,
+    };
+    const core = await resolvePorts({ ...requested, registry: port }, componentsToRun(false));
+    expect(core.registry).toBe(port);
+    await expect(resolvePorts({ ...requested, registry: port }, componentsToRun(true))).rejects.toThrow(
+      new RegExp(
+        `port ${port} for the OCI registry \\(docker-registry\\) is not available .*--registry-port`,
       ),
     );
   });

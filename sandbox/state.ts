@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { z } from "zod";
-import type { Component } from "./options.js";
+import type { CoreComponent, SupplyChainComponent } from "./options.js";
 
 const runningSandbox = z.object({
   pid: z.number().int().positive(),
@@ -17,10 +17,15 @@ const runningSandbox = z.object({
     stripe: z.string(),
     workstations: z.string(),
     operator: z.string(),
+    /** `127.0.0.1:<port>` of the OCI registry and the fake KMS; absent when docker-registry is missing. */
+    registry: z.string().optional(),
+    kms: z.string().optional(),
   }),
+  /** The sandbox's signing public key (PEM file), when the fake KMS runs. */
+  signingKey: z.string().optional(),
 });
 export type RunningSandbox = z.infer<typeof runningSandbox>;
-export type SandboxUrls = Record<Component, string>;
+export type SandboxUrls = Record<CoreComponent, string> & Partial<Record<SupplyChainComponent, string>>;
 
 export function writeRunningState(file: string, state: RunningSandbox): void {
   writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });

@@ -27,7 +27,15 @@ const listener = (port: number) =>
 
 describe("startChildren", () => {
   it("starts dependants only after their dependencies are healthy, and reports each one ready", async () => {
-    const ports = await resolvePorts({ kube: 0, stripe: 0, workstations: 0, billing: 0, operator: 0 });
+    const ports = await resolvePorts({
+      kube: 0,
+      stripe: 0,
+      workstations: 0,
+      billing: 0,
+      operator: 0,
+      registry: 0,
+      kms: 0,
+    });
     const specs: ChildSpec[] = [
       {
         name: "kube",
@@ -73,7 +81,15 @@ describe("startChildren", () => {
   }, 90_000);
 
   it("a child that exits before it is healthy fails the start with its exit and log tail; nothing keeps running", async () => {
-    const ports = await resolvePorts({ kube: 0, stripe: 0, workstations: 0, billing: 0, operator: 0 });
+    const ports = await resolvePorts({
+      kube: 0,
+      stripe: 0,
+      workstations: 0,
+      billing: 0,
+      operator: 0,
+      registry: 0,
+      kms: 0,
+    });
     const crashing = script(
       "crash.mjs",
       `console.error("cannot open the database: disk full"); process.exit(3);`,
@@ -124,7 +140,15 @@ describe("startChildren", () => {
   }, 90_000);
 
   it("a failing preparation fails the start naming the component, which is never spawned", async () => {
-    const ports = await resolvePorts({ kube: 0, stripe: 0, workstations: 0, billing: 0, operator: 0 });
+    const ports = await resolvePorts({
+      kube: 0,
+      stripe: 0,
+      workstations: 0,
+      billing: 0,
+      operator: 0,
+      registry: 0,
+      kms: 0,
+    });
     const children: RunningChild[] = [];
     const attempt = startChildren(
       {

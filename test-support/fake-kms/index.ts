@@ -50,8 +50,11 @@ export interface FakeKms {
   endpoint: { host: string; port: number };
   /** A real KeyManagementServiceClient pointed at the fake (insecure channel). Closed by stop(). */
   client(): KeyManagementServiceClient;
-  /** Creates an ENABLED key version with a fresh key pair; returns its public key (PEM). */
-  createKeyVersion(name: string, algorithm?: FakeKmsAlgorithm): string;
+  /**
+   * Creates an ENABLED key version with a fresh key pair (or `privateKey`, so the sandbox keeps one key
+   * across restarts); returns its public key (PEM).
+   */
+  createKeyVersion(name: string, algorithm?: FakeKmsAlgorithm, privateKey?: crypto.KeyObject): string;
   setState(name: string, state: "ENABLED" | "DISABLED"): void;
   /** Calls on this version answer PERMISSION_DENIED (the caller lacks the IAM role). */
   denyPermission(name: string): void;
@@ -215,12 +218,20 @@ export async function startFakeKms(options: { port?: number } = {}): Promise<Fak
       clients.push(client);
       return client;
     },
-    createKeyVersion(name, algorithm = "EC_SIGN_P384_SHA384") {
+    createKeyVersion(name, algorithm = "EC_SIGN_P384_SHA384", given) {
       if (!VERSION_NAME.test(name)) throw new Error(`fake KMS: ${name} is not a cryptoKeyVersions name`);
-      const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", {
-        namedCurve: ALGORITHMS[algorithm].curve,
-      });
-      const publicKeyPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+      const curve = ALGORITHMS[algorithm].curve;
+      if (
+        given &&
+        given.asymmetricKeyDetails?.namedCurve !== (curve === "P-384" ? "secp384r1" : "prime256v1")
+      ) {
+        throw new Error(`fake KMS: the key given for ${name} is not a ${curve} private key`);
+      }
+      const privateKey = given ?? crypto.generateKeyPairSync("ec", { namedCurve: curve }).privateKey;
+      const publicKeyPem = crypto
+        .createPublicKey(privateKey)
+        .export({ type: "spki", format: "pem" })
+        .toString();
       versions.set(name, { name, algorithm, privateKey, publicKeyPem, state: "ENABLED", permitted: true });
       return publicKeyPem;
     },
