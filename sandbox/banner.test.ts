@@ -67,7 +67,7 @@ describe("the banner's supply-chain part", () => {
       supplyChain: { kind: "not-built", ...running, reason: "localhost/coditect/docker:dev is not built" },
     });
     expect(text).toContain("not published (localhost/coditect/docker:dev is not built)");
-    expect(text).toContain("  npm run images:build -- docker\n  npm run sandbox:publish\n");
+    expect(text).toContain("  npm run images:build -- docker --stack test\n  npm run sandbox:publish\n");
     expect(text).not.toContain("images:verify");
   });
 

@@ -24,12 +24,12 @@ export const SANDBOX_STRIPE_SECRET_KEY = "sk_test_sandbox";
 export const SANDBOX_SIGNING_KEY_VERSION =
   "projects/coditect-local/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key/cryptoKeyVersions/1";
 
-/** The licensed Docker image as `npm run images:build -- docker` leaves it, and where the sandbox pushes it. */
+/** The licensed Docker image as `npm run images:build -- docker --stack test` leaves it, and where the sandbox pushes it. */
 export const SANDBOX_LICENSED_IMAGE = {
   local: "localhost/coditect/docker:dev",
   repository: "coditect/docker",
   tag: "dev",
-  buildCommand: "npm run images:build -- docker",
+  buildCommand: "npm run images:build -- docker --stack test",
 } as const;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * `npm run sandbox:publish [-- --data-dir <dir>]`: pushes the licensed Docker image (once built with
- * `npm run images:build -- docker`) to the running sandbox's registry and signs it through its fake Cloud
+ * `npm run images:build -- docker --stack test`) to the running sandbox's registry and signs it through its fake Cloud
  * KMS — what `npm start` does at start — then prints the commands that verify it. Needs a running sandbox
  * (`npm start`) with docker-registry installed, found through `<data>/sandbox.json`. docs/sandbox.md.
  */

@@ -1,6 +1,6 @@
 /**
  * The sandbox's supply-chain step (ADR 0192): when the licensed Docker image has been built
- * (`npm run images:build -- docker` leaves it in podman's storage), push it to the sandbox registry with
+ * (`npm run images:build -- docker --stack test` leaves it in podman's storage), push it to the sandbox registry with
  * skopeo — as the release flow does, a tag plus the digest skopeo reports, and every later step addresses
  * the digest — then sign that digest through the fake Cloud KMS with the same code as `npm run
  * images:sign`, which stores the signature where cosign looks and checks it. Runs at `npm start` once the
