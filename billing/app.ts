@@ -14,6 +14,7 @@ import { rejectNulCharacters } from "./http/nul-characters.js";
 import { opsRouter } from "./ops/health.js";
 import { metricsFor } from "./ops/metrics.js";
 import { requestLogging } from "./ops/request-log.js";
+import { registryRouter } from "./registry/router.js";
 import { sessionsRouter } from "./sessions/router.js";
 import { webhookRouter } from "./stripe/webhook-router.js";
 
@@ -52,6 +53,7 @@ export function createApp(deps: BillingDeps): express.Express {
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----
+  app.use(registryRouter(deps)); // POST/GET /v1/registry/token (issue 15, billing/registry/**)
 
   app.use(notFoundHandler);
   app.use(errorMiddleware);
