@@ -113,6 +113,15 @@ function createControlPlane(
         secretNames: secrets.secretNames,
         stripePriceIds: release.stripePriceIds,
         admins: cfg.controlPlane.admins,
+        // Customers' pull tokens (issue 15): billing impersonates the tier's pull identity.
+        registry: {
+          host: `${cfg.region}-docker.pkg.dev`,
+          repositoryPrefix: `${cfg.gcpProject}/`,
+          pullServiceAccounts: {
+            pro: infra.registry.pullIdentities.pro.email,
+            enterprise: infra.registry.pullIdentities.enterprise.email,
+          },
+        },
       },
     },
     { providers: [kubernetes] },

@@ -16,7 +16,12 @@ import { MIGRATION_USER } from "../database.js";
 import { childName } from "../naming.js";
 import { GOOGLE_HEALTH_CHECK_RANGES } from "../network.js";
 import type { ControlPlaneSecretId } from "../secrets.js";
-import { BILLING_PORT, type BillingAdmins, createBillingWorkload } from "./billing.js";
+import {
+  BILLING_PORT,
+  type BillingAdmins,
+  type BillingRegistryArgs,
+  createBillingWorkload,
+} from "./billing.js";
 import { billingPolicy, defaultDenyAll, operatorPolicy } from "./network-policies.js";
 import { createOperatorWorkload, OPERATOR_PROBE_PORT } from "./operator.js";
 import { podMonitoring, SCRAPE_JOBS } from "./pod-monitoring.js";
@@ -58,6 +63,8 @@ export interface ControlPlaneArgs {
     stripePriceIds: Record<string, string>;
     /** Admin allow-list and credentials (ADR 0165). */
     admins: BillingAdmins;
+    /** Licensed registry pull credentials (issue 15): absent = billing issues none. */
+    registry?: BillingRegistryArgs;
   };
   project: pulumi.Input<string>;
   workstations: {
@@ -222,6 +229,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         stripePriceIds: args.billing.stripePriceIds,
         workstationServiceAccountEmail: args.workstations.serviceAccountEmail,
         admins: args.billing.admins,
+        ...(args.billing.registry ? { registry: args.billing.registry } : {}),
       },
       workloadOpts,
     );
