@@ -3,6 +3,8 @@
  * IAMCredentialsClient and billing's endpoint: the right pull identity per tier, read-only scope, lifetime
  * ≤ 1 h, refused for a lapsed license; and the issuer refuses a lifetime the API would refuse.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type FakeIamCredentials,
@@ -12,6 +14,17 @@ import { type BillingHarness, startBillingHarness } from "../testing/harness.js"
 import { GoogleAccessTokenIssuer, PULL_TOKEN_SCOPE } from "./google-access-token.js";
 
 process.env.METADATA_SERVER_DETECTION = "none";
+
+/** Runs a command with `input` on stdin; resolves its stdout, rejects on a non-zero exit. */
+function run(command: string, args: string[], options: { env: NodeJS.ProcessEnv }, input: string) {
+  return new Promise<{ stdout: string }>((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env, stdio: ["pipe", "pipe", "inherit"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.on("exit", (code) => (code === 0 ? resolve({ stdout }) : reject(new Error(`${code}: ${stdout}`))));
+    child.stdin.end(input);
+  });
+}
 const PRO_SA = "coditect-pull-pro@coditect-citus-prod.iam.gserviceaccount.com";
 const ENT_SA = "coditect-pull-enterprise@coditect-citus-prod.iam.gserviceaccount.com";
 
@@ -86,6 +99,24 @@ describe("google-access-token credentials", () => {
       });
       expect(new Date(body.expiresAt).getTime() - h.clock.now().getTime()).toBeLessThanOrEqual(3_600_000);
     }
+  });
+
+  it("the credential helper returns oauth2accesstoken and a fresh access token of the tier's identity", async () => {
+    const { key } = await license("enterprise");
+    const { stdout } = await run(
+      process.execPath,
+      [
+        fileURLToPath(
+          new URL("../../tools/docker-credential-coditect/docker-credential-coditect", import.meta.url),
+        ),
+        "get",
+      ],
+      { env: { PATH: process.env.PATH ?? "", CODITECT_LICENSE_KEY: key, CODITECT_LICENSE_SERVER: h.url } },
+      "https://us-central1-docker.pkg.dev",
+    );
+    const credential = JSON.parse(stdout) as { Username: string; Secret: string };
+    expect(credential.Username).toBe("oauth2accesstoken");
+    expect(iam.tokenInfo(credential.Secret)?.serviceAccount).toBe(ENT_SA);
   });
 
   it("mints nothing for a lapsed license or Starter", async () => {
