@@ -23,12 +23,17 @@ export interface RegistrySetup {
   registry: LocalRegistry;
   proDigest: string;
   enterpriseDigest: string;
+  /** The registries' storage (a second registry may serve it, e.g. without auth for a baseline). */
+  storageDirectory: string;
   /** Creates a license through the admin API; returns its id and key. */
   license(tier: "starter" | "pro" | "enterprise"): Promise<{ id: string; key: string }>;
   stop(): Promise<void>;
 }
 
-export async function startRegistrySetup(env: Record<string, string> = {}): Promise<RegistrySetup> {
+export async function startRegistrySetup(
+  env: Record<string, string> = {},
+  databaseUrl?: string,
+): Promise<RegistrySetup> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "registry-access-"));
   const ca = await createCertificateAuthority("registry-token-ca");
   const leaf = await ca.issue({ commonName: "billing-registry-token-signer" });
@@ -42,6 +47,7 @@ export async function startRegistrySetup(env: Record<string, string> = {}): Prom
   await seed.stop();
 
   const h = await startBillingHarness({
+    ...(databaseUrl ? { databaseUrl } : {}),
     env: {
       REGISTRY_CREDENTIALS: "docker-token",
       REGISTRY_HOST: "127.0.0.1:1", // replaced below once the registry has its port
@@ -72,6 +78,7 @@ export async function startRegistrySetup(env: Record<string, string> = {}): Prom
     registry,
     proDigest: pro.digest,
     enterpriseDigest: enterprise.digest,
+    storageDirectory: storage,
     async license(tier) {
       const res = await h.admin("POST", "/licenses", {
         organization: `${tier}-co-${Math.random().toString(36).slice(2, 8)}`,
