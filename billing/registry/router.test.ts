@@ -208,6 +208,25 @@ describe("GET /v1/registry/token (Docker token realm)", () => {
   });
 });
 
+describe("per client address", () => {
+  it("is rate-limited per client IP (Google's load balancer's X-Forwarded-For), keys or not", async () => {
+    const from = (ip: string, authorization?: string) =>
+      fetch(`${h.url}/v1/registry/token`, {
+        method: "POST",
+        headers: { "x-forwarded-for": `${ip}, 34.120.0.1`, ...(authorization ? { authorization } : {}) },
+      });
+    const statuses = await Promise.all(
+      Array.from({ length: REGISTRY_RATE_LIMITS.perIp.limit }, () => from("203.0.113.9")),
+    ).then((all) => all.map((r) => r.status));
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    const pro = await license("pro");
+    const limited = await from("203.0.113.9", `Bearer ${pro.key}`);
+    expect(limited.status).toBe(429);
+    expect(await issued(pro.id)).toBe(0);
+    expect((await from("203.0.113.10", `Bearer ${pro.key}`)).status).toBe(201);
+  });
+});
+
 describe("without REGISTRY_CREDENTIALS", () => {
   it("answers 404 registry_not_configured", async () => {
     const plain = await startBillingHarness();
