@@ -227,6 +227,33 @@ describe("per client address", () => {
   });
 });
 
+describe("with an unreadable signing key", () => {
+  it("answers 503 registry_credentials_unavailable (logged, retried at the next request), never a token", async () => {
+    const broken = await startBillingHarness({
+      env: {
+        REGISTRY_CREDENTIALS: "docker-token",
+        REGISTRY_HOST: "registry.sandbox.test:5000",
+        REGISTRY_TOKEN_ISSUER: "coditect-billing",
+        REGISTRY_TOKEN_SERVICE: "sandbox-registry",
+        REGISTRY_TOKEN_KEY_FILE: path.join(dir, "missing-key.pem"),
+        REGISTRY_TOKEN_CERTS_FILE: path.join(dir, "certs.pem"),
+      },
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${broken.url}/v1/registry/token`, {
+          method: "POST",
+          headers: { authorization: "Bearer CODITECT-PRO-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+        });
+        expect(res.status).toBe(503);
+        expect((await code(res)).code).toBe("registry_credentials_unavailable");
+      }
+    } finally {
+      await broken.stop();
+    }
+  });
+});
+
 describe("without REGISTRY_CREDENTIALS", () => {
   it("answers 404 registry_not_configured", async () => {
     const plain = await startBillingHarness();

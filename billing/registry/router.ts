@@ -75,7 +75,15 @@ export function registryRouter(
         "registry_not_configured",
         "registry credentials are not configured on this server",
       );
-    issuer ??= createIssuer(config);
+    // Built at the first request; a bad key file or endpoint is logged and retried, never cached.
+    issuer ??= createIssuer(config).catch((error: unknown) => {
+      issuer = undefined;
+      deps.logger.error(
+        { err: error },
+        "registry credentials cannot be issued: check the REGISTRY_* settings",
+      );
+      throw new ApiError(503, "registry_credentials_unavailable", "registry credentials are unavailable", 30);
+    });
     return issuer;
   };
   const perKey = namedLimit(deps, "registry_token_key", REGISTRY_RATE_LIMITS.perKey);
