@@ -15,6 +15,7 @@ import { notificationsAdminRouter } from "./notifications/router.js";
 import { opsRouter } from "./ops/health.js";
 import { metricsFor } from "./ops/metrics.js";
 import { requestLogging } from "./ops/request-log.js";
+import { registryRouter } from "./registry/router.js";
 import { sessionsRouter } from "./sessions/router.js";
 import { webhookRouter } from "./stripe/webhook-router.js";
 
@@ -56,6 +57,7 @@ export function createApp(deps: BillingDeps): express.Express {
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----
+  app.use(registryRouter(deps)); // POST/GET /v1/registry/token (issue 15, billing/registry/**)
 
   app.use(notFoundHandler);
   app.use(errorMiddleware);

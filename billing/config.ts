@@ -8,6 +8,7 @@ import { LICENSE_TIER_NAMES, WORKSTATION_TIER_NAMES } from "../lib/domain.js";
 import { type AdminAuthConfig, adminAuthFromEnv } from "./admin/auth-config.js";
 import type { KubeCredentialSettings } from "./cluster/credentials.js";
 import { describeZodError } from "./http/errors.js";
+import { REGISTRY_ENV_SCHEMA, type RegistryConfig, registryConfig } from "./registry/config.js";
 import { GOOGLE_JWKS_URL, type IdentityConfig } from "./sessions/identity.js";
 import { RATE_LIMIT_STORES, type RateLimitStoreKind } from "./sessions/rate-limit.js";
 
@@ -139,6 +140,8 @@ const envSchema = z.object({
     .string()
     .regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id")
     .optional(),
+  // Registry pull credentials (issue 15): billing/registry/config.ts.
+  ...REGISTRY_ENV_SCHEMA,
   ...Object.fromEntries(
     PRODUCT_NAMES.map((p) => [
       priceVar(p),
@@ -192,6 +195,8 @@ export interface BillingConfig {
   gcpProject?: string | undefined;
   /** Stripe price id per product. */
   priceIds: Record<ProductName, string>;
+  /** REGISTRY_*: registry pull credentials (billing/registry/config.ts); undefined = off. */
+  registry?: RegistryConfig | undefined;
 }
 
 export interface SmtpConfig {
@@ -336,6 +341,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
   }
   const admin = adminAuthFromEnv(e);
   if ("error" in admin) throw new ConfigError(`invalid billing configuration: ${admin.error}`);
+  const registry = registryConfig(e);
+  if (registry && "error" in registry)
+    throw new ConfigError(`invalid billing configuration: ${registry.error}`);
   const distinct = new Set(Object.values(priceIds));
   if (distinct.size !== PRODUCT_NAMES.length) {
     throw new ConfigError("invalid billing configuration: STRIPE_PRICE_* must be distinct per product");
@@ -377,5 +385,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     logLevel: e.LOG_LEVEL,
     gcpProject: e.GOOGLE_CLOUD_PROJECT,
     priceIds,
+    registry,
   };
 }

@@ -153,4 +153,31 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
     variable: "KUBECONFIG",
     reason: "unset in a pod: client-node loads the in-cluster config",
   },
+  // Issue 15 (billing/registry): production mints Google access tokens; the docker-token settings are the
+  // sandbox registry's, and IAM Credentials is Google's API.
+  ...[
+    "REGISTRY_TOKEN_ISSUER",
+    "REGISTRY_TOKEN_SERVICE",
+    "REGISTRY_TOKEN_KEY_FILE",
+    "REGISTRY_TOKEN_CERTS_FILE",
+  ].map((variable) => ({
+    service: "billing" as const,
+    variable,
+    reason: "docker-token credentials are the sandbox registry's; production uses google-access-token",
+  })),
+  {
+    service: "billing",
+    variable: "REGISTRY_TOKEN_LIFETIME_SECONDS",
+    reason: "docker-token credentials only (sandbox); 300 s is the maximum anyway",
+  },
+  {
+    service: "billing",
+    variable: "REGISTRY_ACCESS_TOKEN_LIFETIME_SECONDS",
+    reason: "3600 s (1 h) is the production setting and the API's maximum without an org-policy exception",
+  },
+  {
+    service: "billing",
+    variable: "IAM_CREDENTIALS_API_ENDPOINT",
+    reason: "unset: the client's default is Google's IAM Credentials API",
+  },
 ];

@@ -114,6 +114,15 @@ function createControlPlane(
         stripePriceIds: release.stripePriceIds,
         admins: cfg.controlPlane.admins,
         smtp: cfg.controlPlane.smtp,
+        // Customers' pull tokens (issue 15): billing impersonates the tier's pull identity.
+        registry: {
+          host: `${cfg.region}-docker.pkg.dev`,
+          repositoryPrefix: `${cfg.gcpProject}/`,
+          pullServiceAccounts: {
+            pro: infra.registry.pullIdentities.pro.email,
+            enterprise: infra.registry.pullIdentities.enterprise.email,
+          },
+        },
       },
     },
     { providers: [kubernetes] },

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { licenseStateEntitles } from "../../lib/domain.js";
 import { type AuditEvent, recordAudit } from "../audit.js";
 import type { Queryable } from "../db/queryable.js";
+import { auditRegistryRevocation } from "../registry/audit.js";
 import { terminateLicenseSessions } from "../sessions/release.js";
 import { decisionInput, effectiveLimits, type LicenseRow, publicLicense } from "./row.js";
 import { decideLicenseState } from "./state.js";
@@ -149,6 +150,14 @@ export async function updateLicense(
   await recordAudit(tx, audit(ctx, after.id, before, after));
   if (licenseStateEntitles(before.state) && !licenseStateEntitles(after.state)) {
     await terminateLicenseSessions(tx, after.id, SESSION_END_REASON[after.state] ?? "LicenseEnded", ctx.now);
+    // Issue 15: no new registry credential from this commit; audit how many issued ones stay valid.
+    await auditRegistryRevocation(tx, {
+      licenseId: after.id,
+      state: after.state,
+      reason: after.state_reason,
+      actor: ctx.actor,
+      now: ctx.now,
+    });
   }
   return after;
 }

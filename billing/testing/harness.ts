@@ -75,12 +75,17 @@ export async function startBillingHarness(
     /** Overrides; `undefined` unsets a default (e.g. ADMIN_TOKEN: break-glass off). */
     env?: Record<string, string | undefined>;
     httpTimeouts?: HttpTimeouts;
+    /** A database to use instead of a fresh one from the vitest run's server (benchmarks outside vitest). */
+    databaseUrl?: string;
   } = {},
 ): Promise<BillingHarness> {
   const clock = new ManualClock("2026-06-01T00:00:00Z");
   const fake = await startFakeStripe({ now: () => clock.now() });
   const google = await startFakeGoogleIdentity();
-  const pool = new pg.Pool({ connectionString: await testDatabase("billing"), max: 8 });
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl ?? (await testDatabase("billing")),
+    max: 8,
+  });
   await migrate(pool);
   const config = loadConfig({
     STRIPE_SECRET_KEY: "sk_test_billing_harness",

@@ -158,6 +158,31 @@ export interface BillingWorkloadArgs {
   admins: BillingAdmins;
   /** The SMTP relay of notifications; absent → messages stay queued in the outbox (docs/accounts.md). */
   smtp?: BillingSmtp | undefined;
+  /** Licensed registry pull credentials (issue 15, ADR 0203): absent = billing issues none. */
+  registry?: BillingRegistryArgs;
+}
+
+/** Artifact Registry pull tokens: billing impersonates the tier's pull identity (ADR 0023). */
+export interface BillingRegistryArgs {
+  /** `<region>-docker.pkg.dev`. */
+  host: string;
+  /** `<project>/`: the path before the tier repositories. */
+  repositoryPrefix: string;
+  pullServiceAccounts: { pro: pulumi.Input<string>; enterprise: pulumi.Input<string> };
+}
+
+/** REGISTRY_* for billing (billing/registry/config.ts): Google access tokens of the pull identities. */
+export function registryEnv(registry: BillingRegistryArgs | undefined) {
+  if (!registry) return [];
+  return [
+    { name: "REGISTRY_CREDENTIALS", value: "google-access-token" },
+    { name: "REGISTRY_HOST", value: registry.host },
+    { name: "REGISTRY_REPOSITORY_PREFIX", value: registry.repositoryPrefix },
+    {
+      name: "REGISTRY_PULL_SERVICE_ACCOUNTS",
+      value: pulumi.interpolate`pro=${registry.pullServiceAccounts.pro},enterprise=${registry.pullServiceAccounts.enterprise}`,
+    },
+  ];
 }
 
 /** The public URL of billing; also the audience the workstation entrypoint asks its identity token for. */
@@ -267,6 +292,7 @@ export function createBillingWorkload(
     { name: "GOOGLE_CLOUD_PROJECT", value: args.project },
     // Several replicas (the autoscaler): rate limits counted in the table they share (ADR 0160).
     { name: "RATE_LIMIT_STORE", value: "postgres" },
+    ...registryEnv(args.registry),
   ];
   const deployment = new k8s.apps.v1.Deployment(
     childName(name, "billing"),

@@ -16,7 +16,13 @@ import { MIGRATION_USER } from "../database.js";
 import { childName } from "../naming.js";
 import { GOOGLE_HEALTH_CHECK_RANGES } from "../network.js";
 import type { ControlPlaneSecretId } from "../secrets.js";
-import { BILLING_PORT, type BillingAdmins, type BillingSmtp, createBillingWorkload } from "./billing.js";
+import {
+  BILLING_PORT,
+  type BillingAdmins,
+  type BillingRegistryArgs,
+  type BillingSmtp,
+  createBillingWorkload,
+} from "./billing.js";
 import { billingPolicy, defaultDenyAll, operatorPolicy } from "./network-policies.js";
 import { createOperatorWorkload, OPERATOR_PROBE_PORT } from "./operator.js";
 import { podMonitoring, SCRAPE_JOBS } from "./pod-monitoring.js";
@@ -60,6 +66,8 @@ export interface ControlPlaneArgs {
     admins: BillingAdmins;
     /** The SMTP relay of notifications (ADR 0210); absent → nothing is mailed. */
     smtp?: BillingSmtp | undefined;
+    /** Licensed registry pull credentials (issue 15): absent = billing issues none. */
+    registry?: BillingRegistryArgs;
   };
   project: pulumi.Input<string>;
   workstations: {
@@ -226,6 +234,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         workstationServiceAccountEmail: args.workstations.serviceAccountEmail,
         admins: args.billing.admins,
         smtp: args.billing.smtp,
+        ...(args.billing.registry ? { registry: args.billing.registry } : {}),
       },
       workloadOpts,
     );

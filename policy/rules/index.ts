@@ -44,6 +44,7 @@ import { policy as gcpKmsCryptokeySigningHsm } from "./gcp-kms-cryptokey-signing
 import { policy as gcpProjectsIammemberNoServiceAccountImpersonation } from "./gcp-projects-iammember-no-service-account-impersonation.js";
 import { policy as gcpSecretmanagerSecretCmek } from "./gcp-secretmanager-secret-cmek.js";
 import { policy as gcpSecretmanagerSecretNoPublicIam } from "./gcp-secretmanager-secret-no-public-iam.js";
+import { policy as gcpServiceaccountIammemberPullIdentityTokenCreatorOnly } from "./gcp-serviceaccount-iammember-pull-identity-token-creator-only.js";
 import { policy as gcpServiceaccountKeyNoUserManaged } from "./gcp-serviceaccount-key-no-user-managed.js";
 import { policy as gcpSqlDatabaseinstanceBackups } from "./gcp-sql-databaseinstance-backups.js";
 import { policy as gcpSqlDatabaseinstanceDeletionProtection } from "./gcp-sql-databaseinstance-deletion-protection.js";
@@ -110,6 +111,7 @@ export const policies: CoditectPolicy[] = [
   gcpSecretmanagerSecretCmek,
   gcpSecretmanagerSecretNoPublicIam,
   gcpServiceaccountKeyNoUserManaged,
+  gcpServiceaccountIammemberPullIdentityTokenCreatorOnly,
   gcpSqlDatabaseinstanceBackups,
   gcpSqlDatabaseinstanceDeletionProtection,
   gcpSqlDatabaseinstanceNoOpenAuthorizedNetworks,

@@ -107,6 +107,14 @@ export function compliantResources(): PlanResource[] {
       role: "roles/artifactregistry.reader",
       member: `serviceAccount:${sa("pull-pro")}`,
     }),
+    // Registry pull identities (issue 15): billing mints their tokens, and may do nothing else with them.
+    resource("gcp:serviceaccount/account:Account", "pull-pro-account", { accountId: "pull-pro" }),
+    resource("gcp:serviceaccount/account:Account", "billing-account", { accountId: "billing" }),
+    resource("gcp:serviceaccount/iAMMember:IAMMember", "pull-pro-token-issuer", {
+      serviceAccountId: `projects/${PROJECT}/serviceAccounts/${sa("pull-pro")}`,
+      role: "roles/iam.serviceAccountTokenCreator",
+      member: `serviceAccount:${sa("billing")}`,
+    }),
     resource("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember", "workstation-image-reader", {
       repository: "coditect-licensed",
       location: "us-central1",

@@ -34,7 +34,13 @@ export interface RegistryTokenAuth {
   rootCertBundlePem: string;
 }
 
-export async function startRegistry(options: { tokenAuth?: RegistryTokenAuth } = {}): Promise<LocalRegistry> {
+export async function startRegistry(
+  options: {
+    tokenAuth?: RegistryTokenAuth;
+    /** Storage kept across registries (seed without auth, then serve with token auth); not removed by stop(). */
+    storageDirectory?: string;
+  } = {},
+): Promise<LocalRegistry> {
   if (!registryAvailable()) {
     throw new Error(
       `${REGISTRY_BINARY} not found: apt-get install docker-registry (Debian's CNCF distribution)`,
@@ -54,7 +60,7 @@ export async function startRegistry(options: { tokenAuth?: RegistryTokenAuth } =
       "  level: warn",
       "storage:",
       "  filesystem:",
-      `    rootdirectory: ${path.join(dir, "data")}`,
+      `    rootdirectory: ${options.storageDirectory ?? path.join(dir, "data")}`,
       "  delete:",
       "    enabled: true",
       "http:",
