@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { bannerText, licensedImageText, supplyChainText, verifyCommands } from "./banner.js";
 import type { SupplyChainStatus } from "./publish.js";
 
-const REF = `127.0.0.1:15000/coditect/docker@sha256:${"ab".repeat(32)}`;
+const REF = `127.0.0.1:15000/coditect-images/docker@sha256:${"ab".repeat(32)}`;
 const base = {
   seconds: 7.2,
   urls: {
@@ -28,12 +28,17 @@ describe("the banner's supply-chain part", () => {
       ...base,
       supplyChain: { kind: "published", ...running, reference: REF, seconds: 1.5, alreadySigned: false },
     });
-    expect(text).toContain(`  npm run images:verify -- ${REF} --key .data/signing-key.pem\n`);
-    expect(text).toContain(`  skopeo inspect --tls-verify=false docker://${REF}\n`);
+    // Token auth with billing as the realm: both read the registry with a license key.
+    expect(text).toContain(
+      `  REGISTRY_USERNAME=license REGISTRY_PASSWORD=$KEY npm run images:verify -- ${REF} --key .data/signing-key.pem\n`,
+    );
+    expect(text).toContain(`  skopeo inspect --tls-verify=false --creds license:$KEY docker://${REF}\n`);
     expect(text).toContain("OCI registry (docker-registry)                 http://127.0.0.1:15000");
     expect(text).toContain("fake Cloud KMS API (gRPC)                      127.0.0.1:15052");
     expect(text).toMatch(/pushed and signed through the fake KMS in 1\.5 s/);
-    expect(verifyCommands(REF, "/k.pem")[0]).toBe(`npm run images:verify -- ${REF} --key /k.pem`);
+    expect(verifyCommands(REF, "/k.pem")[0]).toBe(
+      `REGISTRY_USERNAME=license REGISTRY_PASSWORD=$KEY npm run images:verify -- ${REF} --key /k.pem`,
+    );
   });
 
   it("an image signed at an earlier start says so", () => {
@@ -57,7 +62,7 @@ describe("the banner's supply-chain part", () => {
         ".data/signing-key.pem",
       ),
     ).toMatch(
-      /^Licensed image pushed and signed through the fake KMS in 31\.0 s; verify its signature:\n {2}npm run images:verify -- /,
+      /^Licensed image pushed and signed through the fake KMS in 31\.0 s; verify its signature\nwith a Pro or Enterprise license key \(KEY=<the key the checkout success page shows>\):\n {2}REGISTRY_USERNAME=license REGISTRY_PASSWORD=\$KEY npm run images:verify -- /,
     );
   });
 

@@ -22,11 +22,15 @@ export function shown(path: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith("..") ? rel : path;
 }
 
-/** The commands that check the published licensed image: its signature (offline, pinned key) and manifest. */
+/**
+ * The commands that check the published licensed image: its signature (offline, pinned key) and manifest.
+ * The registry uses token auth with billing as the realm, so both read it with a Pro or Enterprise license
+ * key ($KEY: the key the checkout success page shows once).
+ */
 export function verifyCommands(reference: string, signingKey: string): string[] {
   return [
-    `npm run images:verify -- ${reference} --key ${signingKey}`,
-    `skopeo inspect --tls-verify=false docker://${reference}`,
+    `REGISTRY_USERNAME=license REGISTRY_PASSWORD=$KEY npm run images:verify -- ${reference} --key ${signingKey}`,
+    `skopeo inspect --tls-verify=false --creds license:$KEY docker://${reference}`,
   ];
 }
 
@@ -45,7 +49,8 @@ export function licensedImageText(status: SupplyChainStatus, signingKey: string)
     case "off":
       return `Supply chain off: ${status.reason}\n`;
     case "published":
-      return `Licensed image ${status.alreadySigned ? "pushed (already signed at an earlier start)" : "pushed and signed through the fake KMS"} in ${status.seconds.toFixed(1)} s; verify its signature:
+      return `Licensed image ${status.alreadySigned ? "pushed (already signed at an earlier start)" : "pushed and signed through the fake KMS"} in ${status.seconds.toFixed(1)} s; verify its signature
+with a Pro or Enterprise license key (KEY=<the key the checkout success page shows>):
 ${verifyCommands(status.reference, signingKey)
   .map((command) => `  ${command}`)
   .join("\n")}

@@ -35,6 +35,7 @@ import {
   type SupplyChainStatus,
   supplyChainAvailable,
 } from "./publish.js";
+import { ensureRegistryTokenKey } from "./registry-token.js";
 import { loadOrCreateSecrets } from "./secrets.js";
 import { readRunningState, removeRunningState, writeRunningState } from "./state.js";
 import { startChildren } from "./supervisor.js";
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
   const specs = planChildren(layout, process.env);
   if (supplyChain) {
     mkdirSync(paths.registry, { recursive: true });
+    // The key pair behind the registry's token auth (billing signs pull tokens, the publisher push tokens).
+    await ensureRegistryTokenKey(options.dataDir);
     writeFileSync(paths.registryConfig, registryConfigYaml(registryConfig(layout)));
   }
   console.log(

@@ -149,21 +149,27 @@ describe("planChildren", () => {
       url: "http://127.0.0.1:15000/v2/",
       acceptStatus: [401],
     });
+    // Token auth with billing as the realm (issue 15), trusting the sandbox's token CA; billing signs with
+    // the same key pair for the same service and issuer.
     const yaml = registryConfigYaml(registryConfig(layout));
     expect(yaml).toContain("addr: 127.0.0.1:15000");
     expect(yaml).toContain("rootdirectory: /repo/.data/registry/data");
-    expect(yaml).not.toContain("auth:");
-    const withTokens = registryConfigYaml({
-      ...registryConfig(layout),
-      tokenAuth: {
-        realm: "http://127.0.0.1:8080/v2/token",
-        service: "s",
-        issuer: "i",
-        rootCertBundleFile: "/ca.pem",
-      },
+    expect(yaml).toContain("    realm: http://127.0.0.1:8080/v1/registry/token\n");
+    expect(yaml).toContain("    service: coditect-sandbox-registry\n");
+    expect(yaml).toContain("    issuer: coditect-sandbox-billing\n");
+    expect(yaml).toContain("    rootcertbundle: /repo/.data/registry-token/ca.pem\n");
+    const billing = planChildren({ ...layout, supplyChain: true }, {}).find((s) => s.name === "billing")!;
+    expect(billing.env).toMatchObject({
+      REGISTRY_CREDENTIALS: "docker-token",
+      REGISTRY_HOST: "127.0.0.1:15000",
+      REGISTRY_TOKEN_SERVICE: "coditect-sandbox-registry",
+      REGISTRY_TOKEN_ISSUER: "coditect-sandbox-billing",
+      REGISTRY_TOKEN_KEY_FILE: "/repo/.data/registry-token/key.pem",
+      REGISTRY_TOKEN_CERTS_FILE: "/repo/.data/registry-token/certs.pem",
+      REGISTRY_TOKEN_LIFETIME_SECONDS: "300",
     });
-    expect(withTokens).toContain("    realm: http://127.0.0.1:8080/v2/token");
-    expect(withTokens).toContain("    rootcertbundle: /ca.pem");
+    // Without the registry billing's token endpoint stays off (404 registry_not_configured).
+    expect(spec("billing").env.REGISTRY_CREDENTIALS).toBeUndefined();
   });
 
   it("the fake KMS serves the P-384 key version kept in the data dir and writes its public key where the banner points", () => {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import type { RegistryConfigOptions } from "../test-support/registry/config.js";
 import type { Component } from "./options.js";
+import { registryTokenPaths, SANDBOX_REGISTRY_TOKEN } from "./registry-token.js";
 import type { SandboxSecrets } from "./secrets.js";
 
 /** The seeded fake workstation cluster; the operator is configured with the same names. */
@@ -24,10 +25,14 @@ export const SANDBOX_STRIPE_SECRET_KEY = "sk_test_sandbox";
 export const SANDBOX_SIGNING_KEY_VERSION =
   "projects/coditect-local/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key/cryptoKeyVersions/1";
 
-/** The licensed Docker image as `npm run images:build -- docker --stack test` leaves it, and where the sandbox pushes it. */
+/**
+ * The licensed Docker image as `npm run images:build -- docker --stack test` leaves it, and where the sandbox
+ * pushes it: under `coditect-images/`, the namespace the Pro tier (and Enterprise) may pull
+ * (billing/registry/tiers.ts), so a Pro license key pulls it from the sandbox registry.
+ */
 export const SANDBOX_LICENSED_IMAGE = {
   local: "localhost/coditect/docker:dev",
-  repository: "coditect/docker",
+  repository: "coditect-images/docker",
   tag: "dev",
   buildCommand: "npm run images:build -- docker --stack test",
 } as const;
@@ -82,12 +87,33 @@ export function dataPaths(dataDir: string) {
 
 /**
  * The sandbox registry's configuration (written as config.yml by sandbox/main.ts through
- * test-support/registry/config.ts). Registry pull tokens (issue 15) add `tokenAuth` here.
+ * test-support/registry/config.ts): Docker token authentication with billing as the realm (issue 15), so
+ * every pull needs a token billing minted for an entitled license (or the sandbox publisher's own).
  */
 export function registryConfig(layout: Pick<SandboxLayout, "dataDir" | "ports">): RegistryConfigOptions {
   return {
     addr: `127.0.0.1:${layout.ports.registry}`,
     rootDirectory: join(dataPaths(layout.dataDir).registry, "data"),
+    tokenAuth: {
+      realm: `${urlOf(layout.ports.billing)}/v1/registry/token`,
+      service: SANDBOX_REGISTRY_TOKEN.service,
+      issuer: SANDBOX_REGISTRY_TOKEN.issuer,
+      rootCertBundleFile: registryTokenPaths(layout.dataDir).ca,
+    },
+  };
+}
+
+/** Billing's REGISTRY_* variables for the sandbox registry (docker-token credentials, ADR 0201). */
+export function billingRegistryEnv(layout: Pick<SandboxLayout, "dataDir" | "ports">): Record<string, string> {
+  const token = registryTokenPaths(layout.dataDir);
+  return {
+    REGISTRY_CREDENTIALS: "docker-token",
+    REGISTRY_HOST: `127.0.0.1:${layout.ports.registry}`,
+    REGISTRY_TOKEN_ISSUER: SANDBOX_REGISTRY_TOKEN.issuer,
+    REGISTRY_TOKEN_SERVICE: SANDBOX_REGISTRY_TOKEN.service,
+    REGISTRY_TOKEN_KEY_FILE: token.key,
+    REGISTRY_TOKEN_CERTS_FILE: token.certs,
+    REGISTRY_TOKEN_LIFETIME_SECONDS: String(SANDBOX_REGISTRY_TOKEN.lifetimeSeconds),
   };
 }
 
@@ -255,6 +281,8 @@ function coreChildren(layout: SandboxLayout, env: Record<string, string | undefi
         OFFLINE_TOKEN_KEYS_FILE: secrets.offlineTokenKeysFile,
         SESSIONS_HEARTBEAT_INTERVAL_SECONDS: tunable(env, "SESSIONS_HEARTBEAT_INTERVAL_SECONDS"),
         RESYNC_INTERVAL_SECONDS: tunable(env, "RESYNC_INTERVAL_SECONDS"),
+        // The registry's token realm (issue 15): only with the registry running.
+        ...(layout.supplyChain ? billingRegistryEnv(layout) : {}),
         LOG_LEVEL: logLevel,
       },
       health: { kind: "http", url: `${billingUrl}/readyz` },

@@ -16,6 +16,7 @@ import { podmanEnv } from "../images/build/podman.js";
 import { signatureTag } from "../images/signing/reference.js";
 import { registryAvailable } from "../test-support/registry/index.js";
 import { dataPaths, SANDBOX_LICENSED_IMAGE, SANDBOX_SIGNING_KEY_VERSION } from "./plan.js";
+import { mintPublisherToken } from "./registry-token.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -77,15 +78,24 @@ export async function publishLicensedImage(target: PublishTarget): Promise<Suppl
   const reason = await whyNotBuilt(env);
   if (reason) return { kind: "not-built", registry, kms, reason };
   try {
-    const digest = await pushByDigest(SANDBOX_LICENSED_IMAGE.local, registry, workDir, env, target.signal);
+    // The registry uses token auth with billing as the realm, and billing grants licenses pull only: the
+    // sandbox pushes (and images:sign stores the signature) with its own publisher token (registry-token.ts).
+    const token = await mintPublisherToken(target.dataDir, registry, [SANDBOX_LICENSED_IMAGE.repository]);
+    const digest = await pushByDigest(
+      SANDBOX_LICENSED_IMAGE.local,
+      registry,
+      workDir,
+      { ...env, REGISTRY_BEARER_TOKEN: token },
+      target.signal,
+    );
     const reference = `${registry}/${SANDBOX_LICENSED_IMAGE.repository}@${digest}`;
     const record = { digest, key: keyFingerprint(target.dataDir) };
     const recordFile = join(target.dataDir, "registry", "published.json");
     // Signing starts a Node process and loads the KMS client (seconds); an unchanged image already signed
     // by the same (kept) key at an earlier start is not signed again.
-    const alreadySigned = sameRecord(recordFile, record) && (await signatureStored(registry, digest));
+    const alreadySigned = sameRecord(recordFile, record) && (await signatureStored(registry, digest, token));
     if (!alreadySigned) {
-      await signThroughKms(reference, kms, env, target.signal);
+      await signThroughKms(reference, kms, { ...env, REGISTRY_BEARER_TOKEN: token }, target.signal);
       writeFileSync(recordFile, `${JSON.stringify(record)}\n`);
     }
     return {
@@ -117,13 +127,13 @@ function sameRecord(file: string, record: { digest: string; key: string }): bool
 }
 
 /** Whether cosign's signature tag for the digest is in the registry. */
-async function signatureStored(registry: string, digest: string): Promise<boolean> {
+async function signatureStored(registry: string, digest: string, token: string): Promise<boolean> {
   const tag = signatureTag(digest);
   const response = await fetch(
     `http://${registry}/v2/${SANDBOX_LICENSED_IMAGE.repository}/manifests/${tag}`,
     {
       method: "HEAD",
-      headers: { accept: "application/vnd.oci.image.manifest.v1+json" },
+      headers: { accept: "application/vnd.oci.image.manifest.v1+json", authorization: `Bearer ${token}` },
     },
   ).catch(() => undefined);
   return response?.status === 200;
@@ -147,6 +157,8 @@ async function pushByDigest(
         "copy",
         "--quiet",
         "--dest-tls-verify=false",
+        "--dest-registry-token",
+        env.REGISTRY_BEARER_TOKEN ?? "",
         "--digestfile",
         digestFile,
         `containers-storage:${local}`,
