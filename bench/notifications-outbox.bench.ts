@@ -7,6 +7,7 @@
  * Run: npm run bench -- notifications   (small proof run: BENCH_NOTIFICATIONS_MESSAGES=50 BENCH_NOTIFICATIONS_ROUNDS=1)
  */
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -48,6 +49,7 @@ const received = async () => {
 const postgres = await startPostgres();
 const pool = new pg.Pool({ connectionString: await postgres.createDatabase("notifications_bench"), max: 10 });
 const smtp = { host: "127.0.0.1", port: smtpPort, auth: undefined, from: FROM };
+const loadBefore = loadavg();
 const rounds: { raw: number; outbox: number; enqueuePerSecond: number }[] = [];
 try {
   await migrate(pool);
@@ -109,6 +111,7 @@ try {
   const raw = median(rounds.map((r) => r.raw));
   const outbox = median(rounds.map((r) => r.outbox));
   writeBenchResult("notifications", "outbox", {
+    loadAverage: { before: loadBefore, after: loadavg() },
     messagesPerRound: MESSAGES,
     rounds,
     medianMessagesPerSecond: { rawNodemailer: raw, outboxSender: outbox },
