@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { runClosedLoop } from "./closed-loop.js";
 
 const [url, kind, requestsRaw, concurrencyRaw, keysFile] = process.argv.slice(2);
 if (!url || (kind !== "token" && kind !== "healthz") || !requestsRaw || !concurrencyRaw || !keysFile) {
@@ -39,33 +40,4 @@ function send(i: number): Promise<number> {
   });
 }
 
-const latencies: number[] = [];
-const statuses: Record<string, number> = {};
-let next = 0;
-const started = performance.now();
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (next < requests) {
-      const i = next++;
-      const t = performance.now();
-      const status = await send(i);
-      latencies.push(performance.now() - t);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-    }
-  }),
-);
-const seconds = (performance.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const at = (p: number) =>
-  +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2);
-console.log(
-  JSON.stringify({
-    requests,
-    failures: requests - (statuses[expected] ?? 0),
-    statuses,
-    perSecond: +(requests / seconds).toFixed(1),
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-  }),
-);
-agent.destroy();
+console.log(JSON.stringify(await runClosedLoop(requests, concurrency, expected, send)));

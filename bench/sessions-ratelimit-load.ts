@@ -9,6 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { runClosedLoop } from "./closed-loop.js";
 
 const [url, kind, requestsRaw, concurrencyRaw, inputsFile, tag] = process.argv.slice(2);
 if (
@@ -59,34 +60,7 @@ function send(i: number): Promise<number> {
   });
 }
 
-const latencies: number[] = [];
-const statuses: Record<string, number> = {};
-let next = 0;
-const started = performance.now();
-await Promise.all(
-  Array.from({ length: concurrency }, async () => {
-    while (next < requests) {
-      const i = next++;
-      const t = performance.now();
-      const status = await send(i);
-      latencies.push(performance.now() - t);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-    }
-  }),
-);
-const seconds = (performance.now() - started) / 1000;
-latencies.sort((a, b) => a - b);
-const at = (p: number) =>
-  +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2);
 const expected = kind === "validate" ? 201 : 200;
+const result = await runClosedLoop(requests, concurrency, expected, send);
 agent.destroy();
-console.log(
-  JSON.stringify({
-    requests,
-    failures: requests - (statuses[expected] ?? 0),
-    statuses,
-    perSecond: Math.round(requests / seconds),
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-  }),
-);
+console.log(JSON.stringify(result));
