@@ -1,10 +1,12 @@
 /**
  * Customer sessions (issue 16 §1): after a sign-in (Google ID token, magic link, accepted invitation) the
- * browser holds a random session token in an HttpOnly cookie; Postgres holds only its SHA-256 hash, with a
- * CSRF token (also hashed) that every state-changing request must send back in a header. A session ends at
+ * browser holds a random session token in an HttpOnly cookie; Postgres holds only its SHA-256 hash. The CSRF
+ * token every state-changing request must send back in a header is derived from the session token (an HMAC),
+ * so the server can hand it to its own pages on any request while a cross-site page, which cannot read the
+ * cookie, cannot compute it. A session ends at
  * sign-out, after IDLE_TIMEOUT_MS without a request, or ABSOLUTE_LIFETIME_MS after sign-in, whichever first.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import type { Queryable } from "../db/queryable.js";
 
 /** A session unused for a day ends (a laptop left signed in overnight at a café is not a session forever). */
@@ -17,13 +19,16 @@ export const TOUCH_INTERVAL_MS = 60 * 1000;
 export type SignInMethod = "google" | "magic_link" | "invitation";
 
 export const hashToken = (token: string) => createHash("sha256").update(token, "utf8").digest("hex");
-/** 32 random bytes, base64url: the one shape of every customer-facing token (session, CSRF, links). */
+/** 32 random bytes, base64url: the one shape of every customer-facing token (session, links). */
 export const newToken = () => randomBytes(32).toString("base64url");
+/** The CSRF token of the session whose cookie token is `sessionToken`. */
+export const csrfTokenFor = (sessionToken: string) =>
+  createHmac("sha256", sessionToken).update("coditect-account-csrf").digest("base64url");
 
 export interface NewAccountSession {
   /** Goes into the cookie; never stored. */
   token: string;
-  /** Returned to the page once per sign-in (and by GET /v1/account/me); never stored. */
+  /** csrfTokenFor(token): returned at sign-in and by GET /v1/account/me; stored only hashed. */
   csrfToken: string;
   expiresAt: Date;
 }
@@ -35,7 +40,7 @@ export async function createAccountSession(
   now: Date,
 ): Promise<NewAccountSession> {
   const token = newToken();
-  const csrfToken = newToken();
+  const csrfToken = csrfTokenFor(token);
   const expiresAt = new Date(now.getTime() + ABSOLUTE_LIFETIME_MS);
   await tx.query(
     `INSERT INTO account_sessions (token_hash, user_id, csrf_hash, method, created_at, last_seen_at, expires_at)

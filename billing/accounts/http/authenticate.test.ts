@@ -35,7 +35,7 @@ beforeAll(async () => {
   app.use(express.json());
   const authed = express.Router();
   authed.use(requireAccount(deps));
-  authed.get("/me", (req, res) => void res.json({ email: accountOf(req).email }));
+  authed.get("/me", (req, res) => void res.json({ email: accountOf(req).email, csrf: req.accountCsrfToken }));
   authed.post("/me", (req, res) => void res.json({ changed: accountOf(req).email }));
   authed.get(
     "/orgs/:organization/view",
@@ -76,7 +76,11 @@ describe("the session cookie", () => {
   it("lets a signed-in person read, and ends the session when idle, after its lifetime, or at sign-out", async () => {
     const alice = await signInForTest(pool, "Alice@Example.com", clock.now());
     expect(alice.email).toBe("alice@example.com");
-    expect((await call("GET", "/me", { cookie: alice.cookie })).body).toEqual({ email: "alice@example.com" });
+    // The CSRF token the server can hand its pages is the one the sign-in returned.
+    expect((await call("GET", "/me", { cookie: alice.cookie })).body).toEqual({
+      email: "alice@example.com",
+      csrf: alice.csrfToken,
+    });
 
     clock.advance(IDLE_TIMEOUT_MS - 60_000); // used just before the idle timeout: still on, and touched
     expect((await call("GET", "/me", { cookie: alice.cookie })).status).toBe(200);

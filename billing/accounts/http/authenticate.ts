@@ -13,7 +13,12 @@ import type { Clock } from "../../../lib/clock.js";
 import { cookieValue } from "../../checkout/reveal.js";
 import type { Db } from "../../deps.js";
 import { ApiError } from "../../http/errors.js";
-import { type ActiveAccountSession, hashToken, resolveAccountSession } from "../account-session.js";
+import {
+  type ActiveAccountSession,
+  csrfTokenFor,
+  hashToken,
+  resolveAccountSession,
+} from "../account-session.js";
 import { type Role, roleAtLeast, roleIn } from "../directory.js";
 
 export const ACCOUNT_COOKIE = "coditect_account";
@@ -24,6 +29,8 @@ declare module "express-serve-static-core" {
   interface Request {
     /** The signed-in customer (set by requireAccount). */
     account?: ActiveAccountSession;
+    /** The CSRF token of the signed-in session (for GET /v1/account/me and server-rendered pages). */
+    accountCsrfToken?: string;
     /** The caller's role in req.params.organization (set by requireRole). */
     accountRole?: Role;
   }
@@ -101,6 +108,7 @@ export function requireAccount(deps: AccountAuthDeps): RequestHandler {
         if (problem) throw new ApiError(403, "csrf_failed", problem);
       }
       req.account = session;
+      req.accountCsrfToken = csrfTokenFor(token!);
       next();
     } catch (err) {
       next(err);
