@@ -58,7 +58,12 @@ export async function openPage(
   await page.setViewport(viewport);
   const problems: PageProblems = { consoleErrors: [], pageErrors: [], failedRequests: [] };
   page.on("console", (message) => {
-    if (message.type() === "error") problems.consoleErrors.push(message.text());
+    if (message.type() !== "error") return;
+    // A page served with a 4xx status (a 404 page, a refused link) logs its own status: the test asserts
+    // the status itself; any other resource failing to load stays a problem.
+    const ownDocument = message.location().url === page.url();
+    if (ownDocument && message.text().startsWith("Failed to load resource")) return;
+    problems.consoleErrors.push(`${message.text()} (${message.location().url ?? "?"})`);
   });
   page.on("pageerror", (error) => problems.pageErrors.push(String(error)));
   page.on("requestfailed", (request) =>

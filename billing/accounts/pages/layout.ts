@@ -25,6 +25,7 @@ export function renderPage(assets: StaticFiles, frame: PageFrame): string {
 <meta name="robots" content="noindex">
 ${csrfToken && html`<meta name="csrf-token" content="${csrfToken}">`}
 <title>${frame.title} · CODITECT account</title>
+<link rel="icon" href="${assets.url("favicon.svg")}" type="image/svg+xml">
 <link rel="stylesheet" href="${assets.url("account.css")}">
 <script src="${assets.url("account.js")}" defer></script>
 </head>

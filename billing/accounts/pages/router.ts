@@ -97,7 +97,7 @@ export function accountPagesRouter(deps: PageDeps, assets = new StaticFiles()): 
   router.get("/", signedIn, async (req, res) => {
     const account = accountOf(req);
     send(res, {
-      title: "Your organizations",
+      title: "Your account",
       body: homeBody(await membershipsOf(deps.db, account.userId)),
       signedIn: { email: account.email, csrfToken: req.accountCsrfToken! },
     });

@@ -1,5 +1,5 @@
 /**
- * The pages' one stylesheet and one script (billing/accounts/static/), read once at start and served under
+ * The pages' one stylesheet, one script and icon (billing/accounts/static/), read once at start and served under
  * a content-hash URL (`/account/static/account.css?v=<hash>`) so a browser may cache them for a year and a
  * deploy still reaches every browser at once. In the image the files sit next to the bundle
  * (/app/account-static, billing/Dockerfile), in the source tree next to this folder.
@@ -13,6 +13,8 @@ import type { RequestHandler } from "express";
 const FILES = {
   "account.css": "text/css; charset=utf-8",
   "account.js": "text/javascript; charset=utf-8",
+  // Without an icon every browser asks for /favicon.ico: a 404 in the log of each page view.
+  "favicon.svg": "image/svg+xml",
 } as const;
 export type StaticFileName = keyof typeof FILES;
 
