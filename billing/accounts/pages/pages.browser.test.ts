@@ -74,7 +74,10 @@ async function submitAndCapture(page: Page, button: string, api: string) {
   return { request, status: response.status(), body: text ? JSON.parse(text) : undefined };
 }
 
-describe("pages for people not signed in", () => {
+// A page check (render, axe, screenshot) takes seconds; CI runs every suite at once on two cores.
+const SLOW = { timeout: 120_000 };
+
+describe("pages for people not signed in", SLOW, () => {
   for (const viewport of ["laptop", "phone"] as const) {
     it(`render accessibly under the CSP at ${viewport} width`, async () => {
       const token = newToken();
@@ -117,6 +120,48 @@ describe("pages for people not signed in", () => {
     }
   });
 
+  it("put an error naming a field next to that field, and a success panel in focus (account.js's rules)", async () => {
+    // The answers here are the API's documented shapes, given by the browser (request interception) so that
+    // this test pins account.js's behaviour whatever W1's route answers for a given address.
+    const { page } = await visit("/account/sign-in");
+    await page.setRequestInterception(true);
+    let answer = {
+      status: 400,
+      body: { error: { code: "invalid_request", message: "email: not an address" } },
+    };
+    page.on("request", (request) => {
+      if (!request.url().endsWith("/v1/account/sign-in/email")) return void request.continue();
+      void request.respond({
+        status: answer.status,
+        contentType: "application/json",
+        body: JSON.stringify(answer.body),
+      });
+    });
+    await page.type("#email", "someone@pages.test");
+    await page.click("form[data-api] button[type=submit]");
+    await page.waitForSelector("#email-error:not([hidden])");
+    expect(await visibleText(page, "#email-error")).toBe("not an address");
+    expect(await page.$eval("#email", (e) => e.getAttribute("aria-invalid"))).toBe("true");
+    expect(
+      await page.evaluate(
+        () => (globalThis as { document?: { activeElement?: { id: string } } }).document?.activeElement?.id,
+      ),
+    ).toBe("email");
+    expect(await visibleText(page, "form[data-api] .form-error")).toBe("");
+    await screenshot(page, "sign-in-field-error");
+    answer = { status: 202, body: {} as never };
+    await page.click("form[data-api] button[type=submit]");
+    await page.waitForSelector("#check-mail:not([hidden])");
+    expect(
+      await page.evaluate(
+        () => (globalThis as { document?: { activeElement?: { id: string } } }).document?.activeElement?.id,
+      ),
+    ).toBe("check-mail");
+    expect(await page.$eval("#email", (e) => e.getAttribute("aria-invalid"))).toBeNull();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, "sign-in-check-mail");
+  });
+
   it("post the magic-link token only when the button is pressed, and show a refusal next to the button", async () => {
     const token = newToken();
     const { page } = await visit(`/account/sign-in/verify?token=${token}`);
@@ -145,7 +190,7 @@ describe("pages for people not signed in", () => {
   });
 });
 
-describe("pages for a signed-in person", () => {
+describe("pages for a signed-in person", SLOW, () => {
   for (const viewport of ["laptop", "phone"] as const) {
     it(`show the organizations and roles accessibly at ${viewport} width`, async () => {
       const now = h.clock.now();
