@@ -4,6 +4,7 @@
  */
 import express from "express";
 import helmet from "helmet";
+import { accountPagesRouter } from "./accounts/pages/router.js";
 import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
@@ -44,6 +45,7 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use("/v1/admin", internalOnly);
   app.use(opsRouter(deps));
   app.use(clientIpLimits(deps)); // issue 13 §4: before any parsing or signature check
+  app.use("/account", accountPagesRouter(deps)); // HTML pages with their own CSP (issue 17, ADR 0280)
   // The webhook route reads the raw body itself (signature verification); mount it before express.json.
   app.use("/v1/webhooks", webhookRouter(deps));
   app.use(express.json({ limit: "100kb" }));

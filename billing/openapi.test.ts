@@ -82,18 +82,22 @@ describe("openapi.yaml", () => {
   });
   const served = servedOperations((app as unknown as { router: { stack: RouterLayer[] } }).router.stack);
   const documented = documentedOperations();
+  // The account pages (/account/*, issue 17) are HTML for browsers, not API operations: not in openapi.yaml.
+  const isPage = (op: string) => /^\w+ \/account(\/|$)/.test(op);
+  const servedApi = served.filter((op) => !isPage(op));
 
   it("finds the app's routes", () => {
     expect(served).toContain("POST /v1/webhooks/stripe");
     expect(served).toContain("PATCH /v1/admin/licenses/{id}/overrides");
+    expect(served).toContain("GET /account/sign-in");
   });
 
   it("documents every route the app serves", () => {
-    expect(served.filter((op) => !documented.has(op))).toEqual([]);
+    expect(servedApi.filter((op) => !documented.has(op))).toEqual([]);
   });
 
   it("documents nothing the app does not serve", () => {
-    expect([...documented].filter((op) => !served.includes(op))).toEqual([]);
+    expect([...documented].filter((op) => !servedApi.includes(op))).toEqual([]);
   });
 
   it("classifies every served route as public (in the Ingress) or internal, never both", () => {
