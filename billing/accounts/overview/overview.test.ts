@@ -82,6 +82,17 @@ describe("GET /v1/account/organizations/:organization", () => {
     expect(s.warnings).toEqual([
       { code: "suspended", message: "the license is suspended: suspended by Coditect" },
     ]);
+    // The member list counts the seats each person holds in this organization.
+    const members = await call(h, "GET", "/organizations/ov/members", { as: team.viewer });
+    const seats = Object.fromEntries(
+      members.body.members.map((m: { email: string; seats: number }) => [m.email, m.seats]),
+    );
+    expect(seats).toEqual({
+      "owner@ov.test": 0,
+      "admin@ov.test": 0,
+      "member@ov.test": 1,
+      "viewer@ov.test": 0,
+    });
     // No secrets or other customers' fields in the overview.
     expect(JSON.stringify(res.body)).not.toMatch(/key_hash|keyHash|CODITECT-/);
   });
