@@ -4,6 +4,7 @@
  */
 import express from "express";
 import helmet from "helmet";
+import { accountRouter } from "./accounts/auth/account-router.js";
 import { accountPagesRouter } from "./accounts/pages/router.js";
 import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
@@ -56,6 +57,7 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use("/v1/admin", notificationsAdminRouter(deps));
   app.use("/v1/admin", adminRouter(deps));
 
+  app.use("/v1/account", accountRouter(deps)); // customers: sign-in, team, overview (issue 16, billing/accounts)
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----

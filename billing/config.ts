@@ -142,6 +142,13 @@ const envSchema = z.object({
     .optional(),
   // Registry pull credentials (issue 15): billing/registry/config.ts.
   ...REGISTRY_ENV_SCHEMA,
+  // Customer sign-in with Google (issue 16, billing/accounts/auth, ADR 0220): the OAuth client id is the ID
+  // token's audience; unset → POST /v1/account/sign-in/google answers 404 google_sign_in_not_configured.
+  ACCOUNT_GOOGLE_CLIENT_ID: z
+    .string()
+    .regex(/^[\w.-]{1,200}$/, "must be an OAuth client id such as 1234-abc.apps.googleusercontent.com")
+    .optional(),
+  ACCOUNT_GOOGLE_JWKS_URL: optionalUrl,
   ...Object.fromEntries(
     PRODUCT_NAMES.map((p) => [
       priceVar(p),
@@ -197,6 +204,8 @@ export interface BillingConfig {
   priceIds: Record<ProductName, string>;
   /** REGISTRY_*: registry pull credentials (billing/registry/config.ts); undefined = off. */
   registry?: RegistryConfig | undefined;
+  /** ACCOUNT_GOOGLE_*: customers' Google sign-in; undefined = off (billing/accounts/auth). */
+  accountGoogle?: { clientId: string; jwks: string } | undefined;
 }
 
 export interface SmtpConfig {
@@ -386,5 +395,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     gcpProject: e.GOOGLE_CLOUD_PROJECT,
     priceIds,
     registry,
+    accountGoogle: e.ACCOUNT_GOOGLE_CLIENT_ID
+      ? { clientId: e.ACCOUNT_GOOGLE_CLIENT_ID, jwks: e.ACCOUNT_GOOGLE_JWKS_URL ?? GOOGLE_JWKS_URL }
+      : undefined,
   };
 }

@@ -60,6 +60,17 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
   },
   {
     service: "billing",
+    variable: "ACCOUNT_GOOGLE_CLIENT_ID",
+    reason:
+      "set only when controlPlane.accountGoogleClientId is (customers' Google sign-in, ADR 0220); unset = email links only",
+  },
+  {
+    service: "billing",
+    variable: "ACCOUNT_GOOGLE_JWKS_URL",
+    reason: "unset: Google's keys (https://www.googleapis.com/oauth2/v3/certs) verify customers' ID tokens",
+  },
+  {
+    service: "billing",
     variable: "SMTP_USER",
     reason:
       "production's relay admits the cluster's egress address without SMTP AUTH (controlPlane.smtp, ADR 0210)",

@@ -204,6 +204,17 @@ export const stackConfigSchema = z
           user: z.string().min(1).optional(),
         })
         .optional(),
+      /**
+       * The OAuth client id (Google Cloud console, "Web application") customers' "Sign in with Google"
+       * tokens are issued to (ADR 0220). Absent: customers sign in with email links only.
+       */
+      accountGoogleClientId: z
+        .string()
+        .regex(
+          /^[\w.-]+\.apps\.googleusercontent\.com$/,
+          "must be an OAuth client id (….apps.googleusercontent.com)",
+        )
+        .optional(),
       billingMinReplicas: z.number().int().min(2),
       billingMaxReplicas: z.number().int().max(50),
       /** Live Stripe price id per product billing sells (not secret; billing's defaults only fit the fake). */

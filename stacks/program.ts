@@ -114,6 +114,7 @@ function createControlPlane(
         stripePriceIds: release.stripePriceIds,
         admins: cfg.controlPlane.admins,
         smtp: cfg.controlPlane.smtp,
+        accountGoogleClientId: cfg.controlPlane.accountGoogleClientId,
         // Customers' pull tokens (issue 15): billing impersonates the tier's pull identity.
         registry: {
           host: `${cfg.region}-docker.pkg.dev`,

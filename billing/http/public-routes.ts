@@ -21,6 +21,7 @@ export const PUBLIC_ROUTES: readonly IngressRoute[] = [
   { path: "/.well-known/jwks.json", pathType: "Exact" },
   { path: "/v1/registry/token", pathType: "Exact" }, // issue 15: docker login / the registry token realm
   { path: "/account", pathType: "Prefix" }, // issue 17: the customer's account pages (HTML)
+  { path: "/v1/account", pathType: "Prefix" }, // issue 16: the customer API (session cookie, billing/accounts)
 ];
 
 /** Routes for operators and the cluster only: never in the Ingress, refused when they come through it. */

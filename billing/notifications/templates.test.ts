@@ -17,6 +17,7 @@ const data: TemplateData = {
   acceptUrl: "https://billing.example/accept?t=1",
   workstation: "ws-1",
   accessUrl: "https://ws-1.example/",
+  signInUrl: "https://billing.example/account/sign-in/verify?token=t&x=<y>",
 };
 
 describe("notification templates", () => {
@@ -28,7 +29,7 @@ describe("notification templates", () => {
     expect(email.html).not.toMatch(/<(img|link|script|iframe|object|embed|style)\b|\bsrc=|url\(|@import/i);
     for (const [, href] of email.html.matchAll(/href="([^"]*)"/g)) {
       expect(
-        [data.revealUrl, data.acceptUrl, data.accessUrl].map((u) =>
+        [data.revealUrl, data.acceptUrl, data.accessUrl, data.signInUrl].map((u) =>
           String(u).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;"),
         ),
       ).toContain(href);

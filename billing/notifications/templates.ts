@@ -18,6 +18,8 @@ export const NOTIFICATION_KINDS = [
   "seat_assigned",
   "seat_unassigned",
   "workstation_ready",
+  // Customer sign-in by email (billing/accounts/auth, ADR 0220): the one-time link is the message's only secret.
+  "sign_in_link",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -135,6 +137,15 @@ function bodyFor(kind: NotificationKind, d: TemplateData): Body {
         paragraphs: [
           `Workstation ${str(d, "workstation")} in ${org()} is ready.`,
           { link: str(d, "accessUrl"), label: "Open your workstation" },
+        ],
+      };
+    case "sign_in_link":
+      return {
+        subject: `Sign in to ${PRODUCT}`,
+        paragraphs: [
+          `Use this link to sign in. It works once and expires on ${day(str(d, "expiresAt"))}.`,
+          { link: str(d, "signInUrl"), label: "Sign in" },
+          "If you did not ask to sign in, ignore this email: nobody can sign in without the link.",
         ],
       };
   }

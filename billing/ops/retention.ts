@@ -20,6 +20,7 @@
 import { Counter, type Registry } from "prom-client";
 import { LONGEST_OFFLINE_GRACE_MS, TIMING } from "../../lib/domain.js";
 import { type PeriodicTask, startPeriodic } from "../../lib/periodic.js";
+import { purgeSignInRows, type SignInPurgeReport } from "../accounts/auth/cleanup.js";
 import type { BillingDeps, Db } from "../deps.js";
 import { deleteFinishedWindows } from "../sessions/rate-limit-postgres.js";
 
@@ -81,6 +82,8 @@ export interface RetentionReport {
   /** Deleted session rows by the state they had. */
   sessions: Record<string, number>;
   rateLimitWindows: number;
+  /** Expired magic links and ended/expired/idle customer sessions (billing/accounts/auth/cleanup.ts). */
+  signIn: SignInPurgeReport;
 }
 
 /** One pass over both tables. */
@@ -106,7 +109,8 @@ export async function purgeExpiredRows(
     if (deleted < policy.batchSize) break;
   }
   const rateLimitWindows = await deleteFinishedWindows(db, now, policy.batchSize, policy.maxBatches);
-  return { sessions, rateLimitWindows };
+  const signIn = await purgeSignInRows(db, now, policy.batchSize, policy.maxBatches);
+  return { sessions, rateLimitWindows, signIn };
 }
 
 interface RetentionMetrics {
@@ -159,7 +163,11 @@ export function startRetentionSweep(
       for (const [state, n] of Object.entries(report.sessions)) metrics.sessions.inc({ state }, n);
       metrics.windows.inc(report.rateLimitWindows);
       const sessions = Object.values(report.sessions).reduce((a, b) => a + b, 0);
-      if (sessions > 0 || report.rateLimitWindows > 0)
+      if (
+        sessions > 0 ||
+        report.rateLimitWindows > 0 ||
+        report.signIn.magicLinks + report.signIn.accountSessions > 0
+      )
         deps.logger.info({ purged: report }, "retention sweep deleted expired rows");
       return report;
     } catch (err) {

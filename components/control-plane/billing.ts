@@ -68,6 +68,11 @@ export function smtpEnv(smtp: BillingSmtp | undefined): { name: string; value: s
   ];
 }
 
+/** Customers' Google sign-in (issue 16, ADR 0220): the ID tokens' audience; none = email links only. */
+export function accountGoogleEnv(clientId: string | undefined): { name: string; value: string }[] {
+  return clientId ? [{ name: "ACCOUNT_GOOGLE_CLIENT_ID", value: clientId }] : [];
+}
+
 /** Who may use billing's admin API and how they prove it (ADR 0165). */
 export interface BillingAdmins {
   /** Google accounts allowed to act as admins; each is the audit actor of what it does. */
@@ -160,6 +165,8 @@ export interface BillingWorkloadArgs {
   smtp?: BillingSmtp | undefined;
   /** Licensed registry pull credentials (issue 15, ADR 0203): absent = billing issues none. */
   registry?: BillingRegistryArgs;
+  /** OAuth client id of customers' "Sign in with Google" (ADR 0220); absent = email links only. */
+  accountGoogleClientId?: string | undefined;
 }
 
 /** Artifact Registry pull tokens: billing impersonates the tier's pull identity (ADR 0023). */
@@ -293,6 +300,7 @@ export function createBillingWorkload(
     // Several replicas (the autoscaler): rate limits counted in the table they share (ADR 0160).
     { name: "RATE_LIMIT_STORE", value: "postgres" },
     ...registryEnv(args.registry),
+    ...accountGoogleEnv(args.accountGoogleClientId),
   ];
   const deployment = new k8s.apps.v1.Deployment(
     childName(name, "billing"),

@@ -68,6 +68,8 @@ export interface ControlPlaneArgs {
     smtp?: BillingSmtp | undefined;
     /** Licensed registry pull credentials (issue 15): absent = billing issues none. */
     registry?: BillingRegistryArgs;
+    /** OAuth client id of customers' Google sign-in (ADR 0220); absent = email links only. */
+    accountGoogleClientId?: string | undefined;
   };
   project: pulumi.Input<string>;
   workstations: {
@@ -235,6 +237,7 @@ export class ControlPlane extends pulumi.ComponentResource {
         admins: args.billing.admins,
         smtp: args.billing.smtp,
         ...(args.billing.registry ? { registry: args.billing.registry } : {}),
+        accountGoogleClientId: args.billing.accountGoogleClientId,
       },
       workloadOpts,
     );
