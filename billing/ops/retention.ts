@@ -16,11 +16,19 @@
  *                          lifetime, so nothing can revive it. Only the operator recorded that end (a
  *                          SessionEnded Event); the sweep audits it (`session.expired`, one record per
  *                          license and batch) in the statement that deletes the rows.
+ *
+ * Notification messages (ADR 0250, billing/notifications/retention.ts): sent ones 30 days after sending,
+ * failed ones 90 days after they were created; pending ones never.
  */
 import { Counter, type Registry } from "prom-client";
 import { LONGEST_OFFLINE_GRACE_MS, TIMING } from "../../lib/domain.js";
 import { type PeriodicTask, startPeriodic } from "../../lib/periodic.js";
 import type { BillingDeps, Db } from "../deps.js";
+import {
+  DEFAULT_OUTBOX_RETENTION,
+  type OutboxRetention,
+  purgeOldNotifications,
+} from "../notifications/retention.js";
 import { deleteFinishedWindows } from "../sessions/rate-limit-postgres.js";
 
 export interface RetentionPolicy {
@@ -33,6 +41,8 @@ export interface RetentionPolicy {
   offlineGraceMs: number;
   batchSize: number;
   maxBatches: number;
+  /** Sent and failed notification messages (ADR 0250); pending ones are never purged. */
+  outbox?: OutboxRetention;
 }
 
 export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
@@ -81,6 +91,8 @@ export interface RetentionReport {
   /** Deleted session rows by the state they had. */
   sessions: Record<string, number>;
   rateLimitWindows: number;
+  /** Deleted notification_outbox rows by state (ADR 0250). */
+  notifications?: { sent: number; failed: number };
 }
 
 /** One pass over both tables. */
@@ -106,7 +118,13 @@ export async function purgeExpiredRows(
     if (deleted < policy.batchSize) break;
   }
   const rateLimitWindows = await deleteFinishedWindows(db, now, policy.batchSize, policy.maxBatches);
-  return { sessions, rateLimitWindows };
+  const notifications = await purgeOldNotifications(
+    db,
+    now,
+    policy.outbox ?? DEFAULT_OUTBOX_RETENTION,
+    policy,
+  );
+  return { sessions, rateLimitWindows, notifications };
 }
 
 interface RetentionMetrics {
@@ -159,7 +177,8 @@ export function startRetentionSweep(
       for (const [state, n] of Object.entries(report.sessions)) metrics.sessions.inc({ state }, n);
       metrics.windows.inc(report.rateLimitWindows);
       const sessions = Object.values(report.sessions).reduce((a, b) => a + b, 0);
-      if (sessions > 0 || report.rateLimitWindows > 0)
+      const messages = (report.notifications?.sent ?? 0) + (report.notifications?.failed ?? 0);
+      if (sessions > 0 || report.rateLimitWindows > 0 || messages > 0)
         deps.logger.info({ purged: report }, "retention sweep deleted expired rows");
       return report;
     } catch (err) {
