@@ -17,6 +17,7 @@ const data: TemplateData = {
   acceptUrl: "https://billing.example/accept?t=1",
   workstation: "ws-1",
   accessUrl: "https://ws-1.example/",
+  signInUrl: "https://billing.example/account/",
 };
 
 describe("notification templates", () => {
@@ -28,7 +29,7 @@ describe("notification templates", () => {
     expect(email.html).not.toMatch(/<(img|link|script|iframe|object|embed|style)\b|\bsrc=|url\(|@import/i);
     for (const [, href] of email.html.matchAll(/href="([^"]*)"/g)) {
       expect(
-        [data.revealUrl, data.acceptUrl, data.accessUrl].map((u) =>
+        [data.revealUrl, data.acceptUrl, data.accessUrl, data.signInUrl].map((u) =>
           String(u).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;"),
         ),
       ).toContain(href);
@@ -45,6 +46,15 @@ describe("notification templates", () => {
     const email = renderNotification("purchase_receipt", data);
     expect(email.text).toContain(`Reveal your license key: ${data.revealUrl}`);
     expect(email.text).toContain("does not contain the key");
+  });
+
+  it("the welcome links to the sign-in page, shows the end date and says the key is not in the mail", () => {
+    const email = renderNotification("welcome", data);
+    expect(email.text).toContain(`Sign in to your account: ${data.signInUrl}`);
+    expect(email.text).toContain("until 2026-06-08 12:30 UTC");
+    expect(email.text).toContain("does not contain the license key");
+    const internal = renderNotification("welcome", { ...data, expiresAt: null });
+    expect(internal.text).not.toContain("until");
   });
 
   it("refuses to render without the data a template needs", () => {

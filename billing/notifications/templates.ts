@@ -18,6 +18,8 @@ export const NOTIFICATION_KINDS = [
   "seat_assigned",
   "seat_unassigned",
   "workstation_ready",
+  // An admin created a license for this person (ADR 0251): where to sign in; never the key.
+  "welcome",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -135,6 +137,16 @@ function bodyFor(kind: NotificationKind, d: TemplateData): Body {
         paragraphs: [
           `Workstation ${str(d, "workstation")} in ${org()} is ready.`,
           { link: str(d, "accessUrl"), label: "Open your workstation" },
+        ],
+      };
+    case "welcome":
+      return {
+        subject: `Welcome to ${PRODUCT}: a ${str(d, "tier")} license for ${org()}`,
+        paragraphs: [
+          `A ${PRODUCT} administrator set up license ${str(d, "licenseId")} (${str(d, "tier")}) for ${org()}, with you as its contact${d.expiresAt ? `, until ${day(String(d.expiresAt))}` : ""}.`,
+          "Sign in with this email address to see the license, invite your team and assign seats and workstations:",
+          { link: str(d, "signInUrl"), label: "Sign in to your account" },
+          "This email does not contain the license key: the administrator who created the license hands it to you, or an owner can rotate it after signing in.",
         ],
       };
   }
