@@ -5,7 +5,8 @@
  * sandbox's sender address, linking to the sign-in page and without the license key.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { connect } from "node:net";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil } from "./health.js";
@@ -46,6 +47,28 @@ describe("the sandbox's mail catcher", () => {
     expect(sandbox.output()).toMatch(
       new RegExp(`mail catcher: every email billing sends +${sandbox.urls.mail}`),
     );
+  });
+
+  it("listens on loopback only: the inbox (one-time links) is not reachable on the machine's other addresses", async () => {
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
+    const reachable = (host: string, port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = connect({ host, port });
+        socket.once("connect", () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.once("error", () => resolve(false));
+      });
+    const webPort = Number(new URL(sandbox.urls.mail).port);
+    const smtpPort = Number(sandbox.urls.smtp.split(":")[1]);
+    expect(await reachable("127.0.0.1", webPort)).toBe(true);
+    expect(await reachable("127.0.0.1", smtpPort)).toBe(true);
+    // A machine with no other address has nothing more to prove.
+    for (const port of external ? [webPort, smtpPort] : [])
+      expect(await reachable(external!, port)).toBe(false);
   });
 
   it("a message billing enqueues (an admin-created license's welcome) arrives in maildev without the key", async () => {
