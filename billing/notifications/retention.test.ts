@@ -4,10 +4,13 @@
  * created, pending ones never; passes are bounded and take turns with the other tables.
  */
 import pg from "pg";
+import pino from "pino";
+import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../../lib/clock.js";
 import { testDatabase } from "../../test-support/postgres/index.js";
 import { migrate } from "../db/migrate.js";
-import { DEFAULT_RETENTION_POLICY, purgeExpiredRows } from "../ops/retention.js";
+import { DEFAULT_RETENTION_POLICY, purgeExpiredRows, startRetentionSweep } from "../ops/retention.js";
 import { enqueueNotification } from "./outbox.js";
 import { outboxCutoffs } from "./retention.js";
 
@@ -91,5 +94,27 @@ describe("outbox retention", () => {
       sent: 1,
       failed: 0,
     });
+  });
+
+  it("the periodic sweep counts what it purged on /metrics", async () => {
+    await pool.query("DELETE FROM notification_outbox");
+    await message("metric-sent", T0 - 40 * DAY, "sent", T0 - 40 * DAY);
+    await message("metric-failed", T0 - 100 * DAY, "failed");
+    const metrics = new Registry();
+    const deps = {
+      db: pool,
+      clock: new ManualClock(new Date(T0)),
+      logger: pino({ level: "silent" }),
+      metrics,
+    };
+    const sweep = startRetentionSweep(deps, 3_600_000);
+    try {
+      expect((await sweep.runOnce())?.notifications).toEqual({ sent: 1, failed: 1 });
+    } finally {
+      await sweep.stop();
+    }
+    const text = await metrics.metrics();
+    expect(text).toMatch(/^billing_notifications_purged_total\{state="sent"\} 1$/m);
+    expect(text).toMatch(/^billing_notifications_purged_total\{state="failed"\} 1$/m);
   });
 });

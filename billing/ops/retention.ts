@@ -131,6 +131,7 @@ interface RetentionMetrics {
   sessions: Counter<"state">;
   windows: Counter;
   failures: Counter;
+  notifications: Counter<"state">;
 }
 const metricsCache = new WeakMap<Registry, RetentionMetrics>();
 
@@ -155,7 +156,14 @@ function retentionMetrics(registry: Registry): RetentionMetrics {
         help: "Retention sweep passes that failed (retried at the next interval)",
         registers,
       }),
+      notifications: new Counter({
+        name: "billing_notifications_purged_total",
+        help: "Sent and failed notification messages deleted after their retention (ADR 0250), by state",
+        labelNames: ["state"],
+        registers,
+      }),
     };
+    for (const state of ["sent", "failed"]) metrics.notifications.inc({ state }, 0);
     for (const state of ["released", "terminated", "expired", "active"]) metrics.sessions.inc({ state }, 0);
     metricsCache.set(registry, metrics);
   }
@@ -176,6 +184,8 @@ export function startRetentionSweep(
       const report = await purgeExpiredRows(deps.db, deps.clock.now(), policy);
       for (const [state, n] of Object.entries(report.sessions)) metrics.sessions.inc({ state }, n);
       metrics.windows.inc(report.rateLimitWindows);
+      for (const [state, n] of Object.entries(report.notifications ?? {}))
+        metrics.notifications.inc({ state }, n);
       const sessions = Object.values(report.sessions).reduce((a, b) => a + b, 0);
       const messages = (report.notifications?.sent ?? 0) + (report.notifications?.failed ?? 0);
       if (sessions > 0 || report.rateLimitWindows > 0 || messages > 0)
