@@ -85,6 +85,7 @@ CODITECT sandbox ready in ${input.seconds.toFixed(1)} s  (sandbox only: fakes fo
   fake Stripe API                                ${urls.stripe}
   fake Cloud Workstations API (gRPC)             ${urls.workstations}
   operator probes and metrics                    ${urls.operator}/metrics
+  mail catcher: every email billing sends        ${urls.mail}   (SMTP ${urls.smtp}; REST API ${urls.mail}/api/email)
 ${supplyChainText(input.supplyChain, shown(input.signingKey, input.cwd))}
   kubeconfig   ${kubeconfig}
   admin token  ${input.adminToken}   (break-glass token, sandbox only: audited as break-glass; production admins use their Google identity; kept in ${shown(input.dataDir, input.cwd)}/sandbox-secrets.json)

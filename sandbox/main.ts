@@ -1,7 +1,8 @@
 /**
  * `npm start [-- --reset --data-dir <dir> --<component>-port <p>]`: the whole control plane on
  * embedded defaults, as separate processes — the Kubernetes API test server (CRDs applied), the fake
- * Stripe API, the fake Cloud Workstations API, billing on embedded PGlite, the operator, and (with
+ * Stripe API, the fake Cloud Workstations API, a mail catcher (maildev: billing's notifications land in
+ * its web view), billing on embedded PGlite, the operator, and (with
  * Debian's docker-registry installed) a real OCI registry and the fake Cloud KMS, to which the licensed
  * image, when built, is pushed and signed (sandbox/publish.ts). Writes the kubeconfig, prints the URLs,
  * the sandbox admin token and what to try next; Ctrl-C stops everything.
@@ -193,6 +194,8 @@ async function main(): Promise<void> {
     stripe: urlOf(ports.stripe),
     workstations: `127.0.0.1:${ports.workstations}`,
     operator: urlOf(ports.operator),
+    mail: urlOf(ports.mail),
+    smtp: `127.0.0.1:${ports.smtp}`,
     ...(supplyChain ? { registry: registryHost, kms: kmsHost } : {}),
   };
   writeRunningState(paths.state, {

@@ -66,7 +66,24 @@ describe("parseSandboxOptions", () => {
     );
     expect(() => parse(["--kms-port", "x"])).toThrow(/--kms-port must be a port number/);
     expect(componentsToRun(true)).toEqual([...COMPONENTS]);
-    expect(componentsToRun(false)).toEqual(["kube", "stripe", "workstations", "billing", "operator"]);
+    expect(componentsToRun(false)).toEqual([
+      "kube",
+      "stripe",
+      "workstations",
+      "mail",
+      "smtp",
+      "billing",
+      "operator",
+    ]);
+  });
+
+  it("the mail catcher has two ports, its web view and its SMTP port, set like the others", () => {
+    expect(DEFAULT_PORTS).toMatchObject({ mail: 1080, smtp: 1025 });
+    const options = parse(["--mail-port", "0"], { SANDBOX_SMTP_PORT: "2525" });
+    expect(options.ports).toMatchObject({ mail: 0, smtp: 2525 });
+    expect(() => parse(["--smtp-port", "1080"])).toThrow(
+      /mail catcher web view \(maildev\) and mail catcher SMTP \(maildev\) are both set to port 1080/,
+    );
   });
 
   it("several components may ask for a free port (0)", () => {

@@ -4,11 +4,16 @@
  */
 import { resolve } from "node:path";
 
-/** The processes the sandbox runs, in start order. */
+/**
+ * The processes the sandbox runs, in start order, and their ports. The mail catcher (maildev) is one process
+ * with two ports: its web view (`mail`) and the SMTP port billing delivers to (`smtp`, no process of its own).
+ */
 export const COMPONENTS = [
   "kube",
   "stripe",
   "workstations",
+  "mail",
+  "smtp",
   "billing",
   "operator",
   "registry",
@@ -35,6 +40,8 @@ export const DEFAULT_PORTS: Record<Component, number> = {
   kube: 16443,
   stripe: 12111,
   workstations: 15051,
+  mail: 1080,
+  smtp: 1025,
   billing: 8080,
   operator: 8081,
   registry: 15000,
@@ -50,6 +57,8 @@ export const PORT_SETTINGS: Record<Component, { label: string; flag: string; env
     flag: "--workstations-port",
     env: "SANDBOX_WORKSTATIONS_PORT",
   },
+  mail: { label: "mail catcher web view (maildev)", flag: "--mail-port", env: "SANDBOX_MAIL_PORT" },
+  smtp: { label: "mail catcher SMTP (maildev)", flag: "--smtp-port", env: "SANDBOX_SMTP_PORT" },
   billing: { label: "billing", flag: "--billing-port", env: "SANDBOX_BILLING_PORT" },
   operator: { label: "operator probes/metrics", flag: "--operator-port", env: "SANDBOX_OPERATOR_PORT" },
   registry: {
@@ -74,7 +83,8 @@ export interface SandboxOptions {
 }
 
 export const USAGE = `usage: npm start -- [--reset] [--data-dir <dir>] [--ready-timeout <seconds>]
-                    [--kube-port <p>] [--stripe-port <p>] [--workstations-port <p>] [--billing-port <p>]
+                    [--kube-port <p>] [--stripe-port <p>] [--workstations-port <p>] [--mail-port <p>]
+                    [--smtp-port <p>] [--billing-port <p>]
                     [--operator-port <p>] [--registry-port <p>] [--kms-port <p>] [--no-supply-chain]
   ports default to ${COMPONENTS.map((c) => `${c} ${DEFAULT_PORTS[c]}`).join(", ")}; 0 picks a free port.
   environment: SANDBOX_DATA_DIR, SANDBOX_<COMPONENT>_PORT (e.g. SANDBOX_BILLING_PORT=9090).`;

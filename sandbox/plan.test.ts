@@ -34,12 +34,33 @@ describe("planChildren", () => {
       ["kube", "test-support/kube-apiserver/cli.ts"],
       ["stripe", "test-support/fake-stripe/cli.ts"],
       ["workstations", "test-support/fake-workstations/cli.ts"],
+      ["mail", "sandbox/mail-child.ts"],
       ["billing", "billing/server.ts"],
       ["operator", "operator/main.ts"],
     ]);
     const position = new Map(plan.map((s, i) => [s.name, i]));
     for (const s of plan)
       for (const dependency of s.after) expect(position.get(dependency)).toBeLessThan(position.get(s.name)!);
+  });
+
+  it("maildev catches billing's mail on loopback: billing's SMTP_* point at its SMTP port, its web view is probed", () => {
+    const mail = spec("mail");
+    expect(mail.args).toEqual([
+      "--smtp-port",
+      "1025",
+      "--web-port",
+      "1080",
+      "--mail-directory",
+      "/repo/.data/mail",
+    ]);
+    expect(mail.health).toEqual({ kind: "http", url: "http://127.0.0.1:1080/api/healthz" });
+    expect(spec("billing").env).toMatchObject({
+      SMTP_HOST: "127.0.0.1",
+      SMTP_PORT: "1025",
+      SMTP_FROM: "no-reply@coditect.test",
+    });
+    expect(spec("billing").env).not.toHaveProperty("SMTP_PASSWORD");
+    expect(spec("billing").after).toContain("mail");
   });
 
   it("the fake Stripe signs webhooks for billing's endpoint with the secret billing verifies", () => {
@@ -132,6 +153,7 @@ describe("planChildren", () => {
       "kube",
       "stripe",
       "workstations",
+      "mail",
       "billing",
       "operator",
       "registry",

@@ -82,7 +82,17 @@ export function dataPaths(dataDir: string) {
     kmsPrivateKey: join(dataDir, "kms", "signing-key.private.pem"),
     /** The signing key's public half (PEM): what `npm run images:verify -- … --key` pins. */
     signingKey: join(dataDir, "signing-key.pem"),
+    /** The mail catcher's inbox (maildev's mail directory), kept across restarts. */
+    mail: join(dataDir, "mail"),
   };
+}
+
+/** The sender address of the sandbox's notifications (billing's SMTP_FROM). */
+export const SANDBOX_MAIL_FROM = "no-reply@coditect.test";
+
+/** Billing's SMTP_* variables: deliver to the mail catcher (no credentials, loopback, no TLS). */
+export function billingMailEnv(layout: Pick<SandboxLayout, "ports">): Record<string, string> {
+  return { SMTP_HOST: "127.0.0.1", SMTP_PORT: String(layout.ports.smtp), SMTP_FROM: SANDBOX_MAIL_FROM };
 }
 
 /**
@@ -155,7 +165,7 @@ function tunable(env: Record<string, string | undefined>, name: string): string 
   return value !== undefined && value !== "" ? value : TUNABLE_DEFAULTS[name]!;
 }
 
-/** The child processes (five, or seven with the supply-chain stand-ins), in dependency order. */
+/** The child processes (six, or eight with the supply-chain stand-ins), in dependency order. */
 export function planChildren(layout: SandboxLayout, env: Record<string, string | undefined>): ChildSpec[] {
   const supplyChain: ChildSpec[] = layout.supplyChain ? supplyChainChildren(layout) : [];
   return [...coreChildren(layout, env), ...supplyChain];
@@ -263,6 +273,21 @@ function coreChildren(layout: SandboxLayout, env: Record<string, string | undefi
       after: [],
     },
     {
+      name: "mail",
+      script: "sandbox/mail-child.ts",
+      args: [
+        "--smtp-port",
+        String(ports.smtp),
+        "--web-port",
+        String(ports.mail),
+        "--mail-directory",
+        paths.mail,
+      ],
+      env: {},
+      health: { kind: "http", url: `${urlOf(ports.mail)}/api/healthz` },
+      after: [],
+    },
+    {
       name: "billing",
       script: "billing/server.ts",
       args: [],
@@ -283,11 +308,14 @@ function coreChildren(layout: SandboxLayout, env: Record<string, string | undefi
         RESYNC_INTERVAL_SECONDS: tunable(env, "RESYNC_INTERVAL_SECONDS"),
         // The registry's token realm (issue 15): only with the registry running.
         ...(layout.supplyChain ? billingRegistryEnv(layout) : {}),
+        // Notifications go to the mail catcher (issue 16 §3): open its web view to read them.
+        ...billingMailEnv(layout),
         LOG_LEVEL: logLevel,
       },
       health: { kind: "http", url: `${billingUrl}/readyz` },
-      // Billing's first resync (at start) re-projects every license into the (in-memory) API server.
-      after: ["kube", "stripe"],
+      // Billing's first resync (at start) re-projects every license into the (in-memory) API server; the
+      // mail catcher first, so the sender's first pass finds it listening.
+      after: ["kube", "stripe", "mail"],
     },
     {
       name: "operator",

@@ -17,6 +17,9 @@ const runningSandbox = z.object({
     stripe: z.string(),
     workstations: z.string(),
     operator: z.string(),
+    /** The mail catcher's web view (http://127.0.0.1:<port>) and SMTP (`127.0.0.1:<port>`). */
+    mail: z.string(),
+    smtp: z.string(),
     /** `127.0.0.1:<port>` of the OCI registry and the fake KMS; absent when docker-registry is missing. */
     registry: z.string().optional(),
     kms: z.string().optional(),

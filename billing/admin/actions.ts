@@ -71,8 +71,9 @@ export async function createGrantedLicense(
   const license = (await createLicense(tx, facts, ctx))!;
   for (let n = 1; n <= body.workstations; n++) {
     await tx.query(
-      `INSERT INTO provisioned_workstations (name, namespace, license_id, tier, user_email, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+      // Assigned to the customer's user record when it exists (the admin route creates it first: ADR 0251).
+      `INSERT INTO provisioned_workstations (name, namespace, license_id, tier, user_email, created_at, assignee_user_id)
+       VALUES ($1, $2, $3, $4, $5, $6, (SELECT id FROM users WHERE email = lower($5)))`,
       [
         adminWorkstationName(license.id, n),
         license.organization,

@@ -3,7 +3,8 @@ import type { z } from "zod";
 import type { AuditRecord } from "../audit.js";
 import type { Queryable } from "../db/queryable.js";
 import type { LicenseRow } from "../licenses/row.js";
-import type { auditQuery, listLicensesQuery } from "./schemas.js";
+import type { ProvisionedWorkstation } from "./provision.js";
+import type { auditQuery, listLicensesQuery, listWorkstationsQuery } from "./schemas.js";
 
 class Where {
   readonly clauses: string[] = [];
@@ -72,4 +73,20 @@ export async function listAuditEvents(
     after: r.after,
     ...(r.details ? { details: r.details } : {}),
   }));
+}
+
+export async function listWorkstations(
+  q: Queryable,
+  query: z.infer<typeof listWorkstationsQuery>,
+): Promise<ProvisionedWorkstation[]> {
+  const where = new Where();
+  where.add((p) => `license_id = ${p}`, query.licenseId);
+  where.add((p) => `namespace = ${p}`, query.organization);
+  where.add((p) => `lower(user_email) = lower(${p})`, query.userEmail);
+  const values = [...where.values, query.limit, query.offset];
+  const result = await q.query<ProvisionedWorkstation>(
+    `SELECT * FROM provisioned_workstations ${where} ORDER BY created_at DESC, name LIMIT $${values.length - 1} OFFSET $${values.length}`,
+    values,
+  );
+  return result.rows;
 }

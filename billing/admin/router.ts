@@ -7,7 +7,7 @@ import { mirrorLicenses } from "../cluster/sync.js";
 import type { Tx } from "../db/tx.js";
 import { withTransaction } from "../db/tx.js";
 import type { BillingDeps } from "../deps.js";
-import { ApiError } from "../http/errors.js";
+import { ApiError, toErrorResponse } from "../http/errors.js";
 import { type LicenseRow, publicLicense } from "../licenses/row.js";
 import type { ChangeContext } from "../licenses/store.js";
 import { metricsFor } from "../ops/metrics.js";
@@ -15,20 +15,27 @@ import type { SessionCluster } from "../sessions/cluster.js";
 import { markRotationEndsInCluster, sessionClusterFromConfig } from "../sessions/key-rotation.js";
 import * as actions from "./actions.js";
 import { requireAdmin } from "./auth.js";
-import { listAuditEvents, listLicenses } from "./queries.js";
+import { provisionLicense, provisionWorkstation, publicWorkstationRow } from "./provision.js";
+import { listAuditEvents, listLicenses, listWorkstations } from "./queries.js";
 import {
   auditQuery,
+  batchLicensesRequest,
   createLicenseRequest,
   extendRequest,
   licenseIdParam,
   listLicensesQuery,
+  listWorkstationsQuery,
   overridesRequest,
+  provisionWorkstationRequest,
   reasonRequest,
 } from "./schemas.js";
+import { type WorkstationStatusReader, workstationStatusFromConfig } from "./workstation-status.js";
 
 export interface AdminOptions {
   /** Where a key rotation marks the sessions it ended; default: billing's Kubernetes credentials, null = none. */
   sessionCluster?: SessionCluster | null;
+  /** Where GET /workstations reads Workstation status; default: billing's Kubernetes credentials, null = none. */
+  workstationStatus?: WorkstationStatusReader | null;
 }
 
 export function adminRouter(deps: BillingDeps, options: AdminOptions = {}): Router {
@@ -37,6 +44,10 @@ export function adminRouter(deps: BillingDeps, options: AdminOptions = {}): Rout
     options.sessionCluster === undefined
       ? sessionClusterFromConfig(deps)
       : (options.sessionCluster ?? undefined);
+  const workstationStatus =
+    options.workstationStatus === undefined
+      ? workstationStatusFromConfig(deps)
+      : (options.workstationStatus ?? undefined);
   const metrics = metricsFor(deps.metrics);
   router.use(requireAdmin(deps));
 
@@ -71,20 +82,110 @@ export function adminRouter(deps: BillingDeps, options: AdminOptions = {}): Rout
 
   router.post("/licenses", async (req, res) => {
     const body = createLicenseRequest.parse(req.body);
-    const { license, key } = await withTransaction(deps.db, (tx) =>
-      actions.createGrantedLicense(
+    const { license, key, userId } = await withTransaction(deps.db, (tx) =>
+      provisionLicense(
         tx,
         body,
         context(req, "license.created", {
           provisioningType: body.provisioningType,
           workstations: body.workstations,
         }),
+        deps.config.publicBaseUrl,
       ),
     );
     metrics.licenseChanges.inc({ action: "license.created" });
     await mirrorLicenses(deps, [license.id]);
     res.setHeader("cache-control", "no-store");
-    res.status(201).json({ license: publicLicense(license), licenseKey: key });
+    res.status(201).json({ license: publicLicense(license), licenseKey: key, userId });
+  });
+
+  /**
+   * Batch provisioning of pilot licenses (seeds A.13, ADR 0251): the body is validated whole (a malformed
+   * entry is a 400 that creates nothing); then one transaction per entry, so an entry that conflicts (an
+   * organization that is someone else's) or fails fails alone and the others are created.
+   */
+  router.post("/licenses/batch", async (req, res) => {
+    const { licenses: entries } = batchLicensesRequest.parse(req.body);
+    const success: {
+      index: number;
+      license: ReturnType<typeof publicLicense>;
+      licenseKey: string;
+      userId: string;
+    }[] = [];
+    const failed: { index: number; error: { code: string; message: string } }[] = [];
+    for (const [index, body] of entries.entries()) {
+      try {
+        const created = await withTransaction(deps.db, (tx) =>
+          provisionLicense(
+            tx,
+            body,
+            context(req, "license.created", {
+              provisioningType: body.provisioningType,
+              workstations: body.workstations,
+              batch: { index, total: entries.length },
+            }),
+            deps.config.publicBaseUrl,
+          ),
+        );
+        metrics.licenseChanges.inc({ action: "license.created" });
+        success.push({
+          index,
+          license: publicLicense(created.license),
+          licenseKey: created.key,
+          userId: created.userId,
+        });
+      } catch (err) {
+        const { status, body } = toErrorResponse(err);
+        if (status >= 500) req.log.warn({ err, index }, "batch entry failed");
+        failed.push({ index, error: body.error });
+      }
+    }
+    await mirrorLicenses(
+      deps,
+      success.map((s) => s.license.id),
+    );
+    res.setHeader("cache-control", "no-store");
+    res.json({ success, failed, total: entries.length });
+  });
+
+  /** A workstation for a user on a license (seeds A.13); the feed creates the resource after commit. */
+  router.post("/workstations", async (req, res) => {
+    const body = provisionWorkstationRequest.parse(req.body);
+    const row = await withTransaction(deps.db, (tx) =>
+      provisionWorkstation(
+        tx,
+        body,
+        context(req, "workstation.provisioned", body.reason ? { reason: body.reason } : undefined),
+      ),
+    );
+    await mirrorLicenses(deps, [row.license_id]);
+    res.status(201).json({ workstation: publicWorkstationRow(row) });
+  });
+
+  /** Workstations from Postgres, each with its Workstation resource's status when billing has a cluster. */
+  router.get("/workstations", async (req, res) => {
+    const query = listWorkstationsQuery.parse(req.query);
+    const rows = await listWorkstations(deps.db, query);
+    let statuses: Map<string, unknown> | undefined;
+    let cluster: "ok" | "unavailable" | "off" = "off";
+    if (workstationStatus) {
+      try {
+        statuses = await workstationStatus.list();
+        cluster = "ok";
+      } catch (err) {
+        req.log.warn({ err }, "could not read Workstation resources; listing without their status");
+        cluster = "unavailable";
+      }
+    }
+    res.json({
+      workstations: rows.map((row) => ({
+        ...publicWorkstationRow(row),
+        status: statuses?.get(`${row.namespace}/${row.name}`) ?? null,
+      })),
+      cluster,
+      limit: query.limit,
+      offset: query.offset,
+    });
   });
 
   router.get("/licenses", async (req, res) => {

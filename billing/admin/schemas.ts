@@ -65,3 +65,27 @@ export const auditQuery = z.strictObject({
   afterId: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
+
+/**
+ * Batch provisioning (ADR 0251): a malformed entry refuses the whole batch (400 naming `licenses.<i>.<field>`,
+ * nothing created: fix the typo and send it again); the valid batch then runs one transaction per entry.
+ */
+export const MAX_BATCH_LICENSES = 100;
+export const batchLicensesRequest = z.strictObject({
+  licenses: z.array(createLicenseRequest).min(1).max(MAX_BATCH_LICENSES),
+});
+
+export const provisionWorkstationRequest = z.strictObject({
+  licenseId: z.uuid({ message: "must be a license id (UUID)" }),
+  tier: z.enum(WORKSTATION_TIER_NAMES),
+  userEmail: z.email(),
+  reason: reason.optional(),
+});
+
+export const listWorkstationsQuery = z.strictObject({
+  licenseId: z.uuid().optional(),
+  organization: z.string().regex(ORGANIZATION_PATTERN).optional(),
+  userEmail: z.string().min(1).max(320).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});

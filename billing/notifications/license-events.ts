@@ -36,6 +36,23 @@ export function paymentFailed(license: LicenseRow, invoiceId: string): LicenseMe
   };
 }
 
+/**
+ * An admin created this license for its customer (ADR 0251). The admin path hands the key to the admin
+ * (shown once), so there is no reveal link: the mail says where to sign in and never carries the key.
+ */
+export function welcome(license: LicenseRow, publicBaseUrl: string): LicenseMessage {
+  return {
+    kind: "welcome",
+    data: {
+      ...base(license),
+      tier: license.tier,
+      expiresAt: license.expires_at?.toISOString() ?? null,
+      signInUrl: `${publicBaseUrl}/account/`,
+    },
+    dedupeKey: `welcome:${license.id}`,
+  };
+}
+
 export function adminRestricted(
   license: LicenseRow,
   kind: "license_revoked" | "license_suspended",

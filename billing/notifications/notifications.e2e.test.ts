@@ -141,7 +141,7 @@ describe("admin changes", () => {
       mailsTo(email)
         .map((m) => m.headers["x-notification-kind"])
         .sort(),
-    ).toEqual(["key_rotated", "license_revoked", "license_suspended"]);
+    ).toEqual(["key_rotated", "license_revoked", "license_suspended", "welcome"]);
     expect(mailsTo(email, "key_rotated")[0]!.text).toContain("the old key no longer works");
   });
 });
@@ -191,6 +191,7 @@ describe("the request path never waits on SMTP", () => {
       durationDays: 30,
     });
     secrets.push((await json(before)).licenseKey);
+    await sender.sendDue(); // the welcome (ADR 0251), before the relay hangs
     const licenseId = (await json(await h.admin("GET", "/licenses?organization=hung"))).licenses[0].id;
     expect((await h.admin("POST", `/licenses/${licenseId}/suspend`, { reason: "x" })).status).toBe(200);
     smtp.hang();
@@ -208,6 +209,7 @@ describe("the request path never waits on SMTP", () => {
     await sender.sendDue();
     // The held message was refused on release and retried after the revocation's was sent.
     expect(mailsTo(email).map((m) => m.headers["x-notification-kind"])).toEqual([
+      "welcome",
       "license_revoked",
       "license_suspended",
     ]);
@@ -218,7 +220,6 @@ describe("the request path never waits on SMTP", () => {
 describe("admin notification endpoints and gauges", () => {
   it("lists failed messages, retries one (audited), which is then delivered; gauges count by state", async () => {
     const email = "failing@retry.test";
-    smtp.refuseNext(2);
     const created = await json(
       await h.admin("POST", "/licenses", {
         organization: "retry",
@@ -229,6 +230,8 @@ describe("admin notification endpoints and gauges", () => {
       }),
     );
     secrets.push(created.licenseKey);
+    await sender.sendDue(); // the welcome (ADR 0251) goes out; the revocation's mail is the one refused
+    smtp.refuseNext(2);
     await h.admin("POST", `/licenses/${created.license.id}/revoke`, { reason: "x" });
     await sender.sendDue();
     h.clock.advance(60 * 60 * 1000);

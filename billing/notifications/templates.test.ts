@@ -48,6 +48,15 @@ describe("notification templates", () => {
     expect(email.text).toContain("does not contain the key");
   });
 
+  it("the welcome links to the sign-in page, shows the end date and says the key is not in the mail", () => {
+    const email = renderNotification("welcome", data);
+    expect(email.text).toContain(`Sign in to your account: ${data.signInUrl}`);
+    expect(email.text).toContain("until 2026-06-08 12:30 UTC");
+    expect(email.text).toContain("does not contain the license key");
+    const internal = renderNotification("welcome", { ...data, expiresAt: null });
+    expect(internal.text).not.toContain("until");
+  });
+
   it("refuses to render without the data a template needs", () => {
     expect(() => renderNotification("payment_failed", { licenseId: "x", organization: "acme" })).toThrow(
       "notification data lacks accessEndsAt",

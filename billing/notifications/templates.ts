@@ -20,6 +20,8 @@ export const NOTIFICATION_KINDS = [
   "workstation_ready",
   // Customer sign-in by email (billing/accounts/auth, ADR 0220): the one-time link is the message's only secret.
   "sign_in_link",
+  // An admin created a license for this person (ADR 0251): where to sign in; never the key.
+  "welcome",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -146,6 +148,16 @@ function bodyFor(kind: NotificationKind, d: TemplateData): Body {
           `Use this link to sign in. It works once and expires on ${day(str(d, "expiresAt"))}.`,
           { link: str(d, "signInUrl"), label: "Sign in" },
           "If you did not ask to sign in, ignore this email: nobody can sign in without the link.",
+        ],
+      };
+    case "welcome":
+      return {
+        subject: `Welcome to ${PRODUCT}: a ${str(d, "tier")} license for ${org()}`,
+        paragraphs: [
+          `A ${PRODUCT} administrator set up license ${str(d, "licenseId")} (${str(d, "tier")}) for ${org()}, with you as its contact${d.expiresAt ? `, until ${day(String(d.expiresAt))}` : ""}.`,
+          "Sign in with this email address to see the license, invite your team and assign seats and workstations:",
+          { link: str(d, "signInUrl"), label: "Sign in to your account" },
+          "This email does not contain the license key: the administrator who created the license hands it to you, or an owner can rotate it after signing in.",
         ],
       };
   }

@@ -16,12 +16,20 @@
  *                          lifetime, so nothing can revive it. Only the operator recorded that end (a
  *                          SessionEnded Event); the sweep audits it (`session.expired`, one record per
  *                          license and batch) in the statement that deletes the rows.
+ *
+ * Notification messages (ADR 0250, billing/notifications/retention.ts): sent ones 30 days after sending,
+ * failed ones 90 days after they were created; pending ones never.
  */
 import { Counter, type Registry } from "prom-client";
 import { LONGEST_OFFLINE_GRACE_MS, TIMING } from "../../lib/domain.js";
 import { type PeriodicTask, startPeriodic } from "../../lib/periodic.js";
 import { purgeSignInRows, type SignInPurgeReport } from "../accounts/auth/cleanup.js";
 import type { BillingDeps, Db } from "../deps.js";
+import {
+  DEFAULT_OUTBOX_RETENTION,
+  type OutboxRetention,
+  purgeOldNotifications,
+} from "../notifications/retention.js";
 import { deleteFinishedWindows } from "../sessions/rate-limit-postgres.js";
 
 export interface RetentionPolicy {
@@ -34,6 +42,8 @@ export interface RetentionPolicy {
   offlineGraceMs: number;
   batchSize: number;
   maxBatches: number;
+  /** Sent and failed notification messages (ADR 0250); pending ones are never purged. */
+  outbox?: OutboxRetention;
 }
 
 export const DEFAULT_RETENTION_POLICY: RetentionPolicy = {
@@ -84,6 +94,8 @@ export interface RetentionReport {
   rateLimitWindows: number;
   /** Expired magic links and ended/expired/idle customer sessions (billing/accounts/auth/cleanup.ts). */
   signIn: SignInPurgeReport;
+  /** Deleted notification_outbox rows by state (ADR 0250). */
+  notifications?: { sent: number; failed: number };
 }
 
 /** One pass over both tables. */
@@ -110,13 +122,20 @@ export async function purgeExpiredRows(
   }
   const rateLimitWindows = await deleteFinishedWindows(db, now, policy.batchSize, policy.maxBatches);
   const signIn = await purgeSignInRows(db, now, policy.batchSize, policy.maxBatches);
-  return { sessions, rateLimitWindows, signIn };
+  const notifications = await purgeOldNotifications(
+    db,
+    now,
+    policy.outbox ?? DEFAULT_OUTBOX_RETENTION,
+    policy,
+  );
+  return { sessions, rateLimitWindows, signIn, notifications };
 }
 
 interface RetentionMetrics {
   sessions: Counter<"state">;
   windows: Counter;
   failures: Counter;
+  notifications: Counter<"state">;
 }
 const metricsCache = new WeakMap<Registry, RetentionMetrics>();
 
@@ -141,7 +160,14 @@ function retentionMetrics(registry: Registry): RetentionMetrics {
         help: "Retention sweep passes that failed (retried at the next interval)",
         registers,
       }),
+      notifications: new Counter({
+        name: "billing_notifications_purged_total",
+        help: "Sent and failed notification messages deleted after their retention (ADR 0250), by state",
+        labelNames: ["state"],
+        registers,
+      }),
     };
+    for (const state of ["sent", "failed"]) metrics.notifications.inc({ state }, 0);
     for (const state of ["released", "terminated", "expired", "active"]) metrics.sessions.inc({ state }, 0);
     metricsCache.set(registry, metrics);
   }
@@ -162,12 +188,12 @@ export function startRetentionSweep(
       const report = await purgeExpiredRows(deps.db, deps.clock.now(), policy);
       for (const [state, n] of Object.entries(report.sessions)) metrics.sessions.inc({ state }, n);
       metrics.windows.inc(report.rateLimitWindows);
+      for (const [state, n] of Object.entries(report.notifications ?? {}))
+        metrics.notifications.inc({ state }, n);
       const sessions = Object.values(report.sessions).reduce((a, b) => a + b, 0);
-      if (
-        sessions > 0 ||
-        report.rateLimitWindows > 0 ||
-        report.signIn.magicLinks + report.signIn.accountSessions > 0
-      )
+      const messages = (report.notifications?.sent ?? 0) + (report.notifications?.failed ?? 0);
+      const signIns = report.signIn.magicLinks + report.signIn.accountSessions;
+      if (sessions > 0 || report.rateLimitWindows > 0 || messages > 0 || signIns > 0)
         deps.logger.info({ purged: report }, "retention sweep deleted expired rows");
       return report;
     } catch (err) {
