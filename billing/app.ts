@@ -4,6 +4,7 @@
  */
 import express from "express";
 import helmet from "helmet";
+import { billingPortalRouter } from "./accounts/billing-portal/router.js";
 import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
@@ -53,6 +54,8 @@ export function createApp(deps: BillingDeps): express.Express {
   // adminRouter's catch-all authentication, so a request is authenticated once.
   app.use("/v1/admin", notificationsAdminRouter(deps));
   app.use("/v1/admin", adminRouter(deps));
+
+  app.use("/v1/account", billingPortalRouter(deps)); // issue 16: Stripe Billing Portal (billing/accounts/billing-portal)
 
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json

@@ -17,6 +17,12 @@ const data: TemplateData = {
   acceptUrl: "https://billing.example/accept?t=1",
   workstation: "ws-1",
   accessUrl: "https://ws-1.example/",
+  // Issue 16 §2 (billing/stripe lifecycle kinds).
+  deleteAfter: "2026-06-08T12:30:00.000Z",
+  trialEndsAt: "2026-06-08T12:30:00.000Z",
+  accountUrl: "https://billing.example/account/",
+  invoiceUrl: "https://invoice.stripe.example/i/1?x=<y>",
+  won: "yes",
 };
 
 describe("notification templates", () => {
@@ -28,7 +34,7 @@ describe("notification templates", () => {
     expect(email.html).not.toMatch(/<(img|link|script|iframe|object|embed|style)\b|\bsrc=|url\(|@import/i);
     for (const [, href] of email.html.matchAll(/href="([^"]*)"/g)) {
       expect(
-        [data.revealUrl, data.acceptUrl, data.accessUrl].map((u) =>
+        [data.revealUrl, data.acceptUrl, data.accessUrl, data.accountUrl, data.invoiceUrl].map((u) =>
           String(u).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;"),
         ),
       ).toContain(href);

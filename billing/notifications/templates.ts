@@ -18,6 +18,12 @@ export const NOTIFICATION_KINDS = [
   "seat_assigned",
   "seat_unassigned",
   "workstation_ready",
+  // Issue 16 §2 (billing/stripe): the subscription lifecycle.
+  "workstation_removed",
+  "trial_ending",
+  "payment_action_required",
+  "dispute_opened",
+  "dispute_closed",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -135,6 +141,49 @@ function bodyFor(kind: NotificationKind, d: TemplateData): Body {
         paragraphs: [
           `Workstation ${str(d, "workstation")} in ${org()} is ready.`,
           { link: str(d, "accessUrl"), label: "Open your workstation" },
+        ],
+      };
+    case "workstation_removed":
+      return {
+        subject: `Your ${PRODUCT} workstation in ${org()} was removed`,
+        paragraphs: [
+          `Workstation ${str(d, "workstation")} in ${org()} was removed because the subscription now includes fewer workstations; your access has ended and it was stopped.`,
+          `It will be deleted on ${day(str(d, "deleteAfter"))}. Ask an owner of ${org()} to raise the number of workstations before then to keep it.`,
+        ],
+      };
+    case "trial_ending":
+      return {
+        subject: `Your ${PRODUCT} trial for ${org()} ends soon`,
+        paragraphs: [
+          `The trial of license ${str(d, "licenseId")} (${org()}) ends on ${day(str(d, "trialEndsAt"))}.`,
+          "Add a payment method before then to keep access without interruption.",
+          { link: str(d, "accountUrl"), label: "Manage the subscription" },
+        ],
+      };
+    case "payment_action_required":
+      return {
+        subject: `Confirm the payment for your ${PRODUCT} license for ${org()}`,
+        paragraphs: [
+          `Your bank asks you to confirm the payment for license ${str(d, "licenseId")} (${org()}).`,
+          { link: str(d, "invoiceUrl"), label: "Confirm the payment" },
+          "Until it is confirmed the payment counts as failed.",
+        ],
+      };
+    case "dispute_opened":
+      return {
+        subject: `A payment for your ${PRODUCT} license for ${org()} is disputed`,
+        paragraphs: [
+          `A payment for license ${str(d, "licenseId")} (${org()}) was disputed with your bank on ${day(str(d, "at"))}. The license is suspended while the dispute is open.`,
+          "If you did not mean to dispute it, withdraw the dispute with your bank; the license is restored when it closes in our favour.",
+        ],
+      };
+    case "dispute_closed":
+      return {
+        subject: `The payment dispute for your ${PRODUCT} license for ${org()} is closed`,
+        paragraphs: [
+          str(d, "won") === "yes"
+            ? `The dispute about a payment for license ${str(d, "licenseId")} (${org()}) was closed in our favour; the license is active again.`
+            : `The dispute about a payment for license ${str(d, "licenseId")} (${org()}) was decided for the cardholder; the license is revoked.`,
         ],
       };
   }

@@ -10,12 +10,22 @@ import type { BillingDeps } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
 import { getLicense, getLicenseBySubscription, updateLicense } from "../licenses/store.js";
 import { notifyLicense, paymentFailed } from "../notifications/license-events.js";
+import { handleDispute } from "./disputes.js";
 import { fulfillCheckoutInTx, retrieveLatestInvoice } from "./fulfill.js";
+import {
+  handleCheckoutExpired,
+  handlePaymentActionRequired,
+  handleTrialWillEnd,
+} from "./lifecycle-events.js";
 import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription } from "./subscription-facts.js";
+import { reconcileWorkstations } from "./workstations.js";
 
 export interface HandlerResult {
-  /** processed | ignored | before_fulfilment | no_license | incomplete | unknown_product | partial_refund */
+  /**
+   * processed | ignored | before_fulfilment | no_license | incomplete | unknown_product | partial_refund |
+   * organization_taken
+   */
   outcome: string;
   licenseIds: string[];
   message?: string;
@@ -46,12 +56,22 @@ export async function syncSubscription(
   const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId);
   const invoice = await retrieveLatestInvoice(ctx.deps.stripe, subscription);
   const now = ctx.deps.clock.now();
-  await updateLicense(tx, license, factsFromSubscription(subscription, invoice, ctx.catalog, license, now), {
+  const facts = factsFromSubscription(subscription, invoice, ctx.catalog, license, now);
+  // A plan change (Starter/Pro/Enterprise) moves tier, seats and maxContainers together; the License
+  // resource carries the new maxContainers and the operator ends the newest sessions beyond it.
+  const planChanged = facts.tier !== undefined && facts.tier !== license.tier;
+  await updateLicense(tx, license, facts, {
     actor,
-    action,
+    action: planChanged ? "license.plan_changed" : action,
     now,
     paymentGraceMs: ctx.deps.config.paymentGraceMs,
+    ...(planChanged ? { details: { from: license.tier, to: facts.tier, event: action } } : {}),
   });
+  // Workstation items follow their quantity (ADR 0241); a canceled subscription keeps its rows (the
+  // license's end stops and later deletes them).
+  if (subscription.status !== "canceled") {
+    await reconcileWorkstations(tx, license, subscription, ctx.catalog, { actor, now });
+  }
   return { outcome: "processed", licenseIds: [license.id] };
 }
 
@@ -143,6 +163,16 @@ export async function handleEvent(
     }
     case "charge.refunded":
       return handleChargeRefunded(ctx, tx, event);
+    case "charge.dispute.created":
+    case "charge.dispute.updated":
+    case "charge.dispute.closed":
+      return handleDispute(ctx, tx, event);
+    case "checkout.session.expired":
+      return handleCheckoutExpired(ctx, tx, event);
+    case "customer.subscription.trial_will_end":
+      return handleTrialWillEnd(ctx, tx, event);
+    case "invoice.payment_action_required":
+      return handlePaymentActionRequired(ctx, tx, event);
     default:
       return { outcome: "ignored", licenseIds: [] };
   }
