@@ -33,6 +33,7 @@ export class FakeStripeObjects {
   readonly invoices = new Map<string, Obj>();
   readonly charges = new Map<string, Obj>();
   readonly disputes = new Map<string, Obj>();
+  readonly portalSessions = new Map<string, Obj>();
   readonly events: Obj[] = [];
   /** Called for every new event (the server uses it to deliver webhooks). */
   onEvent: ((event: Obj) => void) | undefined;

@@ -248,7 +248,7 @@ export class FakeStripeStore extends FakeStripeObjects {
     }
     const customer = this.get(this.customers, params.customer, "customer");
     const id = FakeStripeStore.id("bps");
-    return {
+    const session: Obj = {
       id,
       object: "billing_portal.session",
       created: this.seconds(),
@@ -258,6 +258,8 @@ export class FakeStripeStore extends FakeStripeObjects {
       return_url: params.return_url ?? null,
       url: `${this.baseUrl()}/_fake/billing_portal/${id}`,
     };
+    this.portalSessions.set(id, session);
+    return session;
   }
 
   cancelSubscription(subscriptionId: string, reason = "cancellation_requested"): Obj {
