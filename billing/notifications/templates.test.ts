@@ -23,6 +23,7 @@ const data: TemplateData = {
   accountUrl: "https://billing.example/account/",
   invoiceUrl: "https://invoice.stripe.example/i/1?x=<y>",
   won: "yes",
+  attempts: 3,
 };
 
 describe("notification templates", () => {

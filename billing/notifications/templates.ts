@@ -24,6 +24,7 @@ export const NOTIFICATION_KINDS = [
   "payment_action_required",
   "dispute_opened",
   "dispute_closed",
+  "payment_suspended",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -175,6 +176,15 @@ function bodyFor(kind: NotificationKind, d: TemplateData): Body {
         paragraphs: [
           `A payment for license ${str(d, "licenseId")} (${org()}) was disputed with your bank on ${day(str(d, "at"))}. The license is suspended while the dispute is open.`,
           "If you did not mean to dispute it, withdraw the dispute with your bank; the license is restored when it closes in our favour.",
+        ],
+      };
+    case "payment_suspended":
+      return {
+        subject: `Your ${PRODUCT} license for ${org()} is suspended for non-payment`,
+        paragraphs: [
+          `We could not collect the payment for license ${str(d, "licenseId")} (${org()}) after ${str(d, "attempts")} attempts, so it is suspended and running sessions have ended.`,
+          "Update your payment method: the license is active again as soon as the invoice is paid.",
+          { link: str(d, "accountUrl"), label: "Manage the subscription" },
         ],
       };
     case "dispute_closed":

@@ -16,6 +16,7 @@ import {
   handleCheckoutExpired,
   handlePaymentActionRequired,
   handleTrialWillEnd,
+  paymentSuspended,
 } from "./lifecycle-events.js";
 import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription } from "./subscription-facts.js";
@@ -153,11 +154,18 @@ export async function handleEvent(
       const result = await handleInvoice(ctx, tx, event, "license.payment_failed");
       // Mailed once per license and invoice, with the date access ends (the payment grace), in this
       // transaction: the message exists only if the event's effect commits (ADR 0210).
+      // A failure that ends access (the third attempt, ADR 0243) says so instead of naming a date.
       for (const id of result.licenseIds) {
         const license = await getLicense(tx, id);
         const invoiceId = (event.data.object as { id: string }).id;
-        if (license)
-          await notifyLicense(tx, license, paymentFailed(license, invoiceId), ctx.deps.clock.now());
+        if (!license) continue;
+        const message =
+          license.state === "pastDue"
+            ? paymentFailed(license, invoiceId)
+            : license.state === "suspended"
+              ? paymentSuspended(license, invoiceId, ctx.deps.config.publicBaseUrl)
+              : null;
+        await notifyLicense(tx, license, message, ctx.deps.clock.now());
       }
       return result;
     }

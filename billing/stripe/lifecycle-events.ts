@@ -5,6 +5,7 @@
  */
 import type Stripe from "stripe";
 import type { Queryable } from "../db/queryable.js";
+import type { LicenseRow } from "../licenses/row.js";
 import { getLicense } from "../licenses/store.js";
 import { notifyLicense } from "../notifications/license-events.js";
 import { type HandlerContext, type HandlerResult, syncSubscription } from "./handlers.js";
@@ -118,4 +119,18 @@ export async function handlePaymentActionRequired(
     );
   }
   return result;
+}
+
+/** The failed payment that suspended the license (ADR 0243): once per license and invoice. */
+export function paymentSuspended(license: LicenseRow, invoiceId: string, publicBaseUrl: string) {
+  return {
+    kind: "payment_suspended" as const,
+    data: {
+      licenseId: license.id,
+      organization: license.organization,
+      attempts: license.failed_payment_attempts,
+      accountUrl: `${publicBaseUrl}/account/`,
+    },
+    dedupeKey: `payment_suspended:${license.id}:${invoiceId}`,
+  };
 }

@@ -313,6 +313,12 @@ describe("Stripe subscription lifecycle", () => {
       expect((await license(p.license.id)).state).toBe(expected);
     }
     expect((await license(p.license.id)).state_reason).toBe("PaymentAttemptsExhausted");
+    // One "access continues until…" mail for the invoice (its retries are the same invoice), then one
+    // saying access has ended.
+    expect(await mails("payment_failed", p.license.id)).toHaveLength(1);
+    expect(await mails("payment_suspended", p.license.id)).toEqual([
+      { recipient: "owner@three-strikes-co.test", data: expect.objectContaining({ attempts: 3 }) },
+    ]);
     // A successful retry restores it.
     await deliver(h.fake.store.payInvoice(p.subscriptionId).map((e) => e.id));
     expect(await license(p.license.id)).toMatchObject({ state: "active", state_reason: "Paid" });
