@@ -6,6 +6,7 @@ import express from "express";
 import helmet from "helmet";
 import { accountRouter } from "./accounts/auth/account-router.js";
 import { accountPagesRouter } from "./accounts/pages/router.js";
+import { billingPortalRouter } from "./accounts/billing-portal/router.js";
 import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
@@ -58,6 +59,7 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use("/v1/admin", adminRouter(deps));
 
   app.use("/v1/account", accountRouter(deps)); // customers: sign-in, team, overview (issue 16, billing/accounts)
+  app.use("/v1/account", billingPortalRouter(deps)); // issue 16: Stripe Billing Portal (billing/accounts/billing-portal)
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----

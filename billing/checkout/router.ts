@@ -51,6 +51,26 @@ export function checkoutRouter(deps: BillingDeps): Router {
   const router = Router();
   const catalog = buildCatalog(deps.config.priceIds);
 
+  /**
+   * An unauthenticated checkout may only start a NEW organization (ADR 0240): the buyer becomes its owner at
+   * fulfilment. Buying into an existing one would put licenses and workstations into another customer's
+   * namespace; its owners and admins manage the subscription from their account instead.
+   */
+  async function refuseExistingOrganization(slug: string): Promise<void> {
+    const existing = await deps.db.query(
+      `SELECT 1 FROM organizations WHERE slug = $1
+       UNION ALL SELECT 1 FROM licenses WHERE organization = $1 LIMIT 1`,
+      [slug],
+    );
+    if (existing.rowCount) {
+      throw new ApiError(
+        409,
+        "organization_exists",
+        `organization "${slug}" already exists: sign in at ${deps.config.publicBaseUrl}/account/ and manage its subscription from the account, or choose another organization name`,
+      );
+    }
+  }
+
   router.get("/products", (_req, res) => {
     res.json({ products: catalog.products });
   });
@@ -99,6 +119,7 @@ export function checkoutRouter(deps: BillingDeps): Router {
         "Idempotency-Key: must be 8-200 characters of letters, digits, _ . : -",
       );
     }
+    await refuseExistingOrganization(body.organization);
     const idempotencyKey = `checkout:${clientKey ?? randomUUID()}`;
     try {
       const customer = await deps.stripe.customers.create(
@@ -159,7 +180,10 @@ export function checkoutRouter(deps: BillingDeps): Router {
     const purchase: CheckoutPurchase = read;
     const license = await withTransaction(deps.db, async (tx) => {
       const recorded = await recordPurchaseInTx(deps, catalog, tx, purchase, "customer:checkout");
-      if (!("licenseId" in recorded)) throw new Error("recording a read purchase cannot be incomplete");
+      if (recorded.outcome === "organization_taken") {
+        throw new ApiError(409, "organization_exists", recorded.message);
+      }
+      if (!("licenseId" in recorded)) throw new ApiError(409, "checkout_incomplete", recorded.message);
       return (await getLicense(tx, recorded.licenseId))!;
     });
     await mirrorLicenses(deps, [license.id]);

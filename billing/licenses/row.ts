@@ -46,6 +46,10 @@ export interface LicenseRow {
   max_containers_override: number | null;
   created_at: Date;
   updated_at: Date;
+  /** Set while a payment of this license is disputed (migration 140; optional so older callers compile). */
+  disputed_at?: Date | null;
+  /** Set once a dispute about a payment of this license was lost. */
+  dispute_lost_at?: Date | null;
 }
 
 /** The license as the API shows it (and as audit events record it). */
@@ -139,6 +143,8 @@ export function decisionInput(row: LicenseRow, now: Date, paymentGraceMs: number
       ? { since: row.dunning_since, failedAttempts: row.failed_payment_attempts }
       : null,
     refundedAt: row.refunded_at,
+    disputedAt: row.disputed_at ?? null,
+    disputeLostAt: row.dispute_lost_at ?? null,
     adminActions: {
       revokedAt: row.admin_revoked_at,
       suspendedAt: row.admin_suspended_at,

@@ -51,10 +51,53 @@ describe("decideLicenseState", () => {
       "PaymentFailed",
     ],
     [
-      "past due after grace",
-      paid({ subscriptionStatus: "past_due", dunning: { since: at(-8), failedAttempts: 3 } }),
+      "past due after grace, two failed attempts",
+      paid({ subscriptionStatus: "past_due", dunning: { since: at(-8), failedAttempts: 2 } }),
       "suspended",
       "GracePeriodEnded",
+    ],
+    // The failed-payment rule (ADR 0243): the third failed attempt or the grace end, whichever is first.
+    [
+      "past due within grace, second failed attempt",
+      paid({ subscriptionStatus: "past_due", dunning: { since: at(-2), failedAttempts: 2 } }),
+      "pastDue",
+      "PaymentFailed",
+    ],
+    [
+      "past due within grace, third failed attempt",
+      paid({ subscriptionStatus: "past_due", dunning: { since: at(-2), failedAttempts: 3 } }),
+      "suspended",
+      "PaymentAttemptsExhausted",
+    ],
+    [
+      "open invoice failed three times while the subscription still says active",
+      paid({ subscriptionStatus: "active", dunning: { since: at(-1), failedAttempts: 4 } }),
+      "suspended",
+      "PaymentAttemptsExhausted",
+    ],
+    [
+      "third attempt, but Stripe already gave up (unpaid) → revoked",
+      paid({ subscriptionStatus: "unpaid", dunning: { since: at(-2), failedAttempts: 3 } }),
+      "revoked",
+      "PaymentFailed",
+    ],
+    ["payment disputed", paid({ disputedAt: at(-1) }), "suspended", "PaymentDisputed"],
+    [
+      "payment disputed beats past due",
+      paid({
+        disputedAt: at(-1),
+        subscriptionStatus: "past_due",
+        dunning: { since: at(-1), failedAttempts: 1 },
+      }),
+      "suspended",
+      "PaymentDisputed",
+    ],
+    ["dispute lost", paid({ disputeLostAt: at(-1) }), "revoked", "DisputeLost"],
+    [
+      "admin revoke beats a lost dispute",
+      paid({ disputeLostAt: at(-1), adminActions: { revokedAt: at(-2) } }),
+      "revoked",
+      "AdminRevoked",
     ],
     [
       "unpaid is Stripe's final status after failed payments",

@@ -40,6 +40,10 @@ export interface LicenseStateInput {
   dunning: Dunning | null;
   /** Set once a charge of this license was fully refunded. */
   refundedAt?: Date | null;
+  /** Set while a payment of this license is disputed (a chargeback is open). */
+  disputedAt?: Date | null;
+  /** Set once a dispute was lost (the payment went back to the cardholder). */
+  disputeLostAt?: Date | null;
   adminActions: AdminActions;
   /** How long a past-due license keeps entitling before it is suspended. */
   paymentGraceMs: number;
@@ -64,6 +68,14 @@ export interface LicenseDecision {
  */
 export const RENEWAL_SLACK_MS = 2 * 24 * 60 * 60 * 1000;
 
+/**
+ * The failed-payment rule (ADR 0243): a past-due license keeps entitling while Stripe retries, until the
+ * third failed attempt (the seeds: sessions end on the 3rd payment failure) or the end of the payment grace,
+ * whichever comes first; then it is suspended. Stripe's final status (unpaid, or canceled for non-payment)
+ * revokes it.
+ */
+export const FAILED_PAYMENT_ATTEMPTS_LIMIT = 3;
+
 /** Subscription statuses after which Stripe will not collect again. */
 const FINAL_UNPAID_STATUSES = new Set(["unpaid", "incomplete_expired"]);
 
@@ -81,6 +93,7 @@ interface Context {
 const CHECKS: readonly Check[] = [
   (i) => (i.adminActions.revokedAt ? { state: "revoked", reason: "AdminRevoked" } : null),
   (i) => (i.refundedAt ? { state: "revoked", reason: "Refunded" } : null),
+  (i) => (i.disputeLostAt ? { state: "revoked", reason: "DisputeLost" } : null),
   // Revoke only at Stripe's final status after failed payments, never at the first failure.
   (i) =>
     i.subscriptionStatus !== null && FINAL_UNPAID_STATUSES.has(i.subscriptionStatus)
@@ -89,6 +102,8 @@ const CHECKS: readonly Check[] = [
   (i) =>
     i.subscriptionStatus === "canceled" && i.dunning ? { state: "revoked", reason: "PaymentFailed" } : null,
   (i) => (i.adminActions.suspendedAt ? { state: "suspended", reason: "AdminSuspended" } : null),
+  // A chargeback takes the money back while the bank decides: no service on it meanwhile (ADR 0242).
+  (i) => (i.disputedAt ? { state: "suspended", reason: "PaymentDisputed" } : null),
   (i) => {
     const extended = i.adminActions.extendedUntil;
     if (i.subscriptionStatus !== "canceled") return null;
@@ -100,6 +115,9 @@ const CHECKS: readonly Check[] = [
   (i) => (i.subscriptionStatus === "incomplete" ? { state: "suspended", reason: "PaymentIncomplete" } : null),
   (i, c) => {
     if (i.subscriptionStatus !== "past_due" && !i.dunning) return null;
+    if ((i.dunning?.failedAttempts ?? 0) >= FAILED_PAYMENT_ATTEMPTS_LIMIT) {
+      return { state: "suspended", reason: "PaymentAttemptsExhausted" };
+    }
     if (c.graceEndsAt && i.now < c.graceEndsAt) return { state: "pastDue", reason: "PaymentFailed" };
     return { state: "suspended", reason: "GracePeriodEnded" };
   },

@@ -89,9 +89,13 @@ const WRITABLE_COLUMNS: (keyof LicenseRow)[] = [
   "seats_override",
   "max_containers_override",
   "updated_at",
+  "disputed_at",
+  "dispute_lost_at",
 ];
 
 function sameValue(a: unknown, b: unknown): boolean {
+  // Optional columns (disputed_at…) are undefined on rows built in code and null on rows read back.
+  if ((a === undefined || a === null) && (b === undefined || b === null)) return true;
   if (a instanceof Date || b instanceof Date) {
     return a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : false;
   }

@@ -18,6 +18,13 @@ const data: TemplateData = {
   workstation: "ws-1",
   accessUrl: "https://ws-1.example/",
   signInUrl: "https://billing.example/account/sign-in/verify?token=t&x=<y>",
+  // Issue 16 §2 (billing/stripe lifecycle kinds).
+  deleteAfter: "2026-06-08T12:30:00.000Z",
+  trialEndsAt: "2026-06-08T12:30:00.000Z",
+  accountUrl: "https://billing.example/account/",
+  invoiceUrl: "https://invoice.stripe.example/i/1?x=<y>",
+  won: "yes",
+  attempts: 3,
 };
 
 describe("notification templates", () => {
@@ -29,7 +36,7 @@ describe("notification templates", () => {
     expect(email.html).not.toMatch(/<(img|link|script|iframe|object|embed|style)\b|\bsrc=|url\(|@import/i);
     for (const [, href] of email.html.matchAll(/href="([^"]*)"/g)) {
       expect(
-        [data.revealUrl, data.acceptUrl, data.accessUrl, data.signInUrl].map((u) =>
+        [data.revealUrl, data.acceptUrl, data.accessUrl, data.signInUrl, data.accountUrl, data.invoiceUrl].map((u) =>
           String(u).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;"),
         ),
       ).toContain(href);

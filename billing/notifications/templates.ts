@@ -22,6 +22,13 @@ export const NOTIFICATION_KINDS = [
   "sign_in_link",
   // An admin created a license for this person (ADR 0251): where to sign in; never the key.
   "welcome",
+  // Issue 16 §2 (billing/stripe): the subscription lifecycle.
+  "workstation_removed",
+  "trial_ending",
+  "payment_action_required",
+  "dispute_opened",
+  "dispute_closed",
+  "payment_suspended",
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 
@@ -158,6 +165,58 @@ function bodyFor(kind: NotificationKind, d: TemplateData): Body {
           "Sign in with this email address to see the license, invite your team and assign seats and workstations:",
           { link: str(d, "signInUrl"), label: "Sign in to your account" },
           "This email does not contain the license key: the administrator who created the license hands it to you, or an owner can rotate it after signing in.",
+        ],
+      };
+    case "workstation_removed":
+      return {
+        subject: `Your ${PRODUCT} workstation in ${org()} was removed`,
+        paragraphs: [
+          `Workstation ${str(d, "workstation")} in ${org()} was removed because the subscription now includes fewer workstations; your access has ended and it was stopped.`,
+          `It will be deleted on ${day(str(d, "deleteAfter"))}. Ask an owner of ${org()} to raise the number of workstations before then to keep it.`,
+        ],
+      };
+    case "trial_ending":
+      return {
+        subject: `Your ${PRODUCT} trial for ${org()} ends soon`,
+        paragraphs: [
+          `The trial of license ${str(d, "licenseId")} (${org()}) ends on ${day(str(d, "trialEndsAt"))}.`,
+          "Add a payment method before then to keep access without interruption.",
+          { link: str(d, "accountUrl"), label: "Manage the subscription" },
+        ],
+      };
+    case "payment_action_required":
+      return {
+        subject: `Confirm the payment for your ${PRODUCT} license for ${org()}`,
+        paragraphs: [
+          `Your bank asks you to confirm the payment for license ${str(d, "licenseId")} (${org()}).`,
+          { link: str(d, "invoiceUrl"), label: "Confirm the payment" },
+          "Until it is confirmed the payment counts as failed.",
+        ],
+      };
+    case "dispute_opened":
+      return {
+        subject: `A payment for your ${PRODUCT} license for ${org()} is disputed`,
+        paragraphs: [
+          `A payment for license ${str(d, "licenseId")} (${org()}) was disputed with your bank on ${day(str(d, "at"))}. The license is suspended while the dispute is open.`,
+          "If you did not mean to dispute it, withdraw the dispute with your bank; the license is restored when it closes in our favour.",
+        ],
+      };
+    case "payment_suspended":
+      return {
+        subject: `Your ${PRODUCT} license for ${org()} is suspended for non-payment`,
+        paragraphs: [
+          `We could not collect the payment for license ${str(d, "licenseId")} (${org()}) after ${str(d, "attempts")} attempts, so it is suspended and running sessions have ended.`,
+          "Update your payment method: the license is active again as soon as the invoice is paid.",
+          { link: str(d, "accountUrl"), label: "Manage the subscription" },
+        ],
+      };
+    case "dispute_closed":
+      return {
+        subject: `The payment dispute for your ${PRODUCT} license for ${org()} is closed`,
+        paragraphs: [
+          str(d, "won") === "yes"
+            ? `The dispute about a payment for license ${str(d, "licenseId")} (${org()}) was closed in our favour; the license is active again.`
+            : `The dispute about a payment for license ${str(d, "licenseId")} (${org()}) was decided for the cardholder; the license is revoked.`,
         ],
       };
   }

@@ -5,8 +5,8 @@
  * the workstations bought — a second call finds them and changes nothing.
  */
 import type Stripe from "stripe";
+import { ensureOrganization, ensureUser } from "../accounts/directory.js";
 import type { Catalog } from "../catalog.js";
-import { workstationName } from "../cluster/names.js";
 import type { Queryable } from "../db/queryable.js";
 import type { BillingDeps } from "../deps.js";
 import { ORGANIZATION_PATTERN } from "../licenses/organization.js";
@@ -15,13 +15,14 @@ import { createLicense, updateLicense } from "../licenses/store.js";
 import { notifyLicense, purchaseReceipt } from "../notifications/license-events.js";
 import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription, subscriptionLines } from "./subscription-facts.js";
+import { reconcileWorkstations } from "./workstations.js";
 
 export type FulfilmentResult =
   | { outcome: "fulfilled" | "already_fulfilled"; licenseId: string }
   | { outcome: "incomplete"; message: string }
-  | { outcome: "unknown_product"; message: string };
-
-const MAX_WORKSTATIONS_PER_ITEM = 20;
+  | { outcome: "unknown_product"; message: string }
+  /** The organization was created by someone else between checkout creation and payment (ADR 0240). */
+  | { outcome: "organization_taken"; message: string };
 
 export { ORGANIZATION_PATTERN };
 
@@ -192,6 +193,19 @@ async function createFromPurchase(
   const { subscription, latestInvoice, fullyRefunded } = purchase;
   const email = session.customer_details?.email ?? session.customer_email ?? "";
   const now = deps.clock.now();
+  if (!email) {
+    return { outcome: "incomplete", message: `checkout session ${sessionId} has no customer email` };
+  }
+  // The buyer becomes a user and the owner of the organization, in this transaction (ADR 0240). A slug that
+  // exists is refused at checkout creation; one that was created meanwhile by someone else is not theirs.
+  const buyer = await ensureUser(tx, email, now);
+  const owned = await ensureOrganization(tx, organization, buyer, now);
+  if (owned.outcome === "taken") {
+    return {
+      outcome: "organization_taken",
+      message: `organization "${organization}" was created by another customer after checkout session ${sessionId} started; nothing was fulfilled (refund the payment or move it to a new organization)`,
+    };
+  }
   const ctx = {
     actor,
     action: "license.created",
@@ -249,41 +263,11 @@ async function createFromPurchase(
     );
     return { outcome: "already_fulfilled", licenseId: winner.rows[0]!.id };
   }
-  await recordWorkstations(tx, created, subscription, workstationLines, catalog, now);
+  // The workstations bought at checkout start with the buyer (the owner reassigns them, ADR 0241).
+  await reconcileWorkstations(tx, created, subscription, catalog, { actor, now, assignee: buyer });
   // The receipt commits with the license (the outbox, ADR 0210): only the fulfilment that created it mails.
   await notifyLicense(tx, created, purchaseReceipt(created, deps.config.publicBaseUrl), now);
   return { outcome: "fulfilled", licenseId: created.id };
-}
-
-async function recordWorkstations(
-  tx: Queryable,
-  license: LicenseRow,
-  subscription: Stripe.Subscription,
-  lines: ReturnType<typeof subscriptionLines>,
-  catalog: Catalog,
-  now: Date,
-): Promise<void> {
-  for (const line of lines) {
-    const product = catalog.byPriceId(line.priceId);
-    if (product?.kind !== "workstation") continue;
-    for (let n = 1; n <= Math.min(line.quantity, MAX_WORKSTATIONS_PER_ITEM); n++) {
-      await tx.query(
-        `INSERT INTO provisioned_workstations
-           (name, namespace, license_id, tier, user_email, stripe_subscription_id, stripe_subscription_item_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING`,
-        [
-          workstationName(subscription.id, line.itemId, n),
-          license.organization,
-          license.id,
-          product.workstationTier,
-          license.customer_email,
-          subscription.id,
-          line.itemId,
-          now,
-        ],
-      );
-    }
-  }
 }
 
 /** Issues the license key if none was ever issued; returns it (once) or null when already issued. */

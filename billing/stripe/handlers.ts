@@ -10,12 +10,23 @@ import type { BillingDeps } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
 import { getLicense, getLicenseBySubscription, updateLicense } from "../licenses/store.js";
 import { notifyLicense, paymentFailed } from "../notifications/license-events.js";
+import { handleDispute } from "./disputes.js";
 import { fulfillCheckoutInTx, retrieveLatestInvoice } from "./fulfill.js";
+import {
+  handleCheckoutExpired,
+  handlePaymentActionRequired,
+  handleTrialWillEnd,
+  paymentSuspended,
+} from "./lifecycle-events.js";
 import { lockStripeObjects } from "./locks.js";
 import { factsFromSubscription } from "./subscription-facts.js";
+import { reconcileWorkstations } from "./workstations.js";
 
 export interface HandlerResult {
-  /** processed | ignored | before_fulfilment | no_license | incomplete | unknown_product | partial_refund */
+  /**
+   * processed | ignored | before_fulfilment | no_license | incomplete | unknown_product | partial_refund |
+   * organization_taken
+   */
   outcome: string;
   licenseIds: string[];
   message?: string;
@@ -46,12 +57,22 @@ export async function syncSubscription(
   const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId);
   const invoice = await retrieveLatestInvoice(ctx.deps.stripe, subscription);
   const now = ctx.deps.clock.now();
-  await updateLicense(tx, license, factsFromSubscription(subscription, invoice, ctx.catalog, license, now), {
+  const facts = factsFromSubscription(subscription, invoice, ctx.catalog, license, now);
+  // A plan change (Starter/Pro/Enterprise) moves tier, seats and maxContainers together; the License
+  // resource carries the new maxContainers and the operator ends the newest sessions beyond it.
+  const planChanged = facts.tier !== undefined && facts.tier !== license.tier;
+  await updateLicense(tx, license, facts, {
     actor,
-    action,
+    action: planChanged ? "license.plan_changed" : action,
     now,
     paymentGraceMs: ctx.deps.config.paymentGraceMs,
+    ...(planChanged ? { details: { from: license.tier, to: facts.tier, event: action } } : {}),
   });
+  // Workstation items follow their quantity (ADR 0241); a canceled subscription keeps its rows (the
+  // license's end stops and later deletes them).
+  if (subscription.status !== "canceled") {
+    await reconcileWorkstations(tx, license, subscription, ctx.catalog, { actor, now });
+  }
   return { outcome: "processed", licenseIds: [license.id] };
 }
 
@@ -133,16 +154,33 @@ export async function handleEvent(
       const result = await handleInvoice(ctx, tx, event, "license.payment_failed");
       // Mailed once per license and invoice, with the date access ends (the payment grace), in this
       // transaction: the message exists only if the event's effect commits (ADR 0210).
+      // A failure that ends access (the third attempt, ADR 0243) says so instead of naming a date.
       for (const id of result.licenseIds) {
         const license = await getLicense(tx, id);
         const invoiceId = (event.data.object as { id: string }).id;
-        if (license)
-          await notifyLicense(tx, license, paymentFailed(license, invoiceId), ctx.deps.clock.now());
+        if (!license) continue;
+        const message =
+          license.state === "pastDue"
+            ? paymentFailed(license, invoiceId)
+            : license.state === "suspended"
+              ? paymentSuspended(license, invoiceId, ctx.deps.config.publicBaseUrl)
+              : null;
+        await notifyLicense(tx, license, message, ctx.deps.clock.now());
       }
       return result;
     }
     case "charge.refunded":
       return handleChargeRefunded(ctx, tx, event);
+    case "charge.dispute.created":
+    case "charge.dispute.updated":
+    case "charge.dispute.closed":
+      return handleDispute(ctx, tx, event);
+    case "checkout.session.expired":
+      return handleCheckoutExpired(ctx, tx, event);
+    case "customer.subscription.trial_will_end":
+      return handleTrialWillEnd(ctx, tx, event);
+    case "invoice.payment_action_required":
+      return handlePaymentActionRequired(ctx, tx, event);
     default:
       return { outcome: "ignored", licenseIds: [] };
   }

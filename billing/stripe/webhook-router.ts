@@ -89,6 +89,13 @@ export function webhookRouter(deps: BillingDeps): Router {
       const result = await processStripeEvent(deps, catalog, event);
       metrics.webhookEvents.inc({ type: event.type, outcome: result.outcome });
       req.log.info({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe event");
+      if (result.outcome === "organization_taken") {
+        // A paid checkout that could not be fulfilled (ADR 0240): someone must refund or move it.
+        req.log.warn(
+          { eventId: event.id, message: result.message },
+          "paid checkout not fulfilled: its organization was created by another customer; refund it",
+        );
+      }
       res.json({
         received: true,
         eventId: event.id,

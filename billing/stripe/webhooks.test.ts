@@ -58,7 +58,7 @@ describe("Stripe webhooks", () => {
   });
 
   it("subscription created/updated: status and quantity are refetched, not read from the payload", async () => {
-    const purchase = await h.buy([{ product: "starter", quantity: 1 }]);
+    const purchase = await h.buy([{ product: "starter", quantity: 1 }], "refetch-co");
     await deliver(purchase.events.map((e) => e.id));
     const sub = h.fake.store.subscriptions.get(purchase.subscriptionId)!;
     const itemId = (sub.items as { data: { id: string }[] }).data[0]!.id;
@@ -80,7 +80,7 @@ describe("Stripe webhooks", () => {
   });
 
   it("invoice.payment_failed → pastDue with grace; unpaid (final) → revoked", async () => {
-    const purchase = await h.buy([{ product: "pro", quantity: 1 }]);
+    const purchase = await h.buy([{ product: "pro", quantity: 1 }], "failing-co");
     await deliver(purchase.events.map((e) => e.id));
     await deliver(h.fake.store.failPayment(purchase.subscriptionId).map((e) => e.id));
     let license = (await licenseBySubscription(purchase.subscriptionId))!;
@@ -102,7 +102,7 @@ describe("Stripe webhooks", () => {
   });
 
   it("invoice.paid after a failure restores the license and extends it to the new period end", async () => {
-    const purchase = await h.buy([{ product: "pro", quantity: 1 }]);
+    const purchase = await h.buy([{ product: "pro", quantity: 1 }], "restored-co");
     await deliver(purchase.events.map((e) => e.id));
     await deliver(h.fake.store.failPayment(purchase.subscriptionId).map((e) => e.id));
     const paid = h.fake.store.payInvoice(purchase.subscriptionId);

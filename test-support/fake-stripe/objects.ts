@@ -32,6 +32,8 @@ export class FakeStripeObjects {
   readonly subscriptions = new Map<string, Obj>();
   readonly invoices = new Map<string, Obj>();
   readonly charges = new Map<string, Obj>();
+  readonly disputes = new Map<string, Obj>();
+  readonly portalSessions = new Map<string, Obj>();
   readonly events: Obj[] = [];
   /** Called for every new event (the server uses it to deliver webhooks). */
   onEvent: ((event: Obj) => void) | undefined;
@@ -201,6 +203,7 @@ export class FakeStripeObjects {
       },
       charge: null,
     };
+    invoice.hosted_invoice_url = `${this.baseUrl()}/_fake/invoices/${invoice.id}`;
     this.invoices.set(invoice.id, invoice);
     subscription.latest_invoice = invoice.id;
     return invoice;

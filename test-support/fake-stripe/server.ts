@@ -1,6 +1,7 @@
 /**
  * Test infrastructure: a small stateful fake of the Stripe API endpoints billing calls (customers, Checkout
- * Sessions + line items, subscriptions retrieve/update/cancel, invoices, charges, prices), speaking Stripe's
+ * Sessions + line items + expire, subscriptions retrieve/update/cancel, invoices, charges, prices, disputes,
+ * billing portal sessions), speaking Stripe's
  * wire format (form-encoded bodies, Bearer secret key, Idempotency-Key replay, Stripe-shaped errors), so
  * the real Stripe SDK runs against it. `/_fake/*` endpoints simulate Stripe's side (a customer completing
  * checkout, renewals, failed payments, refunds) and deliver correctly signed webhooks with retries.
@@ -13,6 +14,7 @@ import Stripe from "stripe";
 import { PRODUCT_NAMES, type ProductName } from "../../billing/config.js";
 import { WORKSTATION_TIERS } from "../../lib/domain.js";
 import { parseForm } from "./form.js";
+import { lifecycleRoutes } from "./lifecycle-routes.js";
 import { type FakePrice, FakeStripeError, FakeStripeStore } from "./store.js";
 import { type DeliveryOptions, type DeliveryResult, deliverEvent, type WebhookTarget } from "./webhooks.js";
 
@@ -171,6 +173,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
         ),
     ],
     ["GET", /^\/v1\/charges\/([^/]+)$/, ([id]) => store.get(store.charges, id!, "charge")],
+    ...lifecycleRoutes(store),
     // ---- simulations of Stripe's side (not part of the Stripe API) ----
     [
       "POST",
