@@ -138,7 +138,13 @@ describe("POST …/licenses/:licenseId/rotate-key", () => {
       const res = await call(h, "POST", path(), { as: team[who] });
       expect(res.status, who).toBe(who === "outsider" ? 404 : 403);
     }
-    const elsewhere = await grant({ organization: "ov-other", tier: "starter", durationDays: 30 });
+    // Another organization's license (granted to that organization's owner: admin grants refuse strangers).
+    const elsewhere = await grant({
+      organization: "ov-other",
+      customerEmail: team.outsider.email,
+      tier: "starter",
+      durationDays: 30,
+    });
     const cross = await call(h, "POST", `/organizations/ov/licenses/${elsewhere.id}/rotate-key`, {
       as: team.owner,
     });
