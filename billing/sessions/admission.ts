@@ -299,13 +299,15 @@ export async function readmitSession(
 
 /** Writes an end billing decided (and audited) to the resource; best effort (the operator converges). */
 export async function markEndedInCluster(
-  ctx: Pick<SessionsContext, "cluster" | "logger">,
+  ctx: Pick<SessionsContext, "cluster" | "logger" | "statusPublisher">,
   session: SessionRow,
   state: "released" | "terminated" | "expired",
   reason: string,
   now: Date,
 ): Promise<void> {
   if (!ctx.cluster || !session.resource_name) return;
+  // A state change is written now; a heartbeat still queued for the session must not follow it.
+  ctx.statusPublisher?.forget(session.id);
   try {
     await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
       state,

@@ -184,3 +184,49 @@ export async function sessionUsers(
   );
   return result.rows.map((r) => ({ user: r.user_email, joinedAt: r.joined_at.toISOString() }));
 }
+
+/**
+ * The common heartbeat in ONE statement (issue 18 goal 1, ADR 0270): the session the token hash names,
+ * when it is active, fresh (heartbeat after `liveSince`) and its token younger than its lifetime
+ * (`tokenIssuedAfter`), of a license that entitles at `now` — read FOR KEY SHARE, so "still live" cannot
+ * interleave with an admission's seat count, as in the transaction it replaces — is extended. Anything
+ * else (unknown or old token, stale, ended, lapsed license) returns undefined and the caller takes the
+ * full path, which decides and explains it.
+ */
+export async function touchLiveSession(
+  db: Queryable,
+  tokenHash: string,
+  now: Date,
+  liveSince: Date,
+  tokenIssuedAfter: Date,
+  report: object | null,
+): Promise<{ session: SessionRow; license: SessionLicense } | undefined> {
+  const result = await db.query<SessionRow & Record<`l_${string}`, unknown>>(
+    `WITH s AS (
+       SELECT id, license_id FROM container_sessions
+        WHERE token_hash = $1 AND state = 'active' AND last_heartbeat_at > $3 AND created_at > $4
+     ), l AS (
+       SELECT ${LICENSE_COLUMNS} FROM licenses
+        WHERE id = (SELECT license_id FROM s) AND state IN ('active', 'pastDue')
+          AND (expires_at IS NULL OR expires_at > $2)
+        FOR KEY SHARE
+     )
+     UPDATE container_sessions c SET last_heartbeat_at = $2, last_report = COALESCE($5, c.last_report)
+       FROM l
+      WHERE c.id = (SELECT id FROM s) AND c.license_id = l.id AND c.state = 'active' AND c.last_heartbeat_at > $3
+     RETURNING c.*, ${LICENSE_COLUMNS.split(", ")
+       .map((column) => `l.${column} AS l_${column}`)
+       .join(", ")}`,
+    [tokenHash, now, liveSince, tokenIssuedAfter, report ? JSON.stringify(report) : null],
+  );
+  const row = result.rows[0];
+  if (!row) return undefined;
+  const license: Record<string, unknown> = {};
+  const session: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith("l_")) license[column.slice(2)] = value;
+    else session[column] = value;
+  }
+  // The statement ran the UPDATE: the row now carries this heartbeat.
+  return { session: session as unknown as SessionRow, license: license as unknown as SessionLicense };
+}
