@@ -17,7 +17,14 @@ import {
   offlineTokenFor,
   type SessionsContext,
 } from "./context.js";
-import { containerClaim, licenseRefusal, liveSince, onlineSinceAtValidate, seatDecision } from "./decide.js";
+import {
+  containerClaim,
+  licenseRefusal,
+  liveSince,
+  onlineSinceAtValidate,
+  onlineSinceOf,
+  seatDecision,
+} from "./decide.js";
 import {
   activeSessionOfContainer,
   countLiveSessions,
@@ -106,7 +113,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
   let superseded: SessionRow | undefined;
   let created: { namespace: string; name: string } | undefined;
   try {
-    const { session, license } = await withTransaction(ctx.db, async (tx) => {
+    const { session, license, resource } = await withTransaction(ctx.db, async (tx) => {
       const license = await lockLicense(tx, licenseId);
       if (!license) throw new ApiError(403, "license_invalid", "unknown license");
       // The key was looked up before the lock: a rotation committed in between makes it an old key, and a
@@ -186,16 +193,25 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         before: null,
         after: auditView(session),
       });
-      // Still under the row lock: the resource exists before any other validate of this license can count.
-      if (ctx.cluster && resource) {
+      // Inline mode (no publisher): still under the row lock, the resource exists before any other validate
+      // of this license can count. With the publisher it is projected after the commit (ADR 0271).
+      if (ctx.cluster && resource && !ctx.statusPublisher) {
         created = resource.metadata;
         await ctx.cluster.createSession(resource, {
           state: "active",
           ...heartbeatStatus(now, ctx.timing, license, onlineSince),
         });
       }
-      return { session, license };
+      return { session, license, resource };
     });
+    if (ctx.cluster && resource && ctx.statusPublisher) {
+      const cluster = ctx.cluster;
+      const status = {
+        state: "active" as const,
+        ...heartbeatStatus(now, ctx.timing, license, onlineSinceOf(session)),
+      };
+      ctx.statusPublisher.project(session.id, () => cluster.createSession(resource, status));
+    }
     if (superseded) await markEndedInCluster(ctx, superseded, "released", "Superseded", now);
     const offline = await offlineTokenFor(ctx, session, license, now);
     return {
@@ -306,7 +322,9 @@ export async function markEndedInCluster(
   now: Date,
 ): Promise<void> {
   if (!ctx.cluster || !session.resource_name) return;
-  // A state change is written now; a heartbeat still queued for the session must not follow it.
+  // A state change is written now, after the session's creation if that is still running; a heartbeat
+  // (or a retried creation) still queued for the session must not follow it.
+  await ctx.statusPublisher?.settled(session.id);
   ctx.statusPublisher?.forget(session.id);
   try {
     await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {

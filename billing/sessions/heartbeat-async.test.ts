@@ -71,7 +71,10 @@ async function liveSession(organization: string) {
   });
   expect(v.status).toBe(201);
   const sessionId = v.body.sessionId as string;
-  return { lic, sessionId, token: v.body.sessionToken as string, name: `cs-${sessionId.toLowerCase()}` };
+  const name = `cs-${sessionId.toLowerCase()}`;
+  // Projected after the commit (ADR 0271): wait until it is in the cluster with its first status.
+  await waitFor("the session's resource", async () => (await getSession(organization, name)).status?.state);
+  return { lic, sessionId, token: v.body.sessionToken as string, name };
 }
 
 const getSession = (namespace: string, name: string) =>
@@ -185,5 +188,79 @@ describe("what a heartbeat costs PostgreSQL", () => {
       await new Promise((resolve) => server.close(resolve));
     }
     expect(statementsPerHeartbeat).toEqual({ memory: 1, postgres: 2 });
+  });
+});
+
+describe("admission with the publisher: sessions projected after the commit (ADR 0271)", () => {
+  const listIn = async (namespace: string) =>
+    ((await api.listNamespacedCustomObject({ ...sessions, namespace })) as { items: ContainerSession[] })
+      .items;
+
+  it("every admitted session gets its resource, a refused one none; the seat count holds in SQL", async () => {
+    const lic = await h.createLicense("pro", { organization: "org-async-admit", maxContainers: 4 });
+    await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        h.post("/v1/sessions/validate", {
+          licenseKey: lic.key,
+          containerId: `c-${i}`,
+          containerType: "docker",
+        }),
+      ),
+    );
+    const admitted = answers.filter((a) => a.status === 201).map((a) => a.body.sessionId as string);
+    expect(admitted).toHaveLength(4);
+    expect(
+      answers.filter((a) => a.status === 429).every((a) => a.body.error.code === "seat_limit_reached"),
+    ).toBe(true);
+    const live = await h.pool.query(
+      "SELECT count(*)::int AS n FROM container_sessions WHERE license_id = $1 AND state = 'active'",
+      [lic.id],
+    );
+    expect(live.rows[0].n).toBe(4);
+    const resources = await waitFor("a resource for every admitted session", async () => {
+      const items = await listIn("org-async-admit");
+      return items.length >= admitted.length ? items : undefined;
+    });
+    expect(resources.map((r) => r.spec.sessionId).sort()).toEqual([...admitted].sort());
+    expect(resources.every((r) => r.status?.state === "active")).toBe(true);
+  });
+
+  it("admits while the Kubernetes API fails; the resource is created once the API is back", async () => {
+    const lic = await h.createLicense("pro", { organization: "org-async-admit-down", maxContainers: 2 });
+    await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+    kube.faults.failNext(100_000, 500);
+    const v = await h.post("/v1/sessions/validate", {
+      licenseKey: lic.key,
+      containerId: "box-down",
+      containerType: "docker",
+    });
+    expect(v.status).toBe(201);
+    kube.faults.failNext(0, 500);
+    const name = `cs-${(v.body.sessionId as string).toLowerCase()}`;
+    const cs = await waitFor("the resource created by a retry", async () => {
+      const found = await getSession("org-async-admit-down", name);
+      return found.status?.state ? found : undefined;
+    });
+    expect(cs.status).toMatchObject({ state: "active", lastHeartbeatTime: clock.now().toISOString() });
+  });
+
+  it("a session released before its resource was created ends released in the cluster", async () => {
+    const lic = await h.createLicense("pro", { organization: "org-async-quick", maxContainers: 2 });
+    await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+    kube.faults.setLatency(150);
+    try {
+      const v = await h.post("/v1/sessions/validate", {
+        licenseKey: lic.key,
+        containerId: "box-quick",
+        containerType: "docker",
+      });
+      expect(v.status).toBe(201);
+      expect((await h.post("/v1/sessions/release", {}, v.body.sessionToken)).body.state).toBe("released");
+      const cs = await getSession("org-async-quick", `cs-${(v.body.sessionId as string).toLowerCase()}`);
+      expect(cs.status).toMatchObject({ state: "released", reason: "Released" });
+    } finally {
+      kube.faults.setLatency(0);
+    }
   });
 });

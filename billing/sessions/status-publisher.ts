@@ -7,6 +7,10 @@
  * carries the same fields, and the operator only expires a session after 30 minutes without one). State
  * changes do not wait here: release, termination and expiry are written at once by markEndedInCluster,
  * which first forgets the session's pending heartbeat.
+ *
+ * The same publisher projects admitted sessions (issue 18 goal 2, ADR 0271): admission commits in
+ * PostgreSQL only, then `project` creates the resource at once in the background; a failed creation is
+ * retried at every flush (and the cluster watchdog re-projects any live session the cluster lacks).
  */
 import type { Logger } from "pino";
 import type { SessionStatusPatch } from "./cluster.js";
@@ -51,6 +55,10 @@ export class SessionStatusPublisher<T> {
   readonly #options: StatusPublisherOptions;
   readonly #logger: Logger;
   #pending = new Map<string, Pending<T>>();
+  /** Creations running now, by session; an end waits for its session's (settled). */
+  readonly #projecting = new Map<string, Promise<void>>();
+  /** Creations that failed, retried at each flush. */
+  readonly #unprojected = new Map<string, () => Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
   readonly stats: StatusPublisherStats = { recorded: 0, coalesced: 0, dropped: 0, written: 0, failed: 0 };
@@ -84,9 +92,38 @@ export class SessionStatusPublisher<T> {
     this.#pending.set(key, { item, patch });
   }
 
-  /** Drops the pending patch of a session whose state just changed (its end is written directly). */
+  /** Drops the pending patch (and creation) of a session whose state just changed (its end is written directly). */
   forget(key: string): void {
     this.#pending.delete(key);
+    this.#unprojected.delete(key);
+  }
+
+  /** Runs `create` (the resource of a just-admitted session) now, in the background; retried until it succeeds. */
+  project(key: string, create: () => Promise<void>): void {
+    const running = create().then(
+      () => {
+        this.stats.written += 1;
+      },
+      (error: unknown) => {
+        this.stats.failed += 1;
+        this.#unprojected.set(key, create);
+        this.#logger.warn({ err: error, session: key }, "ContainerSession creation failed; retried");
+      },
+    );
+    const tracked = running.finally(() => {
+      if (this.#projecting.get(key) === tracked) this.#projecting.delete(key);
+    });
+    this.#projecting.set(key, tracked);
+  }
+
+  /** Waits for a creation of the session still running (so its end is written after it, not before). */
+  async settled(key: string): Promise<void> {
+    await this.#projecting.get(key);
+  }
+
+  /** Creations not yet done (running or waiting for a retry). */
+  get unprojected(): number {
+    return this.#projecting.size + this.#unprojected.size;
   }
 
   /** Writes every pending patch now (one flush at a time; a call during a flush waits for it, then runs). */
@@ -99,6 +136,10 @@ export class SessionStatusPublisher<T> {
   }
 
   async #flushOnce(): Promise<void> {
+    const retries = [...this.#unprojected.entries()];
+    this.#unprojected.clear();
+    for (const [key, create] of retries) this.project(key, create);
+    await Promise.all(retries.map(([key]) => this.settled(key)));
     if (this.#pending.size === 0) return;
     const batch = [...this.#pending.entries()];
     this.#pending = new Map();
