@@ -30,7 +30,6 @@ import {
   countLiveSessions,
   endSession,
   insertSession,
-  licenseIdByKeyHash,
   lockLicense,
   type SessionLicense,
   type SessionRow,
@@ -85,16 +84,17 @@ class SeatLimitReached extends Error {
   }
 }
 
-/** The license a validate is for, and the principal (key or bound workstation) its session belongs to. */
+/**
+ * The license a validate is for — its key's hash (looked up under the lock, below) or the license a bound
+ * workstation's identity names — and the principal (key or workstation) its session belongs to.
+ */
 async function resolveLicense(
   ctx: SessionsContext,
   input: ValidateInput,
-): Promise<{ licenseId: string; principal: string }> {
+): Promise<{ license: { keyHash: string } | { id: string }; principal: string }> {
   if (input.licenseKey) {
     const keyHash = hashLicenseKey(input.licenseKey);
-    const id = await licenseIdByKeyHash(ctx.db, keyHash);
-    if (!id) throw new ApiError(403, "license_invalid", "unknown license key");
-    return { licenseId: id, principal: `key:${keyHash}` };
+    return { license: { keyHash }, principal: `key:${keyHash}` };
   }
   if (!ctx.identity) {
     throw new ApiError(
@@ -103,23 +103,33 @@ async function resolveLicense(
       "this server does not accept workstation identity tokens",
     );
   }
-  return ctx.identity.licenseFor(input.identityToken!, input.containerId, input.workstationCredential!);
+  const bound = await ctx.identity.licenseFor(
+    input.identityToken!,
+    input.containerId,
+    input.workstationCredential!,
+  );
+  return { license: { id: bound.licenseId }, principal: bound.principal };
 }
 
 export async function validateSession(ctx: SessionsContext, input: ValidateInput): Promise<ValidateResult> {
-  const { licenseId, principal } = await resolveLicense(ctx, input);
+  const { license: which, principal } = await resolveLicense(ctx, input);
   const now = ctx.clock.now();
   const token = generateSessionToken();
   let superseded: SessionRow | undefined;
   let created: { namespace: string; name: string } | undefined;
   try {
     const { session, license, resource } = await withTransaction(ctx.db, async (tx) => {
-      const license = await lockLicense(tx, licenseId);
-      if (!license) throw new ApiError(403, "license_invalid", "unknown license");
-      // The key was looked up before the lock: a rotation committed in between makes it an old key, and a
-      // session admitted with it would outlive the rotation that was meant to end it (issue 13 §8).
-      if (input.licenseKey && license.key_hash !== hashLicenseKey(input.licenseKey))
-        throw new ApiError(403, "license_invalid", "unknown license key");
+      // A key is looked up AND locked in one statement (issue 18): a rotation that commits first leaves no
+      // row with the old key's hash, one still running makes this wait and then find none — a session can
+      // never be admitted with a key that a committed rotation replaced (issue 13 §8).
+      const license = await lockLicense(tx, which);
+      if (!license)
+        throw new ApiError(
+          403,
+          "license_invalid",
+          "keyHash" in which ? "unknown license key" : "unknown license",
+        );
+      const licenseId = license.id;
       const refusal = licenseRefusal(license, now);
       if (refusal) throw new ApiError(403, refusal.code, refusal.message);
 
@@ -260,7 +270,7 @@ export async function readmitSession(
       await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1", [sessionId])
     ).rows[0];
     if (!current) return { expired: "session no longer exists" };
-    const license = await lockLicense(tx, current.license_id);
+    const license = await lockLicense(tx, { id: current.license_id });
     const session = (
       await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1 FOR UPDATE", [sessionId])
     ).rows[0]!;

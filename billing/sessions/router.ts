@@ -19,7 +19,7 @@ import type { SessionsContext } from "./context.js";
 import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
 import { heartbeatSession, writeHeartbeatStatus } from "./heartbeat.js";
 import { type IdentityConfig, identityVerifier } from "./identity.js";
-import { withRequestBudget } from "./kube-retry.js";
+import { ClusterUnavailable, withRequestBudget } from "./kube-retry.js";
 import {
   namedLimit,
   type RateLimitCharge,
@@ -132,7 +132,16 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
   const flushIntervalMs = options.statusFlushMs ?? DEFAULT_STATUS_PUBLISHER.flushIntervalMs;
   if (cluster && flushIntervalMs > 0) {
     const publisher = new SessionStatusPublisher<SessionRow>(
-      async (session, patch) => void (await writeHeartbeatStatus(ctx, session, patch)),
+      async (session, patch) => {
+        try {
+          await writeHeartbeatStatus(ctx, session, patch);
+        } catch (error) {
+          // The API was unavailable: keep it for the next flush. Anything else would fail again: log, drop
+          // (the session's next heartbeat queues a fresh status).
+          if (error instanceof ClusterUnavailable) throw error;
+          deps.logger.warn({ err: error, sessionId: session.id }, "ContainerSession status write refused");
+        }
+      },
       deps.logger,
       { flushIntervalMs },
     );

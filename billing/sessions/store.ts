@@ -42,17 +42,18 @@ const LICENSE_COLUMNS =
   "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
 
 /**
- * Locks the license row for seat admission (SELECT … FOR UPDATE). With the key hash, so admission can
- * check under the lock that the key it was given is still the license's key (a rotation may have
- * committed between the key lookup and the lock).
+ * Locks the license row for seat admission (SELECT … FOR UPDATE), by id or by its key's hash. By hash, a
+ * rotation committed before the lock (or while waiting for it: the row is re-checked after the wait)
+ * leaves no row, so admission never runs under a key that is no longer the license's.
  */
 export async function lockLicense(
   tx: Queryable,
-  licenseId: string,
+  which: { id: string } | { keyHash: string },
 ): Promise<(SessionLicense & { key_hash: string | null }) | undefined> {
+  const [column, value] = "id" in which ? ["id", which.id] : ["key_hash", which.keyHash];
   const result = await tx.query<SessionLicense & { key_hash: string | null }>(
-    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE id = $1 FOR UPDATE`,
-    [licenseId],
+    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE ${column} = $1 FOR UPDATE`,
+    [value],
   );
   return result.rows[0];
 }
