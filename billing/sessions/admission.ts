@@ -265,7 +265,7 @@ export async function readmitSession(
   report: object | null,
 ): Promise<{ license: SessionLicense; session: SessionRow } | { expired: string }> {
   const now = ctx.clock.now();
-  return withTransaction(ctx.db, async (tx) => {
+  const result = await withTransaction(ctx.db, async (tx) => {
     const current = (
       await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1", [sessionId])
     ).rows[0];
@@ -308,7 +308,8 @@ export async function readmitSession(
       before: auditView(session),
       after: { ...auditView(session), state: "active" },
     });
-    if (ctx.cluster && session.resource_name) {
+    // Inline mode: under the lock, as validate's creation.
+    if (ctx.cluster && session.resource_name && !ctx.statusPublisher) {
       await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
         state: "active",
         reason: null,
@@ -321,6 +322,22 @@ export async function readmitSession(
       session: { ...session, state: "active" as const, last_heartbeat_at: now, online_since: now },
     };
   });
+  const publisher = ctx.statusPublisher;
+  if ("expired" in result || !publisher || !ctx.cluster || !result.session.resource_name) return result;
+  // With the publisher (ADR 0270): a state change, so written now, after the commit; queued for the next
+  // flush only if the API failed or the resource is gone (the flush recreates it from the row).
+  const { session, license } = result;
+  const patch = {
+    state: "active" as const,
+    reason: null,
+    endedAt: null,
+    ...heartbeatStatus(now, ctx.timing, license, now),
+  };
+  const written = await ctx.cluster
+    .patchSessionStatus(session.organization, session.resource_name!, patch)
+    .catch(() => null);
+  if (written === null) publisher.record(session.id, session, patch);
+  return result;
 }
 
 /** Writes an end billing decided (and audited) to the resource; best effort (the operator converges). */

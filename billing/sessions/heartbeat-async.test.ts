@@ -156,6 +156,29 @@ describe("heartbeat with the status publisher", () => {
   });
 });
 
+describe("re-admission with the publisher", () => {
+  it("a stale session re-admitted by its heartbeat is active in the cluster when the heartbeat answers", async () => {
+    const { token, name } = await liveSession("org-async-readmit");
+    // What the operator writes once the heartbeat is 30 minutes old.
+    await api.patchNamespacedCustomObjectStatus(
+      {
+        ...sessions,
+        namespace: "org-async-readmit",
+        name,
+        body: { status: { state: "expired", reason: "HeartbeatMissed", endedAt: clock.now().toISOString() } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    clock.advance(TIMING.sessionExpiryMs + 60_000);
+    const hb = await h.post("/v1/sessions/heartbeat", {}, token);
+    expect(hb.body.status).toBe("ok");
+    // No wait: a state change is written at once, not queued.
+    const cs = await getSession("org-async-readmit", name);
+    expect(cs.status).toMatchObject({ state: "active", lastHeartbeatTime: clock.now().toISOString() });
+    expect(cs.status?.reason ?? null).toBeNull();
+  });
+});
+
 describe("what a heartbeat costs PostgreSQL", () => {
   it("one statement for a live session (per-replica rate limit), two with the shared limiter", async () => {
     const { token } = await liveSession("org-async-sql");
