@@ -17,13 +17,19 @@ import {
   offlineTokenFor,
   type SessionsContext,
 } from "./context.js";
-import { containerClaim, licenseRefusal, liveSince, onlineSinceAtValidate, seatDecision } from "./decide.js";
+import {
+  containerClaim,
+  licenseRefusal,
+  liveSince,
+  onlineSinceAtValidate,
+  onlineSinceOf,
+  seatDecision,
+} from "./decide.js";
 import {
   activeSessionOfContainer,
   countLiveSessions,
   endSession,
   insertSession,
-  licenseIdByKeyHash,
   lockLicense,
   type SessionLicense,
   type SessionRow,
@@ -78,16 +84,17 @@ class SeatLimitReached extends Error {
   }
 }
 
-/** The license a validate is for, and the principal (key or bound workstation) its session belongs to. */
+/**
+ * The license a validate is for — its key's hash (looked up under the lock, below) or the license a bound
+ * workstation's identity names — and the principal (key or workstation) its session belongs to.
+ */
 async function resolveLicense(
   ctx: SessionsContext,
   input: ValidateInput,
-): Promise<{ licenseId: string; principal: string }> {
+): Promise<{ license: { keyHash: string } | { id: string }; principal: string }> {
   if (input.licenseKey) {
     const keyHash = hashLicenseKey(input.licenseKey);
-    const id = await licenseIdByKeyHash(ctx.db, keyHash);
-    if (!id) throw new ApiError(403, "license_invalid", "unknown license key");
-    return { licenseId: id, principal: `key:${keyHash}` };
+    return { license: { keyHash }, principal: `key:${keyHash}` };
   }
   if (!ctx.identity) {
     throw new ApiError(
@@ -96,23 +103,33 @@ async function resolveLicense(
       "this server does not accept workstation identity tokens",
     );
   }
-  return ctx.identity.licenseFor(input.identityToken!, input.containerId, input.workstationCredential!);
+  const bound = await ctx.identity.licenseFor(
+    input.identityToken!,
+    input.containerId,
+    input.workstationCredential!,
+  );
+  return { license: { id: bound.licenseId }, principal: bound.principal };
 }
 
 export async function validateSession(ctx: SessionsContext, input: ValidateInput): Promise<ValidateResult> {
-  const { licenseId, principal } = await resolveLicense(ctx, input);
+  const { license: which, principal } = await resolveLicense(ctx, input);
   const now = ctx.clock.now();
   const token = generateSessionToken();
   let superseded: SessionRow | undefined;
   let created: { namespace: string; name: string } | undefined;
   try {
-    const { session, license } = await withTransaction(ctx.db, async (tx) => {
-      const license = await lockLicense(tx, licenseId);
-      if (!license) throw new ApiError(403, "license_invalid", "unknown license");
-      // The key was looked up before the lock: a rotation committed in between makes it an old key, and a
-      // session admitted with it would outlive the rotation that was meant to end it (issue 13 §8).
-      if (input.licenseKey && license.key_hash !== hashLicenseKey(input.licenseKey))
-        throw new ApiError(403, "license_invalid", "unknown license key");
+    const { session, license, resource } = await withTransaction(ctx.db, async (tx) => {
+      // A key is looked up AND locked in one statement (issue 18): a rotation that commits first leaves no
+      // row with the old key's hash, one still running makes this wait and then find none — a session can
+      // never be admitted with a key that a committed rotation replaced (issue 13 §8).
+      const license = await lockLicense(tx, which);
+      if (!license)
+        throw new ApiError(
+          403,
+          "license_invalid",
+          "keyHash" in which ? "unknown license key" : "unknown license",
+        );
+      const licenseId = license.id;
       const refusal = licenseRefusal(license, now);
       if (refusal) throw new ApiError(403, refusal.code, refusal.message);
 
@@ -186,16 +203,25 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         before: null,
         after: auditView(session),
       });
-      // Still under the row lock: the resource exists before any other validate of this license can count.
-      if (ctx.cluster && resource) {
+      // Inline mode (no publisher): still under the row lock, the resource exists before any other validate
+      // of this license can count. With the publisher it is projected after the commit (ADR 0271).
+      if (ctx.cluster && resource && !ctx.statusPublisher) {
         created = resource.metadata;
         await ctx.cluster.createSession(resource, {
           state: "active",
           ...heartbeatStatus(now, ctx.timing, license, onlineSince),
         });
       }
-      return { session, license };
+      return { session, license, resource };
     });
+    if (ctx.cluster && resource && ctx.statusPublisher) {
+      const cluster = ctx.cluster;
+      const status = {
+        state: "active" as const,
+        ...heartbeatStatus(now, ctx.timing, license, onlineSinceOf(session)),
+      };
+      ctx.statusPublisher.project(session.id, () => cluster.createSession(resource, status));
+    }
     if (superseded) await markEndedInCluster(ctx, superseded, "released", "Superseded", now);
     const offline = await offlineTokenFor(ctx, session, license, now);
     return {
@@ -239,12 +265,12 @@ export async function readmitSession(
   report: object | null,
 ): Promise<{ license: SessionLicense; session: SessionRow } | { expired: string }> {
   const now = ctx.clock.now();
-  return withTransaction(ctx.db, async (tx) => {
+  const result = await withTransaction(ctx.db, async (tx) => {
     const current = (
       await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1", [sessionId])
     ).rows[0];
     if (!current) return { expired: "session no longer exists" };
-    const license = await lockLicense(tx, current.license_id);
+    const license = await lockLicense(tx, { id: current.license_id });
     const session = (
       await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1 FOR UPDATE", [sessionId])
     ).rows[0]!;
@@ -282,7 +308,8 @@ export async function readmitSession(
       before: auditView(session),
       after: { ...auditView(session), state: "active" },
     });
-    if (ctx.cluster && session.resource_name) {
+    // Inline mode: under the lock, as validate's creation.
+    if (ctx.cluster && session.resource_name && !ctx.statusPublisher) {
       await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
         state: "active",
         reason: null,
@@ -295,17 +322,37 @@ export async function readmitSession(
       session: { ...session, state: "active" as const, last_heartbeat_at: now, online_since: now },
     };
   });
+  const publisher = ctx.statusPublisher;
+  if ("expired" in result || !publisher || !ctx.cluster || !result.session.resource_name) return result;
+  // With the publisher (ADR 0270): a state change, so written now, after the commit; queued for the next
+  // flush only if the API failed or the resource is gone (the flush recreates it from the row).
+  const { session, license } = result;
+  const patch = {
+    state: "active" as const,
+    reason: null,
+    endedAt: null,
+    ...heartbeatStatus(now, ctx.timing, license, now),
+  };
+  const written = await ctx.cluster
+    .patchSessionStatus(session.organization, session.resource_name!, patch)
+    .catch(() => null);
+  if (written === null) publisher.record(session.id, session, patch);
+  return result;
 }
 
 /** Writes an end billing decided (and audited) to the resource; best effort (the operator converges). */
 export async function markEndedInCluster(
-  ctx: Pick<SessionsContext, "cluster" | "logger">,
+  ctx: Pick<SessionsContext, "cluster" | "logger" | "statusPublisher">,
   session: SessionRow,
   state: "released" | "terminated" | "expired",
   reason: string,
   now: Date,
 ): Promise<void> {
   if (!ctx.cluster || !session.resource_name) return;
+  // A state change is written now, after the session's creation if that is still running; a heartbeat
+  // (or a retried creation) still queued for the session must not follow it.
+  await ctx.statusPublisher?.settled(session.id);
+  ctx.statusPublisher?.forget(session.id);
   try {
     await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, {
       state,

@@ -6,6 +6,7 @@ import type { Db } from "../deps.js";
 import type { SessionCluster } from "./cluster.js";
 import { offlineTokenExpiry, onlineSinceOf, type SessionTiming } from "./decide.js";
 import type { IdentityVerifier } from "./identity.js";
+import type { SessionStatusPublisher } from "./status-publisher.js";
 import type { SessionLicense, SessionRow } from "./store.js";
 
 export interface SessionsContext {
@@ -18,6 +19,11 @@ export interface SessionsContext {
   cluster?: SessionCluster | undefined;
   /** Absent unless workstation identity tokens are configured. */
   identity?: IdentityVerifier | undefined;
+  /**
+   * Heartbeat statuses go to the cluster through this (ADR 0270); absent = written in the request (no
+   * cluster, or SessionsOptions.statusFlushMs = 0).
+   */
+  statusPublisher?: SessionStatusPublisher<SessionRow> | undefined;
   /** Seat limit of an unlimited license (admission.ts); absent = DEFAULT_UNLIMITED_SESSION_CEILING. */
   unlimitedSessionCeiling?: number | undefined;
 }

@@ -10,7 +10,7 @@ import { recordAudit } from "../audit.js";
 import { withTransaction } from "../db/tx.js";
 import { ApiError } from "../http/errors.js";
 import { markEndedInCluster, readmitSession } from "./admission.js";
-import { sessionResourceFor } from "./cluster.js";
+import { type SessionStatusPatch, sessionResourceFor } from "./cluster.js";
 import { auditView, heartbeatStatus, offlineTokenFor, type SessionsContext } from "./context.js";
 import {
   heartbeatAdvice,
@@ -27,6 +27,7 @@ import {
   type SessionRow,
   sessionByTokenHash,
   shareLicense,
+  touchLiveSession,
   touchSession,
 } from "./store.js";
 import { hashSessionToken } from "./tokens.js";
@@ -79,8 +80,22 @@ export async function heartbeatSession(
   token: string,
   report: UsageReport | null,
 ): Promise<HeartbeatResult> {
-  const known = await sessionForToken(ctx, token);
   const now = ctx.clock.now();
+  // The common case in one SQL statement (ADR 0270); anything unusual takes the full path below.
+  const touched = await touchLiveSession(
+    ctx.db,
+    hashSessionToken(token),
+    now,
+    liveSince(now, ctx.timing),
+    new Date(now.getTime() - ctx.timing.sessionTokenLifetimeMs),
+    report,
+  );
+  if (touched && !licenseRefusal(touched.license, now)) {
+    const ended = await publishHeartbeat(ctx, touched.session, touched.license, now, report);
+    if (ended) return expired(ended);
+    return answer(ctx, touched, now);
+  }
+  const known = await sessionForToken(ctx, token);
   const fast = await withTransaction(ctx.db, async (tx): Promise<FastPath> => {
     const license = await shareLicense(tx, known.license_id);
     const session = (
@@ -128,9 +143,17 @@ export async function heartbeatSession(
     live = readmitted;
   } else {
     live = fast;
-    const ended = await recordInCluster(ctx, live.session, live.license, now, report);
+    const ended = await publishHeartbeat(ctx, live.session, live.license, now, report);
     if (ended) return expired(ended);
   }
+  return answer(ctx, live, now);
+}
+
+async function answer(
+  ctx: SessionsContext,
+  live: { license: SessionLicense; session: SessionRow },
+  now: Date,
+): Promise<HeartbeatResult> {
   const advice = heartbeatAdvice(live.license, now, ctx.timing);
   const offline = await offlineTokenFor(ctx, live.session, live.license, now);
   return {
@@ -143,11 +166,11 @@ export async function heartbeatSession(
 }
 
 /**
- * Writes the heartbeat to the resource's status. The patch answer tells whether the operator ended the
- * session meanwhile (terminated after a downgrade or revocation, or deleted): then Postgres follows and
- * the container is told to stop. Returns the message for such an end, or undefined.
+ * Hands the heartbeat's status to the cluster: queued for the status publisher (the default, ADR 0270:
+ * nothing but PostgreSQL in the request path), or written in the request when there is no publisher
+ * (SessionsOptions.statusFlushMs = 0). Returns the message of an end the cluster reported, or undefined.
  */
-async function recordInCluster(
+async function publishHeartbeat(
   ctx: SessionsContext,
   session: SessionRow,
   license: SessionLicense,
@@ -159,12 +182,31 @@ async function recordInCluster(
     ...heartbeatStatus(now, ctx.timing, license, onlineSinceOf(session)),
     ...(report ? { lastReport: report } : {}),
   };
+  if (ctx.statusPublisher) {
+    ctx.statusPublisher.record(session.id, session, patch);
+    return undefined;
+  }
+  return writeHeartbeatStatus(ctx, session, patch);
+}
+
+/**
+ * Writes a heartbeat to the resource's status. The patch answer tells whether the operator ended the
+ * session meanwhile (terminated after a downgrade or revocation, or deleted): then Postgres follows and
+ * the container is told to stop. Returns the message for such an end, or undefined.
+ */
+export async function writeHeartbeatStatus(
+  ctx: SessionsContext,
+  session: SessionRow,
+  patch: SessionStatusPatch,
+): Promise<string | undefined> {
+  if (!ctx.cluster || !session.resource_name) return undefined;
+  const now = ctx.clock.now();
   const status = await ctx.cluster.patchSessionStatus(session.organization, session.resource_name, patch);
   if (status === null) {
     // Gone while Postgres says live: the cluster lost its objects (etcd restore, a deleted namespace), since
     // billing and the operator only delete sessions whose end Postgres recorded. Postgres is the truth:
     // project the session again rather than end it (docs/adr/0125).
-    await recreateInCluster(ctx, session, patch);
+    await recreateInCluster(ctx, session, patch as ContainerSessionStatus);
     return undefined;
   }
   if (status.state !== "terminated" && status.state !== "released") {

@@ -244,10 +244,10 @@ describe("rotating a license key", () => {
       await rotation.query("BEGIN");
       await rotation.query("SELECT id FROM licenses WHERE id = $1 FOR UPDATE", [licenseId]);
       const pending = validate(oldKey, "racer");
-      // The validate has looked the key up and now waits for the row lock.
+      // The validate now waits for the row lock (it locks by id, or since issue 18 by the key's hash).
       await waitFor("the validate to wait for the license row lock", async () => {
         const waiting = await pool.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM licenses WHERE id = $1 FOR UPDATE%'",
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM licenses WHERE % = $1 FOR UPDATE%'",
         );
         return waiting.rows[0].n > 0;
       });

@@ -17,9 +17,9 @@ import { validateSession } from "./admission.js";
 import { KubeSessionCluster, type SessionCluster } from "./cluster.js";
 import type { SessionsContext } from "./context.js";
 import { DEFAULT_SESSION_TIMING, type SessionTiming } from "./decide.js";
-import { heartbeatSession } from "./heartbeat.js";
+import { heartbeatSession, writeHeartbeatStatus } from "./heartbeat.js";
 import { type IdentityConfig, identityVerifier } from "./identity.js";
-import { withRequestBudget } from "./kube-retry.js";
+import { ClusterUnavailable, withRequestBudget } from "./kube-retry.js";
 import {
   namedLimit,
   type RateLimitCharge,
@@ -30,6 +30,8 @@ import {
   takeShared,
 } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
+import { DEFAULT_STATUS_PUBLISHER, SessionStatusPublisher } from "./status-publisher.js";
+import type { SessionRow } from "./store.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
 
 export interface SessionsOptions {
@@ -41,6 +43,11 @@ export interface SessionsOptions {
   identity?: IdentityConfig;
   timing?: Partial<SessionTiming>;
   rateLimits?: Partial<Record<keyof typeof SESSION_RATE_LIMITS, RateLimitRule>>;
+  /**
+   * How often queued heartbeat statuses are written to the cluster (ADR 0270; default 5 s). 0 writes each
+   * heartbeat's status in its request, as before issue 18 (tests of the patch answer's handling use it).
+   */
+  statusFlushMs?: number;
 }
 
 const containerFields = {
@@ -112,7 +119,7 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
       : { heartbeatIntervalMs: deps.config.sessionsHeartbeatIntervalMs }),
   };
   const timing = { ...DEFAULT_SESSION_TIMING, ...configured, ...options.timing };
-  return {
+  const ctx: SessionsContext = {
     db: deps.db,
     clock: deps.clock,
     logger: deps.logger,
@@ -122,6 +129,26 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
     identity,
     unlimitedSessionCeiling: deps.config.unlimitedLicenseSessionCeiling,
   };
+  const flushIntervalMs = options.statusFlushMs ?? DEFAULT_STATUS_PUBLISHER.flushIntervalMs;
+  if (cluster && flushIntervalMs > 0) {
+    const publisher = new SessionStatusPublisher<SessionRow>(
+      async (session, patch) => {
+        try {
+          await writeHeartbeatStatus(ctx, session, patch);
+        } catch (error) {
+          // The API was unavailable: keep it for the next flush. Anything else would fail again: log, drop
+          // (the session's next heartbeat queues a fresh status).
+          if (error instanceof ClusterUnavailable) throw error;
+          deps.logger.warn({ err: error, sessionId: session.id }, "ContainerSession status write refused");
+        }
+      },
+      deps.logger,
+      { flushIntervalMs },
+    );
+    ctx.statusPublisher = publisher;
+    publisher.start();
+  }
+  return ctx;
 }
 
 type Handler = (ctx: SessionsContext, req: Request, res: Response) => Promise<void>;

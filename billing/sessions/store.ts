@@ -42,17 +42,18 @@ const LICENSE_COLUMNS =
   "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
 
 /**
- * Locks the license row for seat admission (SELECT … FOR UPDATE). With the key hash, so admission can
- * check under the lock that the key it was given is still the license's key (a rotation may have
- * committed between the key lookup and the lock).
+ * Locks the license row for seat admission (SELECT … FOR UPDATE), by id or by its key's hash. By hash, a
+ * rotation committed before the lock (or while waiting for it: the row is re-checked after the wait)
+ * leaves no row, so admission never runs under a key that is no longer the license's.
  */
 export async function lockLicense(
   tx: Queryable,
-  licenseId: string,
+  which: { id: string } | { keyHash: string },
 ): Promise<(SessionLicense & { key_hash: string | null }) | undefined> {
+  const [column, value] = "id" in which ? ["id", which.id] : ["key_hash", which.keyHash];
   const result = await tx.query<SessionLicense & { key_hash: string | null }>(
-    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE id = $1 FOR UPDATE`,
-    [licenseId],
+    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE ${column} = $1 FOR UPDATE`,
+    [value],
   );
   return result.rows[0];
 }
@@ -183,4 +184,50 @@ export async function sessionUsers(
     [sessionId],
   );
   return result.rows.map((r) => ({ user: r.user_email, joinedAt: r.joined_at.toISOString() }));
+}
+
+/**
+ * The common heartbeat in ONE statement (issue 18 goal 1, ADR 0270): the session the token hash names,
+ * when it is active, fresh (heartbeat after `liveSince`) and its token younger than its lifetime
+ * (`tokenIssuedAfter`), of a license that entitles at `now` — read FOR KEY SHARE, so "still live" cannot
+ * interleave with an admission's seat count, as in the transaction it replaces — is extended. Anything
+ * else (unknown or old token, stale, ended, lapsed license) returns undefined and the caller takes the
+ * full path, which decides and explains it.
+ */
+export async function touchLiveSession(
+  db: Queryable,
+  tokenHash: string,
+  now: Date,
+  liveSince: Date,
+  tokenIssuedAfter: Date,
+  report: object | null,
+): Promise<{ session: SessionRow; license: SessionLicense } | undefined> {
+  const result = await db.query<SessionRow & Record<`l_${string}`, unknown>>(
+    `WITH s AS (
+       SELECT id, license_id FROM container_sessions
+        WHERE token_hash = $1 AND state = 'active' AND last_heartbeat_at > $3 AND created_at > $4
+     ), l AS (
+       SELECT ${LICENSE_COLUMNS} FROM licenses
+        WHERE id = (SELECT license_id FROM s) AND state IN ('active', 'pastDue')
+          AND (expires_at IS NULL OR expires_at > $2)
+        FOR KEY SHARE
+     )
+     UPDATE container_sessions c SET last_heartbeat_at = $2, last_report = COALESCE($5, c.last_report)
+       FROM l
+      WHERE c.id = (SELECT id FROM s) AND c.license_id = l.id AND c.state = 'active' AND c.last_heartbeat_at > $3
+     RETURNING c.*, ${LICENSE_COLUMNS.split(", ")
+       .map((column) => `l.${column} AS l_${column}`)
+       .join(", ")}`,
+    [tokenHash, now, liveSince, tokenIssuedAfter, report ? JSON.stringify(report) : null],
+  );
+  const row = result.rows[0];
+  if (!row) return undefined;
+  const license: Record<string, unknown> = {};
+  const session: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith("l_")) license[column.slice(2)] = value;
+    else session[column] = value;
+  }
+  // The statement ran the UPDATE: the row now carries this heartbeat.
+  return { session: session as unknown as SessionRow, license: license as unknown as SessionLicense };
 }

@@ -65,7 +65,8 @@ export async function startSessionsHarness(
   const app = express();
   app.use(express.json());
   app.use(rejectNulCharacters);
-  app.use(sessionsRouter(deps, { cluster: null, ...options, keySet }));
+  // Heartbeat statuses written in the request unless a test asks for the publisher (ADR 0270).
+  app.use(sessionsRouter(deps, { cluster: null, statusFlushMs: 0, ...options, keySet }));
   app.use(notFoundHandler);
   app.use(errorMiddleware);
   const server = app.listen(0, "127.0.0.1");
