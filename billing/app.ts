@@ -4,6 +4,7 @@
  */
 import express from "express";
 import helmet from "helmet";
+import { seatsWorkstationsRouter } from "./accounts/seats/account-router.js";
 import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
@@ -54,6 +55,7 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use("/v1/admin", notificationsAdminRouter(deps));
   app.use("/v1/admin", adminRouter(deps));
 
+  app.use("/v1/account", seatsWorkstationsRouter(deps)); // issue 16: seats, workstations, container sessions
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----

@@ -20,6 +20,7 @@ export const PUBLIC_ROUTES: readonly IngressRoute[] = [
   { path: "/v1/sessions", pathType: "Prefix" },
   { path: "/.well-known/jwks.json", pathType: "Exact" },
   { path: "/v1/registry/token", pathType: "Exact" }, // issue 15: docker login / the registry token realm
+  { path: "/v1/account", pathType: "Prefix" }, // issue 16: the customer API (session cookie + CSRF)
 ];
 
 /** Routes for operators and the cluster only: never in the Ingress, refused when they come through it. */
