@@ -5,7 +5,7 @@
  * session admitted through their workstation is terminated with reason SeatUnassigned, and their
  * Workstation resource loses its user and stops.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as k8s from "@kubernetes/client-node";
@@ -17,6 +17,8 @@ import {
   type Workstation,
   WorkstationResource,
 } from "../../../crds/types.js";
+import { provisionServiceIdentities, writeKubeTls } from "../../../sandbox/kube-access.js";
+import { kubePaths } from "../../../sandbox/plan.js";
 import { type KubeApiServer, startKubeApiServer } from "../../../test-support/kube-apiserver/index.js";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
 import { callAs, grantLicense, type TestOrganization, testOrganization } from "./testing.js";
@@ -28,10 +30,26 @@ let org: TestOrganization;
 let dir: string;
 
 beforeAll(async () => {
-  kube = await startKubeApiServer({ crdDirs: [CRD_DIR] });
+  // TLS and RBAC on, billing as its own ServiceAccount with the ClusterRole production applies
+  // (BILLING_CLUSTER_RULES, provisioned as the sandbox does): a call billing's role lacks is a 403.
   dir = mkdtempSync(join(tmpdir(), "seat-follow-up-"));
-  kube.writeKubeconfig(join(dir, "config"));
-  h = await startBillingHarness({ kubeConfig: kube.kubeConfig(), env: { KUBECONFIG: join(dir, "config") } });
+  const kubeDir = join(dir, "kube");
+  const { caPem } = await writeKubeTls(kubeDir);
+  const paths = kubePaths(kubeDir);
+  kube = await startKubeApiServer({
+    crdDirs: [CRD_DIR],
+    rbac: true,
+    tls: { caPem, certPem: readFileSync(paths.cert, "utf8"), keyPem: readFileSync(paths.key, "utf8") },
+  });
+  const files = await provisionServiceIdentities({
+    kubeDir,
+    url: kube.url,
+    caPem,
+    adminToken: kube.adminToken,
+  });
+  const billing = new k8s.KubeConfig();
+  billing.loadFromFile(files.billing);
+  h = await startBillingHarness({ kubeConfig: billing, env: { KUBECONFIG: files.billing } });
   custom = kube.kubeConfig().makeApiClient(k8s.CustomObjectsApi);
   org = await testOrganization(h.pool, "followco", h.clock.now());
 });
@@ -141,4 +159,16 @@ it("the cluster follows a seat unassignment: users leave, workstation sessions e
     fromWs.sessionId,
   ]);
   expect(row.rows[0]).toEqual({ state: "terminated", reason: "SeatUnassigned" });
+
+  // Removed from the subscription and past its delete_after: billing deletes the resource.
+  await h.pool.query(
+    "UPDATE provisioned_workstations SET removal_requested_at = $2, delete_after = $2 WHERE name = $1",
+    [ws, h.clock.now()],
+  );
+  await h.deps.kube!.syncLicense(lic.id);
+  await expect(
+    custom.getNamespacedCustomObject({ ...WorkstationResource, namespace: org.slug, name: ws }),
+  ).rejects.toThrow();
+  // Billing's role covered every call it made (patching and deleting Workstations included).
+  expect(kube.deniedRequests()).toEqual([]);
 });
