@@ -46,19 +46,21 @@ export async function joinSession(ctx: SessionsContext, token: string, user: str
   const known = await sessionForToken(ctx, token);
   const now = ctx.clock.now();
   const users = await withTransaction(ctx.db, async (tx) => {
-    const session = (
-      await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1 FOR UPDATE", [known.id])
-    ).rows[0]!;
-    if (session.state !== "active")
-      throw new ApiError(409, "session_not_active", `session is ${session.state}; validate again`);
-    // Issue 16 §1: a person joins a licensed container only with a seat on its license.
-    if (!(await holdsSeat(tx, session.license_id, user))) {
+    // Issue 16 §1: a person joins a licensed container only with a seat on its license. Checked (and the
+    // seat row share-locked) before the session row is locked: an unassign locks in the order seat, then
+    // session, so the two cannot deadlock.
+    if (!(await holdsSeat(tx, known.license_id, user))) {
       throw new ApiError(
         403,
         "no_seat",
         `${user} holds no seat on this container's license; an organization admin assigns seats`,
       );
     }
+    const session = (
+      await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1 FOR UPDATE", [known.id])
+    ).rows[0]!;
+    if (session.state !== "active")
+      throw new ApiError(409, "session_not_active", `session is ${session.state}; validate again`);
     const current = await sessionUsers(tx, session.id);
     if (current.some((u) => u.user === user)) return current;
     if (current.length >= session.max_users) {
