@@ -5,8 +5,12 @@
 import express from "express";
 import helmet from "helmet";
 import { accountRouter } from "./accounts/auth/account-router.js";
-import { accountPagesRouter } from "./accounts/pages/router.js";
 import { billingPortalRouter } from "./accounts/billing-portal/router.js";
+import { accountPagesRouter } from "./accounts/pages/router.js";
+import { seatsWorkstationsRouter } from "./accounts/seats/account-router.js";
+import { accountRouteDeps } from "./accounts/seats/route-deps.js";
+import { unassignUserEverywhere } from "./accounts/seats/seats.js";
+import type { MemberRemovedHook } from "./accounts/team/members.js";
 import { adminRouter } from "./admin/router.js";
 import { checkoutRouter } from "./checkout/router.js";
 import type { BillingDeps } from "./deps.js";
@@ -58,8 +62,15 @@ export function createApp(deps: BillingDeps): express.Express {
   app.use("/v1/admin", notificationsAdminRouter(deps));
   app.use("/v1/admin", adminRouter(deps));
 
-  app.use("/v1/account", accountRouter(deps)); // customers: sign-in, team, overview (issue 16, billing/accounts)
+  // Removing a member takes their seats and workstations in the same transaction; the cluster follows after.
+  const accountDeps = accountRouteDeps(deps);
+  const unassignRemovedMember: MemberRemovedHook = async (tx, organization, userId, actor, now) => {
+    const followUp = await unassignUserEverywhere(tx, organization, userId, actor, now);
+    return () => accountDeps.followUp(followUp, now);
+  };
+  app.use("/v1/account", accountRouter(deps, { onMemberRemoved: [unassignRemovedMember] })); // customers: sign-in, team, overview (issue 16, billing/accounts)
   app.use("/v1/account", billingPortalRouter(deps)); // issue 16: Stripe Billing Portal (billing/accounts/billing-portal)
+  app.use("/v1/account", seatsWorkstationsRouter(deps)); // issue 16: seats, workstations, container sessions
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----

@@ -8,6 +8,7 @@ import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { parseCommandLine } from "../lib/cli.js";
 import { systemClock } from "../lib/clock.js";
+import { startWorkstationReadyScan } from "./accounts/workstations/ready.js";
 import { createApp } from "./app.js";
 import { loadKubeCredentials } from "./cluster/credentials.js";
 import { KubeClusterFeed } from "./cluster/feed.js";
@@ -149,6 +150,7 @@ ${MIGRATION_STEP_USAGE}`,
   if (!notifications) logger.warn("SMTP_HOST unset: notifications stay queued in the outbox, none is sent");
   const expiryScan = startExpiryScan(deps, EXPIRY_SCAN_INTERVAL_MS);
   void expiryScan.runOnce();
+  const workstationReady = startWorkstationReadyScan(deps); // issue 16: the workstation-ready email
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -167,6 +169,7 @@ ${MIGRATION_STEP_USAGE}`,
     await retention.stop();
     await notifications?.stop();
     await expiryScan.stop();
+    await workstationReady.stop();
     transport?.close();
     await pool.end();
     await embedded?.stop();

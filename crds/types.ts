@@ -193,8 +193,8 @@ export interface WorkstationSpecLicenseRef {
 export interface WorkstationSpec {
   /** The License (same namespace) that entitles this workstation. Immutable. */
   licenseRef: WorkstationSpecLicenseRef;
-  /** Email of the Google identity that gets roles/workstations.user on this workstation. Changing it moves access to the new user. */
-  user: string;
+  /** Email of the Google identity that gets roles/workstations.user on this workstation. Changing it moves access to the new user; without it (an unassigned workstation) nobody holds access. */
+  user?: string;
   /** Workstation tier; the operator maps it to the tier's workstation config. Immutable (a different machine needs a new workstation). */
   tier?: "standard" | "power" | "ai";
   /** Id of a workstation config in the operator's workstation cluster, instead of a tier (admin use). Immutable. */

@@ -1,15 +1,20 @@
 /**
  * Feeds license state to the cluster: each license row is mirrored as a License resource in its
- * organization's namespace (created if missing), and each provisioned workstation as a Workstation resource
- * (create-if-absent: never replaced, so the operator and admins own it after creation).
+ * organization's namespace (created if missing), and each provisioned workstation as a Workstation resource:
+ * created when absent; when present, only spec.user (the assignee, issue 16) and spec.desiredState are
+ * converged to the row (a merge patch of those fields: the operator and admins own the rest); deleted once
+ * its row's delete_after has passed (a workstation removed from the subscription, ADR 0230).
  * Postgres is the source of truth; every call re-reads it, so calls are idempotent and safe to retry.
  */
 
 import type { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import * as k8s from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { LicenseResource, WorkstationResource } from "../../crds/types.js";
+import { LicenseResource, type Workstation, WorkstationResource } from "../../crds/types.js";
+import { type Clock, systemClock } from "../../lib/clock.js";
 import { httpStatus } from "../../lib/kube-errors.js";
+import { USER_LABEL } from "../../lib/user-label.js";
 import type { Db } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
 import {
@@ -18,6 +23,7 @@ import {
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   type ProvisionedWorkstationRow,
+  WORKSTATION_ROW_SELECT,
   workstationResourceFor,
 } from "./projection.js";
 import { repairLosses } from "./repair.js";
@@ -37,6 +43,8 @@ export interface ClusterFeed {
    * ContainerSessions) and recreates whatever Postgres holds that the cluster lost.
    */
   repairLosses(): Promise<RepairReport>;
+  /** Billing-managed Workstation resources with their status (the account API's live state, ready emails). */
+  listWorkstations(namespace?: string): Promise<Workstation[]>;
 }
 
 export interface RepairReport {
@@ -53,6 +61,7 @@ export interface ResyncReport {
 }
 
 const MAX_CONFLICT_RETRIES = 5;
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 export class KubeClusterFeed implements ClusterFeed {
   readonly #custom: CustomObjectsApi;
@@ -60,12 +69,29 @@ export class KubeClusterFeed implements ClusterFeed {
   readonly #db: Db;
   readonly #log: Logger;
   readonly #knownNamespaces = new Set<string>();
+  readonly #clock: Clock;
 
-  constructor(kubeConfig: KubeConfig, db: Db, logger: Logger) {
+  constructor(kubeConfig: KubeConfig, db: Db, logger: Logger, clock: Clock = systemClock) {
     this.#custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     this.#core = kubeConfig.makeApiClient(k8s.CoreV1Api);
     this.#db = db;
     this.#log = logger.child({ component: "cluster-feed" });
+    this.#clock = clock;
+  }
+
+  async listWorkstations(namespace?: string): Promise<Workstation[]> {
+    const query = {
+      group: WorkstationResource.group,
+      version: WorkstationResource.version,
+      plural: WorkstationResource.plural,
+      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
+    };
+    const list = (
+      namespace
+        ? await this.#custom.listNamespacedCustomObject({ ...query, namespace })
+        : await this.#custom.listClusterCustomObject(query)
+    ) as { items?: Workstation[] };
+    return list.items ?? [];
   }
 
   async ping(): Promise<void> {
@@ -92,10 +118,14 @@ export class KubeClusterFeed implements ClusterFeed {
       await this.#upsertLicense(row);
     }
     const workstations = await this.#db.query<ProvisionedWorkstationRow>(
-      "SELECT * FROM provisioned_workstations WHERE license_id = $1 ORDER BY name",
+      `${WORKSTATION_ROW_SELECT} WHERE w.license_id = $1 ORDER BY w.name`,
       [licenseId],
     );
-    for (const ws of workstations.rows) await this.#createWorkstationIfAbsent(ws);
+    const now = this.#clock.now();
+    for (const ws of workstations.rows) {
+      if (ws.delete_after && ws.delete_after.getTime() <= now.getTime()) await this.#deleteWorkstation(ws);
+      else await this.#convergeWorkstation(ws);
+    }
   }
 
   async removeLicense(licenseId: string, organization: string): Promise<void> {
@@ -147,6 +177,7 @@ export class KubeClusterFeed implements ClusterFeed {
       custom: this.#custom,
       log: this.#log,
       syncLicense: (id) => this.syncLicense(id),
+      now: this.#clock.now(),
       forgetNamespaces: () => this.#knownNamespaces.clear(),
     });
   }
@@ -229,19 +260,70 @@ export class KubeClusterFeed implements ClusterFeed {
     );
   }
 
-  async #createWorkstationIfAbsent(row: ProvisionedWorkstationRow): Promise<void> {
-    const desired = workstationResourceFor(row);
-    const api = {
+  #workstationApi(namespace: string) {
+    return {
       group: WorkstationResource.group,
       version: WorkstationResource.version,
       plural: WorkstationResource.plural,
-      namespace: desired.metadata.namespace,
+      namespace,
     };
+  }
+
+  async #deleteWorkstation(row: ProvisionedWorkstationRow): Promise<void> {
     try {
-      await this.#custom.getNamespacedCustomObject({ ...api, name: desired.metadata.name });
-      return;
+      await this.#custom.deleteNamespacedCustomObject({
+        ...this.#workstationApi(row.namespace),
+        name: row.name,
+      });
+      this.#log.info({ workstation: `${row.namespace}/${row.name}` }, "deleted a removed Workstation");
     } catch (err) {
       if (httpStatus(err) !== 404) throw err;
+    }
+  }
+
+  /**
+   * Creates the Workstation when absent; when present, patches spec.user / spec.desiredState (and the user
+   * label) to the row when they differ. A JSON merge patch of just those fields: it cannot conflict with
+   * the operator's status writes, and `null` removes spec.user (unassigned).
+   */
+  async #convergeWorkstation(row: ProvisionedWorkstationRow): Promise<void> {
+    const desired = workstationResourceFor(row);
+    const api = this.#workstationApi(desired.metadata.namespace);
+    let existing: Workstation | undefined;
+    try {
+      existing = (await this.#custom.getNamespacedCustomObject({
+        ...api,
+        name: desired.metadata.name,
+      })) as Workstation;
+    } catch (err) {
+      if (httpStatus(err) !== 404) throw err;
+    }
+    if (existing) {
+      const wantUser = desired.spec.user;
+      const wantLabel = desired.metadata.labels?.[USER_LABEL];
+      if (
+        existing.spec.user === wantUser &&
+        (existing.spec.desiredState ?? "Running") === desired.spec.desiredState &&
+        existing.metadata?.labels?.[USER_LABEL] === wantLabel
+      ) {
+        return;
+      }
+      await this.#custom.patchNamespacedCustomObject(
+        {
+          ...api,
+          name: desired.metadata.name,
+          body: {
+            metadata: { labels: { [USER_LABEL]: wantLabel ?? null } },
+            spec: { user: wantUser ?? null, desiredState: desired.spec.desiredState },
+          },
+        },
+        mergePatch,
+      );
+      this.#log.info(
+        { workstation: `${desired.metadata.namespace}/${desired.metadata.name}`, user: wantUser ?? null },
+        "converged Workstation assignment",
+      );
+      return;
     }
     try {
       await this.#custom.createNamespacedCustomObject({ ...api, body: desired });

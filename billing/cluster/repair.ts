@@ -24,6 +24,8 @@ export interface RepairPorts {
   syncLicense(licenseId: string): Promise<void>;
   /** Drops the feed's cache of namespaces known to exist (they may be gone with the rest). */
   forgetNamespaces(): void;
+  /** The feed's clock: workstations whose delete_after passed are not losses. */
+  now: Date;
 }
 
 type Listed = {
@@ -78,7 +80,9 @@ export async function repairLosses(ports: RepairPorts): Promise<RepairReport> {
     licenseIds: (await db.query<{ id: string }>("SELECT id FROM licenses")).rows.map((r) => r.id),
     workstations: (
       await db.query<{ namespace: string; name: string; license_id: string }>(
-        "SELECT namespace, name, license_id FROM provisioned_workstations",
+        // A workstation past its delete_after is gone on purpose (removed from the subscription): not a loss.
+        "SELECT namespace, name, license_id FROM provisioned_workstations WHERE delete_after IS NULL OR delete_after > $1",
+        [ports.now],
       )
     ).rows,
     sessions: (

@@ -2,6 +2,7 @@
  * POST /v1/sessions/release (idempotent: releasing an ended session answers its current state), the
  * multi-user join/leave of a container session, and terminateLicenseSessions for license revocation.
  */
+import { holdsSeat } from "../accounts/seats/seats.js";
 import { recordAudit } from "../audit.js";
 import type { Queryable } from "../db/queryable.js";
 import { withTransaction } from "../db/tx.js";
@@ -36,11 +37,25 @@ export async function releaseSession(
   return { sessionId: released.session.id, state: released.session.state, reason: released.session.reason };
 }
 
-/** A user joins a multi-user container session (at most max_users at once; joining twice is a no-op). */
+/**
+ * A user holding a seat on the session's license joins a multi-user container session (at most max_users at
+ * once; joining twice is a no-op). The seat is checked under the session row lock; seat removal deletes the
+ * join in its own transaction (billing/accounts/seats).
+ */
 export async function joinSession(ctx: SessionsContext, token: string, user: string) {
   const known = await sessionForToken(ctx, token);
   const now = ctx.clock.now();
   const users = await withTransaction(ctx.db, async (tx) => {
+    // Issue 16 §1: a person joins a licensed container only with a seat on its license. Checked (and the
+    // seat row share-locked) before the session row is locked: an unassign locks in the order seat, then
+    // session, so the two cannot deadlock.
+    if (!(await holdsSeat(tx, known.license_id, user))) {
+      throw new ApiError(
+        403,
+        "no_seat",
+        `${user} holds no seat on this container's license; an organization admin assigns seats`,
+      );
+    }
     const session = (
       await tx.query<SessionRow>("SELECT * FROM container_sessions WHERE id = $1 FOR UPDATE", [known.id])
     ).rows[0]!;

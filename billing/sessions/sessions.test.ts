@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
 import { TIMING } from "../../lib/domain.js";
 import { verifyOfflineToken } from "../../lib/offline-tokens/index.js";
+import { ensureUser } from "../accounts/directory.js";
 import { withTransaction } from "../db/tx.js";
 import { terminateLicenseSessions } from "./release.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
@@ -298,9 +299,19 @@ describe("heartbeat, release, expiry", () => {
   });
 });
 
+/** A seat on the license for this person (issue 16: joining a multi-user container needs one). */
+async function giveSeat(licenseId: string, email: string) {
+  const user = await ensureUser(h.pool, email, clock.now());
+  await h.pool.query(
+    "INSERT INTO seat_assignments (license_id, user_id, assigned_by, assigned_at) VALUES ($1, $2, 'test', $3)",
+    [licenseId, user.id, clock.now()],
+  );
+}
+
 describe("multi-user containers", () => {
   it("users join up to maxUsers and leave", async () => {
     const lic = await h.createLicense("pro", { seats: 3 });
+    for (const email of ["a@acme.example", "b@acme.example", "c@acme.example"]) await giveSeat(lic.id, email);
     const { body } = await validate(lic.key, { maxUsers: 2 });
     const join = (user: string) => h.post("/v1/sessions/users/join", { user }, body.sessionToken);
     expect((await join("a@acme.example")).body.users).toHaveLength(1);
@@ -315,6 +326,24 @@ describe("multi-user containers", () => {
       "c@acme.example",
     ]);
     expect((await join("not-an-email")).status).toBe(400);
+  });
+
+  it("joining needs a seat on the container's license: 403 no_seat, nobody joined", async () => {
+    const lic = await h.createLicense("pro", { seats: 3 });
+    const other = await h.createLicense("pro", { seats: 3 });
+    await giveSeat(other.id, "d@acme.example"); // a seat on another license is no seat on this one
+    const { body } = await validate(lic.key, { maxUsers: 2 });
+    const refused = await h.post("/v1/sessions/users/join", { user: "d@acme.example" }, body.sessionToken);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("no_seat");
+    expect(refused.body.error.message).toContain("d@acme.example");
+    const joined = await h.pool.query("SELECT * FROM container_session_users WHERE session_id = $1", [
+      body.sessionId,
+    ]);
+    expect(joined.rows).toEqual([]);
+    await giveSeat(lic.id, "D@acme.example");
+    const ok = await h.post("/v1/sessions/users/join", { user: "d@acme.example" }, body.sessionToken);
+    expect(ok.status).toBe(200);
   });
 });
 

@@ -109,7 +109,7 @@ export async function startBillingHarness(
     stripe: createStripeClient(config),
     clock,
     logger,
-    kube: options.kubeConfig ? new KubeClusterFeed(options.kubeConfig, pool, logger) : undefined,
+    kube: options.kubeConfig ? new KubeClusterFeed(options.kubeConfig, pool, logger, clock) : undefined,
     metrics: new Registry(),
   };
   const server: Server = createHttpServer(createApp(deps), logger, options.httpTimeouts).listen(

@@ -57,8 +57,9 @@ export function loadOperatorRules(file: string = OPERATOR_RBAC_FILE): OperatorRu
 
 /**
  * Exactly what billing's code calls (issue 13 L6), and nothing it does not: billing never watches (it
- * lists), never patches a License (it replaces it) or a Workstation (it creates the ones a purchase adds;
- * the operator owns the rest), writes ContainerSession status only by merge patch, and only reads and creates
+ * lists), never patches a License (it replaces it), patches a Workstation's spec.user/desiredState only
+ * (the assignment, issue 16; it creates the ones a purchase adds and deletes removed ones; the operator owns
+ * the rest), writes ContainerSession status only by merge patch, and only reads and creates
  * namespaces. Each verb names its caller; the rehearsal records every 403 (deniedRequests) to prove nothing
  * is missing, and the policy rule `k8s-rbac-role-within-granted-access` keeps the rendered ClusterRole
  * within this list.
@@ -66,8 +67,14 @@ export function loadOperatorRules(file: string = OPERATOR_RBAC_FILE): OperatorRu
 export const BILLING_CLUSTER_RULES: PolicyRule[] = [
   // cluster/feed.ts: get + create/update (upsert), delete (purge), list (resync, ping, repair)
   { apiGroups: [API_GROUP], resources: ["licenses"], verbs: ["get", "list", "create", "update", "delete"] },
-  // cluster/feed.ts: get + create (workstations a purchase adds); sessions/cluster.ts + repair.ts: list
-  { apiGroups: [API_GROUP], resources: ["workstations"], verbs: ["get", "list", "create"] },
+  // cluster/feed.ts: get + create (workstations a purchase adds), patch (spec.user/desiredState follow the
+  // assignment, issue 16), delete (a workstation removed from the subscription, past its delete_after);
+  // sessions/cluster.ts + repair.ts + accounts/workstations: list
+  {
+    apiGroups: [API_GROUP],
+    resources: ["workstations"],
+    verbs: ["get", "list", "create", "patch", "delete"],
+  },
   // sessions/cluster.ts: create (validate), patch (audit annotation), delete (rolled-back admission); repair: list
   { apiGroups: [API_GROUP], resources: ["containersessions"], verbs: ["list", "create", "patch", "delete"] },
   // sessions/cluster.ts, repair.ts: merge-patch the status (heartbeats, ends)

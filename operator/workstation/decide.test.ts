@@ -238,6 +238,13 @@ describe("decideWorkstation: actions", () => {
       actions: ["RevokeAccess", "GrantAccess"],
     },
     {
+      name: "an unassigned workstation (no spec.user) revokes the previous user's access and grants nobody",
+      ws: ws({ spec: { user: undefined }, status: { accessGrantedTo: "alice@acme.test" } }),
+      license: license(),
+      cloud: { ...cloud("STATE_RUNNING"), accessHolders: ["alice@acme.test"] },
+      actions: ["RevokeAccess"],
+    },
+    {
       name: "a binding whose record was lost (crash after the grant, then a user change) is revoked",
       ws: ws({ spec: { user: "bob@acme.test" }, status: {} }),
       license: license(),

@@ -299,9 +299,10 @@ export function decideWorkstation(
     message: `Workstation ${w.name} exists`,
   });
 
-  // 6. Access follows the license and spec.user; a change of user moves the binding.
+  // 6. Access follows the license and spec.user; a change of user moves the binding, and no spec.user (an
+  // unassigned workstation, issue 16) means nobody holds roles/workstations.user.
   const actions: WorkstationAction[] = [];
-  const wantUser = entitled ? ws.spec.user : undefined;
+  const wantUser = entitled ? ws.spec.user || undefined : undefined;
   const holders = new Set(cloud.accessHolders ?? []);
   if (prev.accessGrantedTo) holders.add(prev.accessGrantedTo);
   for (const user of holders) if (user !== wantUser) actions.push({ type: "RevokeAccess", user });
@@ -312,7 +313,10 @@ export function decideWorkstation(
       message: `${wantUser} has roles/workstations.user on the workstation`,
     });
   } else {
-    set(ConditionType.AccessGranted, false, { reason: Reason.AccessRevoked, message: licensed.message });
+    set(ConditionType.AccessGranted, false, {
+      reason: Reason.AccessRevoked,
+      message: entitled ? "the workstation is not assigned to anyone (no spec.user)" : licensed.message,
+    });
   }
 
   // 7. Power state: stop when not wanted or not licensed; start unless a stay-stopped check holds.

@@ -116,6 +116,20 @@ describe("Workstation lifecycle", { timeout: 120_000 }, () => {
       return ws?.status?.accessGrantedTo === "erin@example.com";
     });
     expect(h.fake.state.iamMembers(cloudName)).toEqual(["user:erin@example.com"]);
+
+    // Unassigned (issue 16: billing removes spec.user): nobody keeps access; reassigned: the new user gains it.
+    await h.patchWorkstation(ns, "dave", { spec: { user: null } });
+    await eventually("access removed", async () => {
+      const ws = await h.getWorkstation(ns, "dave");
+      return ws?.status?.accessGrantedTo === undefined && h.fake.state.iamMembers(cloudName).length === 0;
+    });
+    expect((await h.getWorkstation(ns, "dave"))?.spec.user).toBeUndefined();
+    await h.patchWorkstation(ns, "dave", { spec: { user: "fay@example.com" } });
+    await eventually("access granted to the new assignee", async () => {
+      const ws = await h.getWorkstation(ns, "dave");
+      return ws?.status?.accessGrantedTo === "fay@example.com";
+    });
+    expect(h.fake.state.iamMembers(cloudName)).toEqual(["user:fay@example.com"]);
   });
 
   it("deleting the resource deletes the workstation, then the finalizer; Abandon keeps it", async () => {

@@ -20,7 +20,10 @@ export type MemberRemovedHook = (
   userId: string,
   actor: string,
   now: Date,
-) => Promise<unknown>;
+) => Promise<AfterCommit | undefined>;
+
+/** Work a hook hands back to run after the removal commits (e.g. cluster writes), never inside it. */
+export type AfterCommit = () => Promise<void>;
 
 export interface MemberRow {
   user_id: string;
@@ -103,7 +106,7 @@ export async function removeMember(
   ctx: Pick<TeamContext, "organization" | "actor" | "actorRole" | "now">,
   userId: string,
   onMemberRemoved: readonly MemberRemovedHook[] = [],
-): Promise<void> {
+): Promise<AfterCommit[]> {
   const before = await lockedMember(tx, ctx.organization, userId);
   const problem = manageProblem(ctx.actorRole, before.role, "remove");
   if (problem) throw problem;
@@ -112,7 +115,11 @@ export async function removeMember(
     userId,
   ]);
   const actor = accountActor(ctx.actor.email);
-  for (const hook of onMemberRemoved) await hook(tx, ctx.organization, userId, actor, ctx.now);
+  const afterCommit: AfterCommit[] = [];
+  for (const hook of onMemberRemoved) {
+    const after = await hook(tx, ctx.organization, userId, actor, ctx.now);
+    if (after) afterCommit.push(after);
+  }
   await recordAudit(tx, {
     at: ctx.now,
     actor,
@@ -121,4 +128,5 @@ export async function removeMember(
     before: { organization: ctx.organization, userId, email: before.email, role: before.role },
     after: null,
   });
+  return afterCommit;
 }

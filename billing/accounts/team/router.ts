@@ -134,7 +134,10 @@ export function accountTeamRouter(deps: BillingDeps, options: TeamOptions = {}):
   router.delete(`${org}/members/:userId`, signedIn, requireRole(deps, "admin"), async (req, res) => {
     const { userId } = userIdParam.parse(req.params);
     const ctx = context(req);
-    await withTransaction(db, (tx) => removeMember(tx, ctx, userId, options.onMemberRemoved ?? []));
+    const afterCommit = await withTransaction(db, (tx) =>
+      removeMember(tx, ctx, userId, options.onMemberRemoved ?? []),
+    );
+    for (const after of afterCommit) await after();
     res.status(204).end();
   });
 

@@ -46,9 +46,10 @@ describe(policy.name, () => {
 
   it("fails a sample missing a required field", async () => {
     const plan = repositoryPlan();
-    delete (sample(plan, "Workstation").inputs.spec as Record<string, unknown>).user;
+    // (spec.user is optional since issue 16: an unassigned workstation has none; licenseRef stays required.)
+    delete (sample(plan, "Workstation").inputs.spec as Record<string, unknown>).licenseRef;
     expect(await messages(plan)).toContainEqual(
-      expect.stringMatching(/^Workstation ws-alice: spec.user: Required value/),
+      expect.stringMatching(/^Workstation ws-alice: spec.licenseRef: Required value/),
     );
   });
 

@@ -22,7 +22,12 @@ export const BILLING_GRANTED_ACCESS: GrantedAccess[] = [
     resources: ["licenses"],
     verbs: ["get", "list", "create", "update", "delete"],
   },
-  { apiGroups: ["coditect.ai"], resources: ["workstations"], verbs: ["get", "list", "create"] },
+  // patch: spec.user/desiredState follow the assignment; delete: removed workstations (issue 16, ADR 0230)
+  {
+    apiGroups: ["coditect.ai"],
+    resources: ["workstations"],
+    verbs: ["get", "list", "create", "patch", "delete"],
+  },
   {
     apiGroups: ["coditect.ai"],
     resources: ["containersessions"],

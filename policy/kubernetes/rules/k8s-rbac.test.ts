@@ -155,10 +155,11 @@ ruleCases([
           /rules\[0\] grants watch coditect.ai\/licenses, beyond the access recorded for coditect-billing/,
       },
       {
-        title: "billing may patch workstations (the operator owns them)",
+        title:
+          "billing may update workstations (it patches only spec.user/desiredState; the operator owns them)",
         resource: "billing-role",
-        mutate: (i) => i.rules[1].verbs.push("patch"),
-        message: /grants patch coditect.ai\/workstations/,
+        mutate: (i) => i.rules[1].verbs.push("update"),
+        message: /grants update coditect.ai\/workstations/,
       },
       {
         title: "billing may list namespaces",

@@ -1,0 +1,19 @@
+/**
+ * W2's part of the customer API, mounted at /v1/account by billing/app.ts: seats, workstations and
+ * container sessions of an organization (issue 16 §1).
+ */
+import { Router } from "express";
+import type { BillingDeps } from "../../deps.js";
+import { containerSessionsRouter } from "../container-sessions/router.js";
+import { workstationsRouter } from "../workstations/router.js";
+import { type AccountRouteOptions, accountRouteDeps } from "./route-deps.js";
+import { seatsRouter } from "./router.js";
+
+export function seatsWorkstationsRouter(deps: BillingDeps, options: AccountRouteOptions = {}): Router {
+  const routeDeps = accountRouteDeps(deps, options);
+  const router = Router();
+  router.use(seatsRouter(routeDeps));
+  router.use(workstationsRouter({ ...routeDeps, logger: deps.logger }));
+  router.use(containerSessionsRouter(routeDeps));
+  return router;
+}
