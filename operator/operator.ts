@@ -13,7 +13,7 @@ import type { Informer } from "./runtime/informer.js";
 import { Manager, type ManagerOptions } from "./runtime/manager.js";
 import type { OperatorMetrics } from "./runtime/metrics.js";
 import { DEFAULT_POLICY, type WorkstationPolicy } from "./workstation/decide.js";
-import { WorkstationReconciler } from "./workstation/reconciler.js";
+import { WorkstationReconciler, workstationLicenseIndex } from "./workstation/reconciler.js";
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -62,7 +62,8 @@ export function createOperator(options: OperatorOptions): Operator {
   });
   const workstationClient = manager.client<Workstation>(WorkstationResource);
   const licenses = manager.informer(manager.client<License>(LicenseResource));
-  const workstations = manager.informer(workstationClient);
+  // Indexed by License: a License change maps to its Workstations without scanning all of them.
+  const workstations = manager.informer(workstationClient, { indexBy: workstationLicenseIndex });
   const crash = options.crashInjector;
   const reconciler = new WorkstationReconciler({
     workstations,
