@@ -124,4 +124,17 @@ describe("EventSeriesRecorder", () => {
     await series.flush();
     expect([...api.stored.values()].map((e) => e.count)).toEqual([1, 1]);
   });
+
+  it("writes nothing more once stopped (a crashed operator)", async () => {
+    const api = memorySink();
+    const series = new EventSeriesRecorder(api.sink, "coditect-operator", new ManualClock(), logger, {
+      flushIntervalMs: 5,
+    });
+    series.add(license, revoked("cs-1"));
+    await series.flush();
+    series.stop();
+    series.add(license, revoked("cs-2"));
+    await series.flush();
+    expect(api.writes).toHaveLength(1);
+  });
 });

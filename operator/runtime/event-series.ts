@@ -45,6 +45,7 @@ export class EventSeriesRecorder {
   readonly #series = new Map<string, Series>();
   readonly #pending = new Set<Promise<void>>();
   #timer?: NodeJS.Timeout;
+  #stopped = false;
   readonly #flushIntervalMs: number;
   readonly #seriesIdleMs: number;
 
@@ -96,6 +97,13 @@ export class EventSeriesRecorder {
     return n;
   }
 
+  /** A crashed process writes nothing more: pending counts are dropped. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
   /** Writes every pending count now and waits for the writes (shutdown, tests). */
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
@@ -108,7 +116,7 @@ export class EventSeriesRecorder {
   }
 
   #arm(): void {
-    if (this.#timer) return;
+    if (this.#timer || this.#stopped) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#tick();
@@ -129,6 +137,7 @@ export class EventSeriesRecorder {
   }
 
   #write(series: Series): void {
+    if (this.#stopped) return;
     const count = series.count;
     const now = this.clock.now().toISOString();
     const message = (count > 1 ? `${COMBINED_PREFIX}${series.spec.message}` : series.spec.message).slice(

@@ -230,6 +230,7 @@ export class Manager {
     if (this.#state !== "running") return;
     this.#state = "crashed";
     this.#elector?.abandon();
+    this.eventSeries.stop();
     for (const controller of this.#controllers) void controller.queue.shutDown();
     for (const informer of this.#informers) void informer.stop();
     void this.#probe?.stop();
