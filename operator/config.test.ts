@@ -62,6 +62,16 @@ describe("operator configuration", () => {
     );
   });
 
+  it("reads the API client's QPS and burst (client-go defaults are far too low for a 5,000-session revocation)", () => {
+    expect(loadConfig(valid).kubeClientRateLimit).toEqual({ qps: 600, burst: 1_200 });
+    expect(
+      loadConfig({ ...valid, OPERATOR_KUBE_QPS: "50", OPERATOR_KUBE_BURST: "100" }).kubeClientRateLimit,
+    ).toEqual({ qps: 50, burst: 100 });
+    expect(problems({ ...valid, OPERATOR_KUBE_QPS: "0" })[0]).toMatch(/^OPERATOR_KUBE_QPS="0": /);
+    expect(problems({ ...valid, OPERATOR_KUBE_BURST: "1.5" })[0]).toMatch(/^OPERATOR_KUBE_BURST="1.5": /);
+    expect(problems({ ...valid, OPERATOR_KUBE_QPS: "fast" })[0]).toMatch(/^OPERATOR_KUBE_QPS="fast": /);
+  });
+
   it("rejects unknown tiers, malformed pairs and bad config ids in the tier mapping", () => {
     const found = problems({ ...valid, WORKSTATIONS_TIER_CONFIGS: "gold=x,standard,power=Bad_Id" });
     expect(found).toEqual([

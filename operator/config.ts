@@ -72,6 +72,9 @@ const envSchema = z.object({
   OPERATOR_OPERATION_POLL_MS: ms(100, 600_000, 2_000),
   OPERATOR_OBSERVE_INTERVAL_MS: ms(1_000, 24 * 3_600_000, 5 * 60_000),
   OPERATOR_LICENSE_MISSING_GRACE_MS: ms(0, 7 * 24 * 3_600_000, 15 * 60_000),
+  // The API client's request rate, as client-go's QPS/Burst (operator/runtime/throttle.ts, ADR 0262).
+  OPERATOR_KUBE_QPS: z.coerce.number().min(1).max(10_000).default(600),
+  OPERATOR_KUBE_BURST: z.coerce.number().int().min(1).max(20_000).default(1_200),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -96,6 +99,8 @@ export interface OperatorConfig {
   observeIntervalMs: number;
   /** How long a missing License counts as unknown (nothing stopped) before it counts as lapsed. */
   licenseMissingGraceMs: number;
+  /** Requests per second and burst of the Kubernetes API client. */
+  kubeClientRateLimit: { qps: number; burst: number };
   logLevel: string;
 }
 
@@ -143,6 +148,7 @@ export function loadConfig(
     operationPollMs: e.OPERATOR_OPERATION_POLL_MS,
     observeIntervalMs: e.OPERATOR_OBSERVE_INTERVAL_MS,
     licenseMissingGraceMs: e.OPERATOR_LICENSE_MISSING_GRACE_MS,
+    kubeClientRateLimit: { qps: e.OPERATOR_KUBE_QPS, burst: e.OPERATOR_KUBE_BURST },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
       : false,
     probePort: config.probePort,
     relistPeriodMs: config.relistPeriodMs,
+    clientRateLimit: config.kubeClientRateLimit,
     onFatal: (reason) => {
       logger.fatal({ reason }, "exiting");
       void gateway.close().finally(() => process.exit(1));

@@ -10,11 +10,10 @@ import type { Clock } from "../lib/clock.js";
 import type { WorkstationsGateway } from "./gcp/workstations.js";
 import { type CrashInjector, withCrashInjection } from "./runtime/crash.js";
 import type { Informer } from "./runtime/informer.js";
-import { CustomResourceClient } from "./runtime/kube.js";
 import { Manager, type ManagerOptions } from "./runtime/manager.js";
 import type { OperatorMetrics } from "./runtime/metrics.js";
 import { DEFAULT_POLICY, type WorkstationPolicy } from "./workstation/decide.js";
-import { WorkstationReconciler } from "./workstation/reconciler.js";
+import { WorkstationReconciler, workstationLicenseIndex } from "./workstation/reconciler.js";
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
@@ -36,6 +35,8 @@ export interface OperatorOptions {
   metrics?: OperatorMetrics;
   /** Per-key retry pacing (tests shorten the first delays). */
   rateLimiter?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** The Kubernetes client's request rate (OPERATOR_KUBE_QPS/BURST); undefined = unlimited. */
+  clientRateLimit?: ManagerOptions["clientRateLimit"];
 }
 
 export interface Operator {
@@ -57,10 +58,12 @@ export function createOperator(options: OperatorOptions): Operator {
     ...(options.watchSilenceMs ? { watchSilenceMs: options.watchSilenceMs } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.clientRateLimit ? { clientRateLimit: options.clientRateLimit } : {}),
   });
-  const workstationClient = new CustomResourceClient<Workstation>(options.kubeConfig, WorkstationResource);
-  const licenses = manager.informer(new CustomResourceClient<License>(options.kubeConfig, LicenseResource));
-  const workstations = manager.informer(workstationClient);
+  const workstationClient = manager.client<Workstation>(WorkstationResource);
+  const licenses = manager.informer(manager.client<License>(LicenseResource));
+  // Indexed by License: a License change maps to its Workstations without scanning all of them.
+  const workstations = manager.informer(workstationClient, { indexBy: workstationLicenseIndex });
   const crash = options.crashInjector;
   const reconciler = new WorkstationReconciler({
     workstations,

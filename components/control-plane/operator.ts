@@ -76,6 +76,10 @@ export function createOperatorWorkload(
                   // A License missing from the cluster (objects lost, billing re-projecting) is unknown,
                   // not revoked, for this long: no workstation is stopped meanwhile (docs/adr/0125).
                   { name: "OPERATOR_LICENSE_MISSING_GRACE_MS", value: String(15 * 60_000) },
+                  // The API client's request rate (client-go's QPS/Burst): a revoked License with 5,000 live
+                  // sessions is one status write each, done within 10 s (docs/adr/0262).
+                  { name: "OPERATOR_KUBE_QPS", value: "600" },
+                  { name: "OPERATOR_KUBE_BURST", value: "1200" },
                   { name: "LOG_LEVEL", value: "info" },
                 ],
                 ports: [{ name: "http-probes", containerPort: OPERATOR_PROBE_PORT }],

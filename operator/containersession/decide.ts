@@ -48,11 +48,34 @@ export interface SessionDecision {
   delete: boolean;
   /** Ended, but nothing says where its end was audited: record an Event and annotate first. */
   needsAuditRecord: boolean;
+  /**
+   * The end follows from the License (revoked, suspended, expired, over quota) and is recorded in the
+   * License's aggregated Event series (one Event per license and reason with a count, ADR 0261), not in
+   * an Event and annotation per session.
+   */
+  recordOnLicense?: boolean;
   event?: { type: "Normal" | "Warning"; reason: string; message: string };
   requeueAt?: Date;
 }
 
 const ENDED_STATES = new Set(["expired", "released", "terminated"]);
+/** Reasons of the ends the operator derives from the License: their record is the License's Event series. */
+const LICENSE_END_REASONS = new Set<string>([
+  R.LicenseRevoked,
+  R.LicenseSuspended,
+  R.LicenseExpired,
+  R.OverQuota,
+]);
+
+/**
+ * Whether an ended session's end is audited: billing's ends carry the audit-ref annotation; the ends the
+ * operator derived from its License are counted in the License's Event series (ADR 0261), so the
+ * single status write that ends them is the only per-session write.
+ */
+export function endIsAudited(session: ContainerSession): boolean {
+  if (session.metadata?.annotations?.[AUDIT_REF_ANNOTATION]) return true;
+  return session.status?.state === "terminated" && LICENSE_END_REASONS.has(session.status?.reason ?? "");
+}
 const LAPSED: Record<string, string> = {
   revoked: R.LicenseRevoked,
   suspended: R.LicenseSuspended,
@@ -92,6 +115,7 @@ function end(
     status: { ...current, state, reason, endedAt: now.toISOString(), conditions },
     delete: false,
     needsAuditRecord: false,
+    ...(LICENSE_END_REASONS.has(reason) ? { recordOnLicense: true } : {}),
     event: { type: "Warning", reason, message },
     // Come back when it may be deleted.
     requeueAt: new Date(now.getTime() + 1),
@@ -125,7 +149,7 @@ export function decideSession(
     let keepUntil = endedAt + policy.endedRetentionMs;
     // An expired session may still come back on its offline token; keep it as long as that is possible.
     if (status.state === "expired") keepUntil = Math.max(keepUntil, heartbeatAt + policy.offlineGraceMs);
-    const audited = Boolean(session.metadata?.annotations?.[AUDIT_REF_ANNOTATION]);
+    const audited = endIsAudited(session);
     const due = nowMs >= keepUntil;
     return {
       check: "ended",
@@ -161,8 +185,11 @@ export function decideSession(
   }
 
   const max = license?.spec.maxContainers;
-  if (license && max !== null && max !== undefined) {
-    const ordered = [...activeSessionsOfLicense.filter(isActive)].sort(seatOrder);
+  // Sorting is only needed when the license holds more sessions than it allows (after a downgrade):
+  // sorting on every reconcile made 5,000 sessions of one license cost 5,000 sorts of 5,000.
+  const active = max === null || max === undefined ? [] : activeSessionsOfLicense.filter(isActive);
+  if (license && max !== null && max !== undefined && active.length > max) {
+    const ordered = active.sort(seatOrder);
     const rank = ordered.findIndex(
       (s) =>
         s.metadata?.name === session.metadata?.name && s.metadata?.namespace === session.metadata?.namespace,

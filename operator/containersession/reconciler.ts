@@ -6,34 +6,22 @@
  * deletes sessions whose retention is over. The License's status (activeSessions, Ready) is
  * kept by operator/license/status.ts.
  */
-import { ApiException, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type ContainerSession, ContainerSessionResource, type License } from "../../crds/types.js";
+import type { ContainerSession, License } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
 import { httpStatus } from "../../lib/kube-errors.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
+import type { EventSeriesRecorder } from "../runtime/event-series.js";
 import type { EventRecorder } from "../runtime/events.js";
 import type { Informer } from "../runtime/informer.js";
 import { splitKey, topLevelMergePatch } from "../runtime/kube.js";
 import { AUDIT_REF_ANNOTATION, decideSession, isActive, type SessionPolicy } from "./decide.js";
 
-/** The writes the reconcilers make (CustomResourceClient satisfies patch/patchStatus). */
+/** The writes the reconcilers make (CustomResourceClient satisfies them). */
 export interface SessionWriter {
   patch(namespace: string, name: string, body: object): Promise<ContainerSession>;
   patchStatus(namespace: string, name: string, body: object): Promise<ContainerSession>;
   delete(namespace: string, name: string): Promise<void>;
-}
-
-export function sessionDeleter(kubeConfig: KubeConfig): SessionWriter["delete"] {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const { group, version, plural } = ContainerSessionResource;
-  return async (namespace, name) => {
-    try {
-      await api.deleteNamespacedCustomObject({ group, version, plural, namespace, name });
-    } catch (error) {
-      if (!(error instanceof ApiException && error.code === 404)) throw error;
-    }
-  };
 }
 
 export interface ContainerSessionReconcilerDeps {
@@ -41,22 +29,25 @@ export interface ContainerSessionReconcilerDeps {
   licenses: Informer<License>;
   writer: SessionWriter;
   events: EventRecorder;
+  /** Where ends that follow from the License are counted (one Event per license and reason). */
+  eventSeries: EventSeriesRecorder;
   clock: Clock;
   logger: Logger;
   policy: SessionPolicy;
 }
 
-/** Active sessions of one License, from the cache (namespace + licenseRef.name). */
+/** The session informer's index: sessions by `namespace/licenseRef.name` (register.ts sets it). */
+export function sessionLicenseIndex(session: ContainerSession): string {
+  return `${session.metadata?.namespace ?? ""}/${session.spec?.licenseRef?.name ?? ""}`;
+}
+
+/** Active sessions of one License, from the cache's license index (no scan of every session). */
 export function activeSessionsOf(
   sessions: Informer<ContainerSession>,
   namespace: string,
   licenseName: string,
 ): ContainerSession[] {
-  return sessions
-    .list()
-    .filter(
-      (s) => s.metadata?.namespace === namespace && s.spec.licenseRef.name === licenseName && isActive(s),
-    );
+  return sessions.byIndex(`${namespace}/${licenseName}`).filter(isActive);
 }
 
 export class ContainerSessionReconciler implements Reconciler {
@@ -113,7 +104,17 @@ export class ContainerSessionReconciler implements Reconciler {
         if (httpStatus(error) === 404) return {};
         throw error;
       }
-      if (decision.event)
+      if (decision.event && decision.recordOnLicense && license) {
+        // One Event per License and reason, counted (ADR 0261); for a lapse it is the same series as the
+        // License's own Ready transition (Normal, e.g. LicenseRevoked), so `kubectl describe lic` shows
+        // one line with the count.
+        const { reason, message } = decision.event;
+        this.deps.eventSeries.add(license, {
+          type: decision.check === "licenseLapsed" ? "Normal" : decision.event.type,
+          reason,
+          message: `session ${name} terminated: ${message}`,
+        });
+      } else if (decision.event)
         events.record(session, decision.check === "active" ? "heartbeat" : "state", decision.event);
     }
     return decision.requeueAt ? { requeueAt: decision.requeueAt } : {};

@@ -15,10 +15,10 @@ import type { Clock } from "../../lib/clock.js";
 import { LicenseStatusReconciler } from "../license/status.js";
 import { specOrMetadataChanged } from "../runtime/controller.js";
 import type { Informer } from "../runtime/informer.js";
-import { CustomResourceClient, objectKey } from "../runtime/kube.js";
+import { objectKey } from "../runtime/kube.js";
 import type { Manager } from "../runtime/manager.js";
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from "./decide.js";
-import { ContainerSessionReconciler, sessionDeleter } from "./reconciler.js";
+import { ContainerSessionReconciler, sessionLicenseIndex } from "./reconciler.js";
 
 export interface ContainerSessionControllerOptions {
   kubeConfig: KubeConfig;
@@ -29,20 +29,18 @@ export interface ContainerSessionControllerOptions {
   /** The manager's License informer if one exists already (one informer per kind); else one is created. */
   licenses?: Informer<License>;
   rateLimiter?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** Concurrent License-status reconciles. Default 2. */
+  licenseWorkers?: number;
 }
 
 export function registerContainerSessionControllers(
   manager: Manager,
   options: ContainerSessionControllerOptions,
 ) {
-  const sessionClient = new CustomResourceClient<ContainerSession>(
-    options.kubeConfig,
-    ContainerSessionResource,
-  );
-  const licenseClient = new CustomResourceClient<License>(options.kubeConfig, LicenseResource);
-  const sessions = manager.informer(sessionClient);
+  const sessionClient = manager.client<ContainerSession>(ContainerSessionResource);
+  const licenseClient = manager.client<License>(LicenseResource);
+  const sessions = manager.informer(sessionClient, { indexBy: sessionLicenseIndex });
   const licenses = options.licenses ?? manager.informer(licenseClient);
-  const deleteSession = sessionDeleter(options.kubeConfig);
   // Set below: the License status controller, told about this controller's own session writes.
   let licenseQueue: { add(key: string): void } | undefined;
   const reconciler = new ContainerSessionReconciler({
@@ -59,22 +57,16 @@ export function registerContainerSessionControllers(
         licenseQueue?.add(`${ns}/${written.spec.licenseRef.name}`);
         return written;
       },
-      delete: deleteSession,
+      delete: (ns, name) => sessionClient.delete(ns, name),
     },
     events: manager.events,
+    eventSeries: manager.eventSeries,
     clock: options.clock,
     logger: options.logger,
     policy: { ...DEFAULT_SESSION_POLICY, ...options.policy },
   });
   const sessionsOf = (license: License) =>
-    sessions
-      .list()
-      .filter(
-        (s) =>
-          s.metadata?.namespace === license.metadata?.namespace &&
-          s.spec.licenseRef.name === license.metadata?.name,
-      )
-      .map(objectKey);
+    sessions.byIndex(`${license.metadata?.namespace}/${license.metadata?.name}`).map(objectKey);
   const rateLimiter = options.rateLimiter ? { rateLimiter: options.rateLimiter } : {};
   manager.addController<ContainerSession>({
     name: "containersession",
@@ -92,7 +84,7 @@ export function registerContainerSessionControllers(
     sessions,
     licenses,
     writeLicenseStatus: (ns, name, body) => licenseClient.patchStatus(ns, name, body),
-    events: manager.events,
+    eventSeries: manager.eventSeries,
     clock: options.clock,
   });
   const licenseController = manager.addController<License>({
@@ -106,7 +98,7 @@ export function registerContainerSessionControllers(
       },
     ],
     reconciler: licenseStatus,
-    workers: 2,
+    workers: options.licenseWorkers ?? 2,
     ...rateLimiter,
   });
   licenseQueue = licenseController.queue;

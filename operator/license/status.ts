@@ -13,7 +13,7 @@ import { httpStatus } from "../../lib/kube-errors.js";
 import { ConditionType, conditionTransitions, Reason, setCondition, transitionEvent } from "../conditions.js";
 import { activeSessionsOf } from "../containersession/reconciler.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
-import type { EventRecorder } from "../runtime/events.js";
+import type { EventSeriesRecorder } from "../runtime/event-series.js";
 import type { Informer } from "../runtime/informer.js";
 import { splitKey } from "../runtime/kube.js";
 import { entitledVerdict, firstFailure, licenseChain, notFromBillingVerdict } from "../workstation/checks.js";
@@ -59,7 +59,8 @@ export interface LicenseStatusReconcilerDeps {
   sessions: Informer<ContainerSession>;
   licenses: Informer<License>;
   writeLicenseStatus: (namespace: string, name: string, body: object) => Promise<License>;
-  events: EventRecorder;
+  /** The License's transition Events; the sessions it ends join the same series (ADR 0261). */
+  eventSeries: EventSeriesRecorder;
   clock: Clock;
 }
 
@@ -67,7 +68,7 @@ export class LicenseStatusReconciler implements Reconciler {
   constructor(private readonly deps: LicenseStatusReconcilerDeps) {}
 
   async reconcile(key: string): Promise<ReconcileResult | undefined> {
-    const { licenses, sessions, events, clock } = this.deps;
+    const { licenses, sessions, eventSeries, clock } = this.deps;
     const license = licenses.get(key);
     if (!license) return {};
     const { namespace, name } = splitKey(key);
@@ -89,7 +90,8 @@ export class LicenseStatusReconciler implements Reconciler {
       // Revocation and expiry are business as usual; only a License billing did not write is a problem.
       (c) => c.reason === Reason.LicenseNotFromBilling,
     );
-    if (event) events.record(license, "conditions", event);
+    // Called once per transition (after the write that makes it; the cache then holds the new conditions).
+    if (event) eventSeries.add(license, event);
     return result;
   }
 }

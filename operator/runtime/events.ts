@@ -8,11 +8,12 @@
  * reconcile. `flush()` waits for pending writes at shutdown.
  */
 import { randomBytes } from "node:crypto";
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
 import { describe } from "./informer.js";
 import type { KubeObject } from "./kube.js";
+import type { RequestThrottle } from "./throttle.js";
 
 export interface EventSpec {
   type: "Normal" | "Warning";
@@ -23,13 +24,23 @@ export interface EventSpec {
 /** Where events go; the Kubernetes sink below, or a collecting one in unit tests. */
 export interface EventSink {
   create(namespace: string, event: object): Promise<void>;
+  /** Merge patch of an existing Event (event series update their count); a 404 has `code: 404`. */
+  patch?(namespace: string, name: string, body: object): Promise<void>;
 }
 
-export function kubeEventSink(kubeConfig: KubeConfig): EventSink {
+const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+/** Events through the API server; every request waits for the client's rate limit when one is given. */
+export function kubeEventSink(kubeConfig: KubeConfig, throttle?: RequestThrottle): EventSink {
   const api = kubeConfig.makeApiClient(CoreV1Api);
   return {
     async create(namespace, body) {
+      await throttle?.acquire();
       await api.createNamespacedEvent({ namespace, body: body as never });
+    },
+    async patch(namespace, name, body) {
+      await throttle?.acquire();
+      await api.patchNamespacedEvent({ namespace, name, body }, MERGE_PATCH);
     },
   };
 }

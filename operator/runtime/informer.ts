@@ -47,6 +47,16 @@ export interface InformerOptions<T extends KubeObject> {
   maxBackoffMs?: number;
   /** Called after each failed list/watch (feeds coditect_informer_restarts_total). */
   onRestart?: () => void;
+  /**
+   * Applied to every object before it is cached (lists, watch events, observed writes), as
+   * controller-runtime's cache transforms: keep only what reconcilers read (operator/runtime/cache-transform.ts).
+   */
+  transform?: (obj: T) => T;
+  /**
+   * A secondary index, as client-go's Indexer: `indexBy(obj)` names the bucket an object belongs to
+   * (e.g. `namespace/licenseName`) and `byIndex(value)` returns that bucket without scanning the cache.
+   */
+  indexBy?: (obj: T) => string;
 }
 
 class GoneError extends Error {}
@@ -54,6 +64,8 @@ class GoneError extends Error {}
 export class Informer<T extends KubeObject> {
   readonly name: string;
   readonly #cache = new Map<string, T>();
+  /** index value → keys of the objects in that bucket (only with `indexBy`). */
+  readonly #index = new Map<string, Set<string>>();
   readonly #handlers: InformerHandler<T>[] = [];
   readonly #options: InformerOptions<T>;
   #synced = false;
@@ -90,6 +102,18 @@ export class Informer<T extends KubeObject> {
     return [...this.#cache.values()];
   }
 
+  /** The cached objects whose `indexBy` value is `value` (empty without an index). */
+  byIndex(value: string): T[] {
+    const keys = this.#index.get(value);
+    if (!keys) return [];
+    const out: T[] = [];
+    for (const key of keys) {
+      const obj = this.#cache.get(key);
+      if (obj) out.push(obj);
+    }
+    return out;
+  }
+
   get size(): number {
     return this.#cache.size;
   }
@@ -109,16 +133,17 @@ export class Informer<T extends KubeObject> {
    * reads its own write even before the watch delivers it. Emits no event: the operator's own writes
    * must not trigger reconciles. Ignored if the cache already holds a newer version.
    */
-  observeWrite(obj: T): void {
+  observeWrite(written: T): void {
+    const obj = this.#transform(written);
     const key = objectKey(obj);
     const cached = this.#cache.get(key);
     if (cached && isOlder(obj.metadata?.resourceVersion, cached.metadata?.resourceVersion)) return;
-    this.#cache.set(key, obj);
+    this.#set(key, obj, cached);
   }
 
   /** Forgets an object this process saw disappear (e.g. a 404 on write), without emitting an event. */
   observeDelete(key: string): void {
-    this.#cache.delete(key);
+    this.#delete(key);
   }
 
   start(): void {
@@ -215,7 +240,7 @@ export class Informer<T extends KubeObject> {
           );
           return;
         }
-        const object = obj as T;
+        const object = this.#transform(obj as T);
         if (object?.metadata?.resourceVersion) version = object.metadata.resourceVersion;
         if (type === "ADDED" || type === "MODIFIED") this.#upsert(object);
         else if (type === "DELETED") this.#remove(object);
@@ -245,14 +270,15 @@ export class Informer<T extends KubeObject> {
     });
   }
 
-  #replace(items: T[]): void {
+  #replace(listed: T[]): void {
     const seen = new Set<string>();
-    for (const item of items) {
+    for (const raw of listed) {
+      const item = this.#transform(raw);
       const key = objectKey(item);
       seen.add(key);
       const old = this.#cache.get(key);
       if (old && old.metadata?.resourceVersion === item.metadata?.resourceVersion) {
-        this.#cache.set(key, item);
+        this.#set(key, item, old);
         this.#emit((h) => h.onResync?.(item));
       } else {
         this.#upsert(item);
@@ -264,7 +290,7 @@ export class Informer<T extends KubeObject> {
   #upsert(obj: T): void {
     const key = objectKey(obj);
     const old = this.#cache.get(key);
-    this.#cache.set(key, obj);
+    this.#set(key, obj, old);
     if (!old) this.#emit((h) => h.onAdd?.(obj));
     else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
       this.#emit((h) => h.onUpdate?.(old, obj));
@@ -273,8 +299,40 @@ export class Informer<T extends KubeObject> {
   #remove(obj: T): void {
     const key = objectKey(obj);
     const old = this.#cache.get(key) ?? obj;
-    this.#cache.delete(key);
+    this.#delete(key);
     this.#emit((h) => h.onDelete?.(old));
+  }
+
+  #transform(obj: T): T {
+    return this.#options.transform && obj ? this.#options.transform(obj) : obj;
+  }
+
+  /** Stores `obj` under `key`, moving it between index buckets when its index value changed. */
+  #set(key: string, obj: T, old: T | undefined): void {
+    this.#cache.set(key, obj);
+    const indexBy = this.#options.indexBy;
+    if (!indexBy) return;
+    const value = indexBy(obj);
+    if (old) {
+      const previous = indexBy(old);
+      if (previous === value) return;
+      this.#unindex(previous, key);
+    }
+    const bucket = this.#index.get(value);
+    if (bucket) bucket.add(key);
+    else this.#index.set(value, new Set([key]));
+  }
+
+  #delete(key: string): void {
+    const old = this.#cache.get(key);
+    this.#cache.delete(key);
+    if (old && this.#options.indexBy) this.#unindex(this.#options.indexBy(old), key);
+  }
+
+  #unindex(value: string, key: string): void {
+    const bucket = this.#index.get(value);
+    bucket?.delete(key);
+    if (bucket?.size === 0) this.#index.delete(value);
   }
 
   #emit(call: (h: InformerHandler<T>) => void): void {

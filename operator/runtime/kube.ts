@@ -7,6 +7,7 @@ import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } fr
 import type { KubeObjectMeta } from "../../crds/types.js";
 import { httpStatus } from "../../lib/kube-errors.js";
 import type { ListResult } from "./informer.js";
+import type { RequestThrottle } from "./throttle.js";
 
 export interface KubeObject {
   apiVersion?: string;
@@ -41,6 +42,8 @@ export class CustomResourceClient<T extends KubeObject> {
   constructor(
     kubeConfig: KubeConfig,
     readonly resource: ResourceRef,
+    /** The client's request rate (QPS/burst, operator/runtime/throttle.ts); none = unlimited. */
+    private readonly throttle?: RequestThrottle,
   ) {
     this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -52,6 +55,7 @@ export class CustomResourceClient<T extends KubeObject> {
 
   async list(): Promise<ListResult<T>> {
     const { group, version, plural } = this.resource;
+    await this.throttle?.acquire();
     const body = (await this.#api.listClusterCustomObject({ group, version, plural })) as {
       items?: T[];
       metadata?: { resourceVersion?: string };
@@ -62,6 +66,7 @@ export class CustomResourceClient<T extends KubeObject> {
   /** The object, or null when it does not exist. */
   async get(namespace: string, name: string): Promise<T | null> {
     const { group, version, plural } = this.resource;
+    await this.throttle?.acquire();
     try {
       return (await this.#api.getNamespacedCustomObject({ group, version, plural, namespace, name })) as T;
     } catch (error) {
@@ -73,6 +78,7 @@ export class CustomResourceClient<T extends KubeObject> {
   /** JSON merge patch of the main resource (metadata, spec). */
   async patch(namespace: string, name: string, body: object): Promise<T> {
     const { group, version, plural } = this.resource;
+    await this.throttle?.acquire();
     return (await this.#api.patchNamespacedCustomObject(
       { group, version, plural, namespace, name, body },
       MERGE_PATCH,
@@ -82,10 +88,22 @@ export class CustomResourceClient<T extends KubeObject> {
   /** JSON merge patch of the status subresource. */
   async patchStatus(namespace: string, name: string, body: object): Promise<T> {
     const { group, version, plural } = this.resource;
+    await this.throttle?.acquire();
     return (await this.#api.patchNamespacedCustomObjectStatus(
       { group, version, plural, namespace, name, body },
       MERGE_PATCH,
     )) as T;
+  }
+
+  /** Deletes the object; one that is already gone counts as deleted. */
+  async delete(namespace: string, name: string): Promise<void> {
+    const { group, version, plural } = this.resource;
+    await this.throttle?.acquire();
+    try {
+      await this.#api.deleteNamespacedCustomObject({ group, version, plural, namespace, name });
+    } catch (error) {
+      if (httpStatus(error) !== 404) throw error;
+    }
   }
 }
 

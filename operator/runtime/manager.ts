@@ -15,14 +15,17 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
+import { stripForCache } from "./cache-transform.js";
 import { Controller, type ControllerSpec } from "./controller.js";
 import type { SimulatedCrash } from "./crash.js";
+import { EventSeriesRecorder } from "./event-series.js";
 import { EventRecorder, type EventSink, kubeEventSink } from "./events.js";
 import { ProbeServer } from "./http.js";
-import { Informer } from "./informer.js";
-import type { CustomResourceClient, KubeObject } from "./kube.js";
+import { Informer, type InformerOptions } from "./informer.js";
+import { CustomResourceClient, type KubeObject, type ResourceRef } from "./kube.js";
 import { LeaderElector } from "./leader.js";
 import { OperatorMetrics } from "./metrics.js";
+import { type ClientRateLimit, RequestThrottle } from "./throttle.js";
 
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
@@ -53,11 +56,20 @@ export interface ManagerOptions {
   metrics?: OperatorMetrics;
   /** Called when leadership is lost or a SimulatedCrash kills the manager (main exits the process). */
   onFatal?: (reason: string) => void;
+  /**
+   * The API client's request rate (QPS/burst as client-go's rest.Config), shared by every client made
+   * with `manager.client()` and by Events. Undefined = unlimited (tests).
+   */
+  clientRateLimit?: ClientRateLimit;
 }
 
 export class Manager {
   readonly metrics: OperatorMetrics;
   readonly events: EventRecorder;
+  /** Events about many objects at once, one per (object, reason) with a count (ADR 0261). */
+  readonly eventSeries: EventSeriesRecorder;
+  /** The shared request-rate limit of this manager's API clients (undefined = unlimited). */
+  readonly throttle?: RequestThrottle;
   readonly #informers: Informer<KubeObject>[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: controllers of different kinds share one list
   readonly #controllers: Controller<any>[] = [];
@@ -69,12 +81,21 @@ export class Manager {
 
   constructor(private readonly options: ManagerOptions) {
     this.metrics = options.metrics ?? new OperatorMetrics();
+    if (options.clientRateLimit) this.throttle = new RequestThrottle(options.clientRateLimit, options.clock);
+    const sink = options.eventSink ?? kubeEventSink(options.kubeConfig, this.throttle);
     this.events = new EventRecorder(
-      options.eventSink ?? kubeEventSink(options.kubeConfig),
+      sink,
       options.component ?? "coditect-operator",
       options.clock,
       options.logger,
       (reason) => this.metrics.eventsEmitted.inc({ reason }),
+    );
+    this.eventSeries = new EventSeriesRecorder(
+      sink,
+      options.component ?? "coditect-operator",
+      options.clock,
+      options.logger,
+      { onWrite: (reason) => this.metrics.eventsEmitted.inc({ reason }) },
     );
     if (options.leaderElection) {
       this.#elector = new LeaderElector({
@@ -87,9 +108,22 @@ export class Manager {
     }
   }
 
-  /** The shared informer for a kind (create each kind once, before start()). */
-  informer<T extends KubeObject>(client: CustomResourceClient<T>): Informer<T> {
+  /** A typed client for `resource` that shares this manager's request-rate limit. */
+  client<T extends KubeObject>(resource: ResourceRef): CustomResourceClient<T> {
+    return new CustomResourceClient<T>(this.options.kubeConfig, resource, this.throttle);
+  }
+
+  /**
+   * The shared informer for a kind (create each kind once, before start()). Its cache keeps only what
+   * reconcilers read (`stripForCache`, ADR 0260) unless `options.transform` says otherwise.
+   */
+  informer<T extends KubeObject>(
+    client: CustomResourceClient<T>,
+    options: Pick<InformerOptions<T>, "indexBy" | "transform"> = {},
+  ): Informer<T> {
     const informer = new Informer<T>({
+      transform: options.transform ?? stripForCache,
+      ...(options.indexBy ? { indexBy: options.indexBy } : {}),
       name: client.resource.plural,
       kubeConfig: this.options.kubeConfig,
       list: () => client.list(),
@@ -185,6 +219,7 @@ export class Manager {
     await Promise.all(this.#informers.map((i) => i.stop()));
     await Promise.all(this.#controllers.map((c) => c.stop()));
     await this.events.flush();
+    await this.eventSeries.flush();
     await this.#elector?.release();
     await this.#probe?.stop();
     this.options.logger.info("operator stopped");
@@ -195,6 +230,7 @@ export class Manager {
     if (this.#state !== "running") return;
     this.#state = "crashed";
     this.#elector?.abandon();
+    this.eventSeries.stop();
     for (const controller of this.#controllers) void controller.queue.shutDown();
     for (const informer of this.#informers) void informer.stop();
     void this.#probe?.stop();

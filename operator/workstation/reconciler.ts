@@ -70,16 +70,19 @@ const WARNING_REASONS = new Set<string>([
   Reason.DeletedAfterLicenseExpiry,
 ]);
 
+/** The Workstation informer's index: `namespace/licenseRef.name` (operator.ts sets it). */
+export function workstationLicenseIndex(ws: Workstation): string {
+  return `${ws.metadata?.namespace ?? ""}/${ws.spec?.licenseRef?.name ?? ""}`;
+}
+
 export class WorkstationReconciler implements Reconciler {
   constructor(private readonly deps: WorkstationReconcilerDeps) {}
 
-  /** Keys of the Workstations that reference `license` (for the License watch). */
+  /** Keys of the Workstations that reference `license` (for the License watch), from the license index. */
   workstationsOf(license: License): string[] {
     const namespace = license.metadata?.namespace;
-    const name = license.metadata?.name;
     return this.deps.workstations
-      .list()
-      .filter((ws) => ws.metadata?.namespace === namespace && ws.spec.licenseRef.name === name)
+      .byIndex(`${namespace}/${license.metadata?.name}`)
       .map((ws) => `${namespace}/${ws.metadata?.name}`);
   }
 

@@ -1,0 +1,181 @@
+/**
+ * Issue 18 goal 3 (operator side): a License with N live ContainerSessions (default 5,000) is revoked;
+ * how long until every session shows `terminated`, and until License.status.activeSessions = 0, counted
+ * from the revoke write — with the operator in its own process (operator/main.ts, default QPS/burst)
+ * against the API test server in this process. Also counted: API writes per ended session (watch events
+ * per session in the window) and Events in the namespace.
+ * Baseline in the same run: raw status patches of another N sessions (16 in flight, the same size of
+ * write the operator makes), before the operator starts.
+ * Run: npm run bench -- operator-revocation   (BENCH_REVOCATION_SESSIONS=200 for a quick check)
+ *      → bench/results/operator-revocation.json
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, Watch } from "@kubernetes/client-node";
+import { CRD_DIR } from "../crds/load.js";
+import {
+  type ContainerSession,
+  ContainerSessionResource,
+  type License,
+  LicenseResource,
+} from "../crds/types.js";
+import { createSessionFleet, inPool, revokeLicense } from "../operator/testing/session-fleet.js";
+import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
+import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
+import { waitFor } from "../test-support/wait.js";
+import { bundleOperator, spawnOperator } from "./operator-process.js";
+import { writeBenchResult } from "./write-result.js";
+
+const N = Number(process.env.BENCH_REVOCATION_SESSIONS ?? 5_000);
+const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const { group, version, plural } = ContainerSessionResource;
+const load = () => loadavg().map((l) => Number(l.toFixed(2)));
+
+const loadBefore = load();
+const home = mkdtempSync(join(tmpdir(), "bench-revocation-"));
+const kube = await startKubeApiServer({ crdDirs: [CRD_DIR], watchHistorySize: 4 * N + 1_000 });
+const fake = await startFakeWorkstations({ operationPollsToComplete: 0 });
+const kc = kube.kubeConfig();
+kube.writeKubeconfig(join(home, "kubeconfig"));
+const api = kc.makeApiClient(CustomObjectsApi);
+
+let started = performance.now();
+const fleet = await createSessionFleet(kc, "revoke", N);
+const baselineFleet = await createSessionFleet(kc, "baseline", N);
+console.log(`created 2 × ${N} live sessions in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+// Baseline: N raw status patches (a heartbeat-sized status write each), 16 in flight, no operator running.
+started = performance.now();
+await inPool(N, 16, (i) =>
+  api.patchNamespacedCustomObjectStatus(
+    {
+      group,
+      version,
+      plural,
+      namespace: baselineFleet.namespace,
+      name: baselineFleet.sessionNames[i]!,
+      body: { status: { state: "active", lastHeartbeatTime: new Date().toISOString() } },
+    },
+    MERGE_PATCH,
+  ),
+);
+const rawPatchSeconds = (performance.now() - started) / 1000;
+console.log(`baseline: ${N} raw status patches in ${rawPatchSeconds.toFixed(2)} s`);
+
+const operator = spawnOperator({
+  bundle: await bundleOperator(),
+  kubeconfig: join(home, "kubeconfig"),
+  home,
+  workstationsEndpoint: fake.endpoint,
+  env: { LOG_LEVEL: "warn" },
+});
+const getLicense = async () =>
+  (await api.getNamespacedCustomObject({
+    group: LicenseResource.group,
+    version: LicenseResource.version,
+    plural: LicenseResource.plural,
+    namespace: fleet.namespace,
+    name: fleet.license,
+  })) as License;
+const listSessions = async () =>
+  (await api.listNamespacedCustomObject({ group, version, plural, namespace: fleet.namespace })) as {
+    items: ContainerSession[];
+    metadata: { resourceVersion: string };
+  };
+// Settled: the operator's first pass over every live session (conditions) and the License count.
+await waitFor(
+  "operator settled on the live fleet",
+  async () =>
+    (await getLicense()).status?.activeSessions === N &&
+    (await listSessions()).items.every((s) => s.status?.conditions),
+  { timeoutMs: 1_800_000, intervalMs: 1_000 },
+);
+const rssBeforeRevoke = operator.rss();
+
+const before = await listSessions();
+const writes = new Map<string, number>();
+let terminated = 0;
+let terminatedAt = 0;
+let zeroAt = 0;
+const sessionWatch = await new Watch(kc).watch(
+  `/apis/${group}/${version}/namespaces/${fleet.namespace}/${plural}`,
+  { resourceVersion: before.metadata.resourceVersion },
+  (type, obj: ContainerSession) => {
+    if (type !== "MODIFIED") return;
+    const name = obj.metadata!.name!;
+    const count = (writes.get(name) ?? 0) + 1;
+    writes.set(name, count);
+    if (count === 1 && obj.status?.state === "terminated" && ++terminated === N)
+      terminatedAt = performance.now();
+  },
+  () => undefined,
+);
+const licenseWatch = await new Watch(kc).watch(
+  `/apis/${LicenseResource.group}/${LicenseResource.version}/namespaces/${fleet.namespace}/${LicenseResource.plural}`,
+  { resourceVersion: before.metadata.resourceVersion },
+  (_type, obj: License) => {
+    if (!zeroAt && obj.spec.state === "revoked" && obj.status?.activeSessions === 0)
+      zeroAt = performance.now();
+  },
+  () => undefined,
+);
+
+const revokedAt = performance.now();
+await revokeLicense(kc, fleet);
+await waitFor("every session terminated and activeSessions = 0", () => terminatedAt > 0 && zeroAt > 0, {
+  timeoutMs: 1_800_000,
+  intervalMs: 50,
+});
+// Let the pass after each end (retention check) run, then count what was written.
+await waitFor(
+  "no write for 3 s",
+  async () => {
+    const seen = [...writes.values()].reduce((a, b) => a + b, 0);
+    await new Promise((r) => setTimeout(r, 3_000));
+    return seen === [...writes.values()].reduce((a, b) => a + b, 0);
+  },
+  { timeoutMs: 600_000, intervalMs: 0 },
+);
+sessionWatch.abort();
+licenseWatch.abort();
+const events = (await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: fleet.namespace })).items;
+const rssAfter = operator.rss();
+await operator.stop();
+await fake.stop();
+await kube.stop();
+rmSync(home, { recursive: true, force: true });
+
+const terminatedSeconds = (terminatedAt - revokedAt) / 1000;
+const zeroSeconds = (zeroAt - revokedAt) / 1000;
+const maxWrites = Math.max(...writes.values());
+const result = {
+  sessions: N,
+  operator:
+    "separate process (operator/main.ts bundled as in operator/Dockerfile, default OPERATOR_KUBE_QPS/BURST, 4 workers)",
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: load(),
+  revocation: {
+    allTerminatedSeconds: Number(terminatedSeconds.toFixed(2)),
+    activeSessionsZeroSeconds: Number(zeroSeconds.toFixed(2)),
+    sessionsTerminatedPerSecond: Number((N / terminatedSeconds).toFixed(1)),
+    maxWritesPerEndedSession: maxWrites,
+    totalSessionWrites: [...writes.values()].reduce((a, b) => a + b, 0),
+    eventsInNamespace: events.length,
+    licenseRevokedEventCount: events.find((e) => e.reason === "LicenseRevoked")?.count ?? null,
+  },
+  goals: {
+    allTerminatedWithin10s: terminatedSeconds <= 10,
+    activeSessionsZeroWithin15s: zeroSeconds <= 15,
+    atMostOneWritePerEndedSession: maxWrites <= 1,
+  },
+  memory: { operatorRssBeforeRevokeBytes: rssBeforeRevoke, operatorRssAfterBytes: rssAfter },
+  baseline: {
+    rawStatusPatchSeconds: Number(rawPatchSeconds.toFixed(2)),
+    rawStatusPatchesPerSecond: Number((N / rawPatchSeconds).toFixed(1)),
+  },
+  ratios: { terminationsVsRawPatches: Number((N / terminatedSeconds / (N / rawPatchSeconds)).toFixed(2)) },
+};
+console.log(JSON.stringify(result, null, 2));
+writeBenchResult("operator", "revocation", result);
+process.exit(0);
