@@ -58,7 +58,7 @@ ${members.map(
   (
     m,
     i,
-  ) => html`<tr><th scope="row">${m.email}</th><td>${ROLE_NAMES[m.role]}</td><td>${dateTime(m.created_at)}</td><td>${m.seats}</td>${manages && html`<td class="controls">${memberControls(api, actor, m, i)}</td>`}</tr>
+  ) => html`<tr><th scope="row">${m.email}</th><td data-label="Role">${ROLE_NAMES[m.role]}</td><td data-label="Joined">${dateTime(m.created_at)}</td><td data-label="Seats">${m.seats}</td>${manages && html`<td class="controls">${memberControls(api, actor, m, i)}</td>`}</tr>
 `,
 )}</tbody>
 </table>`;
@@ -117,7 +117,7 @@ ${
 ${invitations.map(
   (
     inv,
-  ) => html`<tr><th scope="row">${inv.email}</th><td>${ROLE_NAMES[inv.role]}</td><td>${STATE_WORDS[effectiveState(inv, now)]}</td><td>${inv.inviter_email}</td><td>${dateTime(inv.expires_at)}</td><td class="controls">${invitationControls(api, actor, inv)}</td></tr>
+  ) => html`<tr><th scope="row">${inv.email}</th><td data-label="Role">${ROLE_NAMES[inv.role]}</td><td data-label="State">${STATE_WORDS[effectiveState(inv, now)]}</td><td data-label="Invited by">${inv.inviter_email}</td><td data-label="Link expires">${dateTime(inv.expires_at)}</td><td class="controls">${invitationControls(api, actor, inv)}</td></tr>
 `,
 )}</tbody>
 </table>`

@@ -167,7 +167,7 @@ describe("members page", () => {
     for (const role of ["viewer", "member"] as const) {
       const { body } = await page(`/account/organizations/${ORG}/members`, team[role].cookie);
       for (const who of ROLES) expect(body, `${role} sees ${who}`).toContain(team[who].email);
-      expect(body).toMatch(/admin@tp\.test<\/th><td>Admin/);
+      expect(body).toMatch(/admin@tp\.test<\/th><td data-label="Role">Admin/);
       expect(forms(body).filter((f) => f.includes(api))).toEqual([]);
       expect(body).not.toContain("new.person@tp.test");
       expect(body).toContain("The owner and admins invite people");
@@ -218,7 +218,7 @@ describe("members page", () => {
       (await call(h, "DELETE", `/organizations/${ORG}/invitations/${id}`, { as: team.owner })).status,
     ).toBe(200);
     const { body } = await page(`/account/organizations/${ORG}/members`, team.owner.cookie);
-    expect(body).toMatch(/gone@tp\.test<\/th><td>Member<\/td><td>Revoked/);
+    expect(body).toMatch(/gone@tp\.test<\/th><td data-label="Role">Member<\/td><td data-label="State">Revoked/);
     expect(body).not.toContain(`invitations/${id}`);
   });
 });
