@@ -218,7 +218,9 @@ describe("members page", () => {
       (await call(h, "DELETE", `/organizations/${ORG}/invitations/${id}`, { as: team.owner })).status,
     ).toBe(200);
     const { body } = await page(`/account/organizations/${ORG}/members`, team.owner.cookie);
-    expect(body).toMatch(/gone@tp\.test<\/th><td data-label="Role">Member<\/td><td data-label="State">Revoked/);
+    expect(body).toMatch(
+      /gone@tp\.test<\/th><td data-label="Role">Member<\/td><td data-label="State">Revoked/,
+    );
     expect(body).not.toContain(`invitations/${id}`);
   });
 });
