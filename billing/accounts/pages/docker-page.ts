@@ -23,7 +23,7 @@ function command(id: string, label: string, text: string): SafeHtml {
   return html`<figure class="command">
 <figcaption id="${id}-label">${label}</figcaption>
 <pre tabindex="0" aria-labelledby="${id}-label"><code id="${id}">${text}</code></pre>
-<p><button type="button" class="button-secondary" data-copy="${id}" hidden>Copy</button>
+<p><button type="button" class="button-secondary" data-copy="${id}" aria-describedby="${id}-label" hidden>Copy</button>
 <span class="copy-status" role="status"></span></p>
 </figure>`;
 }

@@ -123,7 +123,7 @@ ${access.role === "admin" ? "an" : "a"} ${access.role}.</p>`,
   router.get(
     `${org}/licenses/:licenseId/key`,
     signedIn,
-    page("viewer", "License key", "", async ({ req, organization, role, nav }) => {
+    page("viewer", "License key", "/licenses", async ({ req, organization, role, nav }) => {
       const licenseId = String(req.params.licenseId);
       if (!UUID.test(licenseId)) return undefined;
       const row = await deps.db.query<{ id: string; tier: string; key_issued_at: Date | null }>(

@@ -312,6 +312,31 @@ describe("billing flow", SLOW, () => {
   });
 });
 
+describe("open-url refuses what is not a web address", SLOW, () => {
+  it("a javascript: or data: URL in the answer is not followed; the person reads why", async () => {
+    await signedInAs(team.owner);
+    const { page, problems } = await visit(`/account/organizations/${ORG}`);
+    const api = `/v1/account/organizations/${ORG}/billing-portal`;
+    await page.setRequestInterception(true);
+    let url = "javascript:document.title='pwned'";
+    page.on("request", (request) => {
+      if (!request.url().endsWith(api)) return void request.continue();
+      void request.respond({ status: 200, contentType: "application/json", body: JSON.stringify({ url }) });
+    });
+    for (const bad of ["javascript:document.title='pwned'", "data:text/html,<p>pwned</p>"]) {
+      url = bad;
+      await page.click(`form[data-api="${api}"] button:first-of-type`);
+      expect(await visibleError(page, `form[data-api="${api}"]`), bad).toBe(
+        "The server's answer had no address to open.",
+      );
+      expect(new URL(page.url()).pathname).toBe(`/account/organizations/${ORG}`);
+      expect(await page.title()).not.toBe("pwned");
+    }
+    expect(problems.pageErrors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("Docker access page", SLOW, () => {
   it("shows copy buttons with the script, and copying puts the exact command on the clipboard", async () => {
     await signedInAs(team.member);

@@ -238,6 +238,8 @@ describe("license key page", () => {
       expect(rotate, role).toBe(role === "owner");
       if (!rotate) expect(body).toContain("Only the owner of tp can rotate the key");
       else expect(body).toContain('data-success="reveal:new-key"');
+      // The key page is not in the organization's navigation: no link claims to be the current page.
+      expect(body).not.toContain('aria-current="page"');
       expect(body).not.toContain(pro.key);
     }
   });
@@ -269,7 +271,7 @@ describe("Docker access page", () => {
         "{ &quot;credHelpers&quot;: { &quot;registry.example.test:5000&quot;: &quot;coditect&quot; } }",
       );
       expect(body).toContain(`${h.deps.config.publicBaseUrl}/v1/registry/token`);
-      expect(body).toContain('data-copy="cmd-token" hidden');
+      expect(body).toContain('data-copy="cmd-token" aria-describedby="cmd-token-label" hidden');
       expect(body).not.toContain(pro.key);
       const other = await signInForTest(h.pool, "solo@tp-starter.test", h.clock.now(), {
         organization: "tp-starter",
