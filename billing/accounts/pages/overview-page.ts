@@ -90,7 +90,7 @@ export function overviewBody(
   nav: SafeHtml,
 ): SafeHtml {
   return html`${nav}
-<p>You are ${role === "admin" || role === "owner" ? "an" : "a"} ${role} of <strong>${organization}</strong>.</p>
+<p>You are ${role === "owner" ? "the owner" : role === "admin" ? "an admin" : `a ${role}`} of <strong>${organization}</strong>.</p>
 ${
   licenses.length === 0
     ? html`<p>${organization} has no licenses yet.</p>`

@@ -114,6 +114,7 @@ describe("overview page", () => {
   it("shows each license's state in words, tier, expiry, seats, containers and warnings", async () => {
     const { body } = await page(`/account/organizations/${ORG}`, team.viewer.cookie);
     expect(body).toContain("Pro license");
+    expect(body).toContain("You are a viewer of <strong>tp</strong>.");
     expect(body).toMatch(/state-active">Active<\/span>: granted by Coditect/);
     expect(body).toContain("1 of 3 in use");
     expect(body).toContain("0 in use of 5");
