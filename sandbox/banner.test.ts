@@ -34,6 +34,7 @@ describe("the banner's supply-chain part", () => {
     );
     expect(text).toContain(`  skopeo inspect --tls-verify=false --creds license:$KEY docker://${REF}\n`);
     expect(text).toContain("OCI registry (docker-registry)                 http://127.0.0.1:15000");
+    expect(text).toContain(`account pages (sign in, team, key, Docker)     ${base.urls.billing}/account/`);
     expect(text).toContain("fake Cloud KMS API (gRPC)                      127.0.0.1:15052");
     expect(text).toMatch(/pushed and signed through the fake KMS in 1\.5 s/);
     expect(verifyCommands(REF, "/k.pem")[0]).toBe(

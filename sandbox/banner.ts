@@ -81,6 +81,7 @@ export function bannerText(input: BannerInput): string {
 CODITECT sandbox ready in ${input.seconds.toFixed(1)} s  (sandbox only: fakes for Stripe and Cloud Workstations)
 
   billing (checkout, webhooks, admin, sessions)  ${billing}
+  account pages (sign in, team, key, Docker)     ${billing}/account/   (sign-in links arrive in the mail catcher)
   Kubernetes API test server                     ${urls.kube}
   fake Stripe API                                ${urls.stripe}
   fake Cloud Workstations API (gRPC)             ${urls.workstations}

@@ -1,10 +1,12 @@
 /**
- * The signed-in home, /account/: the organizations the person belongs to and their role in each. Until the
- * organization overview (W1's GET /v1/account/organizations/:organization) has its page, this is the list.
+ * The signed-in home, /account/: the organizations the person belongs to and their role in each, each
+ * linking to its overview. Also with a single organization this list is the home (no redirect): it is where
+ * the "Organizations" link leads, and a person invited elsewhere later finds the same page.
  */
 import type { Queryable } from "../../db/queryable.js";
 import type { Role } from "../directory.js";
 import { html, type SafeHtml } from "./html.js";
+import { organizationPath } from "./organization-frame.js";
 
 export interface MembershipView {
   organization: string;
@@ -38,7 +40,9 @@ arrives by email; a purchase makes you the owner of a new organization.</p>`;
 <thead><tr><th scope="col">Organization</th><th scope="col">Your role</th></tr></thead>
 <tbody>
 ${memberships.map(
-  (m) => html`<tr><th scope="row"><code>${m.organization}</code></th><td>${ROLE_WORDS[m.role]}</td></tr>
+  (
+    m,
+  ) => html`<tr><th scope="row"><a href="${organizationPath(m.organization)}"><code>${m.organization}</code></a></th><td>${ROLE_WORDS[m.role]}</td></tr>
 `,
 )}</tbody>
 </table>

@@ -92,8 +92,9 @@ describe("signed-in pages", () => {
     expect(res.status).toBe(200);
     const body = await res.text();
     expect(body).toContain("pages-acme");
-    expect(body).toMatch(/pages-acme<\/code><\/th><td>Owner/);
-    expect(body).toMatch(/pages-beta<\/code><\/th><td>Viewer/);
+    expect(body).toMatch(/pages-acme<\/code><\/a><\/th><td>Owner/);
+    expect(body).toMatch(/pages-beta<\/code><\/a><\/th><td>Viewer/);
+    expect(body).toContain('<a href="/account/organizations/pages-acme">');
     expect(body).not.toContain("pages-secret");
     expect(body).toContain(`<meta name="csrf-token" content="${alice.csrfToken}">`);
     expect(body).toContain("alice@pages.test");

@@ -13,6 +13,7 @@ import { ACCOUNT_COOKIE, accountOf, requireAccount } from "../http/authenticate.
 import { homeBody, membershipsOf } from "./home-page.js";
 import { html } from "./html.js";
 import { type PageFrame, renderPage } from "./layout.js";
+import { mountOrganizationPages } from "./organization-pages.js";
 import { pageHeaders } from "./page-headers.js";
 import {
   acceptInvitationBody,
@@ -102,6 +103,8 @@ export function accountPagesRouter(deps: PageDeps, assets = new StaticFiles()): 
       signedIn: { email: account.email, csrfToken: req.accountCsrfToken! },
     });
   });
+
+  mountOrganizationPages(router, deps, signedIn, send); // overview, members, key, Docker (issue 17)
 
   // Unknown pages get an HTML answer under the pages' CSP rather than the API's JSON 404.
   router.use((req, res) => {

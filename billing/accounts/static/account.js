@@ -3,6 +3,9 @@
 // <meta name="csrf-token"> goes in the X-CSRF-Token header. On success, data-success says what happens
 // ("redirect:/path", "show:<element id>", "reload"). On failure the API's {error:{code,message}} is shown
 // next to the field it names (a message starting with "<field>:") or next to the button — never silently.
+// More success actions: "open-url" goes to the answer's {url} (Stripe's billing portal), "reveal:<id>"
+// writes the answer's fields into the [data-from] elements of panel <id> and shows it (a key shown once).
+// data-confirm asks before sending; a button with data-copy="<id>" copies that element's text.
 
 (() => {
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
@@ -59,10 +62,23 @@
     return `The server answered ${response.status} ${response.statusText || ""}`.trim();
   }
 
-  function succeed(form, action) {
+  function succeed(form, action, answer) {
     const [kind, target] = (action || "reload").split(/:(.*)/s);
     if (kind === "redirect" && target?.startsWith("/") && !target.startsWith("//")) {
       window.location.assign(target);
+    } else if (kind === "open-url") {
+      const url = typeof answer?.url === "string" ? new URL(answer.url, window.location.href) : null;
+      if (url && (url.protocol === "https:" || url.protocol === "http:")) window.location.assign(url.href);
+      else showError(form, "The server's answer had no address to open.");
+    } else if (kind === "reveal" && target) {
+      const panel = document.getElementById(target);
+      if (!panel) return;
+      for (const slot of panel.querySelectorAll("[data-from]")) {
+        slot.textContent = String(answer?.[slot.dataset.from] ?? "");
+      }
+      form.hidden = true;
+      panel.hidden = false;
+      panel.focus();
     } else if (kind === "show" && target) {
       const panel = document.getElementById(target);
       form.hidden = true;
@@ -79,6 +95,7 @@
     const form = event.target;
     if (!(form instanceof HTMLFormElement) || !form.dataset.api) return;
     event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
     clearErrors(form);
     const buttons = form.querySelectorAll("button");
     for (const button of buttons) button.disabled = true;
@@ -93,7 +110,8 @@
         credentials: "same-origin",
       });
       if (response.ok) {
-        succeed(form, form.dataset.success);
+        const type = response.headers.get("content-type") || "";
+        succeed(form, form.dataset.success, type.includes("json") ? await response.json() : undefined);
         return;
       }
       showError(form, await errorMessage(response));
@@ -108,5 +126,26 @@
     }
   }
 
+  async function copy(event) {
+    const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+    const source = button && document.getElementById(button.dataset.copy);
+    if (!source) return;
+    const status = button.parentElement.querySelector(".copy-status");
+    const say = (text) => {
+      if (status) status.textContent = text;
+    };
+    try {
+      await navigator.clipboard.writeText(source.textContent);
+      say("Copied.");
+    } catch {
+      // No clipboard permission: select the text so one keystroke copies it.
+      window.getSelection().selectAllChildren(source);
+      say("Selected: press Ctrl+C (⌘C) to copy.");
+    }
+  }
+
+  // Copy buttons need this script: hidden in the HTML, shown here (without it the text stays selectable).
+  for (const button of document.querySelectorAll("button[data-copy]")) button.hidden = false;
   document.addEventListener("submit", submit);
+  document.addEventListener("click", copy);
 })();
