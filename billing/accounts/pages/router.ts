@@ -14,6 +14,7 @@ import { homeBody, membershipsOf } from "./home-page.js";
 import { html } from "./html.js";
 import { type PageFrame, renderPage } from "./layout.js";
 import { pageHeaders } from "./page-headers.js";
+import { seatPagesRouter } from "./seats-routes.js";
 import {
   acceptInvitationBody,
   brokenLinkBody,
@@ -26,7 +27,7 @@ import { StaticFiles } from "./static-files.js";
 
 export const SIGN_IN_PATH = "/account/sign-in";
 
-type PageDeps = Pick<BillingDeps, "db" | "clock" | "config">;
+type PageDeps = Pick<BillingDeps, "db" | "clock" | "config" | "kube" | "logger">;
 
 /** requireAccount, except that "not signed in" is a redirect to the sign-in page instead of a 401. */
 function requirePageAccount(deps: PageDeps) {
@@ -102,6 +103,8 @@ export function accountPagesRouter(deps: PageDeps, assets = new StaticFiles()): 
       signedIn: { email: account.email, csrfToken: req.accountCsrfToken! },
     });
   });
+
+  router.use(seatPagesRouter(deps, assets)); // seats, workstations, container sessions (W9)
 
   // Unknown pages get an HTML answer under the pages' CSP rather than the API's JSON 404.
   router.use((req, res) => {
