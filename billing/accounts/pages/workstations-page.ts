@@ -42,14 +42,21 @@ export function isWebUrl(value: string | null): value is string {
   return value !== null && /^https?:\/\//i.test(value);
 }
 
-/** Whether the state shown is still moving towards the desired one (what makes account.js poll). */
-export function inProgress(w: Pick<WorkstationView, "state" | "desiredState">): boolean {
-  return w.state !== "unknown" && w.state !== w.desiredState;
+/**
+ * Whether the state is still moving towards the desired one (what makes account.js poll). Only with a
+ * readable cluster: when it cannot be read, polling would not tell more than a reload later.
+ */
+export function inProgress(w: Pick<WorkstationView, "state" | "desiredState">, live: boolean): boolean {
+  return live && w.state !== w.desiredState;
 }
 
-export function stateWords(w: Pick<WorkstationView, "state" | "desiredState">): string {
-  if (w.state === "unknown") return "Unknown (the cluster could not be read)";
-  return inProgress(w) ? `${w.state}, ${w.desiredState === "Running" ? "starting" : "stopping"}…` : w.state;
+/** The state in words (account.js has the same rules for the rows it updates: keep the two in step). */
+export function stateWords(w: Pick<WorkstationView, "state" | "desiredState">, live: boolean): string {
+  if (!live) return "Unknown (the cluster could not be read)";
+  const moving = w.desiredState === "Running" ? "starting" : "stopping";
+  // No status yet: the operator has not reported on this workstation since it was created.
+  if (w.state === "unknown") return `Waiting for the operator, ${moving}…`;
+  return inProgress(w, live) ? `${w.state}, ${moving}…` : w.state;
 }
 
 const mayPower = (viewer: Viewer, w: WorkstationView) =>
@@ -94,7 +101,7 @@ function row(data: WorkstationsPageData, w: WorkstationView, viewer: Viewer): Sa
 <th scope="row"><code>${w.name}</code>${w.removal && html`<p class="hint">Being removed (the subscription has fewer workstations).</p>`}</th>
 <td>${w.tier}</td>
 <td>${w.assignee ? w.assignee.email : html`<span class="muted">Nobody</span>`}</td>
-<td data-field="state" data-desired="${w.desiredState}">${stateWords(w)}</td>
+<td data-field="state" data-desired="${w.desiredState}">${stateWords(w, data.live)}</td>
 <td data-field="access">${isWebUrl(w.accessUrl) ? html`<a href="${w.accessUrl}" rel="noopener" target="_blank">Open<span class="visually-hidden"> ${w.name} (new tab)</span></a>` : "—"}</td>
 <td>${actions(data, w, viewer)}</td>
 </tr>
@@ -103,7 +110,7 @@ function row(data: WorkstationsPageData, w: WorkstationView, viewer: Viewer): Sa
 
 export function workstationsBody(data: WorkstationsPageData, viewer: Viewer): SafeHtml {
   const api = `${organizationApi(data.organization)}/workstations`;
-  const polling = data.workstations.some(inProgress);
+  const polling = data.workstations.some((w) => inProgress(w, data.live));
   return html`${organizationNav(data.organization, "workstations")}
 <p>Each workstation belongs to one person at a time: only its assignee can open it.
 ${canManage(viewer) ? html`Assigning a workstation moves its access to the new person.` : viewer.role === "member" ? html`You can start and stop your own workstation.` : html`Members start and stop their own workstation; admins manage all.`}</p>

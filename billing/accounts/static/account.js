@@ -131,11 +131,12 @@
     return td;
   };
 
-  function stateWords(w) {
-    if (w.state === "unknown") return "Unknown (the cluster could not be read)";
-    if (w.state !== w.desiredState)
-      return `${w.state}, ${w.desiredState === "Running" ? "starting" : "stopping"}…`;
-    return w.state;
+  // The same words as workstations-page.ts's stateWords.
+  function stateWords(w, live) {
+    if (!live) return "Unknown (the cluster could not be read)";
+    const moving = w.desiredState === "Running" ? "starting" : "stopping";
+    if (w.state === "unknown") return `Waiting for the operator, ${moving}…`;
+    return w.state === w.desiredState ? w.state : `${w.state}, ${moving}…`;
   }
 
   function showAccess(slot, w) {
@@ -162,17 +163,17 @@
     const tick = async () => {
       let settled = false;
       try {
-        const { workstations } = await getJson(table.dataset.poll);
+        const { workstations, live } = await getJson(table.dataset.poll);
         for (const w of workstations) {
           const row = table.querySelector(`tr[data-workstation="${CSS.escape(w.name)}"]`);
           if (!row) continue;
           const state = row.querySelector('[data-field="state"]');
           // A start or stop elsewhere changed what is desired: the buttons are stale, reload the page.
           if (state.dataset.desired !== w.desiredState) return window.location.reload();
-          state.textContent = stateWords(w);
+          state.textContent = stateWords(w, live);
           showAccess(row.querySelector('[data-field="access"]'), w);
         }
-        settled = workstations.every((w) => w.state === "unknown" || w.state === w.desiredState);
+        settled = !live || workstations.every((w) => w.state === w.desiredState);
       } catch (error) {
         if (status) status.textContent = `Could not refresh the state (${error.message}); retrying.`;
       }
