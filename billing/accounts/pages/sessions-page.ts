@@ -32,11 +32,11 @@ export function sessionStateWords(s: Pick<ContainerSessionView, "state" | "live"
 function row(s: ContainerSessionView): SafeHtml {
   return html`<tr data-session="${s.id}">
 <th scope="row"><code>${s.containerId}</code> <span class="hint">(${s.containerType})</span></th>
-<td>${s.host ?? "—"}</td>
-<td>${s.users.length === 0 ? "—" : s.users.map((u, i) => html`${i > 0 ? ", " : ""}${u.user}`)}</td>
-<td>${timeOf(s.lastHeartbeatAt)}</td>
-<td>${sessionStateWords(s)}</td>
-<td>${s.reason ?? "—"}</td>
+<td data-label="Host">${s.host ?? "—"}</td>
+<td data-label="Users">${s.users.length === 0 ? "—" : s.users.map((u, i) => html`${i > 0 ? ", " : ""}${u.user}`)}</td>
+<td data-label="Last heartbeat">${timeOf(s.lastHeartbeatAt)}</td>
+<td data-label="State">${sessionStateWords(s)}</td>
+<td data-label="Reason">${s.reason ?? "—"}</td>
 </tr>
 `;
 }

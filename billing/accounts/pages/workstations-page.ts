@@ -99,10 +99,10 @@ ${data.members
 function row(data: WorkstationsPageData, w: WorkstationView, viewer: Viewer): SafeHtml {
   return html`<tr data-workstation="${w.name}">
 <th scope="row"><code>${w.name}</code>${w.removal && html`<p class="hint">Being removed (the subscription has fewer workstations).</p>`}</th>
-<td>${w.tier}</td>
-<td>${w.assignee ? w.assignee.email : html`<span class="muted">Nobody</span>`}</td>
-<td data-field="state" data-desired="${w.desiredState}">${stateWords(w, data.live)}</td>
-<td data-field="access">${isWebUrl(w.accessUrl) ? html`<a href="${w.accessUrl}" rel="noopener" target="_blank">Open<span class="visually-hidden"> ${w.name} (new tab)</span></a>` : "—"}</td>
+<td data-label="Tier">${w.tier}</td>
+<td data-label="Assignee">${w.assignee ? w.assignee.email : html`<span class="muted">Nobody</span>`}</td>
+<td data-label="State" data-field="state" data-desired="${w.desiredState}">${stateWords(w, data.live)}</td>
+<td data-label="Access" data-field="access">${isWebUrl(w.accessUrl) ? html`<a href="${w.accessUrl}" rel="noopener" target="_blank">Open<span class="visually-hidden"> ${w.name} (new tab)</span></a>` : "—"}</td>
 <td>${actions(data, w, viewer)}</td>
 </tr>
 `;

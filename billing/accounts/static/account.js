@@ -125,9 +125,10 @@
     if (!response.ok) throw new Error(`the server answered ${response.status}`);
     return response.json();
   };
-  const cell = (text) => {
+  const cell = (text, label) => {
     const td = document.createElement("td");
     td.textContent = text;
+    if (label) td.dataset.label = label;
     return td;
   };
 
@@ -214,18 +215,18 @@
           type.className = "hint";
           type.textContent = ` (${s.containerType})`;
           th.append(code, type);
-          const heartbeat = document.createElement("td");
+          const heartbeat = cell("", "Last heartbeat");
           const time = document.createElement("time");
           time.dateTime = s.lastHeartbeatAt;
           time.textContent = `${s.lastHeartbeatAt.slice(0, 16).replace("T", " ")} UTC`;
           heartbeat.append(time);
           tr.append(
             th,
-            cell(s.host ?? "—"),
-            cell(s.users.length ? s.users.map((u) => u.user).join(", ") : "—"),
+            cell(s.host ?? "—", "Host"),
+            cell(s.users.length ? s.users.map((u) => u.user).join(", ") : "—", "Users"),
             heartbeat,
-            cell(sessionState(s)),
-            cell(s.reason ?? "—"),
+            cell(sessionState(s), "State"),
+            cell(s.reason ?? "—", "Reason"),
           );
           return tr;
         });
