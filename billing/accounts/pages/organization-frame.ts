@@ -20,6 +20,9 @@ export interface OrganizationLink {
 export const ORGANIZATION_LINKS: OrganizationLink[] = [
   { path: "", label: "Overview", minimum: "viewer" },
   { path: "/members", label: "Members", minimum: "viewer" },
+  { path: "/seats", label: "Seats", minimum: "viewer" },
+  { path: "/workstations", label: "Workstations", minimum: "viewer" },
+  { path: "/sessions", label: "Container sessions", minimum: "viewer" },
   { path: "/docker", label: "Docker access", minimum: "viewer" },
 ];
 

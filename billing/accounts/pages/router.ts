@@ -15,6 +15,7 @@ import { html } from "./html.js";
 import { type PageFrame, renderPage } from "./layout.js";
 import { mountOrganizationPages } from "./organization-pages.js";
 import { pageHeaders } from "./page-headers.js";
+import { seatPagesRouter } from "./seats-routes.js";
 import {
   acceptInvitationBody,
   brokenLinkBody,
@@ -27,7 +28,7 @@ import { StaticFiles } from "./static-files.js";
 
 export const SIGN_IN_PATH = "/account/sign-in";
 
-type PageDeps = Pick<BillingDeps, "db" | "clock" | "config">;
+type PageDeps = Pick<BillingDeps, "db" | "clock" | "config" | "kube" | "logger">;
 
 /** requireAccount, except that "not signed in" is a redirect to the sign-in page instead of a 401. */
 function requirePageAccount(deps: PageDeps) {
@@ -105,6 +106,7 @@ export function accountPagesRouter(deps: PageDeps, assets = new StaticFiles()): 
   });
 
   mountOrganizationPages(router, deps, signedIn, send); // overview, members, key, Docker (issue 17)
+  router.use(seatPagesRouter(deps, assets)); // seats, workstations, container sessions (W9)
 
   // Unknown pages get an HTML answer under the pages' CSP rather than the API's JSON 404.
   router.use((req, res) => {

@@ -149,3 +149,145 @@
   document.addEventListener("submit", submit);
   document.addEventListener("click", copy);
 })();
+
+// ---- Seats, workstations and container sessions pages (W9, issue 17) ---------------------------------
+// Live state without a framework: a table with data-poll (workstations) is refreshed from the JSON API every
+// 3 s while a start or stop is in progress, and stops once every row's state is its desired state (or after
+// 5 minutes: then the page says to reload). A section with data-refresh (container sessions) refreshes its
+// live count and rows every 10 s. Everything from the API is put in with textContent, never as markup.
+(() => {
+  const getJson = async (url) => {
+    const response = await fetch(url, {
+      headers: { accept: "application/json" },
+      credentials: "same-origin",
+    });
+    if (!response.ok) throw new Error(`the server answered ${response.status}`);
+    return response.json();
+  };
+  const cell = (text, label) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (label) td.dataset.label = label;
+    return td;
+  };
+
+  // The same words as workstations-page.ts's stateWords.
+  function stateWords(w, live) {
+    if (!live) return "Unknown (the cluster could not be read)";
+    const moving = w.desiredState === "Running" ? "starting" : "stopping";
+    if (w.state === "unknown") return `Waiting for the operator, ${moving}…`;
+    return w.state === w.desiredState ? w.state : `${w.state}, ${moving}…`;
+  }
+
+  function showAccess(slot, w) {
+    slot.textContent = "";
+    if (w.accessUrl && /^https?:\/\//i.test(w.accessUrl)) {
+      const link = document.createElement("a");
+      link.href = w.accessUrl;
+      link.rel = "noopener";
+      link.target = "_blank";
+      link.textContent = "Open";
+      const hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = ` ${w.name} (new tab)`;
+      link.append(hidden);
+      slot.append(link);
+    } else {
+      slot.textContent = "—";
+    }
+  }
+
+  function pollWorkstations(table) {
+    const status = document.getElementById("workstations-status");
+    const deadline = Date.now() + 5 * 60 * 1000;
+    const tick = async () => {
+      let settled = false;
+      try {
+        const { workstations, live } = await getJson(table.dataset.poll);
+        for (const w of workstations) {
+          const row = table.querySelector(`tr[data-workstation="${CSS.escape(w.name)}"]`);
+          if (!row) continue;
+          const state = row.querySelector('[data-field="state"]');
+          // A start or stop elsewhere changed what is desired: the buttons are stale, reload the page.
+          if (state.dataset.desired !== w.desiredState) return window.location.reload();
+          state.textContent = stateWords(w, live);
+          showAccess(row.querySelector('[data-field="access"]'), w);
+        }
+        settled = !live || workstations.every((w) => w.state === w.desiredState);
+      } catch (error) {
+        if (status) status.textContent = `Could not refresh the state (${error.message}); retrying.`;
+      }
+      if (settled) {
+        table.removeAttribute("data-polling");
+        if (status) status.textContent = "Up to date.";
+      } else if (Date.now() > deadline) {
+        table.removeAttribute("data-polling");
+        if (status) status.textContent = "Still changing after 5 minutes: reload the page to check again.";
+      } else {
+        setTimeout(tick, 3000);
+      }
+    };
+    setTimeout(tick, 3000);
+  }
+
+  function sessionState(s) {
+    if (s.state === "active") return s.live ? "Active" : "Active, no recent heartbeat";
+    return s.state.charAt(0).toUpperCase() + s.state.slice(1);
+  }
+
+  function refreshSessions(section) {
+    const count = section.querySelector('[data-field="live-count"]');
+    const note = section.querySelector('[data-field="refreshed"]');
+    const body = section.querySelector('[data-field="sessions"]');
+    const tick = async () => {
+      try {
+        const { live, sessions } = await getJson(section.dataset.refresh);
+        count.textContent = String(live);
+        const rows = sessions.map((s) => {
+          const tr = document.createElement("tr");
+          tr.dataset.session = s.id;
+          const th = document.createElement("th");
+          th.scope = "row";
+          const code = document.createElement("code");
+          code.textContent = s.containerId;
+          const type = document.createElement("span");
+          type.className = "hint";
+          type.textContent = ` (${s.containerType})`;
+          th.append(code, type);
+          const heartbeat = cell("", "Last heartbeat");
+          const time = document.createElement("time");
+          time.dateTime = s.lastHeartbeatAt;
+          time.textContent = `${s.lastHeartbeatAt.slice(0, 16).replace("T", " ")} UTC`;
+          heartbeat.append(time);
+          tr.append(
+            th,
+            cell(s.host ?? "—", "Host"),
+            cell(s.users.length ? s.users.map((u) => u.user).join(", ") : "—", "Users"),
+            heartbeat,
+            cell(sessionState(s), "State"),
+            cell(s.reason ?? "—", "Reason"),
+          );
+          return tr;
+        });
+        if (rows.length === 0) {
+          const tr = document.createElement("tr");
+          tr.dataset.empty = "true";
+          const td = cell("No container session is active.");
+          td.colSpan = 6;
+          tr.append(td);
+          rows.push(tr);
+        }
+        body.replaceChildren(...rows);
+        note.textContent = `Refreshed at ${new Date().toLocaleTimeString()}; every 10 seconds.`;
+      } catch (error) {
+        note.textContent = `Could not refresh (${error.message}); retrying in 10 seconds.`;
+      }
+      setTimeout(tick, 10_000);
+    };
+    setTimeout(tick, 10_000);
+  }
+
+  for (const table of document.querySelectorAll("table[data-poll][data-polling]")) pollWorkstations(table);
+  for (const section of document.querySelectorAll("[data-refresh]")) refreshSessions(section);
+})();
+// ---- end of the seats, workstations and container sessions pages (W9) --------------------------------
