@@ -74,6 +74,16 @@ export async function joinSession(ctx: SessionsContext, token: string, user: str
       "INSERT INTO container_session_users (session_id, user_email, joined_at) VALUES ($1, $2, $3)",
       [session.id, user, now],
     );
+    // Who used a licensed container is part of its record, as the seat removal that ends a join is.
+    await recordAudit(tx, {
+      at: now,
+      actor: `container:${session.container_id}`,
+      action: "session.user_joined",
+      licenseId: session.license_id,
+      before: null,
+      after: { user },
+      details: { sessionId: session.id },
+    });
     return sessionUsers(tx, session.id);
   });
   await patchUsers(ctx, known, users);
@@ -83,12 +93,24 @@ export async function joinSession(ctx: SessionsContext, token: string, user: str
 /** A user leaves (leaving when not joined is a no-op). */
 export async function leaveSession(ctx: SessionsContext, token: string, user: string) {
   const known = await sessionForToken(ctx, token);
+  const now = ctx.clock.now();
   const users = await withTransaction(ctx.db, async (tx) => {
     await tx.query("SELECT id FROM container_sessions WHERE id = $1 FOR UPDATE", [known.id]);
-    await tx.query("DELETE FROM container_session_users WHERE session_id = $1 AND user_email = $2", [
-      known.id,
-      user,
-    ]);
+    const left = await tx.query(
+      "DELETE FROM container_session_users WHERE session_id = $1 AND user_email = $2",
+      [known.id, user],
+    );
+    if (left.rowCount) {
+      await recordAudit(tx, {
+        at: now,
+        actor: `container:${known.container_id}`,
+        action: "session.user_left",
+        licenseId: known.license_id,
+        before: { user },
+        after: null,
+        details: { sessionId: known.id },
+      });
+    }
     return sessionUsers(tx, known.id);
   });
   await patchUsers(ctx, known, users);

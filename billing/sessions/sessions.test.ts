@@ -326,6 +326,21 @@ describe("multi-user containers", () => {
       "c@acme.example",
     ]);
     expect((await join("not-an-email")).status).toBe(400);
+    // Each join and leave that changed the container's users is audited once (repeats and refusals are not).
+    const audited = await h.pool.query(
+      "SELECT actor, action, before, after FROM audit_events WHERE license_id = $1 AND action LIKE 'session.user_%' ORDER BY id",
+      [lic.id],
+    );
+    const { container_id } = (
+      await h.pool.query("SELECT container_id FROM container_sessions WHERE id = $1", [body.sessionId])
+    ).rows[0];
+    const actor = `container:${container_id}`;
+    expect(audited.rows).toEqual([
+      { actor, action: "session.user_joined", before: null, after: { user: "a@acme.example" } },
+      { actor, action: "session.user_joined", before: null, after: { user: "b@acme.example" } },
+      { actor, action: "session.user_left", before: { user: "a@acme.example" }, after: null },
+      { actor, action: "session.user_joined", before: null, after: { user: "c@acme.example" } },
+    ]);
   });
 
   it("joining needs a seat on the container's license: 403 no_seat, nobody joined", async () => {
