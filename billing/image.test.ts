@@ -47,11 +47,12 @@ describe("billing/Dockerfile's bundle", () => {
     // Same options as the operator's image, only the entry point and output differ.
     expect(operator.slice(1, -1)).toEqual(dockerfileEsbuildArgs(dockerfile).slice(1, -1));
     expect(dockerfile).toMatch(/COPY --from=build \/src\/billing\/migrations \.\/migrations/);
+    expect(dockerfile).toMatch(/COPY --from=build \/src\/billing\/accounts\/static \.\/account-static/);
     expect(dockerfile).toMatch(/^USER 65532:65532$/m);
     expect(dockerfile).toMatch(/^CMD \["billing\.mjs"\]$/m);
   });
 
-  it("migrates a real PostgreSQL and serves from a directory holding only the bundle, node_modules and migrations", async () => {
+  it("migrates a real PostgreSQL and serves from a directory holding only the bundle, node_modules, migrations and the account pages' static files", async () => {
     const dockerfile = readFileSync(join(root, "billing/Dockerfile"), "utf8");
     app = mkdtempSync(join(tmpdir(), "billing-image-"));
     const args = dockerfileEsbuildArgs(dockerfile).map((a) =>
@@ -59,6 +60,7 @@ describe("billing/Dockerfile's bundle", () => {
     );
     execFileSync(join(root, "node_modules/.bin/esbuild"), [...args, "--log-level=warning"], { cwd: root });
     cpSync(join(root, "billing/migrations"), join(app, "migrations"), { recursive: true });
+    cpSync(join(root, "billing/accounts/static"), join(app, "account-static"), { recursive: true });
     cpSync(join(root, "package.json"), join(app, "package.json"));
     symlinkSync(join(root, "node_modules"), join(app, "node_modules"));
 

@@ -154,8 +154,8 @@ export async function reconcileWorkstations(
     });
   for (const ws of plan.create) {
     const name = workstationName(subscription.id, ws.itemId, ws.index);
-    // user_email is NOT NULL (migration 004): it names for whom the workstation was bought; access follows
-    // assignee_user_id (NULL = nobody).
+    // user_email is NOT NULL (migration 004): it names for whom the workstation was made; '' = for nobody
+    // yet, so migration 130's default-assignee trigger leaves it unassigned. Access follows assignee_user_id.
     await tx.query(
       `INSERT INTO provisioned_workstations
          (name, namespace, license_id, tier, user_email, stripe_subscription_id, stripe_subscription_item_id,
@@ -166,7 +166,7 @@ export async function reconcileWorkstations(
         license.organization,
         license.id,
         ws.tier,
-        options.assignee?.email ?? license.customer_email,
+        options.assignee?.email ?? "",
         subscription.id,
         ws.itemId,
         now,
