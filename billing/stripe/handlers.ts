@@ -54,7 +54,11 @@ export async function syncSubscription(
   // sends subscription.created and invoice.paid before (or racing) checkout.session.completed, so this is
   // the normal order, not the anomaly `no_license` names (ADR 0133).
   if (!license) return { outcome: "before_fulfilment", licenseIds: [] };
-  const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId);
+  // One call for both, under the lock (ADR 0290): the invoice comes expanded inside the subscription, a
+  // snapshot of the same moment; retrieveLatestInvoice fetches it only if Stripe left it an id.
+  const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId, {
+    expand: ["latest_invoice"],
+  });
   const invoice = await retrieveLatestInvoice(ctx.deps.stripe, subscription);
   const now = ctx.deps.clock.now();
   const facts = factsFromSubscription(subscription, invoice, ctx.catalog, license, now);
