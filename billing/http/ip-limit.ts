@@ -18,7 +18,9 @@ import {
   takeLocal,
   takeShared,
 } from "../sessions/rate-limit.js";
+import type { SharedWindowStore } from "../sessions/rate-limit-postgres.js";
 import { ApiError } from "./errors.js";
+import { SharedChargeBatcher } from "./shared-charge-batch.js";
 
 /**
  * Generous for people and for many containers behind one company NAT; tight enough that one address
@@ -70,11 +72,24 @@ export function clientIpLimits(
       next();
       return;
     }
-    takeShared([charge]).then(
+    // Concurrent requests' charges share one UPSERT (shared-charge-batch.ts, ADR 0290).
+    const shared = charge.limit.shared ? batcherFor(charge.limit.shared).take(charge) : takeShared([charge]);
+    shared.then(
       (decision) => next(decision.allowed ? undefined : tooMany(decision.retryAfterSeconds)),
       (error: unknown) => next(error),
     );
   };
+}
+
+const batchers = new WeakMap<SharedWindowStore, SharedChargeBatcher>();
+
+function batcherFor(store: SharedWindowStore): SharedChargeBatcher {
+  let batcher = batchers.get(store);
+  if (!batcher) {
+    batcher = new SharedChargeBatcher(store);
+    batchers.set(store, batcher);
+  }
+  return batcher;
 }
 
 function tooMany(retryAfterSeconds: number): ApiError {
