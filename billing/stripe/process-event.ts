@@ -5,8 +5,9 @@
  *
  * An event of a type billing does not act on has no effect besides its ledger row, so it is recorded with
  * one autocommitted INSERT — the same row, the same ON CONFLICT duplicate check — instead of a transaction
- * of four statements (BEGIN, INSERT, UPDATE outcome, COMMIT): Stripe sends many such types to an endpoint
- * subscribed to more than billing handles, and each round trip was most of their cost (ADR 0290).
+ * of four statements (BEGIN, INSERT, UPDATE outcome, COMMIT), shared by the deliveries that arrive while
+ * one is in flight (ledger-batch.ts): Stripe sends many such types to an endpoint subscribed to more than
+ * billing handles, and each round trip was most of their cost (ADR 0290).
  */
 import type Stripe from "stripe";
 import type { Catalog } from "../catalog.js";
@@ -14,6 +15,7 @@ import { mirrorLicenses } from "../cluster/sync.js";
 import { withTransaction } from "../db/tx.js";
 import type { BillingDeps } from "../deps.js";
 import { type HandlerResult, handleEvent, isHandledEventType } from "./handlers.js";
+import { ignoredEventLedger } from "./ledger-batch.js";
 
 const objectIdOf = (event: Stripe.Event): string | null => {
   const id = (event.data?.object as { id?: unknown } | undefined)?.id;
@@ -26,14 +28,16 @@ export async function processStripeEvent(
   event: Stripe.Event,
 ): Promise<HandlerResult & { duplicate: boolean }> {
   if (!isHandledEventType(event.type)) {
-    const inserted = await deps.db.query(
-      `INSERT INTO stripe_events (id, type, created_at, processed_at, object_id, outcome)
-       VALUES ($1, $2, $3, $4, $5, 'ignored') ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [event.id, event.type, new Date(event.created * 1000), deps.clock.now(), objectIdOf(event)],
-    );
-    return inserted.rowCount === 0
-      ? { outcome: "duplicate", licenseIds: [], duplicate: true }
-      : { outcome: "ignored", licenseIds: [], duplicate: false };
+    const inserted = await ignoredEventLedger(deps.db).record({
+      id: event.id,
+      type: event.type,
+      createdAt: new Date(event.created * 1000),
+      processedAt: deps.clock.now(),
+      objectId: objectIdOf(event),
+    });
+    return inserted
+      ? { outcome: "ignored", licenseIds: [], duplicate: false }
+      : { outcome: "duplicate", licenseIds: [], duplicate: true };
   }
   const result = await withTransaction(deps.db, async (tx) => {
     const inserted = await tx.query(
