@@ -127,6 +127,14 @@ try {
   if (licenses.rows[0].n !== SUBSCRIPTIONS)
     throw new Error(`expected ${SUBSCRIPTIONS} licenses after fulfilment, found ${licenses.rows[0].n}`);
 
+  // The cluster feed is on: each fulfilled license is mirrored as a License resource.
+  const mirrored = await fetch(`${kube.url}/apis/coditect.ai/v1alpha1/licenses`, {
+    headers: { authorization: `Bearer ${kube.adminToken}` },
+  });
+  const licenseResources = ((await mirrored.json()) as { items?: unknown[] }).items?.length ?? 0;
+  if (licenseResources !== SUBSCRIPTIONS)
+    throw new Error(`expected ${SUBSCRIPTIONS} License resources (cluster feed), found ${licenseResources}`);
+
   const unknownType = "customer.tax_id.updated";
   // Warm up the HTTP path, billing's pool and both processes' JIT.
   await runLoad({ ...base, kind: "webhook", prefix: "warmup", count: 300, type: unknownType });
@@ -233,6 +241,7 @@ try {
       goalMet: spread.perSecond >= 100,
     },
     verified: {
+      licenseResourcesMirrored: licenseResources,
       ledgerRowsForWebhookEvents: ledger.rows[0].n,
       duplicatesAcknowledgedWithoutEffect: EVENTS,
       subscriptionEventsProcessed: processed.rows[0].n,
