@@ -4,7 +4,8 @@
  * webhook's before its signature check, validate's before its body is validated — so a flood from one
  * address costs a Map lookup each once this replica has seen it over the limit. The client IP is `req.ip`,
  * which the app's `trust proxy` setting derives from Google's load balancer's X-Forwarded-For (ADR 0146).
- * With RATE_LIMIT_STORE=postgres the counts are shared by all replicas (ADR 0160): one UPSERT per request,
+ * With RATE_LIMIT_STORE=postgres the counts are shared by all replicas (ADR 0160): at most one UPSERT per
+ * request (concurrent requests' charges share one, shared-charge-batch.ts, ADR 0290),
  * and for validate none here — its IP charge goes in the same round trip as its per-key charge (the
  * sessions router sends both), so validate pays one extra round trip, not two.
  */
