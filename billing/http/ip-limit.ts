@@ -4,7 +4,8 @@
  * webhook's before its signature check, validate's before its body is validated — so a flood from one
  * address costs a Map lookup each once this replica has seen it over the limit. The client IP is `req.ip`,
  * which the app's `trust proxy` setting derives from Google's load balancer's X-Forwarded-For (ADR 0146).
- * With RATE_LIMIT_STORE=postgres the counts are shared by all replicas (ADR 0160): one UPSERT per request,
+ * With RATE_LIMIT_STORE=postgres the counts are shared by all replicas (ADR 0160): at most one UPSERT per
+ * request (concurrent requests' charges share one, shared-charge-batch.ts, ADR 0290),
  * and for validate none here — its IP charge goes in the same round trip as its per-key charge (the
  * sessions router sends both), so validate pays one extra round trip, not two.
  */
@@ -18,7 +19,9 @@ import {
   takeLocal,
   takeShared,
 } from "../sessions/rate-limit.js";
+import type { SharedWindowStore } from "../sessions/rate-limit-postgres.js";
 import { ApiError } from "./errors.js";
+import { SharedChargeBatcher } from "./shared-charge-batch.js";
 
 /**
  * Generous for people and for many containers behind one company NAT; tight enough that one address
@@ -70,11 +73,24 @@ export function clientIpLimits(
       next();
       return;
     }
-    takeShared([charge]).then(
+    // Concurrent requests' charges share one UPSERT (shared-charge-batch.ts, ADR 0290).
+    const shared = charge.limit.shared ? batcherFor(charge.limit.shared).take(charge) : takeShared([charge]);
+    shared.then(
       (decision) => next(decision.allowed ? undefined : tooMany(decision.retryAfterSeconds)),
       (error: unknown) => next(error),
     );
   };
+}
+
+const batchers = new WeakMap<SharedWindowStore, SharedChargeBatcher>();
+
+function batcherFor(store: SharedWindowStore): SharedChargeBatcher {
+  let batcher = batchers.get(store);
+  if (!batcher) {
+    batcher = new SharedChargeBatcher(store);
+    batchers.set(store, batcher);
+  }
+  return batcher;
 }
 
 function tooMany(retryAfterSeconds: number): ApiError {

@@ -54,7 +54,11 @@ export async function syncSubscription(
   // sends subscription.created and invoice.paid before (or racing) checkout.session.completed, so this is
   // the normal order, not the anomaly `no_license` names (ADR 0133).
   if (!license) return { outcome: "before_fulfilment", licenseIds: [] };
-  const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId);
+  // One call for both, under the lock (ADR 0290): the invoice comes expanded inside the subscription, a
+  // snapshot of the same moment; retrieveLatestInvoice fetches it only if Stripe left it an id.
+  const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId, {
+    expand: ["latest_invoice"],
+  });
   const invoice = await retrieveLatestInvoice(ctx.deps.stripe, subscription);
   const now = ctx.deps.clock.now();
   const facts = factsFromSubscription(subscription, invoice, ctx.catalog, license, now);
@@ -125,63 +129,72 @@ async function handleChargeRefunded(
   };
 }
 
+type EventHandler = (ctx: HandlerContext, tx: Queryable, event: Stripe.Event) => Promise<HandlerResult>;
+
+const syncSubscriptionEvent: EventHandler = (ctx, tx, event) =>
+  syncSubscription(
+    ctx,
+    tx,
+    (event.data.object as { id: string }).id,
+    `stripe:${event.id}`,
+    `license.subscription_${event.type.split(".").pop()}`,
+  );
+
+/**
+ * The event types billing acts on. Any other type is acknowledged without effect (outcome `ignored`); the
+ * webhook records those with one statement and no transaction (process-event.ts), so this table is the
+ * single list of what has an effect: a type handled anywhere else would be ignored.
+ */
+const HANDLERS: Readonly<Record<string, EventHandler>> = {
+  "checkout.session.completed": async (ctx, tx, event) => {
+    const sessionId = (event.data.object as { id: string }).id;
+    const result = await fulfillCheckoutInTx(ctx.deps, ctx.catalog, tx, sessionId, `stripe:${event.id}`);
+    if ("licenseId" in result) return { outcome: "processed", licenseIds: [result.licenseId] };
+    return { outcome: result.outcome, licenseIds: [], message: result.message };
+  },
+  "customer.subscription.created": syncSubscriptionEvent,
+  "customer.subscription.updated": syncSubscriptionEvent,
+  "customer.subscription.deleted": syncSubscriptionEvent,
+  "invoice.paid": (ctx, tx, event) => handleInvoice(ctx, tx, event, "license.invoice_paid"),
+  "invoice.payment_failed": async (ctx, tx, event) => {
+    const result = await handleInvoice(ctx, tx, event, "license.payment_failed");
+    // Mailed once per license and invoice, with the date access ends (the payment grace), in this
+    // transaction: the message exists only if the event's effect commits (ADR 0210).
+    // A failure that ends access (the third attempt, ADR 0243) says so instead of naming a date.
+    for (const id of result.licenseIds) {
+      const license = await getLicense(tx, id);
+      const invoiceId = (event.data.object as { id: string }).id;
+      if (!license) continue;
+      const message =
+        license.state === "pastDue"
+          ? paymentFailed(license, invoiceId)
+          : license.state === "suspended"
+            ? paymentSuspended(license, invoiceId, ctx.deps.config.publicBaseUrl)
+            : null;
+      await notifyLicense(tx, license, message, ctx.deps.clock.now());
+    }
+    return result;
+  },
+  "charge.refunded": handleChargeRefunded,
+  "charge.dispute.created": handleDispute,
+  "charge.dispute.updated": handleDispute,
+  "charge.dispute.closed": handleDispute,
+  "checkout.session.expired": handleCheckoutExpired,
+  "customer.subscription.trial_will_end": handleTrialWillEnd,
+  "invoice.payment_action_required": handlePaymentActionRequired,
+};
+
+/** Whether billing acts on events of this type (else they are acknowledged as `ignored`). */
+export function isHandledEventType(type: string): boolean {
+  return Object.hasOwn(HANDLERS, type);
+}
+
 /** Dispatches one verified event. Unknown types are acknowledged without effect. */
 export async function handleEvent(
   ctx: HandlerContext,
   tx: Queryable,
   event: Stripe.Event,
 ): Promise<HandlerResult> {
-  const actor = `stripe:${event.id}`;
-  switch (event.type) {
-    case "checkout.session.completed": {
-      const result = await fulfillCheckoutInTx(ctx.deps, ctx.catalog, tx, event.data.object.id, actor);
-      if ("licenseId" in result) return { outcome: "processed", licenseIds: [result.licenseId] };
-      return { outcome: result.outcome, licenseIds: [], message: result.message };
-    }
-    case "customer.subscription.created":
-    case "customer.subscription.updated":
-    case "customer.subscription.deleted":
-      return syncSubscription(
-        ctx,
-        tx,
-        event.data.object.id,
-        actor,
-        `license.subscription_${event.type.split(".").pop()}`,
-      );
-    case "invoice.paid":
-      return handleInvoice(ctx, tx, event, "license.invoice_paid");
-    case "invoice.payment_failed": {
-      const result = await handleInvoice(ctx, tx, event, "license.payment_failed");
-      // Mailed once per license and invoice, with the date access ends (the payment grace), in this
-      // transaction: the message exists only if the event's effect commits (ADR 0210).
-      // A failure that ends access (the third attempt, ADR 0243) says so instead of naming a date.
-      for (const id of result.licenseIds) {
-        const license = await getLicense(tx, id);
-        const invoiceId = (event.data.object as { id: string }).id;
-        if (!license) continue;
-        const message =
-          license.state === "pastDue"
-            ? paymentFailed(license, invoiceId)
-            : license.state === "suspended"
-              ? paymentSuspended(license, invoiceId, ctx.deps.config.publicBaseUrl)
-              : null;
-        await notifyLicense(tx, license, message, ctx.deps.clock.now());
-      }
-      return result;
-    }
-    case "charge.refunded":
-      return handleChargeRefunded(ctx, tx, event);
-    case "charge.dispute.created":
-    case "charge.dispute.updated":
-    case "charge.dispute.closed":
-      return handleDispute(ctx, tx, event);
-    case "checkout.session.expired":
-      return handleCheckoutExpired(ctx, tx, event);
-    case "customer.subscription.trial_will_end":
-      return handleTrialWillEnd(ctx, tx, event);
-    case "invoice.payment_action_required":
-      return handlePaymentActionRequired(ctx, tx, event);
-    default:
-      return { outcome: "ignored", licenseIds: [] };
-  }
+  const handler = isHandledEventType(event.type) ? HANDLERS[event.type] : undefined;
+  return handler ? handler(ctx, tx, event) : { outcome: "ignored", licenseIds: [] };
 }

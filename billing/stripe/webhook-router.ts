@@ -85,14 +85,17 @@ export function webhookRouter(deps: BillingDeps): Router {
       req.log.warn({ problem }, "signed webhook with a malformed event envelope");
       throw new ApiError(400, "invalid_event", `webhook body is not a usable Stripe event: ${problem}`);
     }
+    // The event's fields go on the request's own line (request-log.ts logs it when the response
+    // finishes), and on any line logged before: one log write per delivery, not two (ADR 0290).
+    req.log = req.log.child({ eventId: event.id, type: event.type });
     try {
       const result = await processStripeEvent(deps, catalog, event);
       metrics.webhookEvents.inc({ type: event.type, outcome: result.outcome });
-      req.log.info({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe event");
+      req.log = req.log.child({ outcome: result.outcome });
       if (result.outcome === "organization_taken") {
         // A paid checkout that could not be fulfilled (ADR 0240): someone must refund or move it.
         req.log.warn(
-          { eventId: event.id, message: result.message },
+          { message: result.message },
           "paid checkout not fulfilled: its organization was created by another customer; refund it",
         );
       }

@@ -88,6 +88,10 @@ export interface FakeStripe {
 
 type Handler = (params: string[], body: Record<string, unknown>, query: URLSearchParams) => unknown;
 
+/** The `expand` parameter of a GET: `expand[]=a` or, as the SDK sends it, `expand[0]=a`. */
+const expansions = (query: URLSearchParams) =>
+  [...query.entries()].filter(([key]) => /^expand\[\d*\]$/.test(key)).map(([, value]) => value);
+
 const list = (data: unknown[], url: string) => ({ object: "list", data, has_more: false, url });
 
 export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
@@ -145,7 +149,17 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
           `/v1/checkout/sessions/${id}/line_items`,
         ),
     ],
-    ["GET", /^\/v1\/subscriptions\/([^/]+)$/, ([id]) => sub(id!)],
+    [
+      "GET",
+      /^\/v1\/subscriptions\/([^/]+)$/,
+      ([id], _body, query) => {
+        // `expand[]=latest_invoice`, as Stripe answers it: the invoice object in place of its id.
+        const found = sub(id!);
+        const invoiceId = found.latest_invoice;
+        if (!expansions(query).includes("latest_invoice") || typeof invoiceId !== "string") return found;
+        return { ...found, latest_invoice: store.get(store.invoices, invoiceId, "invoice") };
+      },
+    ],
     ["POST", /^\/v1\/subscriptions\/([^/]+)$/, ([id], body) => store.updateSubscription(id!, body)],
     ["DELETE", /^\/v1\/subscriptions\/([^/]+)$/, ([id]) => store.cancelSubscription(id!)],
     ["GET", /^\/v1\/invoices\/([^/]+)$/, ([id]) => store.get(store.invoices, id!, "invoice")],
