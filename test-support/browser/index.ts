@@ -126,3 +126,44 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: path as `${string}.png`, fullPage: true });
   return path;
 }
+
+/** What a page looks like to the checks every account page must pass (see HEALTHY_ACCOUNT_PAGE). */
+export interface PageHealth {
+  problems: PageProblems;
+  /** The body's computed display: account.css makes it `flex`, so anything else = the stylesheet was blocked. */
+  bodyDisplay: string;
+  seriousAxe: string[];
+  /** Wider than the viewport: the page scrolls sideways (at phone width, a layout bug). */
+  scrollsSideways: boolean;
+}
+
+/** Styled, nothing blocked or broken, no serious axe-core violation, no sideways scrolling. */
+export const HEALTHY_ACCOUNT_PAGE: PageHealth = {
+  problems: { consoleErrors: [], pageErrors: [], failedRequests: [] },
+  bodyDisplay: "flex",
+  seriousAxe: [],
+  scrollsSideways: false,
+};
+
+/** Takes the page's screenshot (`name`) and reads what HEALTHY_ACCOUNT_PAGE describes. */
+export async function pageHealth({ page, problems }: OpenedPage, name: string): Promise<PageHealth> {
+  await screenshot(page, name);
+  const layout = await page.evaluate(() => {
+    // biome-ignore lint/suspicious/noExplicitAny: runs in the page
+    const w = globalThis as any;
+    return {
+      bodyDisplay: String(w.getComputedStyle(w.document.body).display),
+      overflow: Number(w.document.documentElement.scrollWidth - w.innerWidth),
+    };
+  });
+  return {
+    problems: {
+      consoleErrors: [...problems.consoleErrors],
+      pageErrors: [...problems.pageErrors],
+      failedRequests: [...problems.failedRequests],
+    },
+    bodyDisplay: layout.bodyDisplay,
+    seriousAxe: await seriousAxeViolations(page),
+    scrollsSideways: layout.overflow > 0,
+  };
+}

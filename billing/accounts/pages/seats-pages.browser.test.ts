@@ -13,9 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../../../crds/load.js";
 import { WorkstationResource } from "../../../crds/types.js";
 import {
+  HEALTHY_ACCOUNT_PAGE,
   launchBrowser,
   type OpenedPage,
   openPage,
+  pageHealth,
   screenshot,
   seriousAxeViolations,
   setCookie,
@@ -67,15 +69,9 @@ async function visitAs(
   return tab;
 }
 
-async function checkPage({ page, problems }: OpenedPage, name: string): Promise<void> {
-  await screenshot(page, name);
-  expect(problems, name).toEqual({ consoleErrors: [], pageErrors: [], failedRequests: [] });
-  expect(await seriousAxeViolations(page), name).toEqual([]);
-  const overflow = await page.evaluate(
-    // biome-ignore lint/suspicious/noExplicitAny: runs in the page
-    () => (globalThis as any).document.documentElement.scrollWidth - (globalThis as any).innerWidth,
-  );
-  expect(overflow, `${name}: horizontal scrolling`).toBeLessThanOrEqual(0);
+/** Styled, nothing blocked or broken, no serious axe violation, no sideways scrolling; a screenshot. */
+async function checkPage(tab: OpenedPage, name: string): Promise<void> {
+  expect(await pageHealth(tab, name), name).toEqual(HEALTHY_ACCOUNT_PAGE);
 }
 
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? "");
