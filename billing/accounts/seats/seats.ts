@@ -30,11 +30,11 @@ export interface SeatView {
   assignedAt: string;
 }
 
-/** The license of `organization` with this id, locked for the seat count; 404 when it is another's. */
-export async function lockSeatLicense(tx: Queryable, organization: string, licenseId: string) {
+/** The license of `organization` with this id (locked for the seat count with `forUpdate`); 404 when it is another's. */
+async function seatLicense(db: Queryable, organization: string, licenseId: string, forUpdate: boolean) {
   const license = (
-    await tx.query<SeatLicense>(
-      "SELECT id, organization, seats, state FROM licenses WHERE id = $1 AND organization = $2 FOR UPDATE",
+    await db.query<SeatLicense>(
+      `SELECT id, organization, seats, state FROM licenses WHERE id = $1 AND organization = $2${forUpdate ? " FOR UPDATE" : ""}`,
       [licenseId, organization],
     )
   ).rows[0];
@@ -48,20 +48,12 @@ export async function lockSeatLicense(tx: Queryable, organization: string, licen
   return license;
 }
 
+/** The license of `organization` with this id, locked for the seat count; 404 when it is another's. */
+export const lockSeatLicense = (tx: Queryable, organization: string, licenseId: string) =>
+  seatLicense(tx, organization, licenseId, true);
+
 export async function listSeats(db: Queryable, organization: string, licenseId: string) {
-  const license = (
-    await db.query<SeatLicense>(
-      "SELECT id, organization, seats, state FROM licenses WHERE id = $1 AND organization = $2",
-      [licenseId, organization],
-    )
-  ).rows[0];
-  if (!license) {
-    throw new ApiError(
-      404,
-      "license_not_found",
-      `organization "${organization}" has no license ${JSON.stringify(licenseId)}`,
-    );
-  }
+  const license = await seatLicense(db, organization, licenseId, false);
   const rows = await db.query<{ user_id: string; email: string; assigned_by: string; assigned_at: Date }>(
     `SELECT s.user_id, u.email, s.assigned_by, s.assigned_at
        FROM seat_assignments s JOIN users u ON u.id = s.user_id
