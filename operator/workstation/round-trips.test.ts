@@ -2,7 +2,8 @@
  * Issue 18 goal 5: how many round trips a Workstation costs from scratch (docs/adr/0263). With operations
  * that finish at once, one Workstation goes NotFound → create → start → Ready in three reconciles and one
  * GetWorkstation: the finalizer pass carries on in the same reconcile, and a just-finished operation's
- * returned workstation stands for the read that used to follow each poll.
+ * returned workstation stands for the read that used to follow each poll; the grant writes with the IAM
+ * policy the access check just read.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GcpWorkstation, OperationStatus } from "../gcp/workstations.js";
@@ -20,10 +21,11 @@ afterAll(async () => {
 });
 
 describe("round trips of a Workstation provisioned from scratch", { timeout: 60_000 }, () => {
-  it("three reconciles and one GetWorkstation (the NotFound before the create)", async () => {
+  it("three reconciles, one GetWorkstation (the NotFound before the create), one IAM read", async () => {
     const operator = await h.startOperator();
     const ns = await h.tenant();
     const getsBefore = h.fake.state.calls("GetWorkstation");
+    const iamReadsBefore = h.fake.state.calls("GetIamPolicy");
     await h.createWorkstation(ns, "w");
     await eventually(
       "Ready",
@@ -36,6 +38,9 @@ describe("round trips of a Workstation provisioned from scratch", { timeout: 60_
     expect(h.fake.state.calls("GetWorkstation") - getsBefore).toBe(1);
     expect(h.fake.state.calls("CreateWorkstation")).toBe(1);
     expect(h.fake.state.calls("StartWorkstation")).toBe(1);
+    // Who holds access is read once; the grant writes with that policy (its etag guards the write).
+    expect(h.fake.state.calls("GetIamPolicy") - iamReadsBefore).toBe(1);
+    expect(h.fake.state.calls("SetIamPolicy")).toBe(1);
     expect(reconciles).toBe(3);
     const ws = await h.getWorkstation(ns, "w");
     expect(ws?.status).toMatchObject({ state: "STATE_RUNNING", accessGrantedTo: ws?.spec.user });
