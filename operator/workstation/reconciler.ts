@@ -345,11 +345,12 @@ const VERB_KIND: Record<string, LroKind> = {
 };
 
 /**
- * How old a finished operation's returned workstation may be to stand for a GetWorkstation. A poll finds
- * an operation done at most one poll interval (2 s by default) after it ended; anything older — an operator
- * that was down, a key that waited in a long queue — is read again.
+ * How old a finished operation's returned workstation may be to stand for a GetWorkstation. A settled
+ * workstation is only re-read every observeIntervalMs (5 min) anyway, so a result up to a minute old adds
+ * little staleness; it covers the queue wait of a from-scratch burst (1,000 keys wait ~10 s each under
+ * load). Older results — an operator that was down — are read again (ADR 0263).
  */
-export const OPERATION_RESULT_MAX_AGE_MS = 10_000;
+export const OPERATION_RESULT_MAX_AGE_MS = 60_000;
 
 /**
  * Whether a finished operation's response is a fresh observation of workstation `name`: it succeeded,
