@@ -12,6 +12,7 @@
  * Run: npm run bench -- operator     → bench/results/operator-<size>-<mode>.json
  */
 import { randomUUID } from "node:crypto";
+import diagnostics from "node:diagnostics_channel";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { CRD_DIR } from "../crds/load.js";
@@ -204,6 +205,24 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
         (w as Workstation).status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
       ).length;
 
+  // Kubernetes API requests of the operator during provisioning, by verb and kind of path (undici's
+  // diagnostics channel sees every request client-node sends).
+  const kubeRequests: Record<string, number> = {};
+  const countKube = (message: unknown) => {
+    if (!profiling) return;
+    const { request } = message as { request: { method: string; path: string } };
+    const path = request.path.split("?")[0]!;
+    const what = path.endsWith("/status")
+      ? "status"
+      : path.includes("/events")
+        ? "events"
+        : path.includes("watch=") || request.path.includes("watch=")
+          ? "watch"
+          : "object";
+    const key = `${request.method} ${what}`;
+    kubeRequests[key] = (kubeRequests[key] ?? 0) + 1;
+  };
+  diagnostics.subscribe("undici:request:create", countKube);
   started = performance.now();
   profiling = true;
   const cpuBefore = process.cpuUsage();
@@ -226,6 +245,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   const provisionReconciles = await reconciles();
   profiling = false;
   const cpu = process.cpuUsage(cpuBefore);
+  diagnostics.unsubscribe("undici:request:create", countKube);
   await profiler?.stop(`operator-${size}-${mode}`);
   const histogramSum = async (h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }) =>
     (await h.get()).values.filter((v) => v.metricName?.endsWith("_sum")).reduce((sum, v) => sum + v.value, 0);
@@ -235,6 +255,9 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
     reconcileSeconds: round(await histogramSum(manager.metrics.reconcileTime)),
     queueWaitSeconds: round(await histogramSum(manager.metrics.queueLatency)),
     workerSeconds: round(provisionSeconds * WORKERS),
+    kubeRequestsPerWorkstation: Object.fromEntries(
+      Object.entries(kubeRequests).map(([what, n]) => [what, round(n / size)]),
+    ),
     gatewayCallsPerWorkstation: Object.fromEntries(
       Object.entries(calls).map(([method, c]) => [
         method,
