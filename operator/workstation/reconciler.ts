@@ -226,9 +226,19 @@ export class WorkstationReconciler implements Reconciler {
       case "RemoveFinalizer": {
         const others = (ws.metadata?.finalizers ?? []).filter((f) => f !== WORKSTATION_FINALIZER);
         const finalizers = action.type === "AddFinalizer" ? [...others, WORKSTATION_FINALIZER] : others;
+        // The id label (credential.ts) goes on with the finalizer: one metadata write instead of two.
+        const id = action.type === "AddFinalizer" ? this.#cloudName(ws)?.split("/").pop() : undefined;
+        const label =
+          id && ws.metadata?.labels?.[WORKSTATION_ID_LABEL] !== id
+            ? { [WORKSTATION_ID_LABEL]: id }
+            : undefined;
         // resourceVersion makes this a compare-and-swap: a concurrent finalizer change gives 409, and a retry.
         const written = await deps.writer.patch(namespace, name, {
-          metadata: { finalizers, resourceVersion: ws.metadata?.resourceVersion },
+          metadata: {
+            finalizers,
+            resourceVersion: ws.metadata?.resourceVersion,
+            ...(label ? { labels: label } : {}),
+          },
         });
         if (action.type === "RemoveFinalizer" && finalizers.length === 0) {
           deps.workstations.observeDelete(`${namespace}/${name}`);

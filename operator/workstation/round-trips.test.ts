@@ -5,7 +5,10 @@
  * returned workstation stands for the read that used to follow each poll; the grant writes with the IAM
  * policy the access check just read.
  */
+import diagnostics from "node:diagnostics_channel";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
+import { workstationIdFor } from "../gcp/naming.js";
 import type { GcpWorkstation, OperationStatus } from "../gcp/workstations.js";
 import { conditionOf, eventually, type Harness, startHarness } from "../testing/harness.js";
 import { freshResult, OPERATION_RESULT_MAX_AGE_MS } from "./reconciler.js";
@@ -26,11 +29,21 @@ describe("round trips of a Workstation provisioned from scratch", { timeout: 60_
     const ns = await h.tenant();
     const getsBefore = h.fake.state.calls("GetWorkstation");
     const iamReadsBefore = h.fake.state.calls("GetIamPolicy");
+    // The operator's writes to this Workstation, as client-node sends them (undici's diagnostics channel).
+    const writes: string[] = [];
+    const seeWrite = (message: unknown) => {
+      const { request } = message as { request: { method: string; path: string } };
+      const path = request.path.split("?")[0]!;
+      if (request.method === "PATCH" && path.includes(`/namespaces/${ns}/workstations/w`))
+        writes.push(path.endsWith("/status") ? "status" : "metadata");
+    };
+    diagnostics.subscribe("undici:request:create", seeWrite);
     await h.createWorkstation(ns, "w");
     await eventually(
       "Ready",
       async () => conditionOf(await h.getWorkstation(ns, "w"), "Ready")?.status === "True",
     );
+    diagnostics.unsubscribe("undici:request:create", seeWrite);
     const reconciles = (await operator.manager.metrics.reconcileTotal.get()).values.reduce(
       (sum, v) => sum + v.value,
       0,
@@ -42,9 +55,13 @@ describe("round trips of a Workstation provisioned from scratch", { timeout: 60_
     expect(h.fake.state.calls("GetIamPolicy") - iamReadsBefore).toBe(1);
     expect(h.fake.state.calls("SetIamPolicy")).toBe(1);
     expect(reconciles).toBe(3);
+    // One metadata write (finalizer and id label together) and one status write per reconcile.
+    expect(writes.filter((w) => w === "metadata")).toHaveLength(1);
+    expect(writes.filter((w) => w === "status")).toHaveLength(3);
     const ws = await h.getWorkstation(ns, "w");
     expect(ws?.status).toMatchObject({ state: "STATE_RUNNING", accessGrantedTo: ws?.spec.user });
     expect(ws?.status?.accessUrl).toMatch(/^https:\/\//);
+    expect(ws?.metadata?.labels?.[WORKSTATION_ID_LABEL]).toBe(workstationIdFor(ns, "w"));
     await operator.manager.stop();
   });
 });
