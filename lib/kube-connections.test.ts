@@ -5,7 +5,7 @@ import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { generateServingMaterial } from "../test-support/kube-apiserver/auth/tls.js";
 import { kubeConfigFor } from "../test-support/kube-apiserver/kubeconfig.js";
-import { reuseConnections } from "./kube-connections.js";
+import { reuseConnections, withSharedConnections } from "./kube-connections.js";
 
 /** A minimal API server that answers every request with an empty NamespaceList and counts connections. */
 async function countingServer(tls: boolean) {
@@ -94,5 +94,19 @@ describe("reuseConnections", () => {
     expect(new Set(b.tokens)).toEqual(new Set(["Bearer token-b"]));
     expect(a.connections()).toBeLessThanOrEqual(4);
     expect(b.connections()).toBeLessThanOrEqual(4);
+  });
+
+  it("withSharedConnections pools a copy and leaves the caller's KubeConfig as it was", async () => {
+    const server = await countingServer(true);
+    stop = server.stop;
+    const original = server.kubeConfig();
+    const shared = withSharedConnections(original);
+    expect(shared).not.toBe(original);
+    await requests(shared, 20, 2);
+    expect(server.connections()).toBeLessThanOrEqual(4);
+    const before = server.connections();
+    await requests(original, 10, 1);
+    expect(server.connections() - before).toBe(10);
+    expect(new Set(server.tokens)).toEqual(new Set(["Bearer t0"]));
   });
 });

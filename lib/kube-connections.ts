@@ -12,6 +12,11 @@
  * client-go's transport does. Credentials sent as headers (tokens) are still applied per request, so a
  * rotated service-account token is picked up as before; a changed client certificate or CA gives a new
  * dispatcher. Idempotent: calling it twice on one KubeConfig changes nothing more.
+ *
+ * A request written onto a pooled socket the server has just closed (an API server restart) fails with
+ * UND_ERR_SOCKET instead of being retried as Go's transport does: the operator's runtime retries on its
+ * own, and it pools only its own copy (`withSharedConnections`) so that other clients of the caller's
+ * KubeConfig are unaffected. Billing's clients wait for that retry (docs/adr/0263).
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 
@@ -27,6 +32,21 @@ const MAX_DISPATCHERS = 4;
 
 interface Closable {
   close?: () => Promise<void>;
+}
+
+/**
+ * A copy of `kubeConfig` whose clients share keep-alive connections; the caller's KubeConfig (and every
+ * other client made from it) is left as it was.
+ */
+export function withSharedConnections(kubeConfig: KubeConfig): KubeConfig {
+  const copy = new (kubeConfig.constructor as new () => KubeConfig)();
+  copy.loadFromOptions({
+    clusters: kubeConfig.clusters,
+    users: kubeConfig.users,
+    contexts: kubeConfig.contexts,
+    currentContext: kubeConfig.currentContext,
+  });
+  return reuseConnections(copy);
 }
 
 /** Makes `kubeConfig`'s API clients and watches share keep-alive connections; returns it. */
