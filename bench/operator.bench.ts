@@ -12,6 +12,7 @@
  * Run: npm run bench -- operator     → bench/results/operator-<size>-<mode>.json
  */
 import { randomUUID } from "node:crypto";
+import diagnostics from "node:diagnostics_channel";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { CRD_DIR } from "../crds/load.js";
@@ -120,7 +121,19 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
     });
   });
   console.log(`created ${size} Workstations in ${createSeconds.toFixed(1)} s`);
-  const gateway = createWorkstationsGateway({ client: fake.client() });
+  // Where a converging reconcile's time goes: every gateway RPC counted and timed per method.
+  const calls: Record<string, { calls: number; seconds: number }> = {};
+  let profiling = false;
+  const gateway = createWorkstationsGateway({
+    client: fake.client(),
+    observer: ({ method, seconds }) => {
+      if (!profiling) return;
+      calls[method] ??= { calls: 0, seconds: 0 };
+      const entry = calls[method];
+      entry.calls += 1;
+      entry.seconds += seconds;
+    },
+  });
   const names = Array.from(
     { length: size },
     (_, i) =>
@@ -192,7 +205,28 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
         (w as Workstation).status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
       ).length;
 
+  // Kubernetes API requests of the operator during provisioning, by verb and kind of path (undici's
+  // diagnostics channel sees every request client-node sends).
+  const kubeRequests: Record<string, number> = {};
+  const countKube = (message: unknown) => {
+    if (!profiling) return;
+    const { request } = message as { request: { method: string; path: string } };
+    const path = request.path.split("?")[0]!;
+    const what = path.endsWith("/status")
+      ? "status"
+      : path.includes("/events")
+        ? "events"
+        : path.includes("watch=") || request.path.includes("watch=")
+          ? "watch"
+          : "object";
+    const key = `${request.method} ${what}`;
+    kubeRequests[key] = (kubeRequests[key] ?? 0) + 1;
+  };
+  diagnostics.subscribe("undici:request:create", countKube);
   started = performance.now();
+  profiling = true;
+  const cpuBefore = process.cpuUsage();
+  const profiler = await startProfiler();
   await manager.start();
   let lastReport = Date.now();
   await waitFor(
@@ -209,6 +243,29 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   );
   const provisionSeconds = (performance.now() - started) / 1000;
   const provisionReconciles = await reconciles();
+  profiling = false;
+  const cpu = process.cpuUsage(cpuBefore);
+  diagnostics.unsubscribe("undici:request:create", countKube);
+  await profiler?.stop(`operator-${size}-${mode}`);
+  const histogramSum = async (h: { get(): Promise<{ values: { metricName?: string; value: number }[] }> }) =>
+    (await h.get()).values.filter((v) => v.metricName?.endsWith("_sum")).reduce((sum, v) => sum + v.value, 0);
+  const profile = {
+    processCpuSeconds: round((cpu.user + cpu.system) / 1e6),
+    cpuMsPerReconcile: round((cpu.user + cpu.system) / 1000 / provisionReconciles),
+    reconcileSeconds: round(await histogramSum(manager.metrics.reconcileTime)),
+    queueWaitSeconds: round(await histogramSum(manager.metrics.queueLatency)),
+    workerSeconds: round(provisionSeconds * WORKERS),
+    kubeRequestsPerWorkstation: Object.fromEntries(
+      Object.entries(kubeRequests).map(([what, n]) => [what, round(n / size)]),
+    ),
+    gatewayCallsPerWorkstation: Object.fromEntries(
+      Object.entries(calls).map(([method, c]) => [
+        method,
+        { calls: round(c.calls / size), msEach: round((c.seconds * 1000) / c.calls) },
+      ]),
+    ),
+  };
+  console.log(JSON.stringify(profile));
   console.log(`provisioned in ${provisionSeconds.toFixed(1)} s (${provisionReconciles} reconciles)`);
   const rssAfter = rss();
   if (fake.state.workstations().length !== size)
@@ -226,7 +283,10 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   const sweepSeconds = (performance.now() - started) / 1000;
 
   // Baseline 3: raw cloud reads with the same concurrency as the workers.
+  const getCpuBefore = process.cpuUsage();
   const getSeconds = await pool(size, WORKERS, (i) => gateway.get(names[i]!));
+  const getCpu = process.cpuUsage(getCpuBefore);
+  const getCpuMs = (getCpu.user + getCpu.system) / 1000 / size;
 
   await manager.stop();
   await gateway.close();
@@ -244,6 +304,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
       workstationsReadyPerSecond: round(size / provisionSeconds),
       reconcilesPerWorkstation: round(provisionReconciles / size),
     },
+    profile,
     steadySweep: { seconds: round(sweepSeconds), reconcilesPerSecond: round(size / sweepSeconds) },
     memory: {
       rssBeforeOperatorBytes: rssBefore,
@@ -255,6 +316,8 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
       listSeconds: round(listSeconds),
       noopReconcilesPerSecond: round(size / noopSeconds),
       gatewayGetsPerSecond: round(size / getSeconds),
+      // The whole process (client, gRPC server, fake) per raw get: what a reconcile is compared with.
+      gatewayGetCpuMs: round(getCpuMs),
     },
     ratios: {
       // Issue 18 goal 5: converging reconciles/s ≥ 0.5× raw GetWorkstation calls/s.
@@ -270,6 +333,29 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   };
   console.log(JSON.stringify(result, null, 2));
   writeBenchResult("operator", `${size}-${mode}`, result);
+}
+
+/**
+ * BENCH_OPERATOR_CPU_PROFILE=dir: a V8 CPU profile of the provisioning phase only (not the setup), for
+ * Chrome DevTools or a script that sums self time per module.
+ */
+async function startProfiler(): Promise<{ stop(name: string): Promise<void> } | undefined> {
+  const dir = process.env.BENCH_OPERATOR_CPU_PROFILE;
+  if (!dir) return undefined;
+  const { Session } = await import("node:inspector/promises");
+  const { mkdirSync, writeFileSync } = await import("node:fs");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop(name) {
+      const { profile } = await session.post("Profiler.stop");
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${dir}/${name}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 function round(n: number): number {

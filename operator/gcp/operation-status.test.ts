@@ -60,4 +60,19 @@ describe("toOperationStatus", () => {
     });
     expect(status).toEqual({ name: "op", done: true });
   });
+
+  it("reports when a finished operation ended (metadata end_time), for the reconciler's freshness check", () => {
+    const ended = {
+      type_url: `${PREFIX}OperationMetadata`,
+      value: v1.OperationMetadata.encode({
+        verb: "start",
+        target: "projects/p/…/workstations/w",
+        endTime: { seconds: 1_800_000_000, nanos: 250_000_000 },
+      }).finish(),
+    };
+    const status = toOperationStatus("op", { done: true, metadata: ended });
+    expect(status).toMatchObject({ done: true, endTime: new Date(1_800_000_000_250) });
+    // Still running: no end time, even if the metadata carried one.
+    expect(toOperationStatus("op", { done: false, metadata: ended })).not.toHaveProperty("endTime");
+  });
 });

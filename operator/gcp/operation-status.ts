@@ -20,6 +20,8 @@ export type OperationStatus =
       error?: GcpError;
       /** The workstation the operation returned, when it succeeded. */
       workstation?: GcpWorkstation;
+      /** When the operation finished (its metadata's end_time), if the API says. */
+      endTime?: Date;
     };
 
 interface AnyLike {
@@ -55,6 +57,8 @@ export function toOperationStatus(name: string, raw: RawOperationLike): Operatio
     ...(metadata?.target ? { target: metadata.target } : {}),
   };
   if (!raw.done) return { name, done: false, ...about };
+  const ended = timestampMs(metadata?.endTime);
+  if (ended !== undefined) Object.assign(about, { endTime: new Date(ended) });
   if (raw.error) {
     const call = `${about.verb ?? "long-running"} operation ${name}`;
     const error = new GcpError(
@@ -72,3 +76,14 @@ export function toOperationStatus(name: string, raw: RawOperationLike): Operatio
   );
   return { name, done: true, ...about, workstation };
 }
+
+function timestampMs(
+  ts: { seconds?: number | Long | string | null; nanos?: number | null } | null | undefined,
+): number | undefined {
+  if (!ts || ts.seconds === null || ts.seconds === undefined) return undefined;
+  // protobufjs decodes int64 as a Long object when long.js is loaded, else as a number.
+  const seconds = typeof ts.seconds === "object" ? ts.seconds.toNumber() : Number(ts.seconds);
+  return seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
+}
+
+type Long = { toNumber(): number };

@@ -221,6 +221,38 @@ describe("gateway IAM", () => {
     expect(fake.state.iamMembers(name)).not.toContain("user:frank@example.com");
   });
 
+  it("a grant right after listUsers writes with the policy just read: one read, one write", async () => {
+    const name = await created();
+    const reads = fake.state.calls("GetIamPolicy");
+    const writes = fake.state.calls("SetIamPolicy");
+    expect(await gateway.listUsers(name)).toEqual([]);
+    await gateway.grantUser(name, "gina@example.com");
+    expect(fake.state.calls("GetIamPolicy") - reads).toBe(1);
+    expect(fake.state.calls("SetIamPolicy") - writes).toBe(1);
+    expect(fake.state.iamMembers(name)).toEqual(["user:gina@example.com"]);
+  });
+
+  it("a policy changed after listUsers is not overwritten: the write's etag fails, the grant re-reads", async () => {
+    const name = await created();
+    const other = createWorkstationsGateway({ client: fake.client() });
+    expect(await gateway.listUsers(name)).toEqual([]);
+    await other.grantUser(name, "hal@example.com"); // someone else, between our read and our write
+    await gateway.grantUser(name, "iris@example.com");
+    expect(fake.state.iamMembers(name)).toEqual(["user:hal@example.com", "user:iris@example.com"]);
+    await other.close();
+  });
+
+  it("'already granted' is never concluded from a remembered policy", async () => {
+    const name = await created();
+    const other = createWorkstationsGateway({ client: fake.client() });
+    await gateway.grantUser(name, "jo@example.com");
+    expect(await gateway.listUsers(name)).toEqual(["jo@example.com"]);
+    await other.revokeUser(name, "jo@example.com"); // removed after our read
+    await gateway.grantUser(name, "jo@example.com");
+    expect(fake.state.iamMembers(name)).toEqual(["user:jo@example.com"]);
+    await other.close();
+  });
+
   it("rejects a non-e-mail user without calling the API", async () => {
     const name = await created();
     const calls = fake.state.calls();

@@ -142,17 +142,46 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
     return { operation: operation.name };
   }
 
+  /**
+   * The policy `listUsers` just read, per workstation, for the grant or revoke that usually follows it
+   * (a reconciler reads the holders, then changes them): the write's etag makes it a compare-and-swap,
+   * so a policy changed meanwhile gives ABORTED and the loop below re-reads — saving the second read is
+   * safe. Used once, only for a write, only within IAM_REUSE_MS; bounded in size.
+   */
+  const recentPolicies = new Map<string, { policy: IamPolicy; at: number }>();
+  const rememberPolicy = (name: string, policy: IamPolicy) => {
+    if (!policy.etag || policy.etag.length === 0) return; // without an etag a write would overwrite blindly
+    recentPolicies.delete(name);
+    recentPolicies.set(name, { policy, at: performance.now() });
+    if (recentPolicies.size > IAM_REUSE_MAX) recentPolicies.delete(recentPolicies.keys().next().value!);
+  };
+  const takeRecentPolicy = (name: string): IamPolicy | undefined => {
+    const recent = recentPolicies.get(name);
+    recentPolicies.delete(name);
+    return recent && performance.now() - recent.at <= IAM_REUSE_MS ? recent.policy : undefined;
+  };
+
   async function updateUsers(
     name: string,
     email: string,
     change: (bindings: IBinding[], role: string, member: string) => IBinding[] | null,
   ): Promise<void> {
     const member = userMember(name, email);
+    let reused = takeRecentPolicy(name);
     for (let attempt = 1; ; attempt++) {
-      const [policy] = await call("getIamPolicy", name, () =>
-        client.getIamPolicy({ resource: name } as IamRequest, callOptions),
-      );
+      const [policy] = reused
+        ? [reused]
+        : await call("getIamPolicy", name, () =>
+            client.getIamPolicy({ resource: name } as IamRequest, callOptions),
+          );
       const bindings = change(policy.bindings ?? [], WORKSTATION_USER_ROLE, member);
+      if (bindings === null && reused) {
+        // "Nothing to do" is never decided on a remembered policy: without a write no etag checks it.
+        reused = undefined;
+        attempt -= 1;
+        continue;
+      }
+      reused = undefined;
       if (bindings === null) return; // already as wanted: no write, no etag churn
       try {
         await call("setIamPolicy", name, () =>
@@ -255,6 +284,7 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
       const [policy] = await call("getIamPolicy", name, () =>
         client.getIamPolicy({ resource: name } as IamRequest, callOptions),
       );
+      rememberPolicy(name, policy);
       const binding = (policy.bindings ?? []).find((b) => b.role === WORKSTATION_USER_ROLE);
       return (binding?.members ?? [])
         .filter((m) => m.startsWith("user:"))
@@ -269,6 +299,10 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
     },
   };
 }
+
+/** How long a policy read by listUsers may serve the next grant/revoke's first attempt, and how many are kept. */
+const IAM_REUSE_MS = 10_000;
+const IAM_REUSE_MAX = 1_000;
 
 const EMAIL = /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/;
 

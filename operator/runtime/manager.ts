@@ -15,6 +15,7 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
+import { withSharedConnections } from "../../lib/kube-connections.js";
 import { stripForCache } from "./cache-transform.js";
 import { Controller, type ControllerSpec } from "./controller.js";
 import type { SimulatedCrash } from "./crash.js";
@@ -80,6 +81,10 @@ export class Manager {
   #state: "new" | "running" | "stopped" | "crashed" = "new";
 
   constructor(private readonly options: ManagerOptions) {
+    // Every client, watch, Event and lease request below shares keep-alive connections (ADR 0263); a
+    // copy, so clients others made from the caller's KubeConfig keep their own behaviour.
+    this.options = { ...options, kubeConfig: withSharedConnections(options.kubeConfig) };
+    options = this.options;
     this.metrics = options.metrics ?? new OperatorMetrics();
     if (options.clientRateLimit) this.throttle = new RequestThrottle(options.clientRateLimit, options.clock);
     const sink = options.eventSink ?? kubeEventSink(options.kubeConfig, this.throttle);

@@ -18,7 +18,7 @@ import {
 import { ConditionType, conditionTransitions, Reason, setCondition, transitionEvent } from "../conditions.js";
 import { type GcpError, isGcpError } from "../gcp/errors.js";
 import { ownerLabels, workstationIdFor, workstationName } from "../gcp/naming.js";
-import type { GcpWorkstation, WorkstationsGateway } from "../gcp/workstations.js";
+import type { GcpWorkstation, OperationStatus, WorkstationsGateway } from "../gcp/workstations.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventRecorder } from "../runtime/events.js";
 import type { Informer } from "../runtime/informer.js";
@@ -86,7 +86,7 @@ export class WorkstationReconciler implements Reconciler {
       .map((ws) => `${namespace}/${ws.metadata?.name}`);
   }
 
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string, continued = false): Promise<ReconcileResult> {
     const { deps } = this;
     const ws = deps.workstations.get(key);
     if (!ws) return {}; // deleted, finalizer already gone: nothing to do
@@ -98,7 +98,7 @@ export class WorkstationReconciler implements Reconciler {
     // billing did not write (contract C6) — except to clean up a resource being deleted.
     const fromBilling = license === null || writtenByBilling(license);
     const observe = ours && (fromBilling || Boolean(ws.metadata?.deletionTimestamp));
-    const cloud: CloudObservation = observe ? await this.#observe(ws) : { workstation: null };
+    const cloud: CloudObservation = observe ? await this.#observe(ws, now) : { workstation: null };
     // An operation in flight that no status records (its starter died before writing it) is adopted as
     // if recorded: the decision waits for it and the status write records it for the next poll.
     const recorded = cloud.adopted
@@ -134,28 +134,34 @@ export class WorkstationReconciler implements Reconciler {
       throw error;
     }
     if (status) await this.#writeStatus(ws, status);
+    // The finalizer alone was added (it must be on before any cloud call): carry on with the object as
+    // written instead of a second trip through the queue — the same pass the requeue would have made.
+    if (onlyAddedFinalizer(decision.actions) && !continued) return this.reconcile(key, true);
     return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
-  async #observe(ws: Workstation): Promise<CloudObservation> {
+  async #observe(ws: Workstation, now: Date): Promise<CloudObservation> {
     const { gateway } = this.deps;
     const observation: CloudObservation = { workstation: null };
     const operation = ws.status?.operation;
+    const name = this.#cloudName(ws);
+    /** The workstation a just-finished create/start/stop returned: as good as a GetWorkstation (ADR 0263). */
+    let returned: GcpWorkstation | undefined;
     if (operation) {
       try {
         const polled = await gateway.getOperation(operation.name);
         observation.operation = polled.done
           ? { done: true, ...(polled.error ? { error: polled.error.detail || polled.error.message } : {}) }
           : { done: false };
+        if (polled.done && freshResult(polled, operation.kind, name, now)) returned = polled.workstation;
       } catch (error) {
         // An operation the API no longer knows has finished long ago; the workstation read tells the rest.
         if (!isGcpError(error, "notFound")) throw error;
         observation.operation = { done: true };
       }
     }
-    const name = this.#cloudName(ws);
     if (name) {
-      const found = await gateway.get(name);
+      const found = returned ?? (await gateway.get(name));
       observation.workstation = found ? toCloudWorkstation(found) : null;
       if (found && !operation && inTransition(found)) {
         const adopted = await this.#findInFlight(found.name);
@@ -220,9 +226,19 @@ export class WorkstationReconciler implements Reconciler {
       case "RemoveFinalizer": {
         const others = (ws.metadata?.finalizers ?? []).filter((f) => f !== WORKSTATION_FINALIZER);
         const finalizers = action.type === "AddFinalizer" ? [...others, WORKSTATION_FINALIZER] : others;
+        // The id label (credential.ts) goes on with the finalizer: one metadata write instead of two.
+        const id = action.type === "AddFinalizer" ? this.#cloudName(ws)?.split("/").pop() : undefined;
+        const label =
+          id && ws.metadata?.labels?.[WORKSTATION_ID_LABEL] !== id
+            ? { [WORKSTATION_ID_LABEL]: id }
+            : undefined;
         // resourceVersion makes this a compare-and-swap: a concurrent finalizer change gives 409, and a retry.
         const written = await deps.writer.patch(namespace, name, {
-          metadata: { finalizers, resourceVersion: ws.metadata?.resourceVersion },
+          metadata: {
+            finalizers,
+            resourceVersion: ws.metadata?.resourceVersion,
+            ...(label ? { labels: label } : {}),
+          },
         });
         if (action.type === "RemoveFinalizer" && finalizers.length === 0) {
           deps.workstations.observeDelete(`${namespace}/${name}`);
@@ -337,6 +353,35 @@ const VERB_KIND: Record<string, LroKind> = {
   stop: "Stop",
   delete: "Delete",
 };
+
+/**
+ * How old a finished operation's returned workstation may be to stand for a GetWorkstation. A settled
+ * workstation is only re-read every observeIntervalMs (5 min) anyway, so a result up to a minute old adds
+ * little staleness; it covers the queue wait of a from-scratch burst (1,000 keys wait ~10 s each under
+ * load). Older results — an operator that was down — are read again (ADR 0263).
+ */
+export const OPERATION_RESULT_MAX_AGE_MS = 60_000;
+
+/**
+ * Whether a finished operation's response is a fresh observation of workstation `name`: it succeeded,
+ * returned that workstation, acted on it (create, start, stop — a delete's response describes a
+ * workstation that is going away) and ended no longer than OPERATION_RESULT_MAX_AGE_MS ago.
+ */
+export function freshResult(
+  polled: OperationStatus,
+  kind: LroKind,
+  name: string | undefined,
+  now: Date,
+): polled is OperationStatus & { done: true; workstation: GcpWorkstation } {
+  if (!polled.done || polled.error || !polled.workstation || kind === "Delete") return false;
+  if (!name || polled.workstation.name !== name || !polled.endTime) return false;
+  const age = now.getTime() - polled.endTime.getTime();
+  return age <= OPERATION_RESULT_MAX_AGE_MS;
+}
+
+function onlyAddedFinalizer(actions: WorkstationAction[]): boolean {
+  return actions.length === 1 && actions[0]!.type === "AddFinalizer";
+}
 
 /** GCP is applying a change: an operation may be running that the status does not record. */
 function inTransition(w: GcpWorkstation): boolean {
