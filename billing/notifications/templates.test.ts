@@ -36,9 +36,14 @@ describe("notification templates", () => {
     expect(email.html).not.toMatch(/<(img|link|script|iframe|object|embed|style)\b|\bsrc=|url\(|@import/i);
     for (const [, href] of email.html.matchAll(/href="([^"]*)"/g)) {
       expect(
-        [data.revealUrl, data.acceptUrl, data.accessUrl, data.signInUrl, data.accountUrl, data.invoiceUrl].map((u) =>
-          String(u).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;"),
-        ),
+        [
+          data.revealUrl,
+          data.acceptUrl,
+          data.accessUrl,
+          data.signInUrl,
+          data.accountUrl,
+          data.invoiceUrl,
+        ].map((u) => String(u).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;")),
       ).toContain(href);
     }
   });

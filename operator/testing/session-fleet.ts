@@ -97,15 +97,13 @@ export async function createSessionFleet(
 
 /** What billing writes when it revokes: the License spec's state. */
 export async function revokeLicense(kc: KubeConfig, fleet: SessionFleet): Promise<void> {
-  await kc
-    .makeApiClient(CustomObjectsApi)
-    .patchNamespacedCustomObject(
-      {
-        ...licensesApi,
-        namespace: fleet.namespace,
-        name: fleet.license,
-        body: { spec: { state: "revoked" } },
-      },
-      MERGE_PATCH,
-    );
+  await kc.makeApiClient(CustomObjectsApi).patchNamespacedCustomObject(
+    {
+      ...licensesApi,
+      namespace: fleet.namespace,
+      name: fleet.license,
+      body: { spec: { state: "revoked" } },
+    },
+    MERGE_PATCH,
+  );
 }
