@@ -149,6 +149,12 @@ const envSchema = z.object({
     .regex(/^[\w.-]{1,200}$/, "must be an OAuth client id such as 1234-abc.apps.googleusercontent.com")
     .optional(),
   ACCOUNT_GOOGLE_JWKS_URL: optionalUrl,
+  // The script-free "Sign in with Google" on the pages (OIDC code flow, ADR 0286): the OAuth client's secret
+  // (production mounts it: ACCOUNT_GOOGLE_CLIENT_SECRET_FILE) and, for tests and the sandbox only, where
+  // Google's authorization and token endpoints are.
+  ACCOUNT_GOOGLE_CLIENT_SECRET: z.string().min(1).max(500, "must be at most 500 characters").optional(),
+  ACCOUNT_GOOGLE_AUTHORIZATION_URL: optionalUrl,
+  ACCOUNT_GOOGLE_TOKEN_URL: optionalUrl,
   ...Object.fromEntries(
     PRODUCT_NAMES.map((p) => [
       priceVar(p),
@@ -205,7 +211,18 @@ export interface BillingConfig {
   /** REGISTRY_*: registry pull credentials (billing/registry/config.ts); undefined = off. */
   registry?: RegistryConfig | undefined;
   /** ACCOUNT_GOOGLE_*: customers' Google sign-in; undefined = off (billing/accounts/auth). */
-  accountGoogle?: { clientId: string; jwks: string } | undefined;
+  accountGoogle?: AccountGoogleConfig | undefined;
+}
+
+export const GOOGLE_AUTHORIZATION_URL = "https://accounts.google.com/o/oauth2/v2/auth";
+export const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
+
+export interface AccountGoogleConfig {
+  /** The OAuth web client: the audience of the ID tokens billing accepts. */
+  clientId: string;
+  jwks: string;
+  /** The pages' code flow (ADR 0286); present only with the client secret, else the page shows no button. */
+  codeFlow?: { clientSecret: string; authorizationUrl: string; tokenUrl: string } | undefined;
 }
 
 export interface SmtpConfig {
@@ -222,7 +239,13 @@ export class ConfigError extends Error {
 }
 
 /** Secrets that may be delivered as files (`<VAR>_FILE`), as the Secret Manager volume does on GKE (ADR 0025). */
-const FILE_SECRETS = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ADMIN_TOKEN", "SMTP_PASSWORD"] as const;
+const FILE_SECRETS = [
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "ADMIN_TOKEN",
+  "SMTP_PASSWORD",
+  "ACCOUNT_GOOGLE_CLIENT_SECRET",
+] as const;
 
 function readSecretFile(variable: string, path: string): string {
   try {
@@ -331,6 +354,37 @@ function smtpConfig(e: {
   };
 }
 
+/** The client id alone serves the ID-token API; with the secret the pages get the code flow too. */
+function accountGoogleConfig(e: {
+  ACCOUNT_GOOGLE_CLIENT_ID?: string | undefined;
+  ACCOUNT_GOOGLE_JWKS_URL?: string | undefined;
+  ACCOUNT_GOOGLE_CLIENT_SECRET?: string | undefined;
+  ACCOUNT_GOOGLE_AUTHORIZATION_URL?: string | undefined;
+  ACCOUNT_GOOGLE_TOKEN_URL?: string | undefined;
+}): AccountGoogleConfig | undefined {
+  if (!e.ACCOUNT_GOOGLE_CLIENT_ID) {
+    if (e.ACCOUNT_GOOGLE_CLIENT_SECRET) {
+      throw new ConfigError(
+        "invalid billing configuration: ACCOUNT_GOOGLE_CLIENT_ID is required when ACCOUNT_GOOGLE_CLIENT_SECRET (or its _FILE) is set",
+      );
+    }
+    return undefined;
+  }
+  return {
+    clientId: e.ACCOUNT_GOOGLE_CLIENT_ID,
+    jwks: e.ACCOUNT_GOOGLE_JWKS_URL ?? GOOGLE_JWKS_URL,
+    ...(e.ACCOUNT_GOOGLE_CLIENT_SECRET
+      ? {
+          codeFlow: {
+            clientSecret: e.ACCOUNT_GOOGLE_CLIENT_SECRET,
+            authorizationUrl: e.ACCOUNT_GOOGLE_AUTHORIZATION_URL ?? GOOGLE_AUTHORIZATION_URL,
+            tokenUrl: e.ACCOUNT_GOOGLE_TOKEN_URL ?? GOOGLE_TOKEN_URL,
+          },
+        }
+      : {}),
+  };
+}
+
 /** Parses and validates the environment. Throws ConfigError naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig {
   const parsed = envSchema.safeParse(resolveSecretFiles(env));
@@ -395,8 +449,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BillingConfig 
     gcpProject: e.GOOGLE_CLOUD_PROJECT,
     priceIds,
     registry,
-    accountGoogle: e.ACCOUNT_GOOGLE_CLIENT_ID
-      ? { clientId: e.ACCOUNT_GOOGLE_CLIENT_ID, jwks: e.ACCOUNT_GOOGLE_JWKS_URL ?? GOOGLE_JWKS_URL }
-      : undefined,
+    accountGoogle: accountGoogleConfig(e),
   };
 }

@@ -25,6 +25,11 @@ export const CONTROL_PLANE_SECRETS = {
     reader: "billing",
     purpose: "Password of the SMTP relay notifications are sent through (only with controlPlane.smtp.user)",
   },
+  "account-google-client-secret": {
+    reader: "billing",
+    purpose:
+      "Client secret of customers' Sign in with Google OAuth client (only with controlPlane.accountGoogleClientId)",
+  },
   "offline-token-signing-key": {
     reader: "billing",
     purpose: "Ed25519 private key (PKCS#8 PEM) for offline tokens",

@@ -71,6 +71,30 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
   },
   {
     service: "billing",
+    variable: "ACCOUNT_GOOGLE_CLIENT_SECRET",
+    reason:
+      "production mounts it: ACCOUNT_GOOGLE_CLIENT_SECRET_FILE (the account-google-client-secret secret, ADR 0286)",
+  },
+  {
+    service: "billing",
+    variable: "ACCOUNT_GOOGLE_CLIENT_SECRET_FILE",
+    reason:
+      "mounted only when controlPlane.accountGoogleClientId is set (the pages' Sign in with Google, ADR 0286); unset = email links only",
+  },
+  {
+    service: "billing",
+    variable: "ACCOUNT_GOOGLE_AUTHORIZATION_URL",
+    reason:
+      "unset: Google's authorization endpoint (https://accounts.google.com/o/oauth2/v2/auth); tests only",
+  },
+  {
+    service: "billing",
+    variable: "ACCOUNT_GOOGLE_TOKEN_URL",
+    reason:
+      "unset: Google's token endpoint (https://oauth2.googleapis.com/token); tests and the sandbox only",
+  },
+  {
+    service: "billing",
     variable: "SMTP_USER",
     reason:
       "production's relay admits the cluster's egress address without SMTP AUTH (controlPlane.smtp, ADR 0210)",

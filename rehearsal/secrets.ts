@@ -26,6 +26,8 @@ export async function generateSecrets(paths: string[]): Promise<GeneratedSecrets
     "billing-database-password": hex(24),
     "billing-migration-database-password": hex(24),
     "offline-token-signing-key": await generateKeySetDocument("rehearsal-1"),
+    // Only declared when a stack sets controlPlane.accountGoogleClientId (ADR 0286).
+    "account-google-client-secret": `GOCSPX-rehearsal${hex(12)}`,
   };
   const files: Record<string, string> = {};
   for (const path of paths) {

@@ -47,6 +47,14 @@ export const SMTP_PASSWORD_SECRET_FILE: Record<string, ControlPlaneSecretId> = {
   SMTP_PASSWORD_FILE: "smtp-password",
 };
 
+/**
+ * Mounted only with `controlPlane.accountGoogleClientId`: the OAuth client's secret, with which billing
+ * exchanges the pages' sign-in codes (ADR 0286). A Secret Manager secret, never in Pulumi state.
+ */
+export const ACCOUNT_GOOGLE_SECRET_FILE: Record<string, ControlPlaneSecretId> = {
+  ACCOUNT_GOOGLE_CLIENT_SECRET_FILE: "account-google-client-secret",
+};
+
 /** The relay billing's notification sender delivers through (billing/notifications, ADR 0210). */
 export interface BillingSmtp {
   host: string;
@@ -85,15 +93,20 @@ export interface BillingAdmins {
   breakGlass: boolean;
 }
 
-/** Env var → secret file of what billing mounts: the break-glass token only while switched on. */
+/**
+ * Env var → secret file of what billing mounts: the break-glass token only while switched on, the SMTP
+ * password only with an SMTP user, the Google client secret only with a Google client id.
+ */
 export function billingSecretFiles(
   admins: Pick<BillingAdmins, "breakGlass">,
   smtp?: Pick<BillingSmtp, "user"> | undefined,
+  accountGoogleClientId?: string | undefined,
 ): Record<string, ControlPlaneSecretId> {
   return {
     ...BILLING_SECRET_FILES,
     ...(admins.breakGlass ? BREAK_GLASS_SECRET_FILE : {}),
     ...(smtp?.user ? SMTP_PASSWORD_SECRET_FILE : {}),
+    ...(accountGoogleClientId ? ACCOUNT_GOOGLE_SECRET_FILE : {}),
   };
 }
 
@@ -165,7 +178,10 @@ export interface BillingWorkloadArgs {
   smtp?: BillingSmtp | undefined;
   /** Licensed registry pull credentials (issue 15, ADR 0203): absent = billing issues none. */
   registry?: BillingRegistryArgs;
-  /** OAuth client id of customers' "Sign in with Google" (ADR 0220); absent = email links only. */
+  /**
+   * OAuth client id of customers' "Sign in with Google" (ADRs 0220, 0286); absent = email links only. When
+   * set, the `account-google-client-secret` secret is mounted too: it needs a version before deploying.
+   */
   accountGoogleClientId?: string | undefined;
 }
 
@@ -219,7 +235,7 @@ export function createBillingWorkload(
     );
   }
   const meta = (suffix: string) => ({ name: suffix, namespace: args.namespace, labels: args.labels });
-  const secretFiles = billingSecretFiles(args.admins, args.smtp);
+  const secretFiles = billingSecretFiles(args.admins, args.smtp, args.accountGoogleClientId);
   const mounted = new Set<string>(Object.values(secretFiles));
 
   const secretClass = new k8s.apiextensions.CustomResource(

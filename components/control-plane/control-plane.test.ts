@@ -59,6 +59,7 @@ const args = (over: Partial<ControlPlaneArgs> = {}): ControlPlaneArgs => ({
       "billing-migration-database-password": "projects/p/secrets/billing-migration-database-password",
       "offline-token-signing-key": "projects/p/secrets/offline-token-signing-key",
       "smtp-password": "projects/p/secrets/smtp-password",
+      "account-google-client-secret": "projects/p/secrets/account-google-client-secret",
     },
     stripePriceIds: {
       starter: "price_live_starter",

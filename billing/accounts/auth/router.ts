@@ -9,11 +9,11 @@ import { z } from "zod";
 import { withTransaction } from "../../db/tx.js";
 import type { BillingDeps } from "../../deps.js";
 import { ApiError } from "../../http/errors.js";
-import { GOOGLE_ISSUERS, GoogleJwtError, googleJwtVerifier } from "../../http/google-jwt.js";
 import { namedLimit, type RateLimitRule, takeLocal, takeShared } from "../../sessions/rate-limit.js";
-import { createAccountSession, endAccountSession, hashToken } from "../account-session.js";
-import { ensureUser, type UserRow } from "../directory.js";
+import { endAccountSession, hashToken } from "../account-session.js";
+import type { UserRow } from "../directory.js";
 import { accountClearCookie, accountOf, requireAccount, setAccountCookie } from "../http/authenticate.js";
+import { googleNotConfigured, googleSignIn } from "./google.js";
 import { consumeMagicLink, requestMagicLink } from "./magic-link.js";
 import { organizationsOf } from "./me.js";
 
@@ -59,18 +59,7 @@ export function accountAuthRouter(deps: BillingDeps): Router {
   const perAddress = namedLimit(deps, "account_sign_in_address", SIGN_IN_RATE_LIMITS.address);
   const perIp = namedLimit(deps, "account_sign_in_ip", SIGN_IN_RATE_LIMITS.ip);
   const sameOrigin = sameOriginOnly(config.publicBaseUrl);
-  const verifyGoogle = config.accountGoogle
-    ? googleJwtVerifier(
-        {
-          jwks: config.accountGoogle.jwks,
-          audience: config.accountGoogle.clientId,
-          issuers: GOOGLE_ISSUERS,
-          algorithms: ["RS256"],
-          requireVerifiedEmail: true,
-        },
-        clock,
-      )
-    : undefined;
+  const signInWithGoogle = googleSignIn(deps);
 
   const signedIn = (
     res: import("express").Response,
@@ -107,29 +96,9 @@ export function accountAuthRouter(deps: BillingDeps): Router {
   });
 
   router.post("/sign-in/google", sameOrigin, async (req, res) => {
-    if (!verifyGoogle) {
-      throw new ApiError(
-        404,
-        "google_sign_in_not_configured",
-        "sign-in with Google is not configured on this deployment (ACCOUNT_GOOGLE_CLIENT_ID); use the email link",
-      );
-    }
+    if (!signInWithGoogle) throw googleNotConfigured();
     const { idToken } = googleRequest.parse(req.body);
-    let verifiedEmail: string;
-    try {
-      verifiedEmail = (await verifyGoogle(idToken)).email;
-    } catch (error) {
-      if (!(error instanceof GoogleJwtError)) throw error;
-      if (error.problem === "unverified_email") {
-        throw new ApiError(401, "email_not_verified", "Google has not verified this account's email address");
-      }
-      throw new ApiError(401, "google_token_invalid", `the Google ID token was refused (${error.problem})`);
-    }
-    const now = clock.now();
-    const { user, session } = await withTransaction(db, async (tx) => {
-      const user = await ensureUser(tx, verifiedEmail, now, { verified: true });
-      return { user, session: await createAccountSession(tx, user.id, "google", now) };
-    });
+    const { user, session } = await signInWithGoogle(idToken);
     signedIn(res, user, session);
   });
 

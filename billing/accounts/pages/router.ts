@@ -10,6 +10,7 @@ import type { BillingDeps } from "../../deps.js";
 import { ApiError } from "../../http/errors.js";
 import { csrfTokenFor, resolveAccountSession } from "../account-session.js";
 import { ACCOUNT_COOKIE, accountOf, requireAccount } from "../http/authenticate.js";
+import { mountGoogleSignIn } from "./google-sign-in-routes.js";
 import { homeBody, membershipsOf } from "./home-page.js";
 import { html } from "./html.js";
 import { type PageFrame, renderPage } from "./layout.js";
@@ -67,8 +68,13 @@ export function accountPagesRouter(deps: PageDeps, assets = new StaticFiles()): 
 
   router.get("/sign-in", async (req, res) => {
     if (await optionalAccount(deps, req)) return res.redirect(303, "/account/");
-    send(res, { title: "Sign in", body: signInBody() });
+    send(res, {
+      title: "Sign in",
+      body: signInBody({ google: Boolean(deps.config.accountGoogle?.codeFlow) }),
+    });
   });
+
+  mountGoogleSignIn(router, deps, send); // the script-free "Sign in with Google" (ADR 0286)
 
   router.get("/sign-in/verify", async (req, res) => {
     const token = req.query.token;

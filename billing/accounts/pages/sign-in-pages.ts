@@ -13,8 +13,24 @@ export function isLinkToken(value: unknown): value is string {
   return typeof value === "string" && LINK_TOKEN.test(value);
 }
 
-export function signInBody(): SafeHtml {
-  return html`<section aria-labelledby="email-heading">
+export interface SignInOptions {
+  /** Show "Sign in with Google" (the code flow is configured: client id and secret, ADR 0286). */
+  google?: boolean;
+  /** Why the last attempt failed (a refused Google sign-in), shown first. */
+  problem?: string | undefined;
+}
+
+export function signInBody(options: SignInOptions = {}): SafeHtml {
+  return html`${options.problem && html`<div class="notice notice-error" role="alert"><p>${options.problem}</p></div>`}
+${
+  options.google &&
+  html`<section aria-labelledby="google-heading">
+<h2 id="google-heading">Use your Google account</h2>
+<p><a class="button-google" href="/account/sign-in/google">Sign in with Google</a></p>
+<p class="hint">Google asks which account to use, then sends you back here, signed in.</p>
+</section>`
+}
+<section aria-labelledby="email-heading">
 <h2 id="email-heading">Sign in with your email</h2>
 <form data-api="/v1/account/sign-in/email" data-success="show:check-mail">
 <div class="field">
