@@ -70,7 +70,7 @@ export function createApp(deps: BillingDeps): express.Express {
   };
   app.use("/v1/account", accountRouter(deps, { onMemberRemoved: [unassignRemovedMember] })); // customers: sign-in, team, overview (issue 16, billing/accounts)
   app.use("/v1/account", billingPortalRouter(deps)); // issue 16: Stripe Billing Portal (billing/accounts/billing-portal)
-  app.use("/v1/account", seatsWorkstationsRouter(deps)); // issue 16: seats, workstations, container sessions
+  app.use("/v1/account", seatsWorkstationsRouter(deps, {}, accountDeps)); // issue 16: seats, workstations, container sessions
   // ---- sessions API (billing/sessions/**, owned by the sessions work) mounts here: ----
   app.use(sessionsRouter(deps)); // serves /v1/sessions/* and /.well-known/jwks.json
   // ---- end of sessions API mount ----

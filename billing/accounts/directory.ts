@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Queryable } from "../db/queryable.js";
+import { ApiError } from "../http/errors.js";
 
 export const ROLES = ["owner", "admin", "member", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
@@ -107,4 +108,17 @@ export async function roleIn(db: Queryable, organization: string, userId: string
     [organization, userId],
   );
   return result.rows[0]?.role;
+}
+
+/** The user `userId` when they are a member of the organization; 404 `member_not_found` otherwise. */
+export async function memberOrThrow(tx: Queryable, organization: string, userId: string): Promise<UserRow> {
+  const user = await getUser(tx, userId);
+  if (!user || !(await roleIn(tx, organization, userId))) {
+    throw new ApiError(
+      404,
+      "member_not_found",
+      `user ${JSON.stringify(userId)} is not a member of organization "${organization}"`,
+    );
+  }
+  return user;
 }

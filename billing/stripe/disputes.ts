@@ -11,6 +11,7 @@ import { updateLicense } from "../licenses/store.js";
 import { notifyLicense } from "../notifications/license-events.js";
 import type { HandlerContext, HandlerResult } from "./handlers.js";
 import { lockStripeObjects } from "./locks.js";
+import { idOf } from "./refs.js";
 
 export type DisputeVerdict = "open" | "won" | "lost" | "inquiry";
 
@@ -33,8 +34,6 @@ export function disputeVerdict(status: Stripe.Dispute.Status): DisputeVerdict {
       return "inquiry";
   }
 }
-
-const idOf = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : ref?.id);
 
 export async function handleDispute(
   ctx: HandlerContext,

@@ -19,6 +19,7 @@ import {
   paymentSuspended,
 } from "./lifecycle-events.js";
 import { lockStripeObjects } from "./locks.js";
+import { idOf, subscriptionOfInvoice } from "./refs.js";
 import { factsFromSubscription } from "./subscription-facts.js";
 import { reconcileWorkstations } from "./workstations.js";
 
@@ -36,8 +37,6 @@ export interface HandlerContext {
   deps: Pick<BillingDeps, "stripe" | "clock" | "config">;
   catalog: Catalog;
 }
-
-const idOf = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : ref?.id);
 
 /** Re-reads the subscription (and its latest invoice) and applies them to its license. */
 export async function syncSubscription(
@@ -78,10 +77,6 @@ export async function syncSubscription(
     await reconcileWorkstations(tx, license, subscription, ctx.catalog, { actor, now });
   }
   return { outcome: "processed", licenseIds: [license.id] };
-}
-
-function subscriptionOfInvoice(invoice: Stripe.Invoice): string | undefined {
-  return idOf(invoice.parent?.subscription_details?.subscription);
 }
 
 async function handleInvoice(ctx: HandlerContext, tx: Queryable, event: Stripe.Event, action: string) {

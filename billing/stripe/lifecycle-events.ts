@@ -9,8 +9,8 @@ import type { LicenseRow } from "../licenses/row.js";
 import { getLicense } from "../licenses/store.js";
 import { notifyLicense } from "../notifications/license-events.js";
 import { type HandlerContext, type HandlerResult, syncSubscription } from "./handlers.js";
+import { subscriptionOfInvoice } from "./refs.js";
 
-const idOf = (ref: string | { id: string } | null | undefined) => (typeof ref === "string" ? ref : ref?.id);
 const objectId = (event: Stripe.Event) => (event.data.object as { id: string }).id;
 
 /**
@@ -89,7 +89,7 @@ export async function handlePaymentActionRequired(
   event: Stripe.Event,
 ): Promise<HandlerResult> {
   const invoice = await ctx.deps.stripe.invoices.retrieve(objectId(event));
-  const subscriptionId = idOf(invoice.parent?.subscription_details?.subscription);
+  const subscriptionId = subscriptionOfInvoice(invoice);
   if (!subscriptionId) return { outcome: "ignored", licenseIds: [], message: "invoice has no subscription" };
   const result = await syncSubscription(
     ctx,

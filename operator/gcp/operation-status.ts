@@ -4,7 +4,7 @@
  */
 import { protos } from "@google-cloud/workstations";
 import { GcpError } from "./errors.js";
-import { fromProtoWorkstation, type GcpWorkstation } from "./workstation-shape.js";
+import { fromProtoWorkstation, type GcpWorkstation, toDate } from "./workstation-shape.js";
 
 /** Result of polling an operation once. */
 export type OperationStatus =
@@ -57,8 +57,8 @@ export function toOperationStatus(name: string, raw: RawOperationLike): Operatio
     ...(metadata?.target ? { target: metadata.target } : {}),
   };
   if (!raw.done) return { name, done: false, ...about };
-  const ended = timestampMs(metadata?.endTime);
-  if (ended !== undefined) Object.assign(about, { endTime: new Date(ended) });
+  const endTime = toDate(metadata?.endTime);
+  if (endTime) Object.assign(about, { endTime });
   if (raw.error) {
     const call = `${about.verb ?? "long-running"} operation ${name}`;
     const error = new GcpError(
@@ -76,14 +76,3 @@ export function toOperationStatus(name: string, raw: RawOperationLike): Operatio
   );
   return { name, done: true, ...about, workstation };
 }
-
-function timestampMs(
-  ts: { seconds?: number | Long | string | null; nanos?: number | null } | null | undefined,
-): number | undefined {
-  if (!ts || ts.seconds === null || ts.seconds === undefined) return undefined;
-  // protobufjs decodes int64 as a Long object when long.js is loaded, else as a number.
-  const seconds = typeof ts.seconds === "object" ? ts.seconds.toNumber() : Number(ts.seconds);
-  return seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6);
-}
-
-type Long = { toNumber(): number };

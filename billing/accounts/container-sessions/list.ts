@@ -5,6 +5,7 @@
  */
 import { TIMING } from "../../../lib/domain.js";
 import type { Queryable } from "../../db/queryable.js";
+import { liveSince } from "../../sessions/decide.js";
 
 export const SESSION_LIST_STATES = ["active", "ended", "all"] as const;
 export type SessionListState = (typeof SESSION_LIST_STATES)[number];
@@ -48,7 +49,7 @@ export async function listContainerSessions(
   state: SessionListState,
   now: Date,
 ): Promise<{ live: number; sessions: ContainerSessionView[] }> {
-  const liveSince = new Date(now.getTime() - TIMING.sessionExpiryMs);
+  const since = liveSince(now, TIMING);
   const rows = await db.query<Row>(
     `SELECT s.id, s.license_id, s.container_id, s.container_type, s.hostname, s.max_users, s.state, s.reason,
             s.created_at, s.last_heartbeat_at, s.ended_at,
@@ -65,7 +66,7 @@ export async function listContainerSessions(
   const live = await db.query<{ n: string }>(
     `SELECT count(*) AS n FROM container_sessions
       WHERE organization = $1 AND state = 'active' AND last_heartbeat_at >= $2`,
-    [organization, liveSince],
+    [organization, since],
   );
   return {
     live: Number(live.rows[0]!.n),
@@ -79,7 +80,7 @@ export async function listContainerSessions(
       maxUsers: r.max_users,
       state: r.state,
       reason: r.reason,
-      live: r.state === "active" && r.last_heartbeat_at.getTime() >= liveSince.getTime(),
+      live: r.state === "active" && r.last_heartbeat_at.getTime() >= since.getTime(),
       startedAt: r.created_at.toISOString(),
       lastHeartbeatAt: r.last_heartbeat_at.toISOString(),
       endedAt: r.ended_at?.toISOString() ?? null,

@@ -36,9 +36,13 @@ declare module "express-serve-static-core" {
   }
 }
 
+/** The session cookie covers the whole public host (its base path). */
+const accountCookiePath = (publicBaseUrl: string) =>
+  new URL(publicBaseUrl).pathname.replace(/\/$/, "") || "/";
+
 /** The Set-Cookie value of a new session: HttpOnly, Secure, SameSite=Lax, for the whole public host. */
 export function accountSetCookie(publicBaseUrl: string, token: string, expiresAt: Date, now: Date): string {
-  const path = new URL(publicBaseUrl).pathname.replace(/\/$/, "") || "/";
+  const path = accountCookiePath(publicBaseUrl);
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - now.getTime()) / 1000));
   return [
     `${ACCOUNT_COOKIE}=${token}`,
@@ -52,7 +56,7 @@ export function accountSetCookie(publicBaseUrl: string, token: string, expiresAt
 
 /** The Set-Cookie value that removes the session cookie (sign-out). */
 export function accountClearCookie(publicBaseUrl: string): string {
-  const path = new URL(publicBaseUrl).pathname.replace(/\/$/, "") || "/";
+  const path = accountCookiePath(publicBaseUrl);
   return `${ACCOUNT_COOKIE}=; Path=${path}; Max-Age=0; HttpOnly; Secure; SameSite=Lax`;
 }
 

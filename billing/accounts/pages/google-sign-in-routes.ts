@@ -21,15 +21,14 @@ import {
   startGoogleSignIn,
 } from "../auth/google-code-flow.js";
 import { setAccountCookie } from "../http/authenticate.js";
-import type { PageFrame } from "./layout.js";
+import type { PageSend } from "./layout.js";
 import { signInBody } from "./sign-in-pages.js";
 
 type PageDeps = Pick<BillingDeps, "db" | "clock" | "config" | "logger">;
-type Send = (res: Response, frame: PageFrame, status?: number) => void;
 
 const NOT_CONFIGURED = "Sign-in with Google is not available here. Sign in with your email address instead.";
 
-export function mountGoogleSignIn(router: Router, deps: PageDeps, send: Send): void {
+export function mountGoogleSignIn(router: Router, deps: PageDeps, send: PageSend): void {
   const { config, clock, logger } = deps;
   const signIn = googleSignIn(deps);
   const refuse = (res: Response, error: ApiError) =>

@@ -3,6 +3,7 @@
  * stylesheet and the one deferred script, and — for a signed-in person — the CSRF token in a <meta> tag
  * that account.js sends back as X-CSRF-Token. No inline script or style (the CSP forbids both).
  */
+import type { Response } from "express";
 import { html, type SafeHtml } from "./html.js";
 import type { StaticFiles } from "./static-files.js";
 
@@ -14,6 +15,9 @@ export interface PageFrame {
   csrfToken?: string | undefined;
   body: SafeHtml;
 }
+
+/** Renders a page frame as the response (the account pages' router makes the one instance). */
+export type PageSend = (res: Response, frame: PageFrame, status?: number) => void;
 
 export function renderPage(assets: StaticFiles, frame: PageFrame): string {
   const csrfToken = frame.signedIn?.csrfToken ?? frame.csrfToken;

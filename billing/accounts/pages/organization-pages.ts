@@ -15,13 +15,12 @@ import { listMembers } from "../team/members.js";
 import { dockerBody } from "./docker-page.js";
 import { html, type SafeHtml } from "./html.js";
 import { keyBody } from "./key-page.js";
-import type { PageFrame } from "./layout.js";
+import type { PageSend } from "./layout.js";
 import { membersBody } from "./members-page.js";
 import { organizationAccess, organizationNav } from "./organization-frame.js";
 import { overviewBody } from "./overview-page.js";
 
 type PageDeps = Pick<BillingDeps, "db" | "clock" | "config">;
-type Send = (res: Response, frame: PageFrame, status?: number) => void;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,7 +33,7 @@ export function mountOrganizationPages(
   router: Router,
   deps: PageDeps,
   signedIn: RequestHandler,
-  send: Send,
+  send: PageSend,
 ): void {
   /** Renders `render`'s body for a member holding at least `minimum`; 404 / 403 pages otherwise. */
   const page =

@@ -112,7 +112,7 @@ export function accountPagesRouter(deps: PageDeps, assets = new StaticFiles()): 
   });
 
   mountOrganizationPages(router, deps, signedIn, send); // overview, members, key, Docker (issue 17)
-  router.use(seatPagesRouter(deps, assets)); // seats, workstations, container sessions (W9)
+  router.use(seatPagesRouter(deps, signedIn, send)); // seats, workstations, container sessions (W9)
 
   // Unknown pages get an HTML answer under the pages' CSP rather than the API's JSON 404.
   router.use((req, res) => {

@@ -5,7 +5,7 @@
 import type { Queryable } from "../../db/queryable.js";
 import { type Role, roleAtLeast } from "../directory.js";
 import { html, type SafeHtml } from "./html.js";
-import { organizationNav as frameNav } from "./organization-frame.js";
+import { dateTime, organizationNav as frameNav } from "./organization-frame.js";
 
 export interface MemberOption {
   userId: string;
@@ -45,6 +45,5 @@ export function organizationApi(organization: string): string {
 
 /** A timestamp people read: UTC, to the minute, in a <time> element with the exact instant. */
 export function timeOf(iso: string | null | undefined): SafeHtml {
-  if (!iso) return html`—`;
-  return html`<time datetime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
+  return iso ? dateTime(iso) : html`—`;
 }

@@ -7,27 +7,24 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { BillingDeps } from "../../deps.js";
 import { ApiError } from "../../http/errors.js";
-import { accountOf, organizationParam, requireAccount, requireRole } from "../http/authenticate.js";
+import { accountOf, organizationParam, requireRole } from "../http/authenticate.js";
 import { html, type SafeHtml } from "./html.js";
-import { renderPage } from "./layout.js";
+import type { PageSend } from "./layout.js";
 import { seatsBody, seatsPageData } from "./seats-page.js";
 import { sessionsBody, sessionsPageData } from "./sessions-page.js";
-import type { StaticFiles } from "./static-files.js";
 import { workstationsBody, workstationsPageData } from "./workstations-page.js";
 
 export type SeatPagesDeps = Pick<BillingDeps, "db" | "clock" | "config" | "kube" | "logger">;
 
 const OWN_PAGE = /^\/organizations\/[^/]+\/(seats|workstations|sessions)\/?$/;
 
-export function seatPagesRouter(deps: SeatPagesDeps, assets: StaticFiles): express.Router {
+/** `signedIn` and `send`: the account pages' router's own (sign-in redirect, page rendering). */
+export function seatPagesRouter(
+  deps: SeatPagesDeps,
+  signedIn: express.RequestHandler,
+  send: PageSend,
+): express.Router {
   const router = express.Router();
-  const check = requireAccount(deps);
-  const signedIn = (req: Request, res: Response, next: NextFunction) =>
-    check(req, res, (err?: unknown) => {
-      if (err instanceof ApiError && err.code === "not_signed_in")
-        return res.redirect(303, "/account/sign-in");
-      next(err);
-    });
   const viewer = requireRole(deps, "viewer");
 
   const page =
@@ -37,13 +34,11 @@ export function seatPagesRouter(deps: SeatPagesDeps, assets: StaticFiles): expre
         const organization = organizationParam(req);
         const content = await body(req, organization);
         const account = accountOf(req);
-        res.type("html").send(
-          renderPage(assets, {
-            title: `${title} · ${organization}`,
-            body: content,
-            signedIn: { email: account.email, csrfToken: req.accountCsrfToken! },
-          }),
-        );
+        send(res, {
+          title: `${title} · ${organization}`,
+          body: content,
+          signedIn: { email: account.email, csrfToken: req.accountCsrfToken! },
+        });
       } catch (err) {
         next(err);
       }
@@ -81,15 +76,14 @@ export function seatPagesRouter(deps: SeatPagesDeps, assets: StaticFiles): expre
     if (!(err instanceof ApiError) || !OWN_PAGE.test(req.path)) {
       return next(err);
     }
-    res
-      .status(err.status)
-      .type("html")
-      .send(
-        renderPage(assets, {
-          title: err.status === 404 ? "Not found" : "Not allowed",
-          body: html`<p role="alert">${err.message}.</p><p><a href="/account/">Go to your organizations</a>.</p>`,
-        }),
-      );
+    send(
+      res,
+      {
+        title: err.status === 404 ? "Not found" : "Not allowed",
+        body: html`<p role="alert">${err.message}.</p><p><a href="/account/">Go to your organizations</a>.</p>`,
+      },
+      err.status,
+    );
   });
   return router;
 }

@@ -6,11 +6,15 @@ import { Router } from "express";
 import type { BillingDeps } from "../../deps.js";
 import { containerSessionsRouter } from "../container-sessions/router.js";
 import { workstationsRouter } from "../workstations/router.js";
-import { type AccountRouteOptions, accountRouteDeps } from "./route-deps.js";
+import { type AccountRouteDeps, type AccountRouteOptions, accountRouteDeps } from "./route-deps.js";
 import { seatsRouter } from "./router.js";
 
-export function seatsWorkstationsRouter(deps: BillingDeps, options: AccountRouteOptions = {}): Router {
-  const routeDeps = accountRouteDeps(deps, options);
+/** `routeDeps`: the caller's, when it already built them (app.ts shares one set with member removal). */
+export function seatsWorkstationsRouter(
+  deps: BillingDeps,
+  options: AccountRouteOptions = {},
+  routeDeps: AccountRouteDeps = accountRouteDeps(deps, options),
+): Router {
   const router = Router();
   router.use(seatsRouter(routeDeps));
   router.use(workstationsRouter({ ...routeDeps, logger: deps.logger }));

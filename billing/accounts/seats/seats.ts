@@ -9,7 +9,7 @@ import { recordAudit } from "../../audit.js";
 import type { Queryable } from "../../db/queryable.js";
 import { ApiError } from "../../http/errors.js";
 import { enqueueNotification } from "../../notifications/outbox.js";
-import { getUser, roleIn, type UserRow } from "../directory.js";
+import { getUser, memberOrThrow, type UserRow } from "../directory.js";
 import { unassignWorkstations } from "../workstations/assignment.js";
 import { type ClusterFollowUp, emptyFollowUp, mergeFollowUps } from "./cluster-follow-up.js";
 
@@ -81,18 +81,6 @@ export async function holdsSeat(db: Queryable, licenseId: string, email: string)
     [licenseId, email],
   );
   return result.rows.length > 0;
-}
-
-async function memberOrThrow(tx: Queryable, organization: string, userId: string): Promise<UserRow> {
-  const user = await getUser(tx, userId);
-  if (!user || !(await roleIn(tx, organization, userId))) {
-    throw new ApiError(
-      404,
-      "member_not_found",
-      `user ${JSON.stringify(userId)} is not a member of organization "${organization}"`,
-    );
-  }
-  return user;
 }
 
 /**

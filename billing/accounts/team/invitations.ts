@@ -174,18 +174,32 @@ async function lockedInvitation(tx: Queryable, organization: string, id: string)
   return result.rows[0];
 }
 
-/** A new token (the old link stops working) and a fresh 7 days; pending (or lapsed) invitations only. */
-export async function resendInvitation(tx: Queryable, ctx: TeamContext, id: string): Promise<InvitationRow> {
-  const before = await lockedInvitation(tx, ctx.organization, id);
-  const problem = grantProblem(ctx.actorRole, before.role);
+/**
+ * The pending invitation `id`, locked, that the caller may manage (resend, revoke): 404 when unknown, the
+ * role rules' refusal, 409 `invitation_not_pending` (with `otherwise`: what to do instead) when it is not.
+ */
+async function managedPendingInvitation(
+  tx: Queryable,
+  ctx: TeamContext,
+  id: string,
+  otherwise: string,
+): Promise<InvitationRow> {
+  const invitation = await lockedInvitation(tx, ctx.organization, id);
+  const problem = grantProblem(ctx.actorRole, invitation.role);
   if (problem) throw problem;
-  if (before.state !== "pending") {
+  if (invitation.state !== "pending") {
     throw new ApiError(
       409,
       "invitation_not_pending",
-      `invitation ${id} is ${before.state}; invite again instead`,
+      `invitation ${id} is ${invitation.state}; ${otherwise}`,
     );
   }
+  return invitation;
+}
+
+/** A new token (the old link stops working) and a fresh 7 days; pending (or lapsed) invitations only. */
+export async function resendInvitation(tx: Queryable, ctx: TeamContext, id: string): Promise<InvitationRow> {
+  const before = await managedPendingInvitation(tx, ctx, id, "invite again instead");
   const token = newToken();
   const updated = await tx.query<InvitationRow>(
     "UPDATE invitations SET token_hash = $2, sent_at = $3, expires_at = $4 WHERE id = $1 RETURNING *",
@@ -206,16 +220,7 @@ export async function resendInvitation(tx: Queryable, ctx: TeamContext, id: stri
 }
 
 export async function revokeInvitation(tx: Queryable, ctx: TeamContext, id: string): Promise<InvitationRow> {
-  const before = await lockedInvitation(tx, ctx.organization, id);
-  const problem = grantProblem(ctx.actorRole, before.role);
-  if (problem) throw problem;
-  if (before.state !== "pending") {
-    throw new ApiError(
-      409,
-      "invitation_not_pending",
-      `invitation ${id} is ${before.state}; nothing to revoke`,
-    );
-  }
+  const before = await managedPendingInvitation(tx, ctx, id, "nothing to revoke");
   const updated = await tx.query<InvitationRow>(
     "UPDATE invitations SET state = 'revoked', revoked_at = $2 WHERE id = $1 RETURNING *",
     [id, ctx.now],

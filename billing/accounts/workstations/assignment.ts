@@ -11,7 +11,7 @@ import { recordAudit } from "../../audit.js";
 import type { Queryable } from "../../db/queryable.js";
 import { ApiError } from "../../http/errors.js";
 import type { SessionRow } from "../../sessions/store.js";
-import { getUser, type Role, roleAtLeast, roleIn } from "../directory.js";
+import { memberOrThrow, type Role, roleAtLeast } from "../directory.js";
 import { type ClusterFollowUp, emptyFollowUp } from "../seats/cluster-follow-up.js";
 
 export const WORKSTATION_UNASSIGNED_REASON = "WorkstationUnassigned";
@@ -139,14 +139,7 @@ export async function assignWorkstation(
 ): Promise<ClusterFollowUp> {
   const ws = await lockWorkstation(tx, input.organization, input.name);
   refuseWhenBeingRemoved(ws);
-  const user = await getUser(tx, input.userId);
-  if (!user || !(await roleIn(tx, input.organization, input.userId))) {
-    throw new ApiError(
-      404,
-      "member_not_found",
-      `user ${JSON.stringify(input.userId)} is not a member of organization "${input.organization}"`,
-    );
-  }
+  const user = await memberOrThrow(tx, input.organization, input.userId);
   if (ws.assignee_user_id === user.id) return { ...emptyFollowUp(), licenseIds: [ws.license_id] };
   await tx.query(
     "UPDATE provisioned_workstations SET assignee_user_id = $2, desired_state = 'Running' WHERE name = $1",
