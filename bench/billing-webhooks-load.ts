@@ -8,14 +8,16 @@
  *   `data.object`s, round robin (subscriptions for customer.subscription.updated); else a tax id each.
  * - `baseline`: the same ledger rows written with plain INSERTs over a pg pool of `concurrency` connections
  *   (no HTTP, no verification, no transaction, no idempotency).
- * Prints one JSON line: requests, failures, statuses, perSecond, p50Ms, p99Ms.
+ * Prints one JSON line: requests, failures, statuses, perSecond, p50Ms, p99Ms, and the CPU the load itself
+ * used per request (loadCpuMsPerRequest; for the baseline also its PostgreSQL backends' postgresCpuMsPerRequest).
  * Usage: tsx bench/billing-webhooks-load.ts <job.json>
  */
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import pg from "pg";
 import Stripe from "stripe";
-import { runClosedLoop } from "./closed-loop.js";
+import { processCpuSeconds } from "./billing-cpu.js";
+import { type ClosedLoopResult, runClosedLoop } from "./closed-loop.js";
 
 export interface WebhookLoadJob {
   kind: "webhook" | "baseline";
@@ -31,6 +33,12 @@ export interface WebhookLoadJob {
   expectOutcome?: string;
   objects?: { id: string }[];
 }
+
+/** What the load generator prints. */
+export type WebhookLoadResult = ClosedLoopResult & {
+  loadCpuMsPerRequest: number;
+  postgresCpuMsPerRequest?: number;
+};
 
 const file = process.argv[2];
 if (!file) {
@@ -49,11 +57,19 @@ const eventOf = (i: number) => ({
   data: { object: objectOf(i) },
 });
 
-let result: Awaited<ReturnType<typeof runClosedLoop>>;
+let result: ClosedLoopResult & { postgresCpuMsPerRequest?: number };
+const cpuBefore = process.cpuUsage();
 if (job.kind === "baseline") {
   const pool = new pg.Pool({ connectionString: job.databaseUrl, max: job.concurrency });
-  // Open the connections first: the webhook side's pool is warm too.
-  await Promise.all(Array.from({ length: job.concurrency }, () => pool.query("SELECT 1")));
+  // Open the connections first (the webhook side's pool is warm too) and learn their backends' pids.
+  const backends = await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      const r = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      return r.rows[0]!.pid;
+    }),
+  );
+  const backendCpu = () => backends.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const backendCpuBefore = backendCpu();
   result = await runClosedLoop(job.count, job.concurrency, 200, async (i) => {
     const e = eventOf(i);
     await pool.query(
@@ -62,6 +78,7 @@ if (job.kind === "baseline") {
     );
     return 200;
   });
+  result.postgresCpuMsPerRequest = +(((backendCpu() - backendCpuBefore) * 1000) / job.count).toFixed(3);
   await pool.end();
 } else {
   const signer = new Stripe("sk_test_signer");
@@ -98,4 +115,10 @@ if (job.kind === "baseline") {
   agent.destroy();
   if (wrong.length > 0) console.error(`unexpected outcomes (first ${wrong.length}):\n${wrong.join("\n")}`);
 }
-console.log(JSON.stringify(result));
+const cpu = process.cpuUsage(cpuBefore);
+console.log(
+  JSON.stringify({
+    ...result,
+    loadCpuMsPerRequest: +((cpu.user + cpu.system) / 1000 / job.count).toFixed(3),
+  }),
+);
