@@ -232,7 +232,7 @@ try {
       stripe: "test-support/fake-stripe in the benchmark process",
       concurrency: CONCURRENCY,
       subscriptions: SUBSCRIPTIONS,
-      cpu: "user + system CPU ms per event from /proc: billing's process, PostgreSQL's (webhook phases: the postmaster and all its children; baseline: the load's own 8 backends), the load generator's own (process.cpuUsage)",
+      cpu: "user + system CPU ms per event from /proc: billing's process, PostgreSQL's (webhook phases: the postmaster and all its children; baseline: the load's own 8 backends), the load generator's own during its loop (process.cpuUsage: all its threads, a fresh process's JIT included)",
     },
     loadAverage: { before: loadBefore, after: loadAfter },
     baseline: {
