@@ -9,7 +9,8 @@
  * - `baseline`: the same ledger rows written with plain INSERTs over a pg pool of `concurrency` connections
  *   (no HTTP, no verification, no transaction, no idempotency).
  * Prints one JSON line: requests, failures, statuses, perSecond, p50Ms, p99Ms, and the CPU the load itself
- * used per request (loadCpuMsPerRequest; for the baseline also its PostgreSQL backends' postgresCpuMsPerRequest).
+ * used per request (loadCpuMsPerRequest; for the baseline also its PostgreSQL backends',
+ * postgresCpuMsPerRequest).
  * Usage: tsx bench/billing-webhooks-load.ts <job.json>
  */
 import { readFileSync } from "node:fs";
@@ -58,7 +59,7 @@ const eventOf = (i: number) => ({
 });
 
 let result: ClosedLoopResult & { postgresCpuMsPerRequest?: number };
-// The load's CPU during the loop only (not the process's start — tsx, module loading, connecting — nor closing).
+// The load's CPU during the loop only: not the process's start (tsx, module loading, connecting), nor closing.
 let loadCpuMs = 0;
 const cpuSince = (before: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(before);

@@ -2,9 +2,9 @@
  * Ledger rows of events billing does not act on, written together (ADR 0290): a row that arrives while an
  * INSERT is in flight waits for it and goes, with every other row that arrived meanwhile, in the next
  * one — group commit (lib/group-commit.ts), so a burst of deliveries costs one statement per batch and a
- * lone delivery is written at once. Each delivery is answered only after its row committed; `ON CONFLICT DO NOTHING
- * RETURNING id` tells which ids were new, so a redelivery is still a duplicate. One id twice in a batch:
- * the second waits for the next statement, where it is a duplicate.
+ * lone delivery is written at once. Each delivery is answered only after its row committed; `ON CONFLICT
+ * DO NOTHING RETURNING id` tells which ids were new, so a redelivery is still a duplicate. One id twice in a
+ * batch: the second waits for the next statement, where it is a duplicate.
  */
 import { GroupCommit } from "../../lib/group-commit.js";
 import type { Db } from "../deps.js";
