@@ -8,14 +8,17 @@
  *   `data.object`s, round robin (subscriptions for customer.subscription.updated); else a tax id each.
  * - `baseline`: the same ledger rows written with plain INSERTs over a pg pool of `concurrency` connections
  *   (no HTTP, no verification, no transaction, no idempotency).
- * Prints one JSON line: requests, failures, statuses, perSecond, p50Ms, p99Ms.
+ * Prints one JSON line: requests, failures, statuses, perSecond, p50Ms, p99Ms, and the CPU the load itself
+ * used per request (loadCpuMsPerRequest; for the baseline also its PostgreSQL backends',
+ * postgresCpuMsPerRequest).
  * Usage: tsx bench/billing-webhooks-load.ts <job.json>
  */
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import pg from "pg";
 import Stripe from "stripe";
-import { runClosedLoop } from "./closed-loop.js";
+import { processCpuSeconds } from "./billing-cpu.js";
+import { type ClosedLoopResult, runClosedLoop } from "./closed-loop.js";
 
 export interface WebhookLoadJob {
   kind: "webhook" | "baseline";
@@ -31,6 +34,12 @@ export interface WebhookLoadJob {
   expectOutcome?: string;
   objects?: { id: string }[];
 }
+
+/** What the load generator prints. */
+export type WebhookLoadResult = ClosedLoopResult & {
+  loadCpuMsPerRequest: number;
+  postgresCpuMsPerRequest?: number;
+};
 
 const file = process.argv[2];
 if (!file) {
@@ -49,11 +58,25 @@ const eventOf = (i: number) => ({
   data: { object: objectOf(i) },
 });
 
-let result: Awaited<ReturnType<typeof runClosedLoop>>;
+let result: ClosedLoopResult & { postgresCpuMsPerRequest?: number };
+// The load's CPU during the loop only: not the process's start (tsx, module loading, connecting), nor closing.
+let loadCpuMs = 0;
+const cpuSince = (before: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+};
 if (job.kind === "baseline") {
   const pool = new pg.Pool({ connectionString: job.databaseUrl, max: job.concurrency });
-  // Open the connections first: the webhook side's pool is warm too.
-  await Promise.all(Array.from({ length: job.concurrency }, () => pool.query("SELECT 1")));
+  // Open the connections first (the webhook side's pool is warm too) and learn their backends' pids.
+  const backends = await Promise.all(
+    Array.from({ length: job.concurrency }, async () => {
+      const r = await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+      return r.rows[0]!.pid;
+    }),
+  );
+  const backendCpu = () => backends.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const backendCpuBefore = backendCpu();
+  const cpuBefore = process.cpuUsage();
   result = await runClosedLoop(job.count, job.concurrency, 200, async (i) => {
     const e = eventOf(i);
     await pool.query(
@@ -62,6 +85,8 @@ if (job.kind === "baseline") {
     );
     return 200;
   });
+  loadCpuMs = cpuSince(cpuBefore);
+  result.postgresCpuMsPerRequest = +(((backendCpu() - backendCpuBefore) * 1000) / job.count).toFixed(3);
   await pool.end();
 } else {
   const signer = new Stripe("sk_test_signer");
@@ -94,8 +119,15 @@ if (job.kind === "baseline") {
       req.end(payload);
     });
   };
+  const cpuBefore = process.cpuUsage();
   result = await runClosedLoop(job.count, job.concurrency, 200, send);
+  loadCpuMs = cpuSince(cpuBefore);
   agent.destroy();
   if (wrong.length > 0) console.error(`unexpected outcomes (first ${wrong.length}):\n${wrong.join("\n")}`);
 }
-console.log(JSON.stringify(result));
+console.log(
+  JSON.stringify({
+    ...result,
+    loadCpuMsPerRequest: +(loadCpuMs / job.count).toFixed(3),
+  }),
+);

@@ -23,7 +23,8 @@ import { type BillingProcess, listeningPort, runBilling } from "../billing/testi
 import { fakeStripePriceEnv, startFakeStripe } from "../test-support/fake-stripe/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { startPostgres } from "../test-support/postgres/server.js";
-import type { WebhookLoadJob } from "./billing-webhooks-load.js";
+import { postgresCpuSeconds, postmasterPid, processCpuSeconds } from "./billing-cpu.js";
+import type { WebhookLoadJob, WebhookLoadResult } from "./billing-webhooks-load.js";
 import type { ClosedLoopResult } from "./closed-loop.js";
 import { writeBenchResult } from "./write-result.js";
 
@@ -41,14 +42,31 @@ let jobs = 0;
 /** Billing's log lines so far (each one a write to stdout). */
 let logLines = (): number => 0;
 
-/** Runs one load job and adds billing's log lines per request during it (work per event, load-independent). */
+/** Billing's and PostgreSQL's CPU seconds so far (bench/billing-cpu.ts). */
+let cpuSeconds = (): { billing: number; postgres: number } => ({ billing: 0, postgres: 0 });
+
+/**
+ * Runs one load job and adds what each event cost, independent of the machine's load: billing's log lines,
+ * and the CPU milliseconds of billing, of PostgreSQL (all of it: backends and background processes) and of
+ * the load generator.
+ */
 async function measured(job: WebhookLoadJob) {
   const before = logLines();
+  const cpuBefore = cpuSeconds();
   const result = await runLoad(job);
-  return { ...result, billingLogLinesPerEvent: +((logLines() - before) / job.count).toFixed(2) };
+  const cpuAfter = cpuSeconds();
+  // Billing writes its lines buffered, at least every 200 ms (ADR 0306): let the last ones arrive.
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const perEvent = (seconds: number) => +((seconds * 1000) / job.count).toFixed(3);
+  return {
+    ...result,
+    billingLogLinesPerEvent: +((logLines() - before) / job.count).toFixed(2),
+    billingCpuMsPerEvent: perEvent(cpuAfter.billing - cpuBefore.billing),
+    postgresCpuMsPerEvent: perEvent(cpuAfter.postgres - cpuBefore.postgres),
+  };
 }
 
-function runLoad(job: WebhookLoadJob): Promise<ClosedLoopResult> {
+function runLoad(job: WebhookLoadJob): Promise<WebhookLoadResult> {
   const file = join(dir, `job-${jobs++}.json`);
   writeFileSync(file, JSON.stringify(job));
   return new Promise((resolve, reject) => {
@@ -59,7 +77,7 @@ function runLoad(job: WebhookLoadJob): Promise<ClosedLoopResult> {
     child.stdout.on("data", (d) => (out += d));
     child.on("exit", (code) => {
       if (code !== 0) return reject(new Error(`load generator (${job.prefix}) exited ${code}`));
-      const result = JSON.parse(out.trim().split("\n").pop()!) as ClosedLoopResult;
+      const result = JSON.parse(out.trim().split("\n").pop()!) as WebhookLoadResult;
       if (result.failures > 0)
         return reject(
           new Error(`${job.prefix}: ${result.failures} failed: ${JSON.stringify(result.statuses)}`),
@@ -94,6 +112,9 @@ try {
   const url = `http://127.0.0.1:${await listeningPort(billing)}`;
   const running = billing;
   logLines = () => running.output().split("\n").length - 1;
+  const postmaster = postmasterPid(postgres.port);
+  const billingPid = running.child.pid!;
+  cpuSeconds = () => ({ billing: processCpuSeconds(billingPid), postgres: postgresCpuSeconds(postmaster) });
   const base = { url, secret: SECRET, concurrency: CONCURRENCY };
 
   // Paid subscriptions, fulfilled through the webhook as Stripe delivers them (each from its own address).
@@ -211,6 +232,7 @@ try {
       stripe: "test-support/fake-stripe in the benchmark process",
       concurrency: CONCURRENCY,
       subscriptions: SUBSCRIPTIONS,
+      cpu: "user + system CPU ms per event from /proc: billing's process, PostgreSQL's (webhook phases: the postmaster and all its children; baseline: the load's own 8 backends), the load generator's own during its loop (process.cpuUsage: all its threads, a fresh process's JIT included)",
     },
     loadAverage: { before: loadBefore, after: loadAfter },
     baseline: {
@@ -223,6 +245,14 @@ try {
       ratioToBaseline: ratio(webhook),
       goal: "≥ 0.5× baseline (issue 18 goal 6)",
       goalMet: ratio(webhook) >= 0.5,
+      cpuMsPerEventVsBaseline: {
+        baseline: +(baseline.loadCpuMsPerRequest + (baseline.postgresCpuMsPerRequest ?? 0)).toFixed(3),
+        webhook: +(
+          webhook.loadCpuMsPerRequest +
+          webhook.billingCpuMsPerEvent +
+          webhook.postgresCpuMsPerEvent
+        ).toFixed(3),
+      },
     },
     duplicates: {
       what: "the same events delivered again: verified, found in the ledger, no effect",

@@ -8,6 +8,7 @@ import pg from "pg";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { parseCommandLine } from "../lib/cli.js";
 import { systemClock } from "../lib/clock.js";
+import { bufferedStdout } from "../lib/logger.js";
 import { startWorkstationReadyScan } from "./accounts/workstations/ready.js";
 import { createApp } from "./app.js";
 import { loadKubeCredentials } from "./cluster/credentials.js";
@@ -68,7 +69,8 @@ ${MIGRATION_STEP_USAGE}`,
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  // Lines buffered and written together, flushed at exit (ADR 0306): only billing's serving process.
+  const logger = createLogger(config.logLevel, bufferedStdout());
   if (config.admin.breakGlassToken !== undefined) {
     logger.warn(
       { adminEmails: config.admin.emails.length },

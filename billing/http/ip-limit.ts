@@ -7,17 +7,20 @@
  * With RATE_LIMIT_STORE=postgres the counts are shared by all replicas (ADR 0160): at most one UPSERT per
  * request (concurrent requests' charges share one, shared-charge-batch.ts, ADR 0290),
  * and for validate none here — its IP charge goes in the same round trip as its per-key charge (the
- * sessions router sends both), so validate pays one extra round trip, not two.
+ * sessions router sends both), so validate pays one extra round trip, not two. The webhook's limit is
+ * counted by each replica alone (ADR 0305): what it protects before the signature check is the replica's
+ * own CPU (nothing shared happens for an unverified delivery), so a shared count bought nothing for the
+ * database write it cost every delivery.
  */
 import type { RequestHandler } from "express";
 import type { BillingDeps } from "../deps.js";
 import {
   deferSharedCharge,
-  type NamedLimit,
+  NamedLimit,
   namedLimit,
   type RateLimitRule,
+  reportLimiterKeys,
   takeLocal,
-  takeShared,
 } from "../sessions/rate-limit.js";
 import type { SharedWindowStore } from "../sessions/rate-limit-postgres.js";
 import { ApiError } from "./errors.js";
@@ -37,6 +40,20 @@ export const CLIENT_IP_RATE_LIMITS = {
 
 type LimitedRoute = keyof typeof CLIENT_IP_RATE_LIMITS;
 
+/**
+ * Whether a route's per-IP count is shared by the replicas (RATE_LIMIT_STORE=postgres) or kept by each
+ * replica alone. Checkout and success reach Stripe and the database, validate the seats: one address must
+ * not get N× those from N replicas (ADR 0160). A webhook delivery reaches nothing shared before its
+ * signature is verified — an HMAC and a JSON parse on the replica that received it — and a verified one was
+ * sent by Stripe, so the per-replica window bounds what a forger can cost each replica (ADR 0305).
+ */
+export const CLIENT_IP_LIMIT_SHARED: Readonly<Record<LimitedRoute, boolean>> = {
+  checkout: true,
+  success: true,
+  validate: true,
+  webhook: false,
+};
+
 /** Which limited route a request is for, if any (exact paths, as the Ingress forwards them). */
 export function limitedRoute(method: string, path: string): LimitedRoute | undefined {
   if (method === "POST" && path === "/v1/checkout") return "checkout";
@@ -51,10 +68,13 @@ export function clientIpLimits(
   deps: Pick<BillingDeps, "config" | "db" | "clock" | "metrics">,
 ): RequestHandler {
   const limits = Object.fromEntries(
-    Object.entries(CLIENT_IP_RATE_LIMITS).map(([route, rule]) => [
-      route,
-      namedLimit(deps, `client_ip_${route}`, rule),
-    ]),
+    Object.entries(CLIENT_IP_RATE_LIMITS).map(([route, rule]) => {
+      const name = `client_ip_${route}`;
+      if (CLIENT_IP_LIMIT_SHARED[route as LimitedRoute]) return [route, namedLimit(deps, name, rule)];
+      const local = new NamedLimit(name, rule, deps.clock, undefined);
+      reportLimiterKeys(deps.metrics, name, local.local);
+      return [route, local];
+    }),
   ) as Record<LimitedRoute, NamedLimit>;
   return (req, res, next) => {
     const route = limitedRoute(req.method, req.path);
@@ -73,12 +93,17 @@ export function clientIpLimits(
       next();
       return;
     }
+    if (!charge.limit.shared) {
+      next(); // counted by this replica alone (memory mode, or the webhook: ADR 0305)
+      return;
+    }
     // Concurrent requests' charges share one UPSERT (shared-charge-batch.ts, ADR 0290).
-    const shared = charge.limit.shared ? batcherFor(charge.limit.shared).take(charge) : takeShared([charge]);
-    shared.then(
-      (decision) => next(decision.allowed ? undefined : tooMany(decision.retryAfterSeconds)),
-      (error: unknown) => next(error),
-    );
+    batcherFor(charge.limit.shared)
+      .take(charge)
+      .then(
+        (decision) => next(decision.allowed ? undefined : tooMany(decision.retryAfterSeconds)),
+        (error: unknown) => next(error),
+      );
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * Ledger rows of events billing does not act on, written together (ADR 0290): a row that arrives while an
  * INSERT is in flight waits for it and goes, with every other row that arrived meanwhile, in the next
- * one — group commit, so a burst of deliveries costs one statement per batch and a lone delivery is
- * written at once. Each delivery is answered only after its row committed; `ON CONFLICT DO NOTHING
- * RETURNING id` tells which ids were new, so a redelivery is still a duplicate. One id twice in a batch:
- * the second waits for the next statement, where it is a duplicate.
+ * one — group commit (lib/group-commit.ts), so a burst of deliveries costs one statement per batch and a
+ * lone delivery is written at once. Each delivery is answered only after its row committed; `ON CONFLICT
+ * DO NOTHING RETURNING id` tells which ids were new, so a redelivery is still a duplicate. One id twice in a
+ * batch: the second waits for the next statement, where it is a duplicate.
  */
+import { GroupCommit } from "../../lib/group-commit.js";
 import type { Db } from "../deps.js";
 
 export interface IgnoredEventRow {
@@ -14,12 +15,6 @@ export interface IgnoredEventRow {
   createdAt: Date;
   processedAt: Date;
   objectId: string | null;
-}
-
-interface Waiting {
-  row: IgnoredEventRow;
-  resolve: (inserted: boolean) => void;
-  reject: (error: unknown) => void;
 }
 
 const INSERT_SQL = `
@@ -31,55 +26,28 @@ ON CONFLICT (id) DO NOTHING
 RETURNING id`;
 
 export class IgnoredEventLedger {
-  private waiting: Waiting[] = [];
-  private inFlight = false;
+  private readonly batches: GroupCommit<IgnoredEventRow, boolean>;
 
-  constructor(private readonly db: Db) {}
-
-  /** Resolves true once the row is committed, false when the id was already in the ledger. */
-  record(row: IgnoredEventRow): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ row, resolve, reject });
-      this.send();
+  constructor(db: Db) {
+    this.batches = new GroupCommit({
+      keyOf: (row) => row.id,
+      write: async (rows) => {
+        const result = await db.query<{ id: string }>(INSERT_SQL, [
+          rows.map((r) => r.id),
+          rows.map((r) => r.type),
+          rows.map((r) => r.createdAt),
+          rows.map((r) => r.processedAt),
+          rows.map((r) => r.objectId),
+        ]);
+        const inserted = new Set(result.rows.map((r) => r.id));
+        return rows.map((r) => inserted.has(r.id));
+      },
     });
   }
 
-  private send(): void {
-    if (this.inFlight || this.waiting.length === 0) return;
-    const batch: Waiting[] = [];
-    const later: Waiting[] = [];
-    const ids = new Set<string>();
-    for (const w of this.waiting) {
-      if (ids.has(w.row.id)) later.push(w);
-      else {
-        ids.add(w.row.id);
-        batch.push(w);
-      }
-    }
-    this.waiting = later;
-    this.inFlight = true;
-    const rows = batch.map((w) => w.row);
-    this.db
-      .query<{ id: string }>(INSERT_SQL, [
-        rows.map((r) => r.id),
-        rows.map((r) => r.type),
-        rows.map((r) => r.createdAt),
-        rows.map((r) => r.processedAt),
-        rows.map((r) => r.objectId),
-      ])
-      .then(
-        (result) => {
-          const inserted = new Set(result.rows.map((r) => r.id));
-          for (const w of batch) w.resolve(inserted.has(w.row.id));
-        },
-        (error: unknown) => {
-          for (const w of batch) w.reject(error);
-        },
-      )
-      .finally(() => {
-        this.inFlight = false;
-        this.send();
-      });
+  /** Resolves true once the row is committed, false when the id was already in the ledger. */
+  record(row: IgnoredEventRow): Promise<boolean> {
+    return this.batches.submit(row);
   }
 }
 
