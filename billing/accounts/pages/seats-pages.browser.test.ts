@@ -25,7 +25,8 @@ import {
 } from "../../../test-support/browser/index.js";
 import { type KubeApiServer, startKubeApiServer } from "../../../test-support/kube-apiserver/index.js";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import { grantLicense, type Person, type TestOrganization, testOrganization } from "../seats/testing.js";
+import { grantLicense } from "../seats/testing.js";
+import { type Person, type TestOrganization, testOrganization } from "../testing/organization.js";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const SLOW = { timeout: 120_000 };

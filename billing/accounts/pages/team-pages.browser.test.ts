@@ -21,7 +21,7 @@ import {
 } from "../../../test-support/browser/index.js";
 import { hashLicenseKey } from "../../licenses/keys.js";
 import { type BillingHarness, eventsById, startBillingHarness } from "../../testing/harness.js";
-import { type Team, teamOf } from "../testing/client.js";
+import { type Team, testOrganization } from "../testing/organization.js";
 import { signInForTest, type TestAccount } from "../testing/sign-in.js";
 
 let h: BillingHarness;
@@ -44,7 +44,7 @@ beforeAll(async () => {
     certsFile: "unused",
     lifetimeSeconds: 300,
   };
-  team = await teamOf(h, ORG);
+  team = (await testOrganization(h.pool, ORG, h.clock.now())).people;
   const res = await h.admin("POST", "/licenses", {
     organization: ORG,
     customerEmail: team.owner.email,
