@@ -65,6 +65,29 @@ describe("subscription refetch", () => {
     expect(license.rows[0]).toMatchObject({ seats: 5 });
   });
 
+  it("customer.subscription.trial_will_end reads the subscription once and mails the trial's end", async () => {
+    const purchase = await h.buy([{ product: "pro", quantity: 1 }], "refetch-trial");
+    for (const event of eventsById(
+      h.fake,
+      purchase.events.map((e) => e.id),
+    )) {
+      expect((await h.sendEvent(event)).status).toBe(200);
+    }
+    const [trial] = h.fake.store.trialWillEnd(purchase.subscriptionId, 3);
+
+    calls.length = 0;
+    const res = await h.sendEvent(trial!);
+    expect(await res.json()).toMatchObject({ outcome: "processed", duplicate: false });
+    expect(calls.map(decodeURIComponent)).toEqual([
+      `GET /v1/subscriptions/${purchase.subscriptionId}?expand[0]=latest_invoice`,
+    ]);
+    const mailed = await h.pool.query(
+      "SELECT data->>'trialEndsAt' AS at FROM notification_outbox WHERE kind = 'trial_ending' AND license_id = (SELECT id FROM licenses WHERE stripe_subscription_id = $1)",
+      [purchase.subscriptionId],
+    );
+    expect(mailed.rows).toEqual([{ at: new Date(h.clock.now().getTime() + 3 * 86_400_000).toISOString() }]);
+  });
+
   it("the fake answers expand[]=latest_invoice as Stripe does: the invoice object in place of its id", async () => {
     const purchase = await h.buy([{ product: "starter", quantity: 1 }], "refetch-expand");
     const plain = await h.deps.stripe.subscriptions.retrieve(purchase.subscriptionId);
