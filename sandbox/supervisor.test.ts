@@ -25,17 +25,23 @@ const listener = (port: number) =>
      process.on("SIGTERM", () => process.exit(0));`,
   );
 
+/** A free port for each component the specs below may use. */
+const freePorts = () =>
+  resolvePorts({ kube: 0, stripe: 0, workstations: 0, billing: 0, operator: 0, registry: 0, kms: 0 });
+
+/** A child that listens on `port` and is healthy once it accepts TCP connections. */
+const listening = (name: ChildSpec["name"], port: number, after: ChildSpec["after"]): ChildSpec => ({
+  name,
+  script: listener(port),
+  args: [],
+  env: {},
+  health: { kind: "tcp", port },
+  after,
+});
+
 describe("startChildren", () => {
   it("starts dependants only after their dependencies are healthy, and reports each one ready", async () => {
-    const ports = await resolvePorts({
-      kube: 0,
-      stripe: 0,
-      workstations: 0,
-      billing: 0,
-      operator: 0,
-      registry: 0,
-      kms: 0,
-    });
+    const ports = await freePorts();
     const specs: ChildSpec[] = [
       {
         name: "kube",
@@ -45,14 +51,7 @@ describe("startChildren", () => {
         health: { kind: "http", url: `http://127.0.0.1:${ports.kube}/` },
         after: [],
       },
-      {
-        name: "billing",
-        script: listener(ports.billing),
-        args: [],
-        env: {},
-        health: { kind: "tcp", port: ports.billing },
-        after: ["kube"],
-      },
+      listening("billing", ports.billing, ["kube"]),
     ];
     const order: string[] = [];
     const children: RunningChild[] = [];
@@ -81,15 +80,7 @@ describe("startChildren", () => {
   }, 90_000);
 
   it("a child that exits before it is healthy fails the start with its exit and log tail; nothing keeps running", async () => {
-    const ports = await resolvePorts({
-      kube: 0,
-      stripe: 0,
-      workstations: 0,
-      billing: 0,
-      operator: 0,
-      registry: 0,
-      kms: 0,
-    });
+    const ports = await freePorts();
     const crashing = script(
       "crash.mjs",
       `console.error("cannot open the database: disk full"); process.exit(3);`,
@@ -100,14 +91,7 @@ describe("startChildren", () => {
         root: REPO_ROOT,
         dataDir: join(work, "crash"),
         specs: [
-          {
-            name: "stripe",
-            script: listener(ports.stripe),
-            args: [],
-            env: {},
-            health: { kind: "tcp", port: ports.stripe },
-            after: [],
-          },
+          listening("stripe", ports.stripe, []),
           {
             name: "billing",
             script: crashing,
@@ -116,14 +100,7 @@ describe("startChildren", () => {
             health: { kind: "tcp", port: ports.billing },
             after: ["stripe"],
           },
-          {
-            name: "operator",
-            script: listener(ports.operator),
-            args: [],
-            env: {},
-            health: { kind: "tcp", port: ports.operator },
-            after: ["billing"],
-          },
+          listening("operator", ports.operator, ["billing"]),
         ],
         env: process.env,
         readyTimeoutMs: 60_000,
@@ -140,38 +117,13 @@ describe("startChildren", () => {
   }, 90_000);
 
   it("a failing preparation fails the start naming the component, which is never spawned", async () => {
-    const ports = await resolvePorts({
-      kube: 0,
-      stripe: 0,
-      workstations: 0,
-      billing: 0,
-      operator: 0,
-      registry: 0,
-      kms: 0,
-    });
+    const ports = await freePorts();
     const children: RunningChild[] = [];
     const attempt = startChildren(
       {
         root: REPO_ROOT,
         dataDir: join(work, "prepare"),
-        specs: [
-          {
-            name: "kube",
-            script: listener(ports.kube),
-            args: [],
-            env: {},
-            health: { kind: "tcp", port: ports.kube },
-            after: [],
-          },
-          {
-            name: "operator",
-            script: listener(ports.operator),
-            args: [],
-            env: {},
-            health: { kind: "tcp", port: ports.operator },
-            after: ["kube"],
-          },
-        ],
+        specs: [listening("kube", ports.kube, []), listening("operator", ports.operator, ["kube"])],
         env: process.env,
         readyTimeoutMs: 60_000,
         beforeStart: async (spec) => {

@@ -3,13 +3,8 @@
  * no style: billing's CSP is `default-src 'none'` (ADR 0141), and a form posting to its own URL needs
  * neither. Every interpolated value is escaped.
  */
+import { escapeHtml } from "../http/escape-html.js";
 import type { PublicLicense } from "../licenses/row.js";
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
-  );
 
 function page(title: string, body: string): string {
   return `<!doctype html>

@@ -5,6 +5,7 @@
  * No template takes a license key: the receipt links to the success page, where the key is revealed once
  * (POST, bound to the buying browser, 24 h: ADR 0171).
  */
+import { escapeHtml } from "../http/escape-html.js";
 
 export const NOTIFICATION_KINDS = [
   "purchase_receipt",
@@ -41,15 +42,6 @@ export interface RenderedEmail {
 }
 
 const PRODUCT = "Coditect";
-
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
-}
 
 const str = (data: TemplateData, key: string): string => {
   const value = data[key];

@@ -2,54 +2,26 @@
  * Billing's log lines as Cloud Logging reads them: real requests through the real app, the lines parsed
  * from what the logger wrote.
  */
-import type { AddressInfo } from "node:net";
-import pg from "pg";
-import { Registry } from "prom-client";
-import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../lib/clock.js";
-import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
 import { jsonLineSink } from "../../test-support/log-lines.js";
-import { testDatabase } from "../../test-support/postgres/index.js";
-import { createApp } from "../app.js";
-import { loadConfig } from "../config.js";
-import { migrate } from "../db/migrate.js";
-import { createLogger } from "./logger.js";
+import { type LoggingApp, startLoggingApp } from "./testing.js";
 
 describe("billing log lines", () => {
   const { lines, raw, stream: sink } = jsonLineSink();
-  let pool: pg.Pool;
+  let app: LoggingApp;
   let url: string;
-  let close: () => Promise<void>;
   const adminToken = "logging-test-admin-token-0123456789abcdef";
 
   beforeAll(async () => {
-    pool = new pg.Pool({ connectionString: await testDatabase("billing_logging") });
-    await migrate(pool);
-    const config = loadConfig({
-      STRIPE_SECRET_KEY: "sk_test_x",
-      STRIPE_WEBHOOK_SECRET: "whsec_x",
-      ...fakeStripePriceEnv(),
-      ADMIN_TOKEN: adminToken,
-      GOOGLE_CLOUD_PROJECT: "coditect-prod",
+    app = await startLoggingApp({
+      database: "billing_logging",
+      adminToken,
+      sink,
+      env: { GOOGLE_CLOUD_PROJECT: "coditect-prod" },
     });
-    const app = createApp({
-      config,
-      db: pool,
-      stripe: new Stripe("sk_test_x", { host: "127.0.0.1", port: 9, protocol: "http", maxNetworkRetries: 0 }),
-      clock: new ManualClock(),
-      logger: createLogger("info", sink),
-      metrics: new Registry(),
-    });
-    const server = app.listen(0, "127.0.0.1");
-    await new Promise((r) => server.once("listening", r));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((r) => server.close(() => r()));
+    url = app.url;
   });
-  afterAll(async () => {
-    await close();
-    await pool.end();
-  });
+  afterAll(() => app?.stop());
 
   const requestLine = (requestId: string) =>
     lines.find((l) => l.requestId === requestId && l.message === "request");

@@ -46,13 +46,27 @@ export async function syncSubscription(
   actor: string,
   action: string,
 ): Promise<HandlerResult> {
+  return (await syncSubscriptionRead(ctx, tx, subscriptionId, actor, action)).result;
+}
+
+/**
+ * syncSubscription that also answers the subscription it read under the lock, for a handler that acts on
+ * more of it (trial_will_end) without a second call to Stripe. No license yet: nothing was read.
+ */
+export async function syncSubscriptionRead(
+  ctx: HandlerContext,
+  tx: Queryable,
+  subscriptionId: string,
+  actor: string,
+  action: string,
+): Promise<{ result: HandlerResult; subscription?: Stripe.Subscription }> {
   await lockStripeObjects(tx, [subscriptionId]);
   const license = await getLicenseBySubscription(tx, subscriptionId, { forUpdate: true });
   // Fulfilment (checkout.session.completed or the success redirect) creates the license from the
   // subscription's state at that time, so nothing is lost by acknowledging this event now. Every purchase
   // sends subscription.created and invoice.paid before (or racing) checkout.session.completed, so this is
   // the normal order, not the anomaly `no_license` names (ADR 0133).
-  if (!license) return { outcome: "before_fulfilment", licenseIds: [] };
+  if (!license) return { result: { outcome: "before_fulfilment", licenseIds: [] } };
   // One call for both, under the lock (ADR 0290): the invoice comes expanded inside the subscription, a
   // snapshot of the same moment; retrieveLatestInvoice fetches it only if Stripe left it an id.
   const subscription = await ctx.deps.stripe.subscriptions.retrieve(subscriptionId, {
@@ -76,7 +90,7 @@ export async function syncSubscription(
   if (subscription.status !== "canceled") {
     await reconcileWorkstations(tx, license, subscription, ctx.catalog, { actor, now });
   }
-  return { outcome: "processed", licenseIds: [license.id] };
+  return { result: { outcome: "processed", licenseIds: [license.id] }, subscription };
 }
 
 async function handleInvoice(ctx: HandlerContext, tx: Queryable, event: Stripe.Event, action: string) {

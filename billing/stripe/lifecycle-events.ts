@@ -8,7 +8,12 @@ import type { Queryable } from "../db/queryable.js";
 import type { LicenseRow } from "../licenses/row.js";
 import { getLicense } from "../licenses/store.js";
 import { notifyLicense } from "../notifications/license-events.js";
-import { type HandlerContext, type HandlerResult, syncSubscription } from "./handlers.js";
+import {
+  type HandlerContext,
+  type HandlerResult,
+  syncSubscription,
+  syncSubscriptionRead,
+} from "./handlers.js";
 import { subscriptionOfInvoice } from "./refs.js";
 
 const objectId = (event: Stripe.Event) => (event.data.object as { id: string }).id;
@@ -46,14 +51,15 @@ export async function handleTrialWillEnd(
   tx: Queryable,
   event: Stripe.Event,
 ): Promise<HandlerResult> {
-  const result = await syncSubscription(
+  const { result, subscription: read } = await syncSubscriptionRead(
     ctx,
     tx,
     objectId(event),
     `stripe:${event.id}`,
     "license.trial_will_end",
   );
-  const subscription = await ctx.deps.stripe.subscriptions.retrieve(objectId(event));
+  // The sync read the subscription under the lock; only before fulfilment (no license) did it read nothing.
+  const subscription = read ?? (await ctx.deps.stripe.subscriptions.retrieve(objectId(event)));
   if (subscription.status !== "trialing" || !subscription.trial_end) {
     return { ...result, message: `subscription ${subscription.id} is ${subscription.status}; no reminder` };
   }

@@ -37,14 +37,20 @@ describe("subscription refetch", () => {
     await new Promise((r) => proxy.close(r));
   });
 
-  it("customer.subscription.updated reads the subscription and its invoice in one call and applies them", async () => {
-    const purchase = await h.buy([{ product: "pro", quantity: 2 }], "refetch-calls");
+  /** A purchase whose events billing has processed (the license exists). */
+  async function bought(product: string, quantity: number, organization: string) {
+    const purchase = await h.buy([{ product, quantity }], organization);
     for (const event of eventsById(
       h.fake,
       purchase.events.map((e) => e.id),
     )) {
       expect((await h.sendEvent(event)).status).toBe(200);
     }
+    return purchase;
+  }
+
+  it("customer.subscription.updated reads the subscription and its invoice in one call and applies them", async () => {
+    const purchase = await bought("pro", 2, "refetch-calls");
     const sub = h.fake.store.subscriptions.get(purchase.subscriptionId)!;
     const itemId = (sub.items as { data: { id: string }[] }).data[0]!.id;
     await h.deps.stripe.subscriptions.update(purchase.subscriptionId, {
@@ -63,6 +69,23 @@ describe("subscription refetch", () => {
       purchase.subscriptionId,
     ]);
     expect(license.rows[0]).toMatchObject({ seats: 5 });
+  });
+
+  it("customer.subscription.trial_will_end reads the subscription once and mails the trial's end", async () => {
+    const purchase = await bought("pro", 1, "refetch-trial");
+    const [trial] = h.fake.store.trialWillEnd(purchase.subscriptionId, 3);
+
+    calls.length = 0;
+    const res = await h.sendEvent(trial!);
+    expect(await res.json()).toMatchObject({ outcome: "processed", duplicate: false });
+    expect(calls.map(decodeURIComponent)).toEqual([
+      `GET /v1/subscriptions/${purchase.subscriptionId}?expand[0]=latest_invoice`,
+    ]);
+    const mailed = await h.pool.query(
+      "SELECT data->>'trialEndsAt' AS at FROM notification_outbox WHERE kind = 'trial_ending' AND license_id = (SELECT id FROM licenses WHERE stripe_subscription_id = $1)",
+      [purchase.subscriptionId],
+    );
+    expect(mailed.rows).toEqual([{ at: new Date(h.clock.now().getTime() + 3 * 86_400_000).toISOString() }]);
   });
 
   it("the fake answers expand[]=latest_invoice as Stripe does: the invoice object in place of its id", async () => {

@@ -9,14 +9,16 @@
  * Builds the image first when it is missing (seconds when .ci/run has built it). Needs root, podman,
  * skopeo and docker-registry; without them it fails in beforeAll saying which — it is never skipped.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeKms, startFakeKms } from "../../test-support/fake-kms/index.js";
-import { type LocalRegistry, registryAvailable, startRegistry } from "../../test-support/registry/index.js";
+import { type LocalRegistry, registryAvailable } from "../../test-support/registry/index.js";
+import {
+  runSigningCli as npmScript,
+  type SigningRig,
+  startSigningRig,
+} from "../../test-support/registry/signing-rig.js";
 import { pushTinyImage } from "../../test-support/registry/tiny-image.js";
 import { SIGNATURE_ANNOTATION } from "../signing/cosign-storage.js";
 import { formatReference, signatureTag } from "../signing/reference.js";
@@ -25,32 +27,13 @@ import { buildImages } from "./build.js";
 import { PRODUCT_IMAGES } from "./plan.js";
 import { missingBuildTools, podmanEnv } from "./podman.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const TSX = import.meta.resolve("tsx");
 const V1 =
   "projects/p/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key/cryptoKeyVersions/1";
 const REPOSITORY = "coditect/docker";
 const TAG = "0.2.0-test";
 
-function npmScript(script: "sign-cli" | "verify-cli", args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", TSX, path.join(ROOT, `images/signing/${script}.ts`), ...args],
-      {
-        env: { PATH: process.env.PATH, HOME: os.tmpdir(), METADATA_SERVER_DETECTION: "none" },
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
+let rig: SigningRig;
 let registry: LocalRegistry;
-let kms: FakeKms;
 let client: RegistryClient;
 let dir: string;
 let pemFile: string;
@@ -85,19 +68,15 @@ beforeAll(async () => {
     (registryAvailable() ? undefined : "docker-registry not found");
   if (missing) throw new Error(`the signed-image round trip cannot run on this machine: ${missing}`);
   buildImages(["docker"], { stack: "test" });
-  [registry, kms] = await Promise.all([startRegistry(), startFakeKms()]);
-  kmsEndpoint = `127.0.0.1:${kms.endpoint.port}`;
-  dir = mkdtempSync(path.join(os.tmpdir(), "signed-image-"));
-  pemFile = path.join(dir, "key.pem");
-  writeFileSync(pemFile, kms.createKeyVersion(V1));
+  rig = await startSigningRig("signed-image-", [V1]);
+  ({ registry, dir, pemFile, kmsEndpoint } = rig);
   client = new RegistryClient(registry.host, undefined);
   builtDigest = push(PRODUCT_IMAGES.find((i) => i.name === "docker")!.tag, TAG);
   built = `${registry.host}/${REPOSITORY}@${builtDigest}`;
 }, 30 * 60_000);
 
 afterAll(async () => {
-  await Promise.all([registry?.stop(), kms?.stop()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await rig?.stop();
 });
 
 describe("the built licensed Docker image: sign → push → verify", () => {

@@ -3,57 +3,36 @@
  * `images:verify` with a pinned PEM and with a KMS key version, the exit codes and the reasons named, and
  * the `--stack` gate on a stack file whose pinned digests are signed or not.
  */
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeKms, startFakeKms } from "../../test-support/fake-kms/index.js";
-import { type LocalRegistry, startRegistry } from "../../test-support/registry/index.js";
+import type { FakeKms } from "../../test-support/fake-kms/index.js";
+import type { LocalRegistry } from "../../test-support/registry/index.js";
+import {
+  runSigningCli as run,
+  type SigningRig,
+  startSigningRig,
+} from "../../test-support/registry/signing-rig.js";
 import { pushTinyImage } from "../../test-support/registry/tiny-image.js";
 import { formatReference } from "./reference.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const TSX = import.meta.resolve("tsx");
 const KEY =
   "projects/p/locations/us-central1/keyRings/coditect-container-signing/cryptoKeys/cosign-signing-key";
 const V1 = `${KEY}/cryptoKeyVersions/1`;
 const OTHER = `${KEY}/cryptoKeyVersions/2`;
 
-function run(script: "sign-cli" | "verify-cli", args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", TSX, path.join(ROOT, `images/signing/${script}.ts`), ...args],
-      {
-        env: { PATH: process.env.PATH, HOME: os.tmpdir(), METADATA_SERVER_DETECTION: "none" },
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
+let rig: SigningRig;
 let registry: LocalRegistry;
 let kms: FakeKms;
 let dir: string;
 let pemFile: string;
 let kmsEndpoint: string;
 beforeAll(async () => {
-  [registry, kms] = await Promise.all([startRegistry(), startFakeKms()]);
-  kmsEndpoint = `127.0.0.1:${kms.endpoint.port}`;
-  dir = mkdtempSync(path.join(os.tmpdir(), "images-cli-"));
-  pemFile = path.join(dir, "key.pem");
-  writeFileSync(pemFile, kms.createKeyVersion(V1));
-  kms.createKeyVersion(OTHER);
+  rig = await startSigningRig("images-cli-", [V1, OTHER]);
+  ({ registry, kms, dir, pemFile, kmsEndpoint } = rig);
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([registry?.stop(), kms?.stop()]);
-  rmSync(dir, { recursive: true, force: true });
+  await rig?.stop();
 });
 
 describe("npm run images:sign / images:verify", () => {

@@ -11,15 +11,8 @@
  * Test infrastructure and sandbox stand-in: never point production at it.
  */
 import crypto from "node:crypto";
-import { createRequire } from "node:module";
-import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-
-const require = createRequire(import.meta.url);
-const packageRoot = (entry: string) => path.resolve(path.dirname(entry), "..", "..");
-const iamRoot = packageRoot(require.resolve("@google-cloud/iam-credentials"));
-const gaxRoot = packageRoot(require.resolve("google-gax", { paths: [iamRoot] }));
+import { FakeStatusError, loadClientServices, serveGrpc, unaryHandlers } from "../grpc-fake.js";
 
 const NAME = /^projects\/-\/serviceAccounts\/([^/\s]+@[^/\s]+)$/;
 export const MAX_LIFETIME_SECONDS = 3600;
@@ -43,27 +36,12 @@ export interface FakeIamCredentials {
   stop(): Promise<void>;
 }
 
-class RpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function loadService(): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync(["google/iam/credentials/v1/iamcredentials.proto"], {
-    includeDirs: [path.join(iamRoot, "build", "protos"), path.join(gaxRoot, "build", "protos")],
-    keepCase: false,
-    longs: String,
-    defaults: true,
-  });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    google: { iam: { credentials: { v1: { IAMCredentials: grpc.ServiceClientConstructor } } } };
-  };
-  return loaded.google.iam.credentials.v1.IAMCredentials.service;
-}
+const loadService = () =>
+  loadClientServices(
+    "@google-cloud/iam-credentials",
+    ["google/iam/credentials/v1/iamcredentials.proto"],
+    ["google.iam.credentials.v1.IAMCredentials"],
+  )[0]!;
 
 export async function startFakeIamCredentials(
   options: { now?: () => Date; port?: number } = {},
@@ -80,28 +58,31 @@ export async function startFakeIamCredentials(
   }) => {
     const match = NAME.exec(request.name ?? "");
     if (!match) {
-      throw new RpcError(
+      throw new FakeStatusError(
         grpc.status.INVALID_ARGUMENT,
         `Invalid form of account ID ${request.name}. Should be [Gaia ID |Email |Unique ID |] of the account`,
       );
     }
     const account = match[1]!;
     if ((request.delegates ?? []).length > 0) {
-      throw new RpcError(grpc.status.UNIMPLEMENTED, "fake IAM Credentials: delegates are not modelled");
+      throw new FakeStatusError(
+        grpc.status.UNIMPLEMENTED,
+        "fake IAM Credentials: delegates are not modelled",
+      );
     }
     if (!granted.has(account)) {
-      throw new RpcError(
+      throw new FakeStatusError(
         grpc.status.PERMISSION_DENIED,
         `Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).`,
       );
     }
     const scope = request.scope ?? [];
     if (scope.length === 0 || scope.some((s) => !/^https:\/\/www\.googleapis\.com\/auth\/[\w.-]+$/.test(s))) {
-      throw new RpcError(grpc.status.INVALID_ARGUMENT, `Invalid scope list: ${JSON.stringify(scope)}`);
+      throw new FakeStatusError(grpc.status.INVALID_ARGUMENT, `Invalid scope list: ${JSON.stringify(scope)}`);
     }
     const lifetimeSeconds = request.lifetime ? Number(request.lifetime.seconds ?? 0) : MAX_LIFETIME_SECONDS;
     if (!(lifetimeSeconds >= 1 && lifetimeSeconds <= MAX_LIFETIME_SECONDS)) {
-      throw new RpcError(
+      throw new FakeStatusError(
         grpc.status.INVALID_ARGUMENT,
         `The lifetime ${lifetimeSeconds}s is outside 1s..${MAX_LIFETIME_SECONDS}s (longer needs constraints/iam.allowServiceAccountCredentialLifetimeExtension)`,
       );
@@ -121,46 +102,29 @@ export async function startFakeIamCredentials(
     };
   };
 
-  const server = new grpc.Server();
-  const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<object>) =>
-    callback({ code: grpc.status.UNIMPLEMENTED, details: "fake IAM Credentials: not modelled" });
-  server.addService(loadService(), {
-    GenerateAccessToken(
-      call: grpc.ServerUnaryCall<Parameters<typeof generateAccessToken>[0], object>,
-      callback: grpc.sendUnaryData<object>,
-    ) {
-      try {
-        callback(null, generateAccessToken(call.request));
-      } catch (error) {
-        if (error instanceof RpcError) callback({ code: error.code, details: error.message });
-        else callback({ code: grpc.status.INTERNAL, details: String(error) });
-      }
-    },
-    GenerateIdToken: unimplemented,
-    SignBlob: unimplemented,
-    SignJwt: unimplemented,
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `127.0.0.1:${options.port ?? 0}`,
-      grpc.ServerCredentials.createInsecure(),
-      (error, bound) => (error ? reject(error) : resolve(bound)),
-    ),
+  const unimplemented = () => {
+    throw new FakeStatusError(grpc.status.UNIMPLEMENTED, "fake IAM Credentials: not modelled");
+  };
+  const server = await serveGrpc(
+    "fake IAM Credentials",
+    [
+      [
+        loadService(),
+        unaryHandlers("fake IAM Credentials", {
+          GenerateAccessToken: generateAccessToken,
+          GenerateIdToken: unimplemented,
+          SignBlob: unimplemented,
+          SignJwt: unimplemented,
+        }),
+      ],
+    ],
+    options.port,
   );
   return {
-    endpoint: `127.0.0.1:${port}`,
+    endpoint: `127.0.0.1:${server.port}`,
     grant: (account) => void granted.add(account),
     tokenInfo: (accessToken) => issued.find((t) => t.accessToken === accessToken),
     issued,
-    async stop() {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 2_000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      server.forceShutdown();
-    },
+    stop: () => server.stop(),
   };
 }

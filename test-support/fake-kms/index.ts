@@ -11,18 +11,11 @@
  * Test infrastructure and sandbox stand-in: never point production at it.
  */
 import crypto from "node:crypto";
-import { createRequire } from "node:module";
-import path from "node:path";
 import { KeyManagementServiceClient } from "@google-cloud/kms";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { crc32c, int64Value } from "../../images/signing/crc32c.js";
+import { FakeStatusError, loadClientServices, serveGrpc, unaryHandlers } from "../grpc-fake.js";
 import { signDigest } from "./ecdsa-prehashed.js";
-
-const require = createRequire(import.meta.url);
-const packageRoot = (entry: string) => path.resolve(path.dirname(entry), "..", "..");
-const kmsRoot = packageRoot(require.resolve("@google-cloud/kms"));
-const gaxRoot = packageRoot(require.resolve("google-gax", { paths: [kmsRoot] }));
 
 export type FakeKmsAlgorithm = "EC_SIGN_P384_SHA384" | "EC_SIGN_P256_SHA256";
 const ALGORITHMS: Record<
@@ -67,29 +60,13 @@ export interface FakeKms {
   stop(): Promise<void>;
 }
 
-class KmsError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function loadService(): grpc.ServiceDefinition {
-  const definition = protoLoader.loadSync(["google/cloud/kms/v1/service.proto"], {
-    includeDirs: [path.join(kmsRoot, "build", "protos"), path.join(gaxRoot, "build", "protos")],
-    keepCase: false,
-    enums: String,
-    longs: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    google: { cloud: { kms: { v1: { KeyManagementService: grpc.ServiceClientConstructor } } } };
-  };
-  return loaded.google.cloud.kms.v1.KeyManagementService.service;
-}
+const loadService = () =>
+  loadClientServices(
+    "@google-cloud/kms",
+    ["google/cloud/kms/v1/service.proto"],
+    ["google.cloud.kms.v1.KeyManagementService"],
+    { enums: String, oneofs: true },
+  )[0]!;
 
 export async function startFakeKms(options: { port?: number } = {}): Promise<FakeKms> {
   const versions = new Map<string, KeyVersion>();
@@ -98,15 +75,15 @@ export async function startFakeKms(options: { port?: number } = {}): Promise<Fak
 
   const lookup = (name: unknown, permission: string): KeyVersion => {
     if (typeof name !== "string" || !VERSION_NAME.test(name)) {
-      throw new KmsError(
+      throw new FakeStatusError(
         grpc.status.INVALID_ARGUMENT,
         `Resource name [${String(name)}] does not match any known resource name pattern.`,
       );
     }
     const version = versions.get(name);
-    if (!version) throw new KmsError(grpc.status.NOT_FOUND, `${name} not found.`);
+    if (!version) throw new FakeStatusError(grpc.status.NOT_FOUND, `${name} not found.`);
     if (!version.permitted) {
-      throw new KmsError(
+      throw new FakeStatusError(
         grpc.status.PERMISSION_DENIED,
         `Permission '${permission}' denied on resource '${name}' (or it may not exist).`,
       );
@@ -118,7 +95,7 @@ export async function startFakeKms(options: { port?: number } = {}): Promise<Fak
     GetPublicKey(request) {
       const version = lookup(request.name, "cloudkms.cryptoKeyVersions.viewPublicKey");
       if (version.state !== "ENABLED") {
-        throw new KmsError(
+        throw new FakeStatusError(
           grpc.status.FAILED_PRECONDITION,
           `${version.name} is not enabled, current state is: ${version.state}.`,
         );
@@ -134,7 +111,7 @@ export async function startFakeKms(options: { port?: number } = {}): Promise<Fak
     AsymmetricSign(request) {
       const version = lookup(request.name, "cloudkms.cryptoKeyVersions.useToSign");
       if (version.state !== "ENABLED") {
-        throw new KmsError(
+        throw new FakeStatusError(
           grpc.status.FAILED_PRECONDITION,
           `${version.name} is not enabled, current state is: ${version.state}.`,
         );
@@ -143,14 +120,14 @@ export async function startFakeKms(options: { port?: number } = {}): Promise<Fak
       const digestMessage = (request.digest ?? {}) as Record<string, unknown>;
       const digest = digestMessage[spec.digestField];
       if (!(digest instanceof Uint8Array) || digest.length !== spec.bytes) {
-        throw new KmsError(
+        throw new FakeStatusError(
           grpc.status.INVALID_ARGUMENT,
           `The request digest must be a ${spec.digestField.toUpperCase()} digest of ${spec.bytes} bytes for algorithm ${version.algorithm}.`,
         );
       }
       const digestCrc = int64Value(request.digestCrc32c);
       if (digestCrc !== undefined && digestCrc !== crc32c(digest)) {
-        throw new KmsError(
+        throw new FakeStatusError(
           grpc.status.INVALID_ARGUMENT,
           "The checksum in field digest_crc32c did not match the data in field digest.",
         );
@@ -172,34 +149,14 @@ export async function startFakeKms(options: { port?: number } = {}): Promise<Fak
     },
   };
 
-  const implementation: grpc.UntypedServiceImplementation = {};
-  for (const [method, handler] of Object.entries(handlers)) {
-    implementation[method] = (
-      call: grpc.ServerUnaryCall<Record<string, unknown>, object>,
-      callback: grpc.sendUnaryData<object>,
-    ) => {
-      callCounts.set(method, (callCounts.get(method) ?? 0) + 1);
-      try {
-        callback(null, handler(call.request));
-      } catch (error) {
-        if (error instanceof KmsError) callback({ code: error.code, details: error.message });
-        else callback({ code: grpc.status.INTERNAL, details: `fake KMS ${method} failed: ${String(error)}` });
-      }
-    };
-  }
   // Every other RPC of the service answers UNIMPLEMENTED (grpc-js does that for missing handlers).
-  const server = new grpc.Server();
-  server.addService(loadService(), implementation);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `127.0.0.1:${options.port ?? 0}`,
-      grpc.ServerCredentials.createInsecure(),
-      (error, bound) =>
-        error
-          ? reject(new Error(`fake KMS: cannot listen on port ${options.port ?? 0}: ${error.message}`))
-          : resolve(bound),
-    );
-  });
+  const countCall = (method: string) => callCounts.set(method, (callCounts.get(method) ?? 0) + 1);
+  const server = await serveGrpc(
+    "fake KMS",
+    [[loadService(), unaryHandlers("fake KMS", handlers, countCall)]],
+    options.port,
+  );
+  const port = server.port;
   const clients: KeyManagementServiceClient[] = [];
   const existing = (name: string) => {
     const version = versions.get(name);
@@ -249,14 +206,7 @@ export async function startFakeKms(options: { port?: number } = {}): Promise<Fak
     calls: (method) => callCounts.get(method) ?? 0,
     async stop() {
       await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 2_000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      server.forceShutdown();
+      await server.stop();
     },
   };
 }

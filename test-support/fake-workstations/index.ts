@@ -10,6 +10,7 @@
 import { v1 } from "@google-cloud/workstations";
 import * as grpc from "@grpc/grpc-js";
 import { type Clock, systemClock } from "../../lib/clock.js";
+import { serveGrpc } from "../grpc-fake.js";
 import { FakeWorkstationsBackend, type Handler } from "./backend.js";
 import { FaultPlan, normaliseMethod } from "./faults.js";
 import type { FleetResource } from "./fleet.js";
@@ -94,22 +95,16 @@ export async function startFakeWorkstations(
   const backend = new FakeWorkstationsBackend(options.clock ?? systemClock, () => pollsToComplete);
   const faults = new FaultPlan();
   const definitions = loadServiceDefinitions();
-  const server = new grpc.Server();
-  server.addService(definitions.workstations, toGrpc(backend.workstationsService(), faults));
-  server.addService(definitions.operations, toGrpc(backend.operationsService(), faults));
-  server.addService(definitions.iamPolicy, toGrpc(backend.iamService(), faults));
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(
-      `127.0.0.1:${options.port ?? 0}`,
-      grpc.ServerCredentials.createInsecure(),
-      (error, bound) =>
-        error
-          ? reject(
-              new Error(`fake workstations: cannot listen on port ${options.port ?? 0}: ${error.message}`),
-            )
-          : resolve(bound),
-    );
-  });
+  const server = await serveGrpc(
+    "fake workstations",
+    [
+      [definitions.workstations, toGrpc(backend.workstationsService(), faults)],
+      [definitions.operations, toGrpc(backend.operationsService(), faults)],
+      [definitions.iamPolicy, toGrpc(backend.iamService(), faults)],
+    ],
+    options.port,
+  );
+  const port = server.port;
   const clients: v1.WorkstationsClient[] = [];
 
   return {
@@ -158,15 +153,7 @@ export async function startFakeWorkstations(
     },
     async stop() {
       await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-      // Graceful first (in-flight calls finish); a client someone forgot to close must not hang the test run.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 2_000);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      server.forceShutdown();
+      await server.stop();
     },
   };
 }

@@ -5,17 +5,10 @@
  * Test infrastructure: not used in production.
  */
 import { status } from "@grpc/grpc-js";
+import { FakeStatusError } from "../grpc-fake.js";
 
-/** An error the fake answers with: becomes a gRPC status with this code and message. */
-export class FakeStatusError extends Error {
-  constructor(
-    readonly code: status,
-    message: string,
-  ) {
-    super(message);
-    this.name = "FakeStatusError";
-  }
-}
+/** The error the fake answers with (a gRPC status with its message): shared by every gRPC fake. */
+export { FakeStatusError };
 
 /** RFC 1035 label, as GCP requires for resource ids. */
 const RESOURCE_ID = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;

@@ -5,26 +5,8 @@
  *
  * Test infrastructure: not used in production.
  */
-import { createRequire } from "node:module";
-import path from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-
-const require = createRequire(import.meta.url);
-
-function packageRoot(entry: string): string {
-  // Both packages resolve to `<root>/build/src/index.js`.
-  return path.resolve(path.dirname(entry), "..", "..");
-}
-
-const workstationsRoot = packageRoot(require.resolve("@google-cloud/workstations"));
-// google-gax is the client's own dependency: resolve it from there so the protos match the client.
-const gaxRoot = packageRoot(require.resolve("google-gax", { paths: [workstationsRoot] }));
-
-export const PROTO_INCLUDE_DIRS = [
-  path.join(workstationsRoot, "build", "protos"),
-  path.join(gaxRoot, "build", "protos"),
-];
+import type * as grpc from "@grpc/grpc-js";
+import { loadClientServices } from "../grpc-fake.js";
 
 interface ServiceDefinitions {
   workstations: grpc.ServiceDefinition;
@@ -37,33 +19,17 @@ let cached: ServiceDefinitions | undefined;
 /** The three services the Workstations client talks to on one endpoint. Loaded once per process. */
 export function loadServiceDefinitions(): ServiceDefinitions {
   if (cached) return cached;
-  const definition = protoLoader.loadSync(
+  const [workstations, operations, iamPolicy] = loadClientServices(
+    "@google-cloud/workstations",
     [
       "google/cloud/workstations/v1/workstations.proto",
       "google/longrunning/operations.proto",
       "google/iam/v1/iam_policy.proto",
     ],
-    {
-      includeDirs: PROTO_INCLUDE_DIRS,
-      keepCase: false,
-      enums: String,
-      longs: String,
-      defaults: true,
-      oneofs: true,
-    },
+    ["google.cloud.workstations.v1.Workstations", "google.longrunning.Operations", "google.iam.v1.IAMPolicy"],
+    { enums: String, oneofs: true },
   );
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    google: {
-      cloud: { workstations: { v1: { Workstations: grpc.ServiceClientConstructor } } };
-      longrunning: { Operations: grpc.ServiceClientConstructor };
-      iam: { v1: { IAMPolicy: grpc.ServiceClientConstructor } };
-    };
-  };
-  cached = {
-    workstations: loaded.google.cloud.workstations.v1.Workstations.service,
-    operations: loaded.google.longrunning.Operations.service,
-    iamPolicy: loaded.google.iam.v1.IAMPolicy.service,
-  };
+  cached = { workstations: workstations!, operations: operations!, iamPolicy: iamPolicy! };
   return cached;
 }
 

@@ -2,32 +2,13 @@
  * Raw HTTP behaviour of the API test server: discovery, OpenAPI, Table output, Status bodies and field
  * validation modes (watch and lifecycle details are in lifecycle.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../lib/clock.js";
-import { createNamespace, FIXTURES_DIR, readWatch, request, WIDGETS, widget } from "./fixtures/helpers.js";
-import { type KubeApiServer, startKubeApiServer } from "./index.js";
+import { describe, expect, it } from "vitest";
+import { readWatch, request, WIDGETS, widget } from "./fixtures/helpers.js";
+import { rawHttpServer } from "./fixtures/raw-http-server.js";
 
-let server: KubeApiServer;
-const clock = new ManualClock("2026-03-01T12:00:00Z");
-let nsCounter = 0;
+const server = rawHttpServer("h");
+const { clock, freshNamespace } = server;
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
-
-beforeAll(async () => {
-  server = await startKubeApiServer({
-    crdDirs: [FIXTURES_DIR],
-    watchHistorySize: 3,
-    clock,
-    bookmarkIntervalMs: 100,
-  });
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-function freshNamespace(): Promise<string> {
-  nsCounter += 1;
-  return createNamespace(server.url, `h${nsCounter}`);
-}
 
 describe("discovery and OpenAPI", () => {
   it("serves version, core and group discovery including CRD resources", async () => {

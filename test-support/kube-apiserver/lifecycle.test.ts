@@ -2,40 +2,12 @@
  * Raw HTTP behaviour of the API test server: watch details (410, selector translation, bookmarks,
  * timeouts), namespace termination and CRD lifecycle.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManualClock } from "../../lib/clock.js";
-import {
-  createNamespace,
-  eventually,
-  FIXTURES_DIR,
-  readWatch,
-  request,
-  WIDGETS,
-  widget,
-  widgetCrd,
-} from "./fixtures/helpers.js";
-import { type KubeApiServer, startKubeApiServer } from "./index.js";
+import { describe, expect, it } from "vitest";
+import { eventually, readWatch, request, WIDGETS, widget, widgetCrd } from "./fixtures/helpers.js";
+import { rawHttpServer } from "./fixtures/raw-http-server.js";
 
-let server: KubeApiServer;
-const clock = new ManualClock("2026-03-01T12:00:00Z");
-let nsCounter = 0;
-
-beforeAll(async () => {
-  server = await startKubeApiServer({
-    crdDirs: [FIXTURES_DIR],
-    watchHistorySize: 3,
-    clock,
-    bookmarkIntervalMs: 100,
-  });
-});
-afterAll(async () => {
-  await server?.stop();
-});
-
-function freshNamespace(): Promise<string> {
-  nsCounter += 1;
-  return createNamespace(server.url, `l${nsCounter}`);
-}
+const server = rawHttpServer("l");
+const { freshNamespace } = server;
 
 describe("watch details", () => {
   it("answers a too-old resourceVersion with an ERROR event carrying 410 Expired", async () => {

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
 import { ensureUser } from "../directory.js";
-import { callAs, grantLicense, PEOPLE, type TestOrganization, testOrganization } from "../seats/testing.js";
+import { callAs, grantLicense } from "../seats/testing.js";
+import { PEOPLE, type TestOrganization, testOrganization } from "../testing/organization.js";
 
 let h: BillingHarness;
 let org: TestOrganization;

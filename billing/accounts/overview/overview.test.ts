@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LicenseRow } from "../../licenses/row.js";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import { call, type Team, teamOf } from "../testing/client.js";
+import { call } from "../testing/client.js";
+import { type Team, testOrganization } from "../testing/organization.js";
 import { licenseOverview } from "./overview.js";
 
 let h: BillingHarness;
@@ -35,7 +36,7 @@ const validate = (licenseKey: string, containerId: string) =>
 
 beforeAll(async () => {
   h = await startBillingHarness();
-  team = await teamOf(h, "ov");
+  team = (await testOrganization(h.pool, "ov", h.clock.now())).people;
   pro = await grant({ organization: "ov", tier: "pro", durationDays: 5, seats: 3 });
   suspended = await grant({ organization: "ov", tier: "starter", durationDays: 30 });
   const s = await h.admin("POST", `/licenses/${suspended.id}/suspend`, { reason: "test" });

@@ -11,18 +11,17 @@ import { join } from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  HEALTHY_ACCOUNT_PAGE,
-  launchBrowser,
-  type OpenedPage,
-  openPage,
-  pageHealth,
-  VIEWPORTS,
-} from "../../../test-support/browser/index.js";
+  type AccountPagesBrowser,
+  checkPage,
+  startAccountPagesBrowser,
+  type Viewport,
+  type VisitedPage,
+} from "../../../test-support/browser/account-pages.js";
 import {
   type FakeGoogleIdentity,
   startFakeGoogleIdentity,
 } from "../../../test-support/fake-google-identity/index.js";
-import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
+import type { BillingHarness } from "../../testing/harness.js";
 import { GOOGLE_FLOW_COOKIE } from "../auth/google-code-flow.js";
 import { ACCOUNT_COOKIE } from "../http/authenticate.js";
 
@@ -30,6 +29,7 @@ const CLIENT_ID = "coditect-browser.apps.googleusercontent.com";
 const CLIENT_SECRET = "GOCSPX-browser-test-0123456789abcdef";
 
 let google: FakeGoogleIdentity;
+let pages: AccountPagesBrowser;
 let h: BillingHarness;
 let browser: Browser;
 const secretDir = mkdtempSync(join(tmpdir(), "google-client-secret-"));
@@ -37,7 +37,7 @@ const secretDir = mkdtempSync(join(tmpdir(), "google-client-secret-"));
 beforeAll(async () => {
   google = await startFakeGoogleIdentity({ now: () => h.clock.now() });
   writeFileSync(join(secretDir, "secret"), CLIENT_SECRET);
-  h = await startBillingHarness({
+  pages = await startAccountPagesBrowser({
     env: {
       ACCOUNT_GOOGLE_CLIENT_ID: CLIENT_ID,
       ACCOUNT_GOOGLE_JWKS_URL: google.jwksUrl,
@@ -46,27 +46,23 @@ beforeAll(async () => {
       ACCOUNT_GOOGLE_TOKEN_URL: google.tokenUrl,
     },
   });
-  // The browser reaches billing at the harness's address: that is the public base URL (and the callback).
-  h.deps.config.publicBaseUrl = h.url;
+  ({ h, browser } = pages);
   google.registerOAuthClient({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
     redirectUris: [`${h.url}/account/sign-in/google/callback`],
   });
-  browser = await launchBrowser();
 });
 afterAll(async () => {
-  await browser?.close();
-  await h?.stop();
+  await pages?.stop();
   await google?.stop();
   rmSync(secretDir, { recursive: true, force: true });
 });
 
-async function visit(path: string, viewport: keyof typeof VIEWPORTS = "laptop"): Promise<OpenedPage> {
-  await browser.deleteCookie(...(await browser.cookies()));
-  const tab = await openPage(browser, VIEWPORTS[viewport]);
-  const response = await tab.page.goto(`${h.url}${path}`, { waitUntil: "load" });
-  expect(response?.status(), path).toBe(200);
+async function visit(path: string, viewport: Viewport = "laptop"): Promise<VisitedPage> {
+  await pages.useSession();
+  const tab = await pages.visit(path, viewport);
+  expect(tab.status, path).toBe(200);
   return tab;
 }
 
@@ -90,7 +86,7 @@ describe("Sign in with Google in a browser", SLOW, () => {
         href: a.getAttribute("href"),
       }));
       expect(link).toEqual({ text: "Sign in with Google", href: "/account/sign-in/google" });
-      expect(await pageHealth(tab, `sign-in-google-${viewport}`)).toEqual(HEALTHY_ACCOUNT_PAGE);
+      await checkPage(tab, `sign-in-google-${viewport}`);
     });
   }
 
@@ -105,7 +101,7 @@ describe("Sign in with Google in a browser", SLOW, () => {
     const names = (await browser.cookies()).map((c) => c.name);
     expect(names).toContain(ACCOUNT_COOKIE);
     expect(names).not.toContain(GOOGLE_FLOW_COOKIE);
-    expect(await pageHealth(tab, "google-signed-in-home")).toEqual(HEALTHY_ACCOUNT_PAGE);
+    await checkPage(tab, "google-signed-in-home");
     const sessions = await h.pool.query(
       "SELECT s.method FROM account_sessions s JOIN users u ON u.id = s.user_id WHERE u.email = $1",
       ["ada@browser-google.test"],
@@ -123,6 +119,6 @@ describe("Sign in with Google in a browser", SLOW, () => {
       "You did not let Google share your account with CODITECT",
     );
     expect((await browser.cookies()).map((c) => c.name)).not.toContain(ACCOUNT_COOKIE);
-    expect(await pageHealth(tab, "google-sign-in-cancelled")).toEqual(HEALTHY_ACCOUNT_PAGE);
+    await checkPage(tab, "google-sign-in-cancelled");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { escapeHtml, html, SafeHtml } from "./html.js";
+import { escapeHtml } from "../../http/escape-html.js";
+import { html, SafeHtml } from "./html.js";
 
 describe("html", () => {
   it("escapes every interpolated string, in text and in attribute values", () => {

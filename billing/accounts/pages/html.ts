@@ -5,6 +5,7 @@
  * our source. Arrays are joined, `undefined`/`null`/`false` render nothing, so conditionals read
  * `${cond && html`…`}`.
  */
+import { escapeHtml } from "../../http/escape-html.js";
 
 /** Markup that is safe to emit as is: built by `html` (every value escaped) or declared constant. */
 export class SafeHtml {
@@ -15,20 +16,6 @@ export class SafeHtml {
   toString(): string {
     return this.#markup;
   }
-}
-
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-  "`": "&#96;",
-};
-
-/** Text → HTML text or attribute value (quoted attributes only: every template quotes them). */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"'`]/g, (c) => ESCAPES[c]!);
 }
 
 export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];

@@ -5,48 +5,34 @@
  * fits a phone without sideways scrolling, and account.js sends forms to the JSON API with the CSRF token
  * and shows every failure next to the button. Screenshots go to .tmp/screenshots/.
  */
-import type { Browser, HTTPRequest, Page } from "puppeteer-core";
+import type { HTTPRequest, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  HEALTHY_ACCOUNT_PAGE,
-  launchBrowser,
-  type OpenedPage,
-  openPage,
-  pageHealth,
-  screenshot,
-  seriousAxeViolations,
-  setCookie,
-  VIEWPORTS,
-} from "../../../test-support/browser/index.js";
-import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
+  type AccountPagesBrowser,
+  checkPage,
+  startAccountPagesBrowser,
+  type Viewport,
+  type VisitedPage,
+} from "../../../test-support/browser/account-pages.js";
+import { screenshot, seriousAxeViolations } from "../../../test-support/browser/index.js";
+import type { BillingHarness } from "../../testing/harness.js";
 import { newToken } from "../account-session.js";
 import { signInForTest } from "../testing/sign-in.js";
 
+let pages: AccountPagesBrowser;
 let h: BillingHarness;
-let browser: Browser;
 beforeAll(async () => {
-  h = await startBillingHarness();
-  // The browser's Origin is the harness's address: make it the public base URL the CSRF check compares.
-  h.deps.config.publicBaseUrl = h.url;
-  browser = await launchBrowser();
+  pages = await startAccountPagesBrowser();
+  h = pages.h;
 });
 afterAll(async () => {
-  await browser?.close();
-  await h?.stop();
+  await pages?.stop();
 });
 
-const opened: OpenedPage[] = [];
-async function visit(path: string, viewport: keyof typeof VIEWPORTS = "laptop"): Promise<OpenedPage> {
-  const tab = await openPage(browser, VIEWPORTS[viewport]);
-  opened.push(tab);
-  const response = await tab.page.goto(`${h.url}${path}`, { waitUntil: "load" });
-  expect(response, path).not.toBeNull();
+async function visit(path: string, viewport: Viewport = "laptop"): Promise<VisitedPage> {
+  const tab = await pages.visit(path, viewport);
+  expect(tab.status, path).not.toBeNull();
   return tab;
-}
-
-/** Styled, nothing blocked or broken, no serious axe violation, no sideways scrolling; a screenshot. */
-async function checkPage(tab: OpenedPage, name: string): Promise<void> {
-  expect(await pageHealth(tab, name), name).toEqual(HEALTHY_ACCOUNT_PAGE);
 }
 
 const visibleText = (page: Page, selector: string) =>
@@ -189,8 +175,7 @@ describe("pages for a signed-in person", SLOW, () => {
         organization: `browser-${viewport}`,
         role: "owner",
       });
-      await browser.deleteCookie(...(await browser.cookies()));
-      await setCookie(browser, h.url, owner.cookie);
+      await pages.useSession(owner.cookie);
       const home = await visit("/account/", viewport);
       expect(new URL(home.page.url()).pathname).toBe("/account/");
       expect(await home.page.$eval("main table", (t) => t.textContent)).toContain(`browser-${viewport}`);
@@ -205,8 +190,7 @@ describe("pages for a signed-in person", SLOW, () => {
       organization: "browser-dana",
       role: "member",
     });
-    await browser.deleteCookie(...(await browser.cookies()));
-    await setCookie(browser, h.url, dana.cookie);
+    await pages.useSession(dana.cookie);
     const { page } = await visit("/account/");
     const { request, status, body } = await submitAndCapture(
       page,

@@ -8,70 +8,54 @@
  */
 import * as k8s from "@kubernetes/client-node";
 import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
-import type { Browser, Page } from "puppeteer-core";
+import type { Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../../../crds/load.js";
 import { WorkstationResource } from "../../../crds/types.js";
 import {
-  HEALTHY_ACCOUNT_PAGE,
-  launchBrowser,
-  type OpenedPage,
-  openPage,
-  pageHealth,
-  screenshot,
-  seriousAxeViolations,
-  setCookie,
-  VIEWPORTS,
-} from "../../../test-support/browser/index.js";
+  type AccountPagesBrowser,
+  checkPage,
+  startAccountPagesBrowser,
+  type Viewport,
+  type VisitedPage,
+} from "../../../test-support/browser/account-pages.js";
+import { screenshot, seriousAxeViolations } from "../../../test-support/browser/index.js";
 import { type KubeApiServer, startKubeApiServer } from "../../../test-support/kube-apiserver/index.js";
-import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import { grantLicense, type Person, type TestOrganization, testOrganization } from "../seats/testing.js";
+import type { BillingHarness } from "../../testing/harness.js";
+import { grantLicense } from "../seats/testing.js";
+import { type Person, type TestOrganization, testOrganization } from "../testing/organization.js";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const SLOW = { timeout: 120_000 };
 
 let kube: KubeApiServer;
+let pages: AccountPagesBrowser;
 let h: BillingHarness;
-let browser: Browser;
 let custom: k8s.CustomObjectsApi;
 let org: TestOrganization;
 let license: { id: string; key: string; workstations: string[] };
 
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: [CRD_DIR] });
-  h = await startBillingHarness({ kubeConfig: kube.kubeConfig() });
-  // The browser's Origin is the harness's address: make it the public base URL the CSRF check compares.
-  h.deps.config.publicBaseUrl = h.url;
+  pages = await startAccountPagesBrowser({ kubeConfig: kube.kubeConfig() });
+  h = pages.h;
   custom = kube.kubeConfig().makeApiClient(k8s.CustomObjectsApi);
   org = await testOrganization(h.pool, "seatbrowser", h.clock.now());
   license = await grantLicense(h.pool, h.clock.now(), { organization: org.slug, seats: 2, workstations: 1 });
   await h.deps.kube!.syncLicense(license.id);
-  browser = await launchBrowser();
 }, 120_000);
 afterAll(async () => {
-  await browser?.close();
-  await h?.stop();
+  await pages?.stop();
   await kube?.stop();
 });
 
 const pagePath = (name: string) => `/account/organizations/${org.slug}/${name}`;
 
-async function visitAs(
-  who: Person,
-  path: string,
-  viewport: keyof typeof VIEWPORTS = "laptop",
-): Promise<OpenedPage> {
-  await browser.deleteCookie(...(await browser.cookies()));
-  await setCookie(browser, h.url, org.people[who].cookie);
-  const tab = await openPage(browser, VIEWPORTS[viewport]);
-  const response = await tab.page.goto(`${h.url}${path}`, { waitUntil: "load" });
-  expect(response?.status(), path).toBe(200);
+async function visitAs(who: Person, path: string, viewport: Viewport = "laptop"): Promise<VisitedPage> {
+  await pages.useSession(org.people[who].cookie);
+  const tab = await pages.visit(path, viewport);
+  expect(tab.status, path).toBe(200);
   return tab;
-}
-
-/** Styled, nothing blocked or broken, no serious axe violation, no sideways scrolling; a screenshot. */
-async function checkPage(tab: OpenedPage, name: string): Promise<void> {
-  expect(await pageHealth(tab, name), name).toEqual(HEALTHY_ACCOUNT_PAGE);
 }
 
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? "");

@@ -6,14 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import {
-  callAs,
-  grantLicense,
-  PEOPLE,
-  type Person,
-  type TestOrganization,
-  testOrganization,
-} from "../seats/testing.js";
+import { callAs, grantLicense } from "../seats/testing.js";
+import { PEOPLE, type Person, type TestOrganization, testOrganization } from "../testing/organization.js";
 import { PAGE_CSP } from "./page-headers.js";
 import { inProgress, isWebUrl, stateWords } from "./workstations-page.js";
 

@@ -9,21 +9,19 @@
 import type { Browser, HTTPRequest, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  HEALTHY_ACCOUNT_PAGE,
-  launchBrowser,
-  type OpenedPage,
-  openPage,
-  pageHealth,
-  screenshot,
-  seriousAxeViolations,
-  setCookie,
-  VIEWPORTS,
-} from "../../../test-support/browser/index.js";
+  type AccountPagesBrowser,
+  checkPage,
+  startAccountPagesBrowser,
+  type Viewport,
+  type VisitedPage,
+} from "../../../test-support/browser/account-pages.js";
+import { screenshot, seriousAxeViolations } from "../../../test-support/browser/index.js";
 import { hashLicenseKey } from "../../licenses/keys.js";
-import { type BillingHarness, eventsById, startBillingHarness } from "../../testing/harness.js";
-import { type Team, teamOf } from "../testing/client.js";
+import { type BillingHarness, eventsById } from "../../testing/harness.js";
+import { type Team, testOrganization } from "../testing/organization.js";
 import { signInForTest, type TestAccount } from "../testing/sign-in.js";
 
+let pages: AccountPagesBrowser;
 let h: BillingHarness;
 let browser: Browser;
 let team: Team;
@@ -31,9 +29,8 @@ let license: { id: string; key: string };
 const ORG = "tb";
 
 beforeAll(async () => {
-  h = await startBillingHarness();
-  // The browser's Origin is the harness's address: make it the public base URL the CSRF check compares.
-  h.deps.config.publicBaseUrl = h.url;
+  pages = await startAccountPagesBrowser();
+  ({ h, browser } = pages);
   h.deps.config.registry = {
     kind: "docker-token",
     registry: "127.0.0.1:5000",
@@ -44,7 +41,7 @@ beforeAll(async () => {
     certsFile: "unused",
     lifetimeSeconds: 300,
   };
-  team = await teamOf(h, ORG);
+  team = (await testOrganization(h.pool, ORG, h.clock.now())).people;
   const res = await h.admin("POST", "/licenses", {
     organization: ORG,
     customerEmail: team.owner.email,
@@ -56,28 +53,17 @@ beforeAll(async () => {
   expect(res.status).toBe(201);
   const json = (await res.json()) as { license: { id: string }; licenseKey: string };
   license = { id: json.license.id, key: json.licenseKey };
-  browser = await launchBrowser();
 });
 afterAll(async () => {
-  await browser?.close();
-  await h?.stop();
+  await pages?.stop();
 });
 
-async function signedInAs(account: TestAccount): Promise<void> {
-  await browser.deleteCookie(...(await browser.cookies()));
-  await setCookie(browser, h.url, account.cookie);
-}
+const signedInAs = (account: TestAccount) => pages.useSession(account.cookie);
 
-async function visit(path: string, viewport: keyof typeof VIEWPORTS = "laptop"): Promise<OpenedPage> {
-  const tab = await openPage(browser, VIEWPORTS[viewport]);
-  const response = await tab.page.goto(`${h.url}${path}`, { waitUntil: "load" });
-  expect(response?.status(), path).toBe(200);
+async function visit(path: string, viewport: Viewport = "laptop"): Promise<VisitedPage> {
+  const tab = await pages.visit(path, viewport);
+  expect(tab.status, path).toBe(200);
   return tab;
-}
-
-/** Styled, nothing blocked or broken, no serious axe violation, no sideways scrolling; a screenshot. */
-async function checkPage(tab: OpenedPage, name: string): Promise<void> {
-  expect(await pageHealth(tab, name), name).toEqual(HEALTHY_ACCOUNT_PAGE);
 }
 
 const text = (page: Page, selector: string) => page.$eval(selector, (el) => el.textContent ?? "");

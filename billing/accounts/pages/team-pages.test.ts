@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import { call, type Team, teamOf } from "../testing/client.js";
+import { call } from "../testing/client.js";
+import { type Team, testOrganization } from "../testing/organization.js";
 import { signInForTest } from "../testing/sign-in.js";
 import { PAGE_CSP } from "./page-headers.js";
 
@@ -31,7 +32,7 @@ const page = async (path: string, cookie?: string) => {
 
 beforeAll(async () => {
   h = await startBillingHarness();
-  team = await teamOf(h, ORG);
+  team = (await testOrganization(h.pool, ORG, h.clock.now())).people;
   pro = await grant({
     organization: ORG,
     customerEmail: "owner@tp.test",

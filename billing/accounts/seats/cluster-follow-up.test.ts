@@ -21,7 +21,8 @@ import { provisionServiceIdentities, writeKubeTls } from "../../../sandbox/kube-
 import { kubePaths } from "../../../sandbox/plan.js";
 import { type KubeApiServer, startKubeApiServer } from "../../../test-support/kube-apiserver/index.js";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import { callAs, grantLicense, type TestOrganization, testOrganization } from "./testing.js";
+import { type TestOrganization, testOrganization } from "../testing/organization.js";
+import { callAs, grantLicense } from "./testing.js";
 
 let kube: KubeApiServer;
 let h: BillingHarness;

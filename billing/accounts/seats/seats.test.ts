@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withTransaction } from "../../db/tx.js";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
 import { ensureUser } from "../directory.js";
+import { PEOPLE, type TestOrganization, testOrganization } from "../testing/organization.js";
 import { signInForTest } from "../testing/sign-in.js";
 import { unassignUserEverywhere } from "./seats.js";
-import { callAs, grantLicense, PEOPLE, type TestOrganization, testOrganization } from "./testing.js";
+import { callAs, grantLicense } from "./testing.js";
 
 let h: BillingHarness;
 let org: TestOrganization;

@@ -1,33 +1,13 @@
 /**
- * Test infrastructure for the seat, workstation and container-session routes: an organization with one
- * signed-in person per role plus an outsider, licenses granted through the admin code path, and a caller
- * that speaks the customer API the way a browser does (cookie + CSRF header).
+ * Test infrastructure for the seat, workstation and container-session routes: licenses granted through the
+ * admin code path, and a caller that speaks the customer API the way a browser does (cookie + CSRF header).
+ * The organization with one person per role is ../testing/organization.ts.
  */
 
 import { createGrantedLicense } from "../../admin/actions.js";
-import type { Queryable } from "../../db/queryable.js";
 import { withTransaction } from "../../db/tx.js";
 import type { Db } from "../../deps.js";
-import type { Role } from "../directory.js";
-import { signInForTest, type TestAccount } from "../testing/sign-in.js";
-
-export type Person = Role | "outsider";
-export const PEOPLE: Person[] = ["owner", "admin", "member", "viewer", "outsider"];
-
-export interface TestOrganization {
-  slug: string;
-  people: Record<Person, TestAccount>;
-}
-
-/** `slug` with an owner, admin, member and viewer (emails `<role>@<slug>.test`) and an outsider. */
-export async function testOrganization(db: Queryable, slug: string, now: Date): Promise<TestOrganization> {
-  const people = {} as Record<Person, TestAccount>;
-  for (const role of ["owner", "admin", "member", "viewer"] as const) {
-    people[role] = await signInForTest(db, `${role}@${slug}.test`, now, { organization: slug, role });
-  }
-  people.outsider = await signInForTest(db, `outsider@${slug}.test`, now);
-  return { slug, people };
-}
+import type { TestAccount } from "../testing/sign-in.js";
 
 /** A pilot license of the organization (admin code path), with `workstations` standard workstations. */
 export async function grantLicense(

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
 import type { Role } from "../directory.js";
-import { call, cookieFrom, mailedLink, type Team, teamOf } from "../testing/client.js";
+import { call, cookieFrom, mailedLink } from "../testing/client.js";
+import { type Team, testOrganization } from "../testing/organization.js";
 import { signInForTest } from "../testing/sign-in.js";
 import { INVITATION_LIFETIME_MS } from "./invitations.js";
 import { removeMember } from "./members.js";
@@ -44,7 +45,7 @@ describe("role rules (pure)", () => {
 describe("invitations: who may", () => {
   let team: Team;
   beforeAll(async () => {
-    team = await teamOf(h, "inv-roles");
+    team = (await testOrganization(h.pool, "inv-roles", h.clock.now())).people;
   });
 
   it("POST …/invitations: owner and admin invite members; member, viewer 403; outsider 404", async () => {
@@ -162,7 +163,7 @@ describe("invitations: who may", () => {
 describe("invitation lifecycle", () => {
   let team: Team;
   beforeAll(async () => {
-    team = await teamOf(h, "inv-life");
+    team = (await testOrganization(h.pool, "inv-life", h.clock.now())).people;
   });
   const invite = (email: string, role = "member") =>
     call(h, "POST", "/organizations/inv-life/invitations", { as: team.owner, body: { email, role } });
@@ -295,7 +296,7 @@ describe("invitation lifecycle", () => {
 describe("members", () => {
   let team: Team;
   beforeAll(async () => {
-    team = await teamOf(h, "mem");
+    team = (await testOrganization(h.pool, "mem", h.clock.now())).people;
   });
   const extra = async (email: string, role: Role) =>
     signInForTest(h.pool, `${email}@mem.test`, h.clock.now(), { organization: "mem", role });

@@ -1,11 +1,10 @@
 /**
- * Test infrastructure for /v1/account tests: JSON calls against the billing harness, an organization with
- * one person per role (and an outsider), and reading the sign-in / invitation links out of the outbox the
- * way a person reads them out of their mail.
+ * Test infrastructure for /v1/account tests: JSON calls against the billing harness, and reading the
+ * sign-in / invitation links out of the outbox the way a person reads them out of their mail. The
+ * organization with one person per role is organization.ts.
  */
 import type { BillingHarness } from "../../testing/harness.js";
-import type { Role } from "../directory.js";
-import { signInForTest, type TestAccount } from "./sign-in.js";
+import type { TestAccount } from "./sign-in.js";
 
 export interface CallResult {
   status: number;
@@ -32,25 +31,6 @@ export async function call(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
-
-export type Team = Record<Role | "outsider", TestAccount>;
-
-/** An organization with an owner, an admin, a member and a viewer, and an outsider (member elsewhere). */
-export async function teamOf(h: BillingHarness, organization: string): Promise<Team> {
-  const now = h.clock.now();
-  const at = (who: string) => `${who}@${organization}.test`;
-  const owner = await signInForTest(h.pool, at("owner"), now, { organization, role: "owner" });
-  return {
-    owner,
-    admin: await signInForTest(h.pool, at("admin"), now, { organization, role: "admin" }),
-    member: await signInForTest(h.pool, at("member"), now, { organization, role: "member" }),
-    viewer: await signInForTest(h.pool, at("viewer"), now, { organization, role: "viewer" }),
-    outsider: await signInForTest(h.pool, `outsider@${organization}-other.test`, now, {
-      organization: `${organization}-other`,
-      role: "owner",
-    }),
-  };
 }
 
 /** The newest link of `kind` mailed to `to` (from the outbox row's template data), with its token. */

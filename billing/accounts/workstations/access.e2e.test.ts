@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { eventually, type Harness, startHarness, TEST_POLICY } from "../../../operator/testing/harness.js";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import { callAs, grantLicense, type TestOrganization, testOrganization } from "../seats/testing.js";
+import { callAs, grantLicense } from "../seats/testing.js";
+import { type TestOrganization, testOrganization } from "../testing/organization.js";
 import { scanReadyWorkstations } from "./ready.js";
 
 let op: Harness;

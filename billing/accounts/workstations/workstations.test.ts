@@ -12,7 +12,8 @@ import { CRD_DIR } from "../../../crds/load.js";
 import { type Workstation, WorkstationResource } from "../../../crds/types.js";
 import { type KubeApiServer, startKubeApiServer } from "../../../test-support/kube-apiserver/index.js";
 import { type BillingHarness, startBillingHarness } from "../../testing/harness.js";
-import { callAs, grantLicense, PEOPLE, type TestOrganization, testOrganization } from "../seats/testing.js";
+import { callAs, grantLicense } from "../seats/testing.js";
+import { PEOPLE, type TestOrganization, testOrganization } from "../testing/organization.js";
 import { signInForTest } from "../testing/sign-in.js";
 import { scanReadyWorkstations } from "./ready.js";
 
