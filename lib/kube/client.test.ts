@@ -299,7 +299,7 @@ describe("createKubeClient: built-in kinds", () => {
     });
     expect(bare).toMatchObject({ apiVersion: "test.coditect.ai/v1", kind: "Widget" });
     const noNamespace = createKubeClient({ ...kube.connection, namespace: undefined });
-    await expect(noNamespace.resource<Widget>(WidgetResource).create(widget("n") as Widget)).rejects.toThrow(
+    await expect(noNamespace.resource<Widget>(WidgetResource).create(widget("n"))).rejects.toThrow(
       /it is namespaced; set metadata.namespace/,
     );
     await noNamespace.close();
