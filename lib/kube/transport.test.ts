@@ -163,6 +163,23 @@ describe("a request that dies on a reused keep-alive connection", () => {
   });
 });
 
+describe("answers that are not what the API server sends", () => {
+  it("a 2xx answer that is not JSON is a KubeConnectionError quoting it", async () => {
+    const server = await countingServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>captive portal</html>");
+    });
+    const client = createKubeClient(server.connection());
+    const error = await client
+      .resource(NamespaceResource)
+      .list()
+      .catch((e: unknown) => e);
+    await client.close();
+    expect(error).toBeInstanceOf(KubeConnectionError);
+    expect((error as Error).message).toContain("answer 200 is not JSON: <html>captive portal</html>");
+  });
+});
+
 describe("error mapping (pure)", () => {
   it("Retry-After: delta-seconds, an HTTP date, else the Status's details", () => {
     const now = Date.parse("2026-12-06T12:00:00Z");
