@@ -93,6 +93,8 @@ export function apiErrorFrom(
 
 export class KubeTransport {
   readonly #pool: Pool;
+  /** Watches have their own pool: each holds a connection for minutes and must not starve requests. */
+  readonly #watchPool: Pool;
   readonly #prefix: string;
   #answered = false;
   readonly #watches = new Set<AbortController>();
@@ -103,15 +105,14 @@ export class KubeTransport {
   ) {
     const url = new URL(connection.server);
     this.#prefix = url.pathname.replace(/\/+$/, "");
-    this.#pool = new Pool(url.origin, {
-      connections: options.connections,
-      connect: {
-        ...(connection.caPem ? { ca: connection.caPem } : {}),
-        ...(connection.clientCertPem ? { cert: connection.clientCertPem } : {}),
-        ...(connection.clientKeyPem ? { key: connection.clientKeyPem } : {}),
-        rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
-      },
-    });
+    const connect = {
+      ...(connection.caPem ? { ca: connection.caPem } : {}),
+      ...(connection.clientCertPem ? { cert: connection.clientCertPem } : {}),
+      ...(connection.clientKeyPem ? { key: connection.clientKeyPem } : {}),
+      rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
+    };
+    this.#pool = new Pool(url.origin, { connections: options.connections, connect });
+    this.#watchPool = new Pool(url.origin, { connect });
   }
 
   /** A request whose answer is JSON (or nothing, for 204): ≥ 400 throws KubeApiError. */
@@ -167,7 +168,7 @@ export class KubeTransport {
   close(): Promise<void> {
     for (const watch of this.#watches) watch.abort();
     this.#watches.clear();
-    return this.#pool.close();
+    return Promise.all([this.#pool.close(), this.#watchPool.close()]).then(() => undefined);
   }
 
   async #send(request: KubeRequest, label: string, signal: AbortSignal | undefined, long: boolean) {
@@ -199,7 +200,7 @@ export class KubeTransport {
       ...(long ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
     };
     try {
-      const answer = await this.#dispatchOnceMore(options);
+      const answer = await this.#dispatchOnceMore(long ? this.#watchPool : this.#pool, options);
       this.#answered = true;
       return answer;
     } catch (error) {
@@ -207,14 +208,17 @@ export class KubeTransport {
     }
   }
 
-  async #dispatchOnceMore(options: Parameters<Pool["request"]>[0] & { signal: AbortSignal | undefined }) {
+  async #dispatchOnceMore(
+    pool: Pool,
+    options: Parameters<Pool["request"]>[0] & { signal: AbortSignal | undefined },
+  ) {
     try {
-      return await this.#pool.request(options);
+      return await pool.request(options);
     } catch (error) {
       // A POST retried here may already have been stored by the server: it then answers 409 AlreadyExists,
       // which callers of create() already handle (ADR 0311).
       if (options.signal?.aborted || !isReusedConnectionFailure(error, this.#answered)) throw error;
-      return await this.#pool.request(options);
+      return await pool.request(options);
     }
   }
 
