@@ -23,7 +23,7 @@ export interface KubeClientOptions {
   userAgent?: string;
   /** Longest wait for one answer (not for watches). Default 30 s. */
   requestTimeoutMs?: number;
-  /** Keep-alive connections per origin. Default 32. */
+  /** Keep-alive connections for requests. Default 32. Watches have their own pool (each holds a connection). */
   connections?: number;
 }
 
