@@ -160,6 +160,23 @@ describe("probes", () => {
   });
 });
 
+describe("the client's rate limit (ADR 0262)", () => {
+  it("is the KubeClient's: requests over the burst wait, and /metrics counts them", async () => {
+    // The bucket refills by the injected clock, which stands still: exactly the burst passes at once.
+    const limited = operatorKubeClient(kube, { rateLimit: { qps: 100, burst: 2 }, clock: new ManualClock() });
+    try {
+      const m = manager({ kubeClient: limited });
+      const client = m.client<License>(LicenseResource);
+      for (let i = 0; i < 4; i++) await client.list({ namespace: "ops" });
+      expect(limited.throttled).toBe(2); // the 3rd and 4th waited for tokens
+      const text = await m.metrics.registry.metrics();
+      expect(text).toContain("coditect_kube_client_throttled_total 2");
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("informer resilience", () => {
   it("stops while its watch is still connecting (a stop must not wait for the relist period)", async () => {
     const m = manager({ relistPeriodMs: 600_000 });

@@ -78,6 +78,7 @@ export class Manager {
 
   constructor(private readonly options: ManagerOptions) {
     this.metrics = options.metrics ?? new OperatorMetrics();
+    this.metrics.observeKubeClient(options.kubeClient);
     const sink = options.eventSink ?? kubeEventSink(options.kubeClient);
     this.events = new EventRecorder(
       sink,
