@@ -7,8 +7,9 @@
  *   on any other error, back off (exponential, jittered, capped) and relist → every `relistPeriodMs`,
  *   relist anyway (a safety sweep that also catches anything a watch may have missed).
  *
- * `lastContact()` is when the API server last answered (a list, an established watch or an event);
- * `/healthz` fails when it is too old.
+ * `lastContact()` is when the API server last answered (a list, a watch event — bookmarks included — or
+ * the server's clean end of a watch); `/healthz` fails when it is too old. Lists and watches go through
+ * lib/kube's ResourceClient (ADR 0313).
  */
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
