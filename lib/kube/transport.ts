@@ -95,6 +95,7 @@ export class KubeTransport {
   readonly #pool: Pool;
   readonly #prefix: string;
   #answered = false;
+  readonly #watches = new Set<AbortController>();
 
   constructor(
     readonly connection: KubeConnection,
@@ -127,7 +128,15 @@ export class KubeTransport {
     if (answer.statusCode >= 400) {
       throw apiErrorFrom(answer.statusCode, answer.headers["retry-after"], text, label);
     }
-    return (text === "" ? undefined : JSON.parse(text)) as T;
+    if (text === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new KubeConnectionError(
+        `${label} to ${this.connection.description}: answer ${answer.statusCode} is not JSON: ${text.slice(0, 120)}`,
+        label,
+      );
+    }
   }
 
   /** A long request (watch): the answer's body as a stream; ≥ 400 throws KubeApiError. */
@@ -141,7 +150,23 @@ export class KubeTransport {
     return { body: answer.body };
   }
 
+  /**
+   * A signal for one watch: aborted by the caller's `signal` or by close(). `release` when the watch ends.
+   * close() must end watches itself: the pool waits for requests in flight, and a watch never finishes.
+   */
+  watchSignal(caller: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+    const own = new AbortController();
+    this.#watches.add(own);
+    return {
+      signal: caller ? AbortSignal.any([caller, own.signal]) : own.signal,
+      release: () => this.#watches.delete(own),
+    };
+  }
+
+  /** Ends open watches (they resolve), waits for other requests in flight, closes the connections. */
   close(): Promise<void> {
+    for (const watch of this.#watches) watch.abort();
+    this.#watches.clear();
     return this.#pool.close();
   }
 

@@ -161,4 +161,18 @@ describe("ResourceClient.watch", () => {
       server.faults.holdWatches(false);
     }
   });
+
+  it("close() ends the client's open watches (they resolve) instead of waiting for them forever", async () => {
+    const { ns, rv } = await freshNamespace();
+    const own = createKubeClient(kubeConnectionFor({ url: server.url, caPem: undefined, token: "t" }));
+    const events: string[] = [];
+    const done = own
+      .resource<Widget>(WidgetResource)
+      .watch({ namespace: ns, resourceVersion: rv, allowWatchBookmarks: false }, (e) => events.push(e.type));
+    await create(ns, "seen");
+    await eventually(() => events.length === 1);
+    await own.close();
+    await expect(done).resolves.toBeUndefined();
+    expect(events).toEqual(["ADDED"]);
+  });
 });
