@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleService } from "../images/service-bundle.js";
 import { waitFor } from "../test-support/wait.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -30,17 +30,8 @@ export async function bundleOperator(): Promise<string> {
   const outdir = join(root, ".tmp", "bench-operator");
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, "operator.mjs");
-  await build({
-    entryPoints: [join(root, "operator/main.ts")],
-    bundle: true,
-    platform: "node",
-    target: "node24",
-    format: "esm",
-    packages: "external",
-    outfile,
-    logLevel: "warning",
-  });
-  return outfile;
+  // The esbuild flags of operator/Dockerfile (images/service-bundle.test.ts keeps the two in step).
+  return bundleService("operator", outfile, root);
 }
 
 export function spawnOperator(options: {

@@ -21,8 +21,8 @@ import { systemClock } from "../lib/clock.js";
 import { ownerLabels, workstationIdFor } from "../operator/gcp/naming.js";
 import { createWorkstationsGateway } from "../operator/gcp/workstations.js";
 import { createOperator } from "../operator/operator.js";
-import { CustomResourceClient } from "../operator/runtime/kube.js";
 import { Manager } from "../operator/runtime/manager.js";
+import { operatorKubeClient } from "../operator/testing/kube-client.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { waitFor } from "../test-support/wait.js";
@@ -155,7 +155,9 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   }
 
   // Baseline 1: one full LIST.
-  const client = new CustomResourceClient<Workstation>(kc, WorkstationResource);
+  // The operator's lib/kube client (one per process, as in operator/main.ts); `kc` writes as users would.
+  const opKube = operatorKubeClient(kube);
+  const client = opKube.resource<Workstation>(WorkstationResource);
   let started = performance.now();
   const listed = await client.list();
   const listSeconds = (performance.now() - started) / 1000;
@@ -163,7 +165,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   if (listed.items.length !== size) throw new Error(`listed ${listed.items.length}, expected ${size}`);
 
   // Baseline 2: the runtime alone — same informer, queue and workers, a reconciler that only reads the cache.
-  const noop = new Manager({ kubeConfig: kc, clock: systemClock, logger, leaderElection: false });
+  const noop = new Manager({ kubeClient: opKube, clock: systemClock, logger, leaderElection: false });
   const noopInformer = noop.informer(client);
   let noopCount = 0;
   noop.addController<Workstation>({
@@ -186,7 +188,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
 
   const rssBefore = rss();
   const { manager } = createOperator({
-    kubeConfig: kc,
+    kubeClient: opKube,
     gateway,
     clock: systemClock,
     logger,
@@ -206,7 +208,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
       ).length;
 
   // Kubernetes API requests of the operator during provisioning, by verb and kind of path (undici's
-  // diagnostics channel sees every request client-node sends).
+  // diagnostics channel sees every request lib/kube sends).
   const kubeRequests: Record<string, number> = {};
   const countKube = (message: unknown) => {
     if (!profiling) return;
@@ -289,6 +291,7 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
   const getCpuMs = (getCpu.user + getCpu.system) / 1000 / size;
 
   await manager.stop();
+  await opKube.close();
   await gateway.close();
   await fake.stop();
   await kube.stop();

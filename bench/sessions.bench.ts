@@ -38,6 +38,7 @@ import { systemClock } from "../lib/clock.js";
 import { generateSigningKey } from "../lib/offline-tokens/index.js";
 import { registerContainerSessionControllers } from "../operator/containersession/register.js";
 import { Manager } from "../operator/runtime/manager.js";
+import { operatorKubeClient } from "../operator/testing/kube-client.js";
 import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { startPostgres } from "../test-support/postgres/server.js";
@@ -230,9 +231,14 @@ try {
     validateSession(ctx, { licenseKey: revokeLicense.key, containerId: `rv-${i}`, containerType: "docker" }),
   );
 
-  const manager = new Manager({ kubeConfig: kc, clock: systemClock, logger: quiet, leaderElection: false });
+  const operatorKube = operatorKubeClient(kube);
+  const manager = new Manager({
+    kubeClient: operatorKube,
+    clock: systemClock,
+    logger: quiet,
+    leaderElection: false,
+  });
   const { sessions, licenses } = registerContainerSessionControllers(manager, {
-    kubeConfig: kc,
     clock: systemClock,
     logger: quiet,
   });
@@ -273,6 +279,7 @@ try {
   );
   const countCurrentMs = performance.now() - clusterStarted;
   await manager.stop();
+  await operatorKube.close();
 
   // Baseline: the raw cost of 5,000 status merge patches at the controller's concurrency (4 workers).
   const names = inNamespace().map((s) => s.metadata!.name!);

@@ -1,11 +1,13 @@
 /**
  * Operator configuration, read from the environment once at start and validated with zod. A bad value
  * stops the operator with a message naming every bad variable, its value and what is expected.
- * Kubernetes credentials come from KUBECONFIG or the in-cluster service account (client-node's
- * loadFromDefault); Google credentials from Application Default Credentials (Workload Identity on GKE).
+ * Kubernetes credentials come from KUBECONFIG or else the in-cluster service account (lib/kube/connection.ts
+ * loadKubeConnection, the rule billing uses too); Google credentials from Application Default Credentials
+ * (Workload Identity on GKE).
  */
 import { z } from "zod";
 import { WORKSTATION_TIER_NAMES, type WorkstationTier } from "../lib/domain.js";
+import type { KubeConnectionSettings } from "../lib/kube/connection.js";
 
 const RESOURCE_ID = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const id = (what: string) =>
@@ -72,10 +74,15 @@ const envSchema = z.object({
   OPERATOR_OPERATION_POLL_MS: ms(100, 600_000, 2_000),
   OPERATOR_OBSERVE_INTERVAL_MS: ms(1_000, 24 * 3_600_000, 5 * 60_000),
   OPERATOR_LICENSE_MISSING_GRACE_MS: ms(0, 7 * 24 * 3_600_000, 15 * 60_000),
-  // The API client's request rate, as client-go's QPS/Burst (operator/runtime/throttle.ts, ADR 0262).
+  // The API client's request rate, as client-go's QPS/Burst (lib/kube's rateLimit option, ADR 0262).
   OPERATOR_KUBE_QPS: z.coerce.number().min(1).max(10_000).default(600),
   OPERATOR_KUBE_BURST: z.coerce.number().int().min(1).max(20_000).default(1_200),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // Where the Kubernetes API is: KUBECONFIG (local runs), else the pod's service account (the kubelet sets
+  // KUBERNETES_SERVICE_HOST/PORT in every pod; our Deployment sets none of the three).
+  KUBECONFIG: z.string().min(1).optional(),
+  KUBERNETES_SERVICE_HOST: z.string().min(1).optional(),
+  KUBERNETES_SERVICE_PORT: z.string().regex(/^\d+$/, "must be a port number").optional(),
 });
 
 export interface OperatorConfig {
@@ -101,6 +108,8 @@ export interface OperatorConfig {
   licenseMissingGraceMs: number;
   /** Requests per second and burst of the Kubernetes API client. */
   kubeClientRateLimit: { qps: number; burst: number };
+  /** KUBECONFIG → in-cluster service account → none (lib/kube/connection.ts loadKubeConnection). */
+  kube: KubeConnectionSettings;
   logLevel: string;
 }
 
@@ -149,6 +158,11 @@ export function loadConfig(
     observeIntervalMs: e.OPERATOR_OBSERVE_INTERVAL_MS,
     licenseMissingGraceMs: e.OPERATOR_LICENSE_MISSING_GRACE_MS,
     kubeClientRateLimit: { qps: e.OPERATOR_KUBE_QPS, burst: e.OPERATOR_KUBE_BURST },
+    kube: {
+      kubeconfig: e.KUBECONFIG,
+      serviceHost: e.KUBERNETES_SERVICE_HOST,
+      servicePort: e.KUBERNETES_SERVICE_PORT,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,9 +4,10 @@
  * Configuration: operator/config.ts and docs/operator.md. SIGTERM/SIGINT shut down gracefully.
  */
 import { hostname } from "node:os";
-import { KubeConfig } from "@kubernetes/client-node";
 import { parseCommandLine } from "../lib/cli.js";
 import { systemClock } from "../lib/clock.js";
+import { createKubeClient } from "../lib/kube/client.js";
+import { loadKubeConnection } from "../lib/kube/connection.js";
 import { createServiceLogger } from "../lib/logger.js";
 import { ConfigError, loadConfig, OPERATOR_ENV_VARIABLES } from "./config.js";
 import { registerContainerSessionControllers } from "./containersession/register.js";
@@ -31,8 +32,19 @@ async function main(): Promise<void> {
   }
   const logger = createServiceLogger({ service: "operator", level: config.logLevel });
   const metrics = new OperatorMetrics();
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  const found = loadKubeConnection(config.kube);
+  if (found.source === "none") {
+    console.error(`operator: no Kubernetes API to connect to: ${found.reason}`);
+    process.exit(2);
+  }
+  // One client for the whole process: its keep-alive connections and QPS/burst limit are shared by every
+  // informer, write, Event and Lease request (ADR 0262; lib/kube, ADR 0310).
+  const kubeClient = createKubeClient(found.connection, {
+    rateLimit: config.kubeClientRateLimit,
+    clock: systemClock,
+    userAgent: "coditect-operator",
+  });
+  logger.info({ kube: found.connection.description }, "Kubernetes API");
   const gateway = createWorkstationsGateway({
     ...(config.endpoint ? { apiEndpoint: config.endpoint.host } : {}),
     ...(config.endpoint?.port ? { port: config.endpoint.port } : {}),
@@ -42,7 +54,7 @@ async function main(): Promise<void> {
   });
   let exiting = false;
   const { manager, licenses } = createOperator({
-    kubeConfig,
+    kubeClient,
     gateway,
     clock: systemClock,
     logger,
@@ -60,7 +72,6 @@ async function main(): Promise<void> {
       : false,
     probePort: config.probePort,
     relistPeriodMs: config.relistPeriodMs,
-    clientRateLimit: config.kubeClientRateLimit,
     onFatal: (reason) => {
       logger.fatal({ reason }, "exiting");
       void gateway.close().finally(() => process.exit(1));
@@ -72,12 +83,12 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down");
     await manager.stop();
     await gateway.close();
+    await kubeClient.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
   registerContainerSessionControllers(manager, {
-    kubeConfig,
     licenses,
     clock: systemClock,
     logger,

@@ -3,10 +3,10 @@
  * main.ts calls this with production parts; tests and the benchmark call it with the API test server,
  * the fake Cloud Workstations and, for crash tests, a CrashInjector around every external port.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type License, LicenseResource, type Workstation, WorkstationResource } from "../crds/types.js";
 import type { Clock } from "../lib/clock.js";
+import type { KubeClient } from "../lib/kube/client.js";
 import type { WorkstationsGateway } from "./gcp/workstations.js";
 import { type CrashInjector, withCrashInjection } from "./runtime/crash.js";
 import type { Informer } from "./runtime/informer.js";
@@ -16,7 +16,8 @@ import { DEFAULT_POLICY, type WorkstationPolicy } from "./workstation/decide.js"
 import { WorkstationReconciler, workstationLicenseIndex } from "./workstation/reconciler.js";
 
 export interface OperatorOptions {
-  kubeConfig: KubeConfig;
+  /** The process's one Kubernetes client, with the QPS/burst rate limit (OPERATOR_KUBE_QPS/BURST). */
+  kubeClient: KubeClient;
   gateway: WorkstationsGateway;
   clock: Clock;
   logger: Logger;
@@ -35,8 +36,6 @@ export interface OperatorOptions {
   metrics?: OperatorMetrics;
   /** Per-key retry pacing (tests shorten the first delays). */
   rateLimiter?: { baseDelayMs?: number; maxDelayMs?: number };
-  /** The Kubernetes client's request rate (OPERATOR_KUBE_QPS/BURST); undefined = unlimited. */
-  clientRateLimit?: ManagerOptions["clientRateLimit"];
 }
 
 export interface Operator {
@@ -49,7 +48,7 @@ export interface Operator {
 
 export function createOperator(options: OperatorOptions): Operator {
   const manager = new Manager({
-    kubeConfig: options.kubeConfig,
+    kubeClient: options.kubeClient,
     clock: options.clock,
     logger: options.logger,
     leaderElection: options.leaderElection,
@@ -58,7 +57,6 @@ export function createOperator(options: OperatorOptions): Operator {
     ...(options.watchSilenceMs ? { watchSilenceMs: options.watchSilenceMs } : {}),
     ...(options.onFatal ? { onFatal: options.onFatal } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    ...(options.clientRateLimit ? { clientRateLimit: options.clientRateLimit } : {}),
   });
   const workstationClient = manager.client<Workstation>(WorkstationResource);
   const licenses = manager.informer(manager.client<License>(LicenseResource));

@@ -186,7 +186,7 @@ export const ENV_ALLOW_LIST: EnvAllowance[] = [
   {
     service: "operator",
     variable: "KUBECONFIG",
-    reason: "unset in a pod: client-node loads the in-cluster config",
+    reason: "unset in a pod: lib/kube's loadKubeConnection uses the pod's service account (ADR 0313)",
   },
   // Issue 15 (billing/registry): production mints Google access tokens; the docker-token settings are the
   // sandbox registry's, and IAM Credentials is Google's API.

@@ -61,14 +61,13 @@ beforeAll(async () => {
   // The operator's ContainerSession controllers, registered as operator/main.ts registers them (the
   // harness's startOperator runs the Workstation controllers only).
   sessionControllers = new Manager({
-    kubeConfig: op.kubeConfig,
+    kubeClient: op.kubeClient(),
     clock: systemClock,
     logger: pino({ level: "silent" }),
     leaderElection: false,
     relistPeriodMs: 5_000,
   });
   registerContainerSessionControllers(sessionControllers, {
-    kubeConfig: op.kubeConfig,
     clock: systemClock,
     logger: pino({ level: "silent" }),
     rateLimiter: { baseDelayMs: 20, maxDelayMs: 500 },

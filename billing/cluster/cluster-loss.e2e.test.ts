@@ -18,8 +18,10 @@ import {
   WorkstationResource,
 } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { createWorkstationsGateway, type WorkstationsGateway } from "../../operator/gcp/workstations.js";
 import { createOperator, type Operator } from "../../operator/operator.js";
+import { operatorKubeClient } from "../../operator/testing/kube-client.js";
 import { type FakeWorkstations, startFakeWorkstations } from "../../test-support/fake-workstations/index.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { waitFor } from "../../test-support/wait.js";
@@ -37,6 +39,7 @@ const quiet = pino({ level: "silent" });
 let kube: KubeApiServer;
 let port: number;
 let kc: KubeConfig;
+let operatorKube: KubeClient;
 let fake: FakeWorkstations;
 let gateway: WorkstationsGateway;
 let h: SessionsHarness;
@@ -87,8 +90,9 @@ beforeAll(async () => {
   const feed = new KubeClusterFeed(kc, h.pool, quiet);
   // Every 2 s: prompt, and slower than the operator's reaction to a watch event (the second test).
   watchdog = startClusterWatchdog({ ...h.deps, kube: feed }, 2_000);
+  operatorKube = operatorKubeClient(kube);
   operator = createOperator({
-    kubeConfig: kc,
+    kubeClient: operatorKube,
     gateway,
     clock: systemClock,
     logger: quiet,
@@ -104,6 +108,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await watchdog?.stop();
   await operator?.manager.stop();
+  await operatorKube?.close();
   await gateway?.close();
   await fake?.stop();
   await h?.close();

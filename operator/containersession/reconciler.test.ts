@@ -18,15 +18,19 @@ import {
   LicenseResource,
 } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { waitFor } from "../../test-support/wait.js";
 import { Manager } from "../runtime/manager.js";
+import { operatorKubeClient } from "../testing/kube-client.js";
 import { registerContainerSessionControllers } from "./register.js";
 
 const POLICY = { expiryMs: 2_000, warningMs: 1_000, endedRetentionMs: 1_500, offlineGraceMs: 2_500 };
 const quiet = pino({ level: "silent" });
 let kube: KubeApiServer;
 let kc: KubeConfig;
+/** The operator's own client (lib/kube); `kc` stays the independent one that checks the server. */
+let opKube: KubeClient;
 let api: CustomObjectsApi;
 let h: SessionsHarness;
 let manager: Manager;
@@ -52,6 +56,7 @@ const getLicense = async (namespace: string, id: string) =>
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   kc = kube.kubeConfig();
+  opKube = operatorKubeClient(kube);
   api = kc.makeApiClient(CustomObjectsApi);
   // Billing's session expiry matches the operator's shortened one, so both sides agree on "live".
   h = await startSessionsHarness(
@@ -64,14 +69,13 @@ beforeAll(async () => {
   );
   feed = new KubeClusterFeed(kc, h.pool, quiet);
   manager = new Manager({
-    kubeConfig: kc,
+    kubeClient: opKube,
     clock: systemClock,
     logger: quiet,
     leaderElection: false,
     relistPeriodMs: 5_000,
   });
   registerContainerSessionControllers(manager, {
-    kubeConfig: kc,
     clock: systemClock,
     logger: quiet,
     policy: POLICY,
@@ -81,6 +85,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await manager?.stop();
+  await opKube?.close();
   await h?.close();
   await kube?.stop();
 });

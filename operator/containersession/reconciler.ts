@@ -9,7 +9,7 @@
 import type { Logger } from "pino";
 import type { ContainerSession, License } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
-import { httpStatus } from "../../lib/kube-errors.js";
+import { httpStatus } from "../../lib/kube/errors.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";
 import type { EventSeriesRecorder } from "../runtime/event-series.js";
 import type { EventRecorder } from "../runtime/events.js";

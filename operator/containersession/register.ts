@@ -3,7 +3,6 @@
  * and from tests with the Kubernetes API test server): the session reconciler (expiry, termination,
  * downgrade, retention) and the License status (sessions count, Ready: operator/license/status.ts).
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import {
   type ContainerSession,
@@ -20,8 +19,8 @@ import type { Manager } from "../runtime/manager.js";
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from "./decide.js";
 import { ContainerSessionReconciler, sessionLicenseIndex } from "./reconciler.js";
 
+/** Requests go through the manager's KubeClient (one per process: its connections and rate limit). */
 export interface ContainerSessionControllerOptions {
-  kubeConfig: KubeConfig;
   clock: Clock;
   logger: Logger;
   policy?: Partial<SessionPolicy>;
@@ -57,7 +56,9 @@ export function registerContainerSessionControllers(
         licenseQueue?.add(`${ns}/${written.spec.licenseRef.name}`);
         return written;
       },
-      delete: (ns, name) => sessionClient.delete(ns, name),
+      delete: async (ns, name) => {
+        await sessionClient.delete(ns, name); // false = already gone: deleted either way
+      },
     },
     events: manager.events,
     eventSeries: manager.eventSeries,

@@ -14,23 +14,29 @@ import {
   LicenseResource,
 } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { waitFor } from "../../test-support/wait.js";
 import { Manager } from "../runtime/manager.js";
+import { operatorKubeClient } from "../testing/kube-client.js";
 import { createSessionFleet, revokeLicense } from "../testing/session-fleet.js";
 import { registerContainerSessionControllers } from "./register.js";
 
 const SESSIONS = 40;
 let kube: KubeApiServer;
 let kc: KubeConfig;
+/** The operator's own client (lib/kube); `kc` stays the independent one that checks the server. */
+let opKube: KubeClient;
 let manager: Manager;
 
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: [CRD_DIR] });
   kc = kube.kubeConfig();
+  opKube = operatorKubeClient(kube);
 });
 afterAll(async () => {
   await manager?.stop();
+  await opKube?.close();
   await kube?.stop();
 });
 
@@ -38,13 +44,12 @@ describe("revocation fan-out", () => {
   it("ends every session with one write and one counted License Event instead of an Event per session", async () => {
     const fleet = await createSessionFleet(kc, "fanout", SESSIONS);
     manager = new Manager({
-      kubeConfig: kc,
+      kubeClient: opKube,
       clock: systemClock,
       logger: pino({ level: "silent" }),
       leaderElection: false,
     });
     const { sessions, licenses } = registerContainerSessionControllers(manager, {
-      kubeConfig: kc,
       clock: systemClock,
       logger: pino({ level: "silent" }),
     });

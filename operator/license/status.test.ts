@@ -19,10 +19,12 @@ import { type SessionsHarness, startSessionsHarness } from "../../billing/sessio
 import { type License, LicenseResource } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
 import { MANAGED_BY_BILLING, MANAGED_BY_LABEL } from "../../lib/domain.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { waitFor } from "../../test-support/wait.js";
 import { registerContainerSessionControllers } from "../containersession/register.js";
 import { Manager } from "../runtime/manager.js";
+import { operatorKubeClient } from "../testing/kube-client.js";
 import { decideLicenseStatus } from "./status.js";
 
 const NOW = new Date("2026-12-06T05:00:00Z");
@@ -99,6 +101,8 @@ const POLICY = { expiryMs: 2_000, warningMs: 1_000, endedRetentionMs: 60_000, of
 const quiet = pino({ level: "silent" });
 let kube: KubeApiServer;
 let kc: KubeConfig;
+/** The operator's own client (lib/kube); `kc` stays the independent one that checks the server. */
+let opKube: KubeClient;
 let h: SessionsHarness;
 let manager: Manager;
 let feed: KubeClusterFeed;
@@ -123,6 +127,7 @@ const getLicense = async (namespace: string, name: string) =>
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   kc = kube.kubeConfig();
+  opKube = operatorKubeClient(kube);
   home = mkdtempSync(join(tmpdir(), "license-status-"));
   kube.writeKubeconfig(join(home, "kubeconfig"));
   h = await startSessionsHarness(
@@ -136,14 +141,13 @@ beforeAll(async () => {
   feed = new KubeClusterFeed(kc, h.pool, quiet);
   // Ten minutes: nothing in this test may depend on the safety relist.
   manager = new Manager({
-    kubeConfig: kc,
+    kubeClient: opKube,
     clock: systemClock,
     logger: quiet,
     leaderElection: false,
     relistPeriodMs: 600_000,
   });
   registerContainerSessionControllers(manager, {
-    kubeConfig: kc,
     clock: systemClock,
     logger: quiet,
     policy: POLICY,
@@ -153,6 +157,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await manager?.stop();
+  await opKube?.close();
   await h?.close();
   await kube?.stop();
   if (home) rmSync(home, { recursive: true, force: true });

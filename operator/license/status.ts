@@ -9,7 +9,7 @@
  */
 import type { ContainerSession, License, LicenseStatus } from "../../crds/types.js";
 import type { Clock } from "../../lib/clock.js";
-import { httpStatus } from "../../lib/kube-errors.js";
+import { httpStatus } from "../../lib/kube/errors.js";
 import { ConditionType, conditionTransitions, Reason, setCondition, transitionEvent } from "../conditions.js";
 import { activeSessionsOf } from "../containersession/reconciler.js";
 import type { ReconcileResult, Reconciler } from "../runtime/controller.js";

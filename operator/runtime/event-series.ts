@@ -14,6 +14,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
+import { isNotFound } from "../../lib/kube/errors.js";
 import type { EventSink, EventSpec } from "./events.js";
 import { describe } from "./informer.js";
 import type { KubeObject } from "./kube.js";
@@ -152,7 +153,7 @@ export class EventSeriesRecorder {
           return;
         } catch (error) {
           // Expired or deleted (Events have a TTL): start the Event again with the whole count.
-          if ((error as { code?: number })?.code !== 404) throw error;
+          if (!isNotFound(error)) throw error;
         }
       }
       series.name = this.#eventName(series);

@@ -8,12 +8,12 @@
  * reconcile. `flush()` waits for pending writes at shutdown.
  */
 import { randomBytes } from "node:crypto";
-import { CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
+import type { KubeClient } from "../../lib/kube/client.js";
+import { EventResource } from "../../lib/kube/resources.js";
 import { describe } from "./informer.js";
 import type { KubeObject } from "./kube.js";
-import type { RequestThrottle } from "./throttle.js";
 
 export interface EventSpec {
   type: "Normal" | "Warning";
@@ -24,23 +24,20 @@ export interface EventSpec {
 /** Where events go; the Kubernetes sink below, or a collecting one in unit tests. */
 export interface EventSink {
   create(namespace: string, event: object): Promise<void>;
-  /** Merge patch of an existing Event (event series update their count); a 404 has `code: 404`. */
+  /** Merge patch of an existing Event (event series update their count); a 404 is a KubeApiError (isNotFound). */
   patch?(namespace: string, name: string, body: object): Promise<void>;
 }
 
-const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
-/** Events through the API server; every request waits for the client's rate limit when one is given. */
-export function kubeEventSink(kubeConfig: KubeConfig, throttle?: RequestThrottle): EventSink {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+/** Events through the API server; every request waits for the client's rate limit when it has one. */
+export function kubeEventSink(kube: KubeClient): EventSink {
+  const events = kube.resource<KubeObject>(EventResource);
   return {
     async create(namespace, body) {
-      await throttle?.acquire();
-      await api.createNamespacedEvent({ namespace, body: body as never });
+      const event = body as KubeObject;
+      await events.create({ ...event, metadata: { ...event.metadata, namespace } });
     },
     async patch(namespace, name, body) {
-      await throttle?.acquire();
-      await api.patchNamespacedEvent({ namespace, name, body }, MERGE_PATCH);
+      await events.patch(namespace, name, body);
     },
   };
 }

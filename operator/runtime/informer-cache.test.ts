@@ -15,14 +15,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../../crds/load.js";
 import { type License, LicenseResource } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { waitFor } from "../../test-support/wait.js";
+import { operatorKubeClient } from "../testing/kube-client.js";
 import { LAST_APPLIED_ANNOTATION, stripForCache } from "./cache-transform.js";
 import { Manager } from "./manager.js";
 
 let kube: KubeApiServer;
 let kc: KubeConfig;
 let manager: Manager | undefined;
+/** The operator's client (lib/kube); `kc` stays the independent one that checks the server. */
+let opKube: KubeClient | undefined;
 const lic = {
   group: LicenseResource.group,
   version: LicenseResource.version,
@@ -36,6 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await manager?.stop();
+  await opKube?.close();
   await kube?.stop();
 });
 
@@ -86,8 +91,9 @@ describe("informer cache", () => {
   it("caches listed and watched objects transformed, and the index follows updates and deletes", async () => {
     const api = kc.makeApiClient(CustomObjectsApi);
     await api.createNamespacedCustomObject({ ...lic, namespace: "cache", body: license("listed", "pro") });
+    opKube = operatorKubeClient(kube);
     manager = new Manager({
-      kubeConfig: kc,
+      kubeClient: opKube,
       clock: systemClock,
       logger: pino({ level: "silent" }),
       leaderElection: false,

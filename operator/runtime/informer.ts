@@ -7,15 +7,15 @@
  *   on any other error, back off (exponential, jittered, capped) and relist → every `relistPeriodMs`,
  *   relist anyway (a safety sweep that also catches anything a watch may have missed).
  *
- * `lastContact()` is when the API server last answered (a list, an established watch or an event);
- * `/healthz` fails when it is too old.
+ * `lastContact()` is when the API server last answered (a list, a watch event — bookmarks included — or
+ * the server's clean end of a watch); `/healthz` fails when it is too old. Lists and watches go through
+ * lib/kube's ResourceClient (ADR 0313).
  */
-import type { KubeConfig } from "@kubernetes/client-node";
-import { Watch } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
-import type { KubeObject } from "./kube.js";
-import { objectKey } from "./kube.js";
+import { httpStatus } from "../../lib/kube/errors.js";
+import type { Status } from "../../lib/kube/objects.js";
+import { type KubeObject, objectKey, type ResourceClient } from "./kube.js";
 
 export interface InformerHandler<T extends KubeObject> {
   onAdd?(obj: T): void;
@@ -25,19 +25,11 @@ export interface InformerHandler<T extends KubeObject> {
   onResync?(obj: T): void;
 }
 
-export interface ListResult<T> {
-  items: T[];
-  resourceVersion: string;
-}
-
 export interface InformerOptions<T extends KubeObject> {
   /** For logs and metrics, e.g. "workstations". */
   name: string;
-  kubeConfig: KubeConfig;
-  /** Lists all objects (all namespaces). */
-  list(): Promise<ListResult<T>>;
-  /** URL path of the collection to watch, e.g. /apis/coditect.ai/v1alpha1/workstations. */
-  watchPath: string;
+  /** Lists and watches the kind across all namespaces (lib/kube; shares the process's connections). */
+  client: ResourceClient<T>;
   clock: Clock;
   logger: Logger;
   /** Relist period (the safety sweep). Default 10 minutes. */
@@ -172,13 +164,13 @@ export class Informer<T extends KubeObject> {
     let failures = 0;
     while (!this.#stopped) {
       try {
-        const { items, resourceVersion } = await this.#options.list();
+        const listed = await this.#options.client.list();
         this.#touch();
         this.lists += 1;
-        this.#replace(items);
+        this.#replace(listed.items);
         this.#synced = true;
         failures = 0;
-        await this.#watchUntilRelist(resourceVersion);
+        await this.#watchUntilRelist(listed.metadata?.resourceVersion ?? "");
       } catch (error) {
         if (this.#stopped) break;
         if (error instanceof GoneError) {
@@ -213,12 +205,14 @@ export class Informer<T extends KubeObject> {
     return new Promise<string>((resolve, reject) => {
       let version = resourceVersion;
       let settled = false;
+      const abort = new AbortController();
+      this.#abortWatch = abort;
       const finish = (error?: unknown) => {
         if (settled) return;
         settled = true;
         this.#endWatch = undefined;
         clearTimeout(relistTimer);
-        this.#abortWatch?.abort();
+        abort.abort();
         if (error && !this.#stopped) reject(error);
         else resolve(version);
       };
@@ -229,44 +223,33 @@ export class Informer<T extends KubeObject> {
       relistTimer.unref();
       // stop() may come while the watch is still connecting: it must end this promise, not wait 10 minutes.
       this.#endWatch = () => finish();
-      const onEvent = (type: string, obj: unknown) => {
-        this.#touch();
-        if (type === "ERROR") {
-          const status = obj as { code?: number; message?: string };
-          finish(
-            status?.code === 410
-              ? new GoneError()
-              : new Error(`watch error ${status?.code}: ${status?.message}`),
-          );
-          return;
-        }
-        const object = this.#transform(obj as T);
-        if (object?.metadata?.resourceVersion) version = object.metadata.resourceVersion;
-        if (type === "ADDED" || type === "MODIFIED") this.#upsert(object);
-        else if (type === "DELETED") this.#remove(object);
-      };
-      new Watch(this.#options.kubeConfig)
-        .watch(
-          this.#options.watchPath,
-          { resourceVersion, allowWatchBookmarks: true },
-          onEvent,
-          (error: unknown) => {
-            const code = (error as { statusCode?: number; code?: number })?.statusCode;
-            if (code === 410) finish(new GoneError());
-            // client-node ends an idle watch with a TimeoutError after 30 s without data: a clean close.
-            else if ((error as { name?: string })?.name === "TimeoutError") finish();
-            else finish(error ?? undefined);
-          },
-        )
-        .then((controller) => {
-          if (settled || this.#stopped) {
-            controller.abort();
-            finish();
-          } else {
-            this.#abortWatch = controller;
-            this.#touch();
+      this.#options.client
+        .watch({ resourceVersion, allowWatchBookmarks: true, signal: abort.signal }, (event) => {
+          if (settled) return;
+          this.#touch();
+          if (event.type === "ERROR") {
+            const status = event.object as Status;
+            finish(
+              status?.code === 410
+                ? new GoneError()
+                : new Error(`watch error ${status?.code}: ${status?.message}`),
+            );
+            return;
           }
-        }, finish);
+          // BOOKMARK carries only a resourceVersion: remember it, change nothing in the cache.
+          const object = this.#transform(event.object as T);
+          if (object?.metadata?.resourceVersion) version = object.metadata.resourceVersion;
+          if (event.type === "ADDED" || event.type === "MODIFIED") this.#upsert(object);
+          else if (event.type === "DELETED") this.#remove(object);
+        })
+        .then(
+          // The server ended the stream (or we aborted it): a clean close, watch again from `version`.
+          () => {
+            if (!settled) this.#touch();
+            finish();
+          },
+          (error: unknown) => finish(httpStatus(error) === 410 ? new GoneError() : error),
+        );
     });
   }
 

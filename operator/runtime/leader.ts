@@ -10,14 +10,27 @@
  *
  * Times are read from the injected clock; the lease's own times are what other candidates compare.
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
-import { httpStatus } from "../../lib/kube-errors.js";
+import type { KubeClient, ResourceClient } from "../../lib/kube/client.js";
+import { isConflict } from "../../lib/kube/errors.js";
+import type { KubeObject } from "../../lib/kube/objects.js";
+import { LeaseResource } from "../../lib/kube/resources.js";
 import { describe } from "./informer.js";
 
+/** coordination.k8s.io/v1 Lease: the fields leader election reads and writes (times are MicroTime strings). */
+export interface Lease extends KubeObject {
+  spec?: {
+    holderIdentity?: string | undefined;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
 export interface LeaderElectionOptions {
-  kubeConfig: KubeConfig;
+  kubeClient: KubeClient;
   namespace: string;
   /** Lease name, e.g. coditect-operator. */
   name: string;
@@ -33,7 +46,7 @@ export interface LeaderElectionOptions {
 }
 
 export class LeaderElector {
-  readonly #api: CoordinationV1Api;
+  readonly #leases: ResourceClient<Lease>;
   readonly #o: Required<Omit<LeaderElectionOptions, "onLost">> & Pick<LeaderElectionOptions, "onLost">;
   #leading = false;
   #stopped = false;
@@ -50,7 +63,7 @@ export class LeaderElector {
         `leader election: renewDeadlineMs (${this.#o.renewDeadlineMs}) must be below leaseDurationMs (${this.#o.leaseDurationMs})`,
       );
     }
-    this.#api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#leases = options.kubeClient.resource<Lease>(LeaseResource);
   }
 
   get isLeader(): boolean {
@@ -96,14 +109,10 @@ export class LeaderElector {
     if (!this.#leading) return;
     this.#leading = false;
     try {
-      const lease = await this.#api.readNamespacedLease({ name: this.#o.name, namespace: this.#o.namespace });
-      if (lease.spec?.holderIdentity !== this.#o.identity) return;
+      const lease = await this.#leases.get(this.#o.namespace, this.#o.name);
+      if (!lease || lease.spec?.holderIdentity !== this.#o.identity) return;
       lease.spec = { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1 };
-      await this.#api.replaceNamespacedLease({
-        name: this.#o.name,
-        namespace: this.#o.namespace,
-        body: lease,
-      });
+      await this.#leases.replace(lease);
       this.#o.logger.info({ lease: this.#o.name }, "released the lease");
     } catch (error) {
       this.#o.logger.warn(
@@ -151,27 +160,24 @@ export class LeaderElector {
     const now = this.#o.clock.now();
     const nowIso = toMicroTime(now);
     const durationSeconds = Math.max(1, Math.round(this.#o.leaseDurationMs / 1000));
-    let lease: V1Lease;
-    try {
-      lease = await this.#api.readNamespacedLease({ name, namespace });
-    } catch (error) {
-      if (httpStatus(error) !== 404) throw error;
-      const body: V1Lease = {
+    const lease = await this.#leases.get(namespace, name);
+    if (!lease) {
+      const body: Lease = {
         apiVersion: "coordination.k8s.io/v1",
         kind: "Lease",
         metadata: { name, namespace },
         spec: {
           holderIdentity: identity,
           leaseDurationSeconds: durationSeconds,
-          acquireTime: nowIso as unknown as Date,
-          renewTime: nowIso as unknown as Date,
+          acquireTime: nowIso,
+          renewTime: nowIso,
           leaseTransitions: 0,
         },
       };
       try {
-        await this.#api.createNamespacedLease({ namespace, body });
+        await this.#leases.create(body);
       } catch (createError) {
-        if (httpStatus(createError) === 409) return false; // someone else created it first
+        if (isConflict(createError)) return false; // someone else created it first
         throw createError;
       }
       this.#lastRenew = now.getTime();
@@ -179,7 +185,7 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity;
-    const renewedAt = spec.renewTime ? new Date(spec.renewTime as unknown as string).getTime() : 0;
+    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
     const expired = renewedAt + (spec.leaseDurationSeconds ?? 0) * 1000 <= now.getTime();
     if (holder && holder !== identity && !expired) return false;
     const takingOver = holder !== identity;
@@ -187,15 +193,13 @@ export class LeaderElector {
       ...spec,
       holderIdentity: identity,
       leaseDurationSeconds: durationSeconds,
-      renewTime: nowIso as unknown as Date,
-      ...(takingOver
-        ? { acquireTime: nowIso as unknown as Date, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 }
-        : {}),
+      renewTime: nowIso,
+      ...(takingOver ? { acquireTime: nowIso, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 } : {}),
     };
     try {
-      await this.#api.replaceNamespacedLease({ name, namespace, body: lease });
+      await this.#leases.replace(lease);
     } catch (error) {
-      if (httpStatus(error) === 409) return false; // lost a race: someone renewed or took it meanwhile
+      if (isConflict(error)) return false; // lost a race: someone renewed or took it meanwhile
       throw error;
     }
     this.#lastRenew = now.getTime();

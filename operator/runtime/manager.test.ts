@@ -9,32 +9,44 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../../crds/load.js";
 import { type License, LicenseResource } from "../../crds/types.js";
 import { ManualClock, systemClock } from "../../lib/clock.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { eventually } from "../testing/harness.js";
+import { operatorKubeClient } from "../testing/kube-client.js";
 import { TerminalError } from "./controller.js";
-import { CustomResourceClient } from "./kube.js";
+import type { ResourceClient } from "./kube.js";
 import { Manager } from "./manager.js";
 
 const logger = pino({ level: "silent" });
 let kube: KubeApiServer;
 let kc: KubeConfig;
-let licenses: CustomResourceClient<License>;
+/** The operator's client (lib/kube); `kc` stays the independent one that checks the server. */
+let opKube: KubeClient;
+let licenses: ResourceClient<License>;
 const managers: Manager[] = [];
 
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: [CRD_DIR], bookmarkIntervalMs: 1_000 });
   kc = kube.kubeConfig();
-  licenses = new CustomResourceClient<License>(kc, LicenseResource);
+  opKube = operatorKubeClient(kube);
+  licenses = opKube.resource<License>(LicenseResource);
   await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: "ops" } } });
 });
 
 afterAll(async () => {
   for (const m of managers) await m.stop();
+  await opKube?.close();
   await kube?.stop();
 });
 
 function manager(options: Partial<ConstructorParameters<typeof Manager>[0]> = {}): Manager {
-  const m = new Manager({ kubeConfig: kc, clock: systemClock, logger, leaderElection: false, ...options });
+  const m = new Manager({
+    kubeClient: opKube,
+    clock: systemClock,
+    logger,
+    leaderElection: false,
+    ...options,
+  });
   managers.push(m);
   return m;
 }
@@ -148,6 +160,23 @@ describe("probes", () => {
   });
 });
 
+describe("the client's rate limit (ADR 0262)", () => {
+  it("is the KubeClient's: requests over the burst wait, and /metrics counts them", async () => {
+    // The bucket refills by the injected clock, which stands still: exactly the burst passes at once.
+    const limited = operatorKubeClient(kube, { rateLimit: { qps: 100, burst: 2 }, clock: new ManualClock() });
+    try {
+      const m = manager({ kubeClient: limited });
+      const client = m.client<License>(LicenseResource);
+      for (let i = 0; i < 4; i++) await client.list({ namespace: "ops" });
+      expect(limited.throttled).toBe(2); // the 3rd and 4th waited for tokens
+      const text = await m.metrics.registry.metrics();
+      expect(text).toContain("coditect_kube_client_throttled_total 2");
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe("informer resilience", () => {
   it("stops while its watch is still connecting (a stop must not wait for the relist period)", async () => {
     const m = manager({ relistPeriodMs: 600_000 });
@@ -183,8 +212,9 @@ describe("informer resilience", () => {
   it("relists after 410 Gone when the resume point fell out of the watch history", async () => {
     const small = await startKubeApiServer({ crdDirs: [CRD_DIR], watchHistorySize: 2 });
     const skc = small.kubeConfig();
-    const client = new CustomResourceClient<License>(skc, LicenseResource);
-    const m = new Manager({ kubeConfig: skc, clock: systemClock, logger, leaderElection: false });
+    const smallKube = operatorKubeClient(small);
+    const client = smallKube.resource<License>(LicenseResource);
+    const m = new Manager({ kubeClient: smallKube, clock: systemClock, logger, leaderElection: false });
     const informer = m.informer(client);
     try {
       await m.start();
@@ -226,6 +256,7 @@ describe("informer resilience", () => {
       expect(informer.gone).toBeGreaterThan(0); // the resume point was gone: relisted, not restarted blind
     } finally {
       await m.stop();
+      await smallKube.close();
       await small.stop();
     }
   });

@@ -3,7 +3,7 @@
  * probe server and leader election. Adding a reconciler for a new kind takes three lines
  * (docs/operator.md, "Adding a controller"):
  *
- *   const sessions = manager.informer(new CustomResourceClient<ContainerSession>(kc, ContainerSessionResource));
+ *   const sessions = manager.informer(manager.client<ContainerSession>(ContainerSessionResource));
  *   manager.addController({ name: "containersession", for: sessions, reconciler: new SessionReconciler(...) });
  *   await manager.start();
  *
@@ -12,10 +12,9 @@
  * Events, release the lease. `crash()` is what a SimulatedCrash triggers: everything stops, nothing is
  * released or written, as if the process had died.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
-import { withSharedConnections } from "../../lib/kube-connections.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { stripForCache } from "./cache-transform.js";
 import { Controller, type ControllerSpec } from "./controller.js";
 import type { SimulatedCrash } from "./crash.js";
@@ -23,13 +22,17 @@ import { EventSeriesRecorder } from "./event-series.js";
 import { EventRecorder, type EventSink, kubeEventSink } from "./events.js";
 import { ProbeServer } from "./http.js";
 import { Informer, type InformerOptions } from "./informer.js";
-import { CustomResourceClient, type KubeObject, type ResourceRef } from "./kube.js";
+import type { KubeObject, ResourceClient, ResourceRef } from "./kube.js";
 import { LeaderElector } from "./leader.js";
 import { OperatorMetrics } from "./metrics.js";
-import { type ClientRateLimit, RequestThrottle } from "./throttle.js";
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  /**
+   * The process's one Kubernetes client (lib/kube): every informer, write, Event and Lease request shares
+   * its keep-alive connections and its QPS/burst rate limit (OPERATOR_KUBE_QPS/BURST, ADR 0262). The
+   * caller owns it (closes it after stop()).
+   */
+  kubeClient: KubeClient;
   clock: Clock;
   logger: Logger;
   /** Events' source.component. Default coditect-operator. */
@@ -57,11 +60,6 @@ export interface ManagerOptions {
   metrics?: OperatorMetrics;
   /** Called when leadership is lost or a SimulatedCrash kills the manager (main exits the process). */
   onFatal?: (reason: string) => void;
-  /**
-   * The API client's request rate (QPS/burst as client-go's rest.Config), shared by every client made
-   * with `manager.client()` and by Events. Undefined = unlimited (tests).
-   */
-  clientRateLimit?: ClientRateLimit;
 }
 
 export class Manager {
@@ -69,8 +67,6 @@ export class Manager {
   readonly events: EventRecorder;
   /** Events about many objects at once, one per (object, reason) with a count (ADR 0261). */
   readonly eventSeries: EventSeriesRecorder;
-  /** The shared request-rate limit of this manager's API clients (undefined = unlimited). */
-  readonly throttle?: RequestThrottle;
   readonly #informers: Informer<KubeObject>[] = [];
   // biome-ignore lint/suspicious/noExplicitAny: controllers of different kinds share one list
   readonly #controllers: Controller<any>[] = [];
@@ -81,13 +77,9 @@ export class Manager {
   #state: "new" | "running" | "stopped" | "crashed" = "new";
 
   constructor(private readonly options: ManagerOptions) {
-    // Every client, watch, Event and lease request below shares keep-alive connections (ADR 0263); a
-    // copy, so clients others made from the caller's KubeConfig keep their own behaviour.
-    this.options = { ...options, kubeConfig: withSharedConnections(options.kubeConfig) };
-    options = this.options;
     this.metrics = options.metrics ?? new OperatorMetrics();
-    if (options.clientRateLimit) this.throttle = new RequestThrottle(options.clientRateLimit, options.clock);
-    const sink = options.eventSink ?? kubeEventSink(options.kubeConfig, this.throttle);
+    this.metrics.observeKubeClient(options.kubeClient);
+    const sink = options.eventSink ?? kubeEventSink(options.kubeClient);
     this.events = new EventRecorder(
       sink,
       options.component ?? "coditect-operator",
@@ -105,7 +97,7 @@ export class Manager {
     if (options.leaderElection) {
       this.#elector = new LeaderElector({
         ...options.leaderElection,
-        kubeConfig: options.kubeConfig,
+        kubeClient: options.kubeClient,
         clock: options.clock,
         logger: options.logger,
         onLost: () => this.#fatal("leadership lost"),
@@ -113,9 +105,9 @@ export class Manager {
     }
   }
 
-  /** A typed client for `resource` that shares this manager's request-rate limit. */
-  client<T extends KubeObject>(resource: ResourceRef): CustomResourceClient<T> {
-    return new CustomResourceClient<T>(this.options.kubeConfig, resource, this.throttle);
+  /** A typed client for `resource` on this manager's KubeClient (its connections and rate limit). */
+  client<T extends KubeObject>(resource: ResourceRef): ResourceClient<T> {
+    return this.options.kubeClient.resource<T>(resource);
   }
 
   /**
@@ -123,16 +115,14 @@ export class Manager {
    * reconcilers read (`stripForCache`, ADR 0260) unless `options.transform` says otherwise.
    */
   informer<T extends KubeObject>(
-    client: CustomResourceClient<T>,
+    client: ResourceClient<T>,
     options: Pick<InformerOptions<T>, "indexBy" | "transform"> = {},
   ): Informer<T> {
     const informer = new Informer<T>({
       transform: options.transform ?? stripForCache,
       ...(options.indexBy ? { indexBy: options.indexBy } : {}),
       name: client.resource.plural,
-      kubeConfig: this.options.kubeConfig,
-      list: () => client.list(),
-      watchPath: client.watchPath,
+      client,
       clock: this.options.clock,
       logger: this.options.logger,
       onRestart: () => this.metrics.informerRestarts.inc({ informer: client.resource.plural }),

@@ -152,6 +152,27 @@ export class OperatorMetrics {
     this.queueDepth.set({ name: controller, controller }, 0);
   }
 
+  /**
+   * coditect_kube_client_throttled_total: the Kubernetes client's requests that waited for its QPS/burst
+   * budget (ADR 0262), read from the client at scrape time. A rising rate during a fan-out means the limit,
+   * not the API server, paces the operator. Once per registry (several managers may share one).
+   */
+  observeKubeClient(client: { readonly throttled: number }): void {
+    const name = "coditect_kube_client_throttled_total";
+    if (this.registry.getSingleMetric(name)) return;
+    let reported = 0;
+    new Counter({
+      name,
+      help: "Kubernetes API requests that waited for the client's QPS/burst rate limit",
+      registers: [this.registry],
+      collect() {
+        const now = client.throttled;
+        if (now > reported) this.inc(now - reported);
+        reported = now;
+      },
+    });
+  }
+
   /** Feeds the coditect_workstations_api_* metrics from the gateway's calls. */
   workstationsCallObserver(): WorkstationsCallObserver {
     return ({ method, code, kind, seconds }) => {

@@ -16,6 +16,7 @@ import { pino } from "pino";
 import { CRD_DIR } from "../../crds/load.js";
 import { type License, LicenseResource, type Workstation, WorkstationResource } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
+import type { KubeClient } from "../../lib/kube/client.js";
 import { type FakeWorkstations, startFakeWorkstations } from "../../test-support/fake-workstations/index.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { type Truthy, waitFor } from "../../test-support/wait.js";
@@ -23,6 +24,7 @@ import { workstationIdFor } from "../gcp/naming.js";
 import { createWorkstationsGateway } from "../gcp/workstations.js";
 import { createOperator, type Operator, type OperatorOptions } from "../operator.js";
 import type { CrashInjector } from "../runtime/crash.js";
+import { operatorKubeClient } from "./kube-client.js";
 
 export const CLUSTER = "projects/coditect-test/locations/us-central1/workstationClusters/coditect-ws";
 export const TIER_CONFIGS = { standard: "coditect-standard", power: "coditect-power" } as const;
@@ -33,7 +35,10 @@ export const TEST_POLICY = { tierConfigs: { ...TIER_CONFIGS }, operationPollMs: 
 export interface Harness {
   kube: KubeApiServer;
   fake: FakeWorkstations;
+  /** An independent client-node config, for reading and writing as users and billing would. */
   kubeConfig: KubeConfig;
+  /** A lib/kube client as the operator's (one per started operator; each closed by stop()). */
+  kubeClient(): KubeClient;
   custom: CustomObjectsApi;
   core: CoreV1Api;
   /** A fresh namespace with an active License named "lic". */
@@ -74,6 +79,12 @@ export async function startHarness(
   await core.createNamespace({ body: { metadata: { name: OPERATOR_NAMESPACE } } });
   const operators: Operator[] = [];
   const gateways: { close(): Promise<void> }[] = [];
+  const clients: KubeClient[] = [];
+  const kubeClient = () => {
+    const client = operatorKubeClient(kube);
+    clients.push(client);
+    return client;
+  };
   const ws = {
     group: WorkstationResource.group,
     version: WorkstationResource.version,
@@ -89,6 +100,7 @@ export async function startHarness(
     kube,
     fake,
     kubeConfig,
+    kubeClient,
     custom,
     core,
     async tenant(license = {}) {
@@ -150,7 +162,8 @@ export async function startHarness(
       const gateway = createWorkstationsGateway({ client: fake.client() });
       gateways.push(gateway);
       const operator = createOperator({
-        kubeConfig: kube.kubeConfig(),
+        // Each operator its own client, as each would be its own process.
+        kubeClient: kubeClient(),
         gateway,
         clock: systemClock,
         logger: quiet,
@@ -175,6 +188,7 @@ export async function startHarness(
     async stop() {
       for (const operator of operators) await operator.manager.stop();
       await Promise.all(gateways.map((g) => g.close()));
+      await Promise.all(clients.map((c) => c.close()));
       await fake.stop();
       await kube.stop();
     },
