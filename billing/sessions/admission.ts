@@ -223,7 +223,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
       ctx.statusPublisher.project(session.id, () => cluster.createSession(resource, status));
     }
     if (superseded) await markEndedInCluster(ctx, superseded, "released", "Superseded", now);
-    const offline = await offlineTokenFor(ctx, session, license, now);
+    const offline = offlineTokenFor(ctx, session, license, now);
     return {
       admitted: true,
       sessionId: session.id,

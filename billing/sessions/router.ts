@@ -24,6 +24,7 @@ import {
   namedLimit,
   type RateLimitCharge,
   type RateLimitRule,
+  rateLimited,
   SESSION_RATE_LIMITS,
   takeDeferredCharges,
   takeLocal,
@@ -184,9 +185,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
   const limit = async (charges: RateLimitCharge[], deferred: RateLimitCharge[] = []) => {
     const local = takeLocal(charges);
     const decision = local.allowed ? await takeShared([...deferred, ...charges]) : local;
-    if (decision.allowed) return;
-    const seconds = decision.retryAfterSeconds;
-    throw new ApiError(429, "rate_limited", `too many requests; retry after ${seconds} s`, seconds);
+    if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
   };
   const requireToken = (req: Request): string => {
     const token = bearerToken(req.get("authorization"));
@@ -247,8 +246,16 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     "/v1/sessions/heartbeat",
     route(async (ctx, req, res) => {
       const token = requireToken(req);
-      await limit([{ limit: limiters.heartbeat, key: hashSessionToken(token) }]);
-      const body = heartbeatBody.parse(req.body ?? {});
+      const charge = { limit: limiters.heartbeat, key: hashSessionToken(token) };
+      const parsed = heartbeatBody.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        await limit([charge]); // a bad body is still counted, as every request is
+        throw parsed.error;
+      }
+      // This replica's window here; the shared one in the heartbeat's own statement (ADR 0301).
+      const local = takeLocal([charge]);
+      if (!local.allowed) throw rateLimited(local.retryAfterSeconds);
+      const body = parsed.data;
       const report = {
         cpuPercent: body.cpuPercent ?? body.cpu,
         memoryBytes: body.memoryBytes ?? body.memory,
@@ -256,7 +263,10 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
       };
       const hasReport = Object.values(report).some((v) => v !== undefined);
       const clean = Object.fromEntries(Object.entries(report).filter(([, v]) => v !== undefined));
-      res.json(await heartbeatSession(ctx, token, hasReport ? clean : null));
+      const shared = charge.limit.shared
+        ? { limiter: charge.limit.name, key: charge.key, rule: charge.limit.rule }
+        : undefined;
+      res.json(await heartbeatSession(ctx, token, hasReport ? clean : null, shared));
     }),
   );
 

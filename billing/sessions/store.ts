@@ -1,6 +1,13 @@
 /** SQL of the sessions API. Every seat count runs inside the caller's transaction, under the license lock. */
 import type { Queryable } from "../db/queryable.js";
 import type { LicenseFacts } from "./decide.js";
+import type { RateLimitDecision } from "./rate-limit.js";
+import {
+  type SharedCharge,
+  windowDecision,
+  windowUpsertParams,
+  windowUpsertSql,
+} from "./rate-limit-postgres.js";
 
 export type SessionState = "active" | "expired" | "released" | "terminated";
 
@@ -191,8 +198,13 @@ export async function sessionUsers(
  * when it is active, fresh (heartbeat after `liveSince`) and its token younger than its lifetime
  * (`tokenIssuedAfter`), of a license that entitles at `now` — read FOR KEY SHARE, so "still live" cannot
  * interleave with an admission's seat count, as in the transaction it replaces — is extended. Anything
- * else (unknown or old token, stale, ended, lapsed license) returns undefined and the caller takes the
+ * else (unknown or old token, stale, ended, lapsed license) returns no `touched` and the caller takes the
  * full path, which decides and explains it.
+ *
+ * With `charge` (RATE_LIMIT_STORE=postgres) the same statement counts the request in the shared rate-limit
+ * window first (ADR 0301) and extends the session only when that count is within the limit: one round
+ * trip per heartbeat instead of two, with ADR 0160's guarantee unchanged (the charge is counted whatever
+ * the heartbeat's outcome, under the window row's lock).
  */
 export async function touchLiveSession(
   db: Queryable,
@@ -201,33 +213,63 @@ export async function touchLiveSession(
   liveSince: Date,
   tokenIssuedAfter: Date,
   report: object | null,
-): Promise<{ session: SessionRow; license: SessionLicense } | undefined> {
-  const result = await db.query<SessionRow & Record<`l_${string}`, unknown>>(
-    `WITH s AS (
+  charge?: SharedCharge,
+): Promise<{ rateLimit: RateLimitDecision; touched?: { session: SessionRow; license: SessionLicense } }> {
+  const params: unknown[] = [
+    tokenHash,
+    now,
+    liveSince,
+    tokenIssuedAfter,
+    report ? JSON.stringify(report) : null,
+  ];
+  // Without a charge the session's CTE is not gated; with one, only when the window's count allows it.
+  let counted = "";
+  let gate = "";
+  if (charge) {
+    counted = `rl AS (${windowUpsertSql(params.length + 1)}), `;
+    params.push(...windowUpsertParams([charge], now), charge.rule.limit);
+    gate = `AND (SELECT count FROM rl) <= $${params.length}`;
+  }
+  const touch = `WITH ${counted}s AS (
        SELECT id, license_id FROM container_sessions
-        WHERE token_hash = $1 AND state = 'active' AND last_heartbeat_at > $3 AND created_at > $4
+        WHERE token_hash = $1 AND state = 'active' AND last_heartbeat_at > $3 AND created_at > $4 ${gate}
      ), l AS (
        SELECT ${LICENSE_COLUMNS} FROM licenses
         WHERE id = (SELECT license_id FROM s) AND state IN ('active', 'pastDue')
           AND (expires_at IS NULL OR expires_at > $2)
         FOR KEY SHARE
-     )
+     ), t AS (
      UPDATE container_sessions c SET last_heartbeat_at = $2, last_report = COALESCE($5, c.last_report)
        FROM l
       WHERE c.id = (SELECT id FROM s) AND c.license_id = l.id AND c.state = 'active' AND c.last_heartbeat_at > $3
      RETURNING c.*, ${LICENSE_COLUMNS.split(", ")
        .map((column) => `l.${column} AS l_${column}`)
-       .join(", ")}`,
-    [tokenHash, now, liveSince, tokenIssuedAfter, report ? JSON.stringify(report) : null],
-  );
-  const row = result.rows[0];
-  if (!row) return undefined;
+       .join(", ")}
+     )`;
+  // The window's row always comes back (LEFT JOIN): the decision is needed whether or not the session was touched.
+  const sql = charge
+    ? `${touch} SELECT rl.count AS rl_count, rl.window_ends_at AS rl_window_ends_at, t.* FROM rl LEFT JOIN t ON true`
+    : `${touch} SELECT * FROM t`;
+  const row = (await db.query<Record<string, unknown>>(sql, params)).rows[0];
+  const rateLimit: RateLimitDecision =
+    charge && row
+      ? windowDecision(
+          { count: row.rl_count as number, window_ends_at: row.rl_window_ends_at as Date },
+          charge.rule,
+          now,
+        )
+      : { allowed: true };
+  if (!row || row.id === null || row.id === undefined) return { rateLimit };
   const license: Record<string, unknown> = {};
   const session: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith("rl_")) continue;
     if (column.startsWith("l_")) license[column.slice(2)] = value;
     else session[column] = value;
   }
   // The statement ran the UPDATE: the row now carries this heartbeat.
-  return { session: session as unknown as SessionRow, license: license as unknown as SessionLicense };
+  return {
+    rateLimit,
+    touched: { session: session as unknown as SessionRow, license: license as unknown as SessionLicense },
+  };
 }
