@@ -32,6 +32,7 @@ import {
 } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { DEFAULT_STATUS_PUBLISHER, SessionStatusPublisher } from "./status-publisher.js";
+import { statusPublisherMetrics } from "./status-publisher-metrics.js";
 import type { SessionRow } from "./store.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
 
@@ -145,6 +146,7 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
       },
       deps.logger,
       { flushIntervalMs },
+      statusPublisherMetrics(deps.metrics),
     );
     ctx.statusPublisher = publisher;
     publisher.start();
@@ -154,8 +156,30 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
 
 type Handler = (ctx: SessionsContext, req: Request, res: Response) => Promise<void>;
 
+/** The contexts of the sessions routers built for one app's deps, so its shutdown can stop them. */
+const contexts = new WeakMap<BillingDeps, Set<Promise<SessionsContext>>>();
+
+/**
+ * Stops the status publishers of every sessions router built for `deps` (billing/server.ts calls it on
+ * SIGTERM after the HTTP server drained and before the pool closes): pending heartbeat statuses and running
+ * creations are written, not dropped with the process (ADR 0302). Safe to call more than once.
+ */
+export async function stopSessions(deps: BillingDeps): Promise<void> {
+  const built = contexts.get(deps);
+  if (!built) return;
+  contexts.delete(deps);
+  await Promise.all(
+    [...built].map(async (ready) => {
+      const ctx = await ready.catch(() => undefined); // a router that never started has nothing to flush
+      await ctx?.statusPublisher?.stop();
+    }),
+  );
+}
+
 export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {}): express.Router {
   const ready = buildContext(deps, options);
+  const built = contexts.get(deps) ?? new Set();
+  contexts.set(deps, built.add(ready));
   ready.catch((error) =>
     deps.logger.error(
       { err: error },
