@@ -85,7 +85,11 @@ export class PostgresWindowStore implements SharedWindowStore {
   async take(charges: readonly SharedCharge[]): Promise<RateLimitDecision[]> {
     if (charges.length === 0) return [];
     const now = this.clock.now();
-    const result = await this.db.query<WindowRow>(TAKE_SQL, windowUpsertParams(charges, now));
+    const result = await this.db.query<WindowRow>({
+      name: "rate_limit_take", // prepared once per connection (ADR 0303)
+      text: TAKE_SQL,
+      values: windowUpsertParams(charges, now),
+    });
     return decisionsOf(result.rows, charges, now);
   }
 }

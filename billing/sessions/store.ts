@@ -1,4 +1,5 @@
 /** SQL of the sessions API. Every seat count runs inside the caller's transaction, under the license lock. */
+import { type AuditEvent, auditInsert } from "../audit.js";
 import type { Queryable } from "../db/queryable.js";
 import type { LicenseFacts } from "./decide.js";
 import type { RateLimitDecision } from "./rate-limit.js";
@@ -49,6 +50,32 @@ const LICENSE_COLUMNS =
   "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
 
 /**
+ * The columns of a SessionRow, named rather than `*` in the hot paths' prepared statements (ADR 0303): a
+ * prepared statement whose result type changes (a migration adding a column while replicas run) fails
+ * with "cached plan must not change result type"; a named list does not change.
+ */
+const SESSION_COLUMNS = [
+  "id",
+  "license_id",
+  "organization",
+  "container_id",
+  "container_type",
+  "hostname",
+  "ip",
+  "state",
+  "reason",
+  "max_users",
+  "resource_name",
+  "created_at",
+  "last_heartbeat_at",
+  "ended_at",
+  "principal",
+  "online_since",
+] as const satisfies readonly (keyof SessionRow)[];
+
+const sessionColumns = (table: string) => SESSION_COLUMNS.map((c) => `${table}.${c}`).join(", ");
+
+/**
  * Locks the license row for seat admission (SELECT … FOR UPDATE), by id or by its key's hash. By hash, a
  * rotation committed before the lock (or while waiting for it: the row is re-checked after the wait)
  * leaves no row, so admission never runs under a key that is no longer the license's.
@@ -58,10 +85,11 @@ export async function lockLicense(
   which: { id: string } | { keyHash: string },
 ): Promise<(SessionLicense & { key_hash: string | null }) | undefined> {
   const [column, value] = "id" in which ? ["id", which.id] : ["key_hash", which.keyHash];
-  const result = await tx.query<SessionLicense & { key_hash: string | null }>(
-    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE ${column} = $1 FOR UPDATE`,
-    [value],
-  );
+  const result = await tx.query<SessionLicense & { key_hash: string | null }>({
+    name: `sessions_lock_license_by_${column}`, // prepared once per connection (ADR 0303)
+    text: `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE ${column} = $1 FOR UPDATE`,
+    values: [value],
+  });
   return result.rows[0];
 }
 
@@ -97,31 +125,82 @@ export async function countLiveSessions(
   return result.rows[0]!.n;
 }
 
-export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
-  await tx.query(
-    `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
+/**
+ * Validate's two reads under the license lock in one statement (ADR 0303): the active session the container
+ * id holds on the license (locked FOR UPDATE: it is about to be superseded or refused), and the license's
+ * live sessions not counting that holder — the count that decides the seat once the holder is replaced.
+ * Run it only after lockLicense returned: its snapshot must be taken after the lock, so it sees every
+ * admission that committed before.
+ */
+export async function holderAndLiveCount(
+  tx: Queryable,
+  licenseId: string,
+  containerId: string,
+  liveSince: Date,
+): Promise<{ holder: SessionRow | undefined; live: number }> {
+  const result = await tx.query<Partial<SessionRow> & { live_count: number }>({
+    name: "sessions_holder_and_live_count",
+    text: `WITH holder AS (
+             SELECT ${SESSION_COLUMNS.join(", ")} FROM container_sessions
+              WHERE license_id = $1 AND container_id = $2 AND state = 'active' FOR UPDATE
+           )
+           SELECT (SELECT count(*)::int FROM container_sessions c
+                    WHERE c.license_id = $1 AND c.state = 'active' AND c.last_heartbeat_at > $3
+                      AND c.id IS DISTINCT FROM (SELECT id FROM holder)) AS live_count,
+                  ${sessionColumns("holder")}
+             FROM (SELECT 1) AS one LEFT JOIN holder ON true`,
+    values: [licenseId, containerId, liveSince],
+  });
+  const { live_count: live, ...row } = result.rows[0]!;
+  return { holder: row.id ? (row as SessionRow) : undefined, live };
+}
+
+/**
+ * Inserts a session and its `session.started` audit record in one statement (ADR 0303), in the caller's
+ * transaction; the audit row is built by billing/audit.ts like every other.
+ */
+export async function insertSessionAudited(
+  tx: Queryable,
+  row: SessionRow & { token_hash: string },
+  audit: AuditEvent,
+): Promise<void> {
+  const values = sessionInsertValues(row);
+  const audited = auditInsert(audit, values.length + 1);
+  await tx.query({
+    name: "sessions_insert_audited",
+    text: `WITH inserted AS (${SESSION_INSERT_SQL}) ${audited.text}`,
+    values: [...values, ...audited.values],
+  });
+}
+
+const SESSION_INSERT_SQL = `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
        state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at, principal, online_since)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-    [
-      row.id,
-      row.license_id,
-      row.organization,
-      row.container_id,
-      row.container_type,
-      row.hostname,
-      row.ip,
-      row.token_hash,
-      row.state,
-      row.reason,
-      row.max_users,
-      row.resource_name,
-      row.created_at,
-      row.last_heartbeat_at,
-      row.ended_at,
-      row.principal ?? null,
-      row.online_since ?? row.created_at,
-    ],
-  );
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`;
+
+function sessionInsertValues(row: SessionRow & { token_hash: string }): unknown[] {
+  return [
+    row.id,
+    row.license_id,
+    row.organization,
+    row.container_id,
+    row.container_type,
+    row.hostname,
+    row.ip,
+    row.token_hash,
+    row.state,
+    row.reason,
+    row.max_users,
+    row.resource_name,
+    row.created_at,
+    row.last_heartbeat_at,
+    row.ended_at,
+    row.principal ?? null,
+    row.online_since ?? row.created_at,
+  ];
+}
+
+export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
+  await tx.query(SESSION_INSERT_SQL, sessionInsertValues(row));
 }
 
 export async function sessionByTokenHash(
@@ -242,7 +321,7 @@ export async function touchLiveSession(
      UPDATE container_sessions c SET last_heartbeat_at = $2, last_report = COALESCE($5, c.last_report)
        FROM l
       WHERE c.id = (SELECT id FROM s) AND c.license_id = l.id AND c.state = 'active' AND c.last_heartbeat_at > $3
-     RETURNING c.*, ${LICENSE_COLUMNS.split(", ")
+     RETURNING ${sessionColumns("c")}, ${LICENSE_COLUMNS.split(", ")
        .map((column) => `l.${column} AS l_${column}`)
        .join(", ")}
      )`;
@@ -250,7 +329,9 @@ export async function touchLiveSession(
   const sql = charge
     ? `${touch} SELECT rl.count AS rl_count, rl.window_ends_at AS rl_window_ends_at, t.* FROM rl LEFT JOIN t ON true`
     : `${touch} SELECT * FROM t`;
-  const row = (await db.query<Record<string, unknown>>(sql, params)).rows[0];
+  // Prepared once per connection (ADR 0303): the CTE is parsed and planned once, not per heartbeat.
+  const name = charge ? "sessions_touch_live_charged" : "sessions_touch_live";
+  const row = (await db.query<Record<string, unknown>>({ name, text: sql, values: params })).rows[0];
   const rateLimit: RateLimitDecision =
     charge && row
       ? windowDecision(
