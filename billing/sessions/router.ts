@@ -164,21 +164,39 @@ type Handler = (ctx: SessionsContext, req: Request, res: Response) => Promise<vo
 /** The contexts of the sessions routers built for one app's deps, so its shutdown can stop them. */
 const contexts = new WeakMap<BillingDeps, Set<Promise<SessionsContext>>>();
 
+/** How long billing's shutdown waits for the publishers' last writes (its own forced exit comes at 10 s). */
+export const SESSIONS_STOP_MS = 5_000;
+
 /**
  * Stops the status publishers of every sessions router built for `deps` (billing/server.ts calls it on
  * SIGTERM after the HTTP server drained and before the pool closes): pending heartbeat statuses and running
- * creations are written, not dropped with the process (ADR 0302). Safe to call more than once.
+ * creations are written, not dropped with the process (ADR 0302). Bounded by `withinMs`, so an API that
+ * does not answer cannot hold the shutdown until it is killed: returns whether everything was written in
+ * time (what was not is logged; the other replicas' watchdog and the next heartbeats converge it). Safe to
+ * call more than once.
  */
-export async function stopSessions(deps: BillingDeps): Promise<void> {
+export async function stopSessions(deps: BillingDeps, withinMs = SESSIONS_STOP_MS): Promise<boolean> {
   const built = contexts.get(deps);
-  if (!built) return;
+  if (!built) return true;
   contexts.delete(deps);
-  await Promise.all(
+  const stopped = Promise.all(
     [...built].map(async (ready) => {
       const ctx = await ready.catch(() => undefined); // a router that never started has nothing to flush
       await ctx?.statusPublisher?.stop();
     }),
-  );
+  ).then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), withinMs);
+  });
+  const done = await Promise.race([stopped, late]);
+  clearTimeout(timer);
+  if (!done)
+    deps.logger.warn(
+      { withinMs },
+      "ContainerSession statuses not all written before shutdown; the cluster watchdog and the next heartbeats converge them",
+    );
+  return done;
 }
 
 export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {}): express.Router {
