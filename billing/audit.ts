@@ -22,10 +22,20 @@ export interface AuditRecord extends AuditEvent {
 
 /** Appends one audit event. Never pass secrets (license keys): callers pass rows, which hold only hashes. */
 export async function recordAudit(client: Queryable, event: AuditEvent): Promise<void> {
-  await client.query(
-    `INSERT INTO audit_events (at, actor, action, license_id, before, after, details)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [
+  const { text, values } = auditInsert(event);
+  await client.query(text, values);
+}
+
+/**
+ * The INSERT of one audit event with its parameters numbered from `$first`, for a statement that appends
+ * the record together with the change it audits (billing/sessions/store.ts insertSessionAudited).
+ */
+export function auditInsert(event: AuditEvent, first = 1): { text: string; values: unknown[] } {
+  const p = Array.from({ length: 7 }, (_, i) => `$${first + i}`);
+  return {
+    text: `INSERT INTO audit_events (at, actor, action, license_id, before, after, details)
+     VALUES (${p.join(", ")})`,
+    values: [
       event.at,
       event.actor,
       event.action,
@@ -34,5 +44,5 @@ export async function recordAudit(client: Queryable, event: AuditEvent): Promise
       event.after === null || event.after === undefined ? null : JSON.stringify(event.after),
       event.details ? JSON.stringify(event.details) : null,
     ],
-  );
+  };
 }

@@ -32,6 +32,7 @@ import { createSmtpTransport } from "./notifications/transport.js";
 import { createLogger } from "./ops/logger.js";
 import { startMaintenance } from "./ops/maintenance.js";
 import { startRetentionSweep } from "./ops/retention.js";
+import { stopSessions } from "./sessions/router.js";
 import { createStripeClient } from "./stripe/client.js";
 
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -166,6 +167,9 @@ ${MIGRATION_STEP_USAGE}`,
     force.unref();
     server.closeIdleConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    // Heartbeat statuses coalesced for the next flush (≤ 5 s of them) and running creations reach the
+    // cluster before the pool closes: a write may need the database (ADR 0302).
+    await stopSessions(deps);
     await maintenance.stop();
     await watchdog.stop();
     await retention.stop();

@@ -1,8 +1,11 @@
 /**
  * Seat admission (POST /v1/sessions/validate and the re-admission of an expired session). In ONE
- * transaction: lock the license row (SELECT … FOR UPDATE), count its live sessions in SQL, admit or refuse,
- * and — still holding the lock — create the ContainerSession resource. Concurrent validates of one license
- * queue on the row lock, so the count each sees includes every admission before it: no overselling.
+ * transaction: lock the license row (SELECT … FOR UPDATE), count its live sessions in SQL, admit or refuse.
+ * Concurrent validates of one license queue on the row lock, so the count each sees includes every
+ * admission before it: no overselling. The ContainerSession is created after the commit by the status
+ * publisher (ADR 0271), or still under the lock without one. Under the lock a validate costs three
+ * statements — the lock, the holder with the live count, the insert with its audit record (ADR 0303) —
+ * plus BEGIN and COMMIT.
  */
 import { randomUUID } from "node:crypto";
 import { recordAudit } from "../audit.js";
@@ -29,7 +32,8 @@ import {
   activeSessionOfContainer,
   countLiveSessions,
   endSession,
-  insertSession,
+  holderAndLiveCount,
+  insertSessionAudited,
   lockLicense,
   type SessionLicense,
   type SessionRow,
@@ -135,7 +139,13 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
 
       // The same container validating again (a restart) replaces its own session instead of taking a seat;
       // another principal claiming a busy container id is refused and the session stays (issue 13 §1).
-      const holder = await activeSessionOfContainer(tx, licenseId, input.containerId);
+      // One statement (ADR 0303): the holder, and the live count as it will be once the holder is replaced.
+      const { holder, live } = await holderAndLiveCount(
+        tx,
+        licenseId,
+        input.containerId,
+        liveSince(now, ctx.timing),
+      );
       if (holder && containerClaim(holder.principal, principal) === "conflict") {
         throw new ApiError(
           409,
@@ -158,7 +168,6 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
         });
       }
 
-      const live = await countLiveSessions(tx, licenseId, liveSince(now, ctx.timing));
       const seat = seatDecision(
         effectiveSeatLimit(license.max_containers, ctx.unlimitedSessionCeiling),
         live,
@@ -194,15 +203,18 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
           })
         : undefined;
       session.resource_name = resource?.metadata.name ?? null;
-      await insertSession(tx, { ...session, token_hash: hashSessionToken(token) });
-      await recordAudit(tx, {
-        at: now,
-        actor: `container:${input.containerId}`,
-        action: "session.started",
-        licenseId,
-        before: null,
-        after: auditView(session),
-      });
+      await insertSessionAudited(
+        tx,
+        { ...session, token_hash: hashSessionToken(token) },
+        {
+          at: now,
+          actor: `container:${input.containerId}`,
+          action: "session.started",
+          licenseId,
+          before: null,
+          after: auditView(session),
+        },
+      );
       // Inline mode (no publisher): still under the row lock, the resource exists before any other validate
       // of this license can count. With the publisher it is projected after the commit (ADR 0271).
       if (ctx.cluster && resource && !ctx.statusPublisher) {
@@ -223,7 +235,7 @@ export async function validateSession(ctx: SessionsContext, input: ValidateInput
       ctx.statusPublisher.project(session.id, () => cluster.createSession(resource, status));
     }
     if (superseded) await markEndedInCluster(ctx, superseded, "released", "Superseded", now);
-    const offline = await offlineTokenFor(ctx, session, license, now);
+    const offline = offlineTokenFor(ctx, session, license, now);
     return {
       admitted: true,
       sessionId: session.id,

@@ -1,7 +1,7 @@
 /** What the sessions handlers work with, and the helpers they share. */
 import type { Logger } from "pino";
 import type { Clock } from "../../lib/clock.js";
-import { type OfflineTokenKeySet, signOfflineToken } from "../../lib/offline-tokens/index.js";
+import { type OfflineTokenKeySet, signOfflineTokenSync } from "../../lib/offline-tokens/index.js";
 import type { Db } from "../deps.js";
 import type { SessionCluster } from "./cluster.js";
 import { offlineTokenExpiry, onlineSinceOf, type SessionTiming } from "./decide.js";
@@ -37,7 +37,7 @@ export function offlineTokenFor(
   license: SessionLicense,
   lastHeartbeat: Date,
 ) {
-  return signOfflineToken(
+  return signOfflineTokenSync(
     ctx.keySet,
     {
       licenseId: license.id,

@@ -17,7 +17,7 @@ import { waitFor } from "../../test-support/wait.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { errorMiddleware } from "../http/errors.js";
 import { KubeSessionCluster } from "./cluster.js";
-import { sessionsRouter } from "./router.js";
+import { sessionsRouter, stopSessions } from "./router.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
 const clock = new ManualClock("2026-03-01T12:00:00Z");
@@ -180,7 +180,7 @@ describe("re-admission with the publisher", () => {
 });
 
 describe("what a heartbeat costs PostgreSQL", () => {
-  it("one statement for a live session (per-replica rate limit), two with the shared limiter", async () => {
+  it("one statement for a live session, with the per-replica or the shared rate limiter (ADR 0301)", async () => {
     const { token } = await liveSession("org-async-sql");
     const counted = countingDb(h.pool);
     const statementsPerHeartbeat: Record<string, number> = {};
@@ -210,7 +210,44 @@ describe("what a heartbeat costs PostgreSQL", () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
-    expect(statementsPerHeartbeat).toEqual({ memory: 1, postgres: 2 });
+    expect(statementsPerHeartbeat).toEqual({ memory: 1, postgres: 1 });
+  });
+});
+
+describe("billing's shutdown (ADR 0302)", () => {
+  it("waits for the last status writes only up to its bound when the API does not answer", async () => {
+    const { token } = await liveSession("org-async-shutdown");
+    const deps = { ...h.deps };
+    const app = express();
+    app.use(express.json());
+    // A client that would wait for the API far longer than a shutdown may.
+    const patient = new KubeSessionCluster(kc, { ...RETRY, budgetMs: 30_000, attemptTimeoutMs: 20_000 });
+    app.use(sessionsRouter(deps, { keySet: h.keySet, cluster: patient, statusFlushMs: 60_000 }));
+    app.use(errorMiddleware);
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((resolve) => server.once("listening", resolve));
+    try {
+      clock.advance(60_000);
+      const response = await fetch(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/sessions/heartbeat`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: "{}",
+        },
+      );
+      expect(response.status).toBe(200);
+      kube.faults.setLatency(5_000);
+      const started = Date.now();
+      expect(await stopSessions(deps, 300)).toBe(false);
+      // Generous: the bound is 300 ms; without it this waits for the 5-s answer.
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(await stopSessions(deps, 300)).toBe(true); // already stopped: nothing left to wait for
+    } finally {
+      kube.faults.setLatency(0);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -21,6 +21,8 @@ import {
   sessionTokenExpiresAt,
 } from "./decide.js";
 import { ClusterUnavailable } from "./kube-retry.js";
+import { rateLimited } from "./rate-limit.js";
+import type { SharedCharge } from "./rate-limit-postgres.js";
 import {
   endSession,
   type SessionLicense,
@@ -75,21 +77,29 @@ export async function sessionForToken(ctx: SessionsContext, token: string): Prom
   return session;
 }
 
+/**
+ * `sharedCharge`: the request's charge in the shared rate-limit window, counted by the same statement as
+ * the common case (ADR 0301); a refusal answers 429 and changes nothing else. The caller has counted it in
+ * this replica's own window already.
+ */
 export async function heartbeatSession(
   ctx: SessionsContext,
   token: string,
   report: UsageReport | null,
+  sharedCharge?: SharedCharge,
 ): Promise<HeartbeatResult> {
   const now = ctx.clock.now();
   // The common case in one SQL statement (ADR 0270); anything unusual takes the full path below.
-  const touched = await touchLiveSession(
+  const { rateLimit, touched } = await touchLiveSession(
     ctx.db,
     hashSessionToken(token),
     now,
     liveSince(now, ctx.timing),
     new Date(now.getTime() - ctx.timing.sessionTokenLifetimeMs),
     report,
+    sharedCharge,
   );
+  if (!rateLimit.allowed) throw rateLimited(rateLimit.retryAfterSeconds);
   if (touched && !licenseRefusal(touched.license, now)) {
     const ended = await publishHeartbeat(ctx, touched.session, touched.license, now, report);
     if (ended) return expired(ended);
@@ -155,7 +165,7 @@ async function answer(
   now: Date,
 ): Promise<HeartbeatResult> {
   const advice = heartbeatAdvice(live.license, now, ctx.timing);
-  const offline = await offlineTokenFor(ctx, live.session, live.license, now);
+  const offline = offlineTokenFor(ctx, live.session, live.license, now);
   return {
     status: advice.status,
     gracePeriodRemaining: Math.max(0, Math.floor((offline.expiresAt.getTime() - now.getTime()) / 1000)),

@@ -13,6 +13,7 @@
 import { Gauge, type Registry } from "prom-client";
 import type { Clock } from "../../lib/clock.js";
 import type { BillingDeps, Db } from "../deps.js";
+import { ApiError } from "../http/errors.js";
 import { PostgresWindowStore, type SharedWindowStore } from "./rate-limit-postgres.js";
 
 export interface RateLimitRule {
@@ -162,6 +163,16 @@ export function namedLimit(
   const limit = new NamedLimit(name, rule, deps.clock, shared);
   reportLimiterKeys(deps.metrics, name, limit.local);
   return limit;
+}
+
+/** The 429 `rate_limited` answer (with Retry-After) of a refused charge, distinct from `seat_limit_reached`. */
+export function rateLimited(retryAfterSeconds: number): ApiError {
+  return new ApiError(
+    429,
+    "rate_limited",
+    `too many requests; retry after ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  );
 }
 
 function firstRefusal(decisions: readonly RateLimitDecision[]): RateLimitDecision {

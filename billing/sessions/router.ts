@@ -6,6 +6,7 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 import { CONTAINER_TYPES } from "../../lib/domain.js";
+import { withSharedConnections } from "../../lib/kube-connections.js";
 import { loadKeySet, type OfflineTokenKeySet, publicJwks } from "../../lib/offline-tokens/index.js";
 import { workstationCredentialHash } from "../../lib/workstation-credential.js";
 import { loadKubeCredentials } from "../cluster/credentials.js";
@@ -24,6 +25,7 @@ import {
   namedLimit,
   type RateLimitCharge,
   type RateLimitRule,
+  rateLimited,
   SESSION_RATE_LIMITS,
   takeDeferredCharges,
   takeLocal,
@@ -31,6 +33,7 @@ import {
 } from "./rate-limit.js";
 import { joinSession, leaveSession, releaseSession } from "./release.js";
 import { DEFAULT_STATUS_PUBLISHER, SessionStatusPublisher } from "./status-publisher.js";
+import { statusPublisherMetrics } from "./status-publisher-metrics.js";
 import type { SessionRow } from "./store.js";
 import { bearerToken, hashSessionToken } from "./tokens.js";
 
@@ -102,7 +105,11 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
   else {
     // The same credentials as the cluster feed (cluster/credentials.ts): KUBECONFIG or the pod's account.
     const credentials = loadKubeCredentials(deps.config.kubernetes);
-    if (credentials.source !== "none") cluster = new KubeSessionCluster(credentials.kubeConfig);
+    // Keep-alive connections (ADR 0304): client-node 2 otherwise opens a TCP (and TLS) connection per
+    // request — one per admitted session's creation and per status write. A request caught on a socket the
+    // API server just closed fails without an answer, which withKubeRetry retries like any network error.
+    if (credentials.source !== "none")
+      cluster = new KubeSessionCluster(withSharedConnections(credentials.kubeConfig));
   }
   const identityConfig = options.identity ?? deps.config.workstationIdentity;
   if (identityConfig && !cluster) {
@@ -144,6 +151,7 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
       },
       deps.logger,
       { flushIntervalMs },
+      statusPublisherMetrics(deps.metrics),
     );
     ctx.statusPublisher = publisher;
     publisher.start();
@@ -153,8 +161,48 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
 
 type Handler = (ctx: SessionsContext, req: Request, res: Response) => Promise<void>;
 
+/** The contexts of the sessions routers built for one app's deps, so its shutdown can stop them. */
+const contexts = new WeakMap<BillingDeps, Set<Promise<SessionsContext>>>();
+
+/** How long billing's shutdown waits for the publishers' last writes (its own forced exit comes at 10 s). */
+export const SESSIONS_STOP_MS = 5_000;
+
+/**
+ * Stops the status publishers of every sessions router built for `deps` (billing/server.ts calls it on
+ * SIGTERM after the HTTP server drained and before the pool closes): pending heartbeat statuses and running
+ * creations are written, not dropped with the process (ADR 0302). Bounded by `withinMs`, so an API that
+ * does not answer cannot hold the shutdown until it is killed: returns whether everything was written in
+ * time (what was not is logged; the other replicas' watchdog and the next heartbeats converge it). Safe to
+ * call more than once.
+ */
+export async function stopSessions(deps: BillingDeps, withinMs = SESSIONS_STOP_MS): Promise<boolean> {
+  const built = contexts.get(deps);
+  if (!built) return true;
+  contexts.delete(deps);
+  const stopped = Promise.all(
+    [...built].map(async (ready) => {
+      const ctx = await ready.catch(() => undefined); // a router that never started has nothing to flush
+      await ctx?.statusPublisher?.stop();
+    }),
+  ).then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), withinMs);
+  });
+  const done = await Promise.race([stopped, late]);
+  clearTimeout(timer);
+  if (!done)
+    deps.logger.warn(
+      { withinMs },
+      "ContainerSession statuses not all written before shutdown; the cluster watchdog and the next heartbeats converge them",
+    );
+  return done;
+}
+
 export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {}): express.Router {
   const ready = buildContext(deps, options);
+  const built = contexts.get(deps) ?? new Set();
+  contexts.set(deps, built.add(ready));
   ready.catch((error) =>
     deps.logger.error(
       { err: error },
@@ -184,9 +232,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
   const limit = async (charges: RateLimitCharge[], deferred: RateLimitCharge[] = []) => {
     const local = takeLocal(charges);
     const decision = local.allowed ? await takeShared([...deferred, ...charges]) : local;
-    if (decision.allowed) return;
-    const seconds = decision.retryAfterSeconds;
-    throw new ApiError(429, "rate_limited", `too many requests; retry after ${seconds} s`, seconds);
+    if (!decision.allowed) throw rateLimited(decision.retryAfterSeconds);
   };
   const requireToken = (req: Request): string => {
     const token = bearerToken(req.get("authorization"));
@@ -247,8 +293,16 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
     "/v1/sessions/heartbeat",
     route(async (ctx, req, res) => {
       const token = requireToken(req);
-      await limit([{ limit: limiters.heartbeat, key: hashSessionToken(token) }]);
-      const body = heartbeatBody.parse(req.body ?? {});
+      const charge = { limit: limiters.heartbeat, key: hashSessionToken(token) };
+      const parsed = heartbeatBody.safeParse(req.body ?? {});
+      if (!parsed.success) {
+        await limit([charge]); // a bad body is still counted, as every request is
+        throw parsed.error;
+      }
+      // This replica's window here; the shared one in the heartbeat's own statement (ADR 0301).
+      const local = takeLocal([charge]);
+      if (!local.allowed) throw rateLimited(local.retryAfterSeconds);
+      const body = parsed.data;
       const report = {
         cpuPercent: body.cpuPercent ?? body.cpu,
         memoryBytes: body.memoryBytes ?? body.memory,
@@ -256,7 +310,10 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
       };
       const hasReport = Object.values(report).some((v) => v !== undefined);
       const clean = Object.fromEntries(Object.entries(report).filter(([, v]) => v !== undefined));
-      res.json(await heartbeatSession(ctx, token, hasReport ? clean : null));
+      const shared = charge.limit.shared
+        ? { limiter: charge.limit.name, key: charge.key, rule: charge.limit.rule }
+        : undefined;
+      res.json(await heartbeatSession(ctx, token, hasReport ? clean : null, shared));
     }),
   );
 

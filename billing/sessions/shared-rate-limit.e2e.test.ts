@@ -114,6 +114,28 @@ describe("rate limits shared by two billing replicas on one database", () => {
     expect(refused.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
   });
 
+  it("a heartbeat the shared window refuses extends nothing, on a replica that never saw the token (ADR 0301)", async () => {
+    const started = await validate(h.url, "refused-extends-nothing");
+    expect(started.status).toBe(201);
+    const { sessionToken, sessionId } = (await started.json()) as { sessionToken: string; sessionId: string };
+    for (let n = 0; n < SESSION_RATE_LIMITS.heartbeat.limit; n++)
+      expect((await heartbeat(h.url, sessionToken)).status, `heartbeat ${n + 1}`).toBe(200);
+    const lastBeat = async () =>
+      (
+        await h.pool.query<{ at: Date }>(
+          "SELECT last_heartbeat_at AS at FROM container_sessions WHERE id = $1",
+          [sessionId],
+        )
+      ).rows[0]!.at.getTime();
+    const accepted = await lastBeat();
+    h.clock.advance(1_000);
+    const fresh = await replicaOf(); // its own window is empty: only the shared count can refuse
+    const refused = await heartbeat(fresh.url, sessionToken);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    expect(await lastBeat()).toBe(accepted);
+  });
+
   it("per-client-IP limits hold across replicas too (checkout: 20/min from one address)", async () => {
     const b = await replicaOf();
     const urls = [h.url, b.url];
@@ -130,7 +152,7 @@ describe("rate limits shared by two billing replicas on one database", () => {
     expect(refused.headers.get("retry-after")).toMatch(/^[1-9]\d*$/);
   });
 
-  it("costs one extra round trip per validate and heartbeat, none once this replica saw the key over the limit", async () => {
+  it("costs one extra round trip per validate and none per heartbeat (counted in its own statement), none once this replica saw the key over the limit", async () => {
     const pool = createPool(String(h.pool.options.connectionString), { max: 2 }, pino({ level: "silent" }));
     pools.push(pool);
     const counted = countingDb(pool);
@@ -160,7 +182,10 @@ describe("rate limits shared by two billing replicas on one database", () => {
     ];
     const hbShared = await cost(() => heartbeat(shared.url, sharedToken), 200);
     const hbMemory = await cost(() => heartbeat(memory.url, memoryToken), 200);
-    expect(hbShared.length).toBe(hbMemory.length + 1);
+    // The heartbeat counts its shared window in its own statement (ADR 0301): no extra round trip at all.
+    expect(hbShared.length).toBe(hbMemory.length);
+    expect(hbShared.filter((s) => s.includes("rate_limit_windows"))).toHaveLength(1);
+    expect(hbMemory.filter((s) => s.includes("rate_limit_windows"))).toHaveLength(0);
 
     // A flood this replica has itself seen over the limit is refused from its own window: no statement.
     for (let n = 1; n < SESSION_RATE_LIMITS.heartbeat.limit; n++)

@@ -1,9 +1,11 @@
 /** The heartbeat status publisher (ADR 0270): coalesced per session, bounded, retried, forgotten on an end. */
 import { pino } from "pino";
+import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { waitFor } from "../../test-support/wait.js";
 import type { SessionStatusPatch } from "./cluster.js";
 import { SessionStatusPublisher } from "./status-publisher.js";
+import { statusPublisherMetrics } from "./status-publisher-metrics.js";
 
 const quiet = pino({ level: "silent" });
 
@@ -83,5 +85,64 @@ describe("SessionStatusPublisher", () => {
     await waitFor("the timer's flush", () => writes.length > 0);
     await publisher.stop();
     expect(writes).toHaveLength(1);
+  });
+
+  it("stop() waits for running creations, retries failed ones once and writes every pending status (ADR 0302)", async () => {
+    const { writes, write } = recorder();
+    const publisher = new SessionStatusPublisher<string>(write, quiet, { flushIntervalMs: 60_000 });
+    publisher.start();
+    let release!: () => void;
+    const created: string[] = [];
+    publisher.project("slow", async () => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      created.push("slow");
+    });
+    let attempts = 0;
+    publisher.project("flaky", async () => {
+      attempts += 1;
+      if (attempts === 1) throw new Error("API unavailable");
+      created.push("flaky");
+    });
+    publisher.record("a", "a", { lastHeartbeatTime: "t1" });
+    const stopped = publisher.stop();
+    setTimeout(() => release(), 20);
+    await stopped;
+    expect(created.sort()).toEqual(["flaky", "slow"]);
+    expect(writes).toEqual([{ key: "a", patch: { lastHeartbeatTime: "t1" } }]);
+    expect(publisher.pending).toBe(0);
+    expect(publisher.unprojected).toBe(0);
+  });
+
+  it("counts written, failed and dropped on /metrics and reports what is pending while it runs", async () => {
+    const registry = new Registry();
+    let down = true;
+    const { write } = recorder(() => down);
+    const publisher = new SessionStatusPublisher<string>(
+      write,
+      quiet,
+      { flushIntervalMs: 60_000, maxPending: 2 },
+      statusPublisherMetrics(registry),
+    );
+    // A second publisher on the same registry (two routers of one app) shares the metrics.
+    const other = new SessionStatusPublisher<string>(write, quiet, {}, statusPublisherMetrics(registry));
+    publisher.start();
+    other.start();
+    for (const key of ["a", "b", "c"]) publisher.record(key, key, { lastHeartbeatTime: "t1" });
+    other.record("z", "z", { lastHeartbeatTime: "t1" });
+    const value = async (name: string, kind?: string) =>
+      (await registry.getSingleMetric(name)!.get()).values.find(
+        (v) => kind === undefined || v.labels.kind === kind,
+      )?.value;
+    expect(await value("billing_session_status_pending", "status")).toBe(3);
+    expect(await value("billing_session_status_dropped_total")).toBe(1);
+    await publisher.flush(); // the API is down: both writes fail and stay queued
+    expect(await value("billing_session_status_failed_total")).toBe(2);
+    down = false;
+    await publisher.stop();
+    await other.stop();
+    expect(await value("billing_session_status_flushed_total")).toBe(3);
+    expect(await value("billing_session_status_pending", "status")).toBe(0);
   });
 });

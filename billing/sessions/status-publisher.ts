@@ -14,6 +14,7 @@
  */
 import type { Logger } from "pino";
 import type { SessionStatusPatch } from "./cluster.js";
+import type { PublisherMetrics } from "./status-publisher-metrics.js";
 
 export interface StatusPublisherOptions {
   /** How long a heartbeat may wait before its status is written (the documented `kubectl get cs` lag). */
@@ -30,7 +31,10 @@ export const DEFAULT_STATUS_PUBLISHER: StatusPublisherOptions = {
   concurrency: 8,
 };
 
-/** Counters a benchmark or a test can read; not exported as metrics yet. */
+/**
+ * Counters a benchmark or a test can read; `written`, `failed` and `dropped` also go to /metrics when the
+ * publisher is given PublisherMetrics (status-publisher-metrics.ts, ADR 0302).
+ */
 export interface StatusPublisherStats {
   recorded: number;
   coalesced: number;
@@ -61,12 +65,25 @@ export class SessionStatusPublisher<T> {
   readonly #unprojected = new Map<string, () => Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> | undefined;
+  readonly #metrics: PublisherMetrics | undefined;
+  #detach: (() => void) | undefined;
   readonly stats: StatusPublisherStats = { recorded: 0, coalesced: 0, dropped: 0, written: 0, failed: 0 };
 
-  constructor(write: StatusWrite<T>, logger: Logger, options: Partial<StatusPublisherOptions> = {}) {
+  constructor(
+    write: StatusWrite<T>,
+    logger: Logger,
+    options: Partial<StatusPublisherOptions> = {},
+    metrics?: PublisherMetrics,
+  ) {
     this.#write = write;
     this.#logger = logger;
     this.#options = { ...DEFAULT_STATUS_PUBLISHER, ...options };
+    this.#metrics = metrics;
+  }
+
+  #count(event: "written" | "failed" | "dropped"): void {
+    this.stats[event] += 1;
+    this.#metrics?.count(event);
   }
 
   get pending(): number {
@@ -87,7 +104,7 @@ export class SessionStatusPublisher<T> {
     if (this.#pending.size >= this.#options.maxPending) {
       const oldest = this.#pending.keys().next().value;
       if (oldest !== undefined) this.#pending.delete(oldest);
-      this.stats.dropped += 1;
+      this.#count("dropped");
     }
     this.#pending.set(key, { item, patch });
   }
@@ -101,11 +118,9 @@ export class SessionStatusPublisher<T> {
   /** Runs `create` (the resource of a just-admitted session) now, in the background; retried until it succeeds. */
   project(key: string, create: () => Promise<void>): void {
     const running = create().then(
-      () => {
-        this.stats.written += 1;
-      },
+      () => this.#count("written"),
       (error: unknown) => {
-        this.stats.failed += 1;
+        this.#count("failed");
         this.#unprojected.set(key, create);
         this.#logger.warn({ err: error, session: key }, "ContainerSession creation failed; retried");
       },
@@ -149,9 +164,9 @@ export class SessionStatusPublisher<T> {
         const [key, entry] = batch[next++]!;
         try {
           await this.#write(entry.item, entry.patch);
-          this.stats.written += 1;
+          this.#count("written");
         } catch (error) {
-          this.stats.failed += 1;
+          this.#count("failed");
           // Kept for the next flush unless a newer heartbeat of the session is already pending.
           if (!this.#pending.has(key)) this.record(key, entry.item, entry.patch);
           this.#logger.warn({ err: error, session: key }, "ContainerSession status write failed; retried");
@@ -164,16 +179,25 @@ export class SessionStatusPublisher<T> {
   /** Starts the periodic flush (the timer does not keep the process alive). */
   start(): void {
     if (this.#timer) return;
+    this.#detach = this.#metrics?.attach(this);
     this.#timer = setInterval(() => {
       if (!this.#flushing) void this.flush();
     }, this.#options.flushIntervalMs);
     this.#timer.unref();
   }
 
-  /** Stops the timer and writes what is pending. */
+  /**
+   * Stops the timer and writes what is pending: the creations still running are awaited, failed ones tried
+   * once more, and every queued status is written (billing's shutdown calls this before the pool closes,
+   * so a replica going away drops no heartbeat of its last interval). What still fails stays counted as
+   * failed; the next replica's watchdog and the sessions' next heartbeats converge the cluster.
+   */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await Promise.all(this.#projecting.values());
     await this.flush();
+    this.#detach?.();
+    this.#detach = undefined;
   }
 }

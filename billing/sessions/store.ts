@@ -1,6 +1,14 @@
 /** SQL of the sessions API. Every seat count runs inside the caller's transaction, under the license lock. */
+import { type AuditEvent, auditInsert } from "../audit.js";
 import type { Queryable } from "../db/queryable.js";
 import type { LicenseFacts } from "./decide.js";
+import type { RateLimitDecision } from "./rate-limit.js";
+import {
+  type SharedCharge,
+  windowDecision,
+  windowUpsertParams,
+  windowUpsertSql,
+} from "./rate-limit-postgres.js";
 
 export type SessionState = "active" | "expired" | "released" | "terminated";
 
@@ -42,6 +50,32 @@ const LICENSE_COLUMNS =
   "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
 
 /**
+ * The columns of a SessionRow, named rather than `*` in the hot paths' prepared statements (ADR 0303): a
+ * prepared statement whose result type changes (a migration adding a column while replicas run) fails
+ * with "cached plan must not change result type"; a named list does not change.
+ */
+const SESSION_COLUMNS = [
+  "id",
+  "license_id",
+  "organization",
+  "container_id",
+  "container_type",
+  "hostname",
+  "ip",
+  "state",
+  "reason",
+  "max_users",
+  "resource_name",
+  "created_at",
+  "last_heartbeat_at",
+  "ended_at",
+  "principal",
+  "online_since",
+] as const satisfies readonly (keyof SessionRow)[];
+
+const sessionColumns = (table: string) => SESSION_COLUMNS.map((c) => `${table}.${c}`).join(", ");
+
+/**
  * Locks the license row for seat admission (SELECT … FOR UPDATE), by id or by its key's hash. By hash, a
  * rotation committed before the lock (or while waiting for it: the row is re-checked after the wait)
  * leaves no row, so admission never runs under a key that is no longer the license's.
@@ -51,10 +85,11 @@ export async function lockLicense(
   which: { id: string } | { keyHash: string },
 ): Promise<(SessionLicense & { key_hash: string | null }) | undefined> {
   const [column, value] = "id" in which ? ["id", which.id] : ["key_hash", which.keyHash];
-  const result = await tx.query<SessionLicense & { key_hash: string | null }>(
-    `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE ${column} = $1 FOR UPDATE`,
-    [value],
-  );
+  const result = await tx.query<SessionLicense & { key_hash: string | null }>({
+    name: `sessions_lock_license_by_${column}`, // prepared once per connection (ADR 0303)
+    text: `SELECT ${LICENSE_COLUMNS}, key_hash FROM licenses WHERE ${column} = $1 FOR UPDATE`,
+    values: [value],
+  });
   return result.rows[0];
 }
 
@@ -90,31 +125,82 @@ export async function countLiveSessions(
   return result.rows[0]!.n;
 }
 
-export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
-  await tx.query(
-    `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
+/**
+ * Validate's two reads under the license lock in one statement (ADR 0303): the active session the container
+ * id holds on the license (locked FOR UPDATE: it is about to be superseded or refused), and the license's
+ * live sessions not counting that holder — the count that decides the seat once the holder is replaced.
+ * Run it only after lockLicense returned: its snapshot must be taken after the lock, so it sees every
+ * admission that committed before.
+ */
+export async function holderAndLiveCount(
+  tx: Queryable,
+  licenseId: string,
+  containerId: string,
+  liveSince: Date,
+): Promise<{ holder: SessionRow | undefined; live: number }> {
+  const result = await tx.query<Partial<SessionRow> & { live_count: number }>({
+    name: "sessions_holder_and_live_count",
+    text: `WITH holder AS (
+             SELECT ${SESSION_COLUMNS.join(", ")} FROM container_sessions
+              WHERE license_id = $1 AND container_id = $2 AND state = 'active' FOR UPDATE
+           )
+           SELECT (SELECT count(*)::int FROM container_sessions c
+                    WHERE c.license_id = $1 AND c.state = 'active' AND c.last_heartbeat_at > $3
+                      AND c.id IS DISTINCT FROM (SELECT id FROM holder)) AS live_count,
+                  ${sessionColumns("holder")}
+             FROM (SELECT 1) AS one LEFT JOIN holder ON true`,
+    values: [licenseId, containerId, liveSince],
+  });
+  const { live_count: live, ...row } = result.rows[0]!;
+  return { holder: row.id ? (row as SessionRow) : undefined, live };
+}
+
+/**
+ * Inserts a session and its `session.started` audit record in one statement (ADR 0303), in the caller's
+ * transaction; the audit row is built by billing/audit.ts like every other.
+ */
+export async function insertSessionAudited(
+  tx: Queryable,
+  row: SessionRow & { token_hash: string },
+  audit: AuditEvent,
+): Promise<void> {
+  const values = sessionInsertValues(row);
+  const audited = auditInsert(audit, values.length + 1);
+  await tx.query({
+    name: "sessions_insert_audited",
+    text: `WITH inserted AS (${SESSION_INSERT_SQL}) ${audited.text}`,
+    values: [...values, ...audited.values],
+  });
+}
+
+const SESSION_INSERT_SQL = `INSERT INTO container_sessions (id, license_id, organization, container_id, container_type, hostname, ip, token_hash,
        state, reason, max_users, resource_name, created_at, last_heartbeat_at, ended_at, principal, online_since)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-    [
-      row.id,
-      row.license_id,
-      row.organization,
-      row.container_id,
-      row.container_type,
-      row.hostname,
-      row.ip,
-      row.token_hash,
-      row.state,
-      row.reason,
-      row.max_users,
-      row.resource_name,
-      row.created_at,
-      row.last_heartbeat_at,
-      row.ended_at,
-      row.principal ?? null,
-      row.online_since ?? row.created_at,
-    ],
-  );
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`;
+
+function sessionInsertValues(row: SessionRow & { token_hash: string }): unknown[] {
+  return [
+    row.id,
+    row.license_id,
+    row.organization,
+    row.container_id,
+    row.container_type,
+    row.hostname,
+    row.ip,
+    row.token_hash,
+    row.state,
+    row.reason,
+    row.max_users,
+    row.resource_name,
+    row.created_at,
+    row.last_heartbeat_at,
+    row.ended_at,
+    row.principal ?? null,
+    row.online_since ?? row.created_at,
+  ];
+}
+
+export async function insertSession(tx: Queryable, row: SessionRow & { token_hash: string }): Promise<void> {
+  await tx.query(SESSION_INSERT_SQL, sessionInsertValues(row));
 }
 
 export async function sessionByTokenHash(
@@ -191,8 +277,13 @@ export async function sessionUsers(
  * when it is active, fresh (heartbeat after `liveSince`) and its token younger than its lifetime
  * (`tokenIssuedAfter`), of a license that entitles at `now` — read FOR KEY SHARE, so "still live" cannot
  * interleave with an admission's seat count, as in the transaction it replaces — is extended. Anything
- * else (unknown or old token, stale, ended, lapsed license) returns undefined and the caller takes the
+ * else (unknown or old token, stale, ended, lapsed license) returns no `touched` and the caller takes the
  * full path, which decides and explains it.
+ *
+ * With `charge` (RATE_LIMIT_STORE=postgres) the same statement counts the request in the shared rate-limit
+ * window first (ADR 0301) and extends the session only when that count is within the limit: one round
+ * trip per heartbeat instead of two, with ADR 0160's guarantee unchanged (the charge is counted whatever
+ * the heartbeat's outcome, under the window row's lock).
  */
 export async function touchLiveSession(
   db: Queryable,
@@ -201,33 +292,65 @@ export async function touchLiveSession(
   liveSince: Date,
   tokenIssuedAfter: Date,
   report: object | null,
-): Promise<{ session: SessionRow; license: SessionLicense } | undefined> {
-  const result = await db.query<SessionRow & Record<`l_${string}`, unknown>>(
-    `WITH s AS (
+  charge?: SharedCharge,
+): Promise<{ rateLimit: RateLimitDecision; touched?: { session: SessionRow; license: SessionLicense } }> {
+  const params: unknown[] = [
+    tokenHash,
+    now,
+    liveSince,
+    tokenIssuedAfter,
+    report ? JSON.stringify(report) : null,
+  ];
+  // Without a charge the session's CTE is not gated; with one, only when the window's count allows it.
+  let counted = "";
+  let gate = "";
+  if (charge) {
+    counted = `rl AS (${windowUpsertSql(params.length + 1)}), `;
+    params.push(...windowUpsertParams([charge], now), charge.rule.limit);
+    gate = `AND (SELECT count FROM rl) <= $${params.length}`;
+  }
+  const touch = `WITH ${counted}s AS (
        SELECT id, license_id FROM container_sessions
-        WHERE token_hash = $1 AND state = 'active' AND last_heartbeat_at > $3 AND created_at > $4
+        WHERE token_hash = $1 AND state = 'active' AND last_heartbeat_at > $3 AND created_at > $4 ${gate}
      ), l AS (
        SELECT ${LICENSE_COLUMNS} FROM licenses
         WHERE id = (SELECT license_id FROM s) AND state IN ('active', 'pastDue')
           AND (expires_at IS NULL OR expires_at > $2)
         FOR KEY SHARE
-     )
+     ), t AS (
      UPDATE container_sessions c SET last_heartbeat_at = $2, last_report = COALESCE($5, c.last_report)
        FROM l
       WHERE c.id = (SELECT id FROM s) AND c.license_id = l.id AND c.state = 'active' AND c.last_heartbeat_at > $3
-     RETURNING c.*, ${LICENSE_COLUMNS.split(", ")
+     RETURNING ${sessionColumns("c")}, ${LICENSE_COLUMNS.split(", ")
        .map((column) => `l.${column} AS l_${column}`)
-       .join(", ")}`,
-    [tokenHash, now, liveSince, tokenIssuedAfter, report ? JSON.stringify(report) : null],
-  );
-  const row = result.rows[0];
-  if (!row) return undefined;
+       .join(", ")}
+     )`;
+  // The window's row always comes back (LEFT JOIN): the decision is needed whether or not the session was touched.
+  const sql = charge
+    ? `${touch} SELECT rl.count AS rl_count, rl.window_ends_at AS rl_window_ends_at, t.* FROM rl LEFT JOIN t ON true`
+    : `${touch} SELECT * FROM t`;
+  // Prepared once per connection (ADR 0303): the CTE is parsed and planned once, not per heartbeat.
+  const name = charge ? "sessions_touch_live_charged" : "sessions_touch_live";
+  const row = (await db.query<Record<string, unknown>>({ name, text: sql, values: params })).rows[0];
+  const rateLimit: RateLimitDecision =
+    charge && row
+      ? windowDecision(
+          { count: row.rl_count as number, window_ends_at: row.rl_window_ends_at as Date },
+          charge.rule,
+          now,
+        )
+      : { allowed: true };
+  if (!row || row.id === null || row.id === undefined) return { rateLimit };
   const license: Record<string, unknown> = {};
   const session: Record<string, unknown> = {};
   for (const [column, value] of Object.entries(row)) {
+    if (column.startsWith("rl_")) continue;
     if (column.startsWith("l_")) license[column.slice(2)] = value;
     else session[column] = value;
   }
   // The statement ran the UPDATE: the row now carries this heartbeat.
-  return { session: session as unknown as SessionRow, license: license as unknown as SessionLicense };
+  return {
+    rateLimit,
+    touched: { session: session as unknown as SessionRow, license: license as unknown as SessionLicense },
+  };
 }

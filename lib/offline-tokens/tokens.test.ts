@@ -22,6 +22,7 @@ import {
   readCachedJwks,
   refreshJwks,
   signOfflineToken,
+  signOfflineTokenSync,
   verifyOfflineToken,
 } from "./index.js";
 
@@ -69,6 +70,43 @@ describe("offline tokens", () => {
       claims.containerId,
     );
     expect(verified).toMatchObject({ ...claims, kid: "k-current", expiresAt });
+  });
+
+  it("signs byte-for-byte what jose's SignJWT produced before (ADR 0300), so deployed agents see no change", async () => {
+    const licenseEnd = new Date(heartbeat.getTime() + 3_600_000);
+    const cases = [
+      { keySet: keys, claims, expiresAt: undefined },
+      {
+        keySet: { current: keys.next! },
+        claims: { ...claims, tier: "enterprise" as const },
+        expiresAt: licenseEnd,
+      },
+      {
+        keySet: keys,
+        claims: { ...claims, organization: "ünïcode-örg", containerId: "c:1.x" },
+        expiresAt: licenseEnd,
+      },
+    ];
+    for (const { keySet, claims: c, expiresAt } of cases) {
+      const exp = expiresAt ?? new Date(heartbeat.getTime() + TIMING.offlineGraceMs);
+      const viaJose = await new SignJWT({
+        lic: c.licenseId,
+        org: c.organization,
+        tier: c.tier,
+        cid: c.containerId,
+      })
+        .setProtectedHeader({ alg: "EdDSA", kid: keySet.current.kid, typ: OFFLINE_TOKEN_TYPE })
+        .setIssuer(OFFLINE_TOKEN_ISSUER)
+        .setAudience(OFFLINE_TOKEN_AUDIENCE)
+        .setSubject(c.sessionId)
+        .setIssuedAt(Math.floor(heartbeat.getTime() / 1000))
+        .setExpirationTime(Math.floor(exp.getTime() / 1000))
+        .sign(keySet.current.privateKey);
+      const direct = signOfflineTokenSync(keySet, c, heartbeat, expiresAt);
+      expect(direct.token).toBe(viaJose);
+      expect(direct.expiresAt).toEqual(exp);
+      expect((await signOfflineToken(keySet, c, heartbeat, expiresAt)).token).toBe(viaJose);
+    }
   });
 
   const atTimes: [string, number, OfflineTokenRejection | "valid"][] = [

@@ -6,7 +6,8 @@
  * a copy in another container is refused, so one validate cannot license many containers (issue 13 §7).
  * The token carries no secret: knowing it grants nothing on the server.
  */
-import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import { sign } from "node:crypto";
+import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, jwtVerify } from "jose";
 import type { Clock } from "../clock.js";
 import { LICENSE_TIER_NAMES, type LicenseTier, TIMING } from "../domain.js";
 import { OFFLINE_TOKEN_ALG, type OfflineTokenKeySet } from "./keys.js";
@@ -34,27 +35,49 @@ export interface VerifiedOfflineToken extends OfflineTokenClaims {
 /**
  * Signs an offline token with the key set's current key, issued at the last heartbeat and expiring at
  * `expiresAt` (default: 72 h later; billing passes the tier's grace capped by the license's end).
+ *
+ * Synchronous on purpose (issue 18 goal 1, ADR 0300): node:crypto's one-shot Ed25519 `sign` costs ~50 µs on
+ * the request's own thread, where jose's SignJWT goes through WebCrypto's promise job on the thread pool
+ * (a round trip through libuv per token). The output is byte-for-byte what SignJWT produced — the same
+ * header and claim order, deterministic Ed25519 — so agents and the published JWKS see no difference
+ * (tokens.test.ts compares the two).
  */
-export async function signOfflineToken(
+export function signOfflineTokenSync(
   keySet: OfflineTokenKeySet,
   claims: OfflineTokenClaims,
   lastHeartbeat: Date,
   expiresAt: Date = new Date(lastHeartbeat.getTime() + TIMING.offlineGraceMs),
-): Promise<{ token: string; expiresAt: Date }> {
-  const token = await new SignJWT({
+): { token: string; expiresAt: Date } {
+  const header = { alg: OFFLINE_TOKEN_ALG, kid: keySet.current.kid, typ: OFFLINE_TOKEN_TYPE };
+  const payload = {
     lic: claims.licenseId,
     org: claims.organization,
     tier: claims.tier,
     cid: claims.containerId,
-  })
-    .setProtectedHeader({ alg: OFFLINE_TOKEN_ALG, kid: keySet.current.kid, typ: OFFLINE_TOKEN_TYPE })
-    .setIssuer(OFFLINE_TOKEN_ISSUER)
-    .setAudience(OFFLINE_TOKEN_AUDIENCE)
-    .setSubject(claims.sessionId)
-    .setIssuedAt(Math.floor(lastHeartbeat.getTime() / 1000))
-    .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
-    .sign(keySet.current.privateKey);
-  return { token, expiresAt };
+    iss: OFFLINE_TOKEN_ISSUER,
+    aud: OFFLINE_TOKEN_AUDIENCE,
+    sub: claims.sessionId,
+    iat: Math.floor(lastHeartbeat.getTime() / 1000),
+    exp: Math.floor(expiresAt.getTime() / 1000),
+  };
+  const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
+  // Ed25519 takes no digest: the algorithm argument is null.
+  const signature = sign(null, Buffer.from(signingInput), keySet.current.privateKey);
+  return { token: `${signingInput}.${signature.toString("base64url")}`, expiresAt };
+}
+
+/** signOfflineTokenSync as a promise, for callers written against the earlier asynchronous signer. */
+export async function signOfflineToken(
+  keySet: OfflineTokenKeySet,
+  claims: OfflineTokenClaims,
+  lastHeartbeat: Date,
+  expiresAt?: Date,
+): Promise<{ token: string; expiresAt: Date }> {
+  return signOfflineTokenSync(keySet, claims, lastHeartbeat, expiresAt);
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text, "utf8").toString("base64url");
 }
 
 /** The public JWKS document served at GET /.well-known/jwks.json: every published slot, no private parts. */
