@@ -1,13 +1,6 @@
-import { ApiException } from "@kubernetes/client-node";
-
 /**
- * HTTP status of a failed Kubernetes API call (404, 409, 422, …), or undefined for failures that never got
- * an HTTP answer. Billing and the operator both branch on it; this is the one place that knows the shapes
- * @kubernetes/client-node errors come in.
+ * Kept so existing imports compile: the one mapping of Kubernetes API failures is lib/kube/errors.ts, whose
+ * httpStatus() understands both lib/kube's KubeApiError and @kubernetes/client-node's ApiException (`.code`)
+ * without importing client-node at run time (issue 18). New code imports lib/kube/errors.js.
  */
-export function httpStatus(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
-  const code =
-    (error as { code?: unknown; statusCode?: unknown })?.statusCode ?? (error as { code?: unknown })?.code;
-  return typeof code === "number" ? code : undefined;
-}
+export { httpStatus } from "./kube/errors.js";

@@ -5,17 +5,15 @@
  * on a reused connection before any answer, error mapping (errors.ts) and watches. It does not import
  * @kubernetes/client-node (ADR 0310: the operator's memory).
  */
-import type { Clock } from "../clock.js";
+import { type Clock, systemClock } from "../clock.js";
 import type { KubeConnection } from "./connection.js";
 import type { KubeList, KubeObject, WatchEvent } from "./objects.js";
+import { TypedResourceClient } from "./resource-client.js";
 import type { ResourceRef } from "./resources.js";
+import { type ClientRateLimit, RequestThrottle } from "./throttle.js";
+import { KubeTransport } from "./transport.js";
 
-export interface ClientRateLimit {
-  /** Sustained requests per second. */
-  qps: number;
-  /** Requests allowed at once before the rate applies. */
-  burst: number;
-}
+export type { ClientRateLimit } from "./throttle.js";
 
 export interface KubeClientOptions {
   /** None = unlimited. Watches are not throttled (one long request each). */
@@ -82,16 +80,29 @@ export interface KubeClient {
   close(): Promise<void>;
 }
 
-/*
- * Contract for the implementation (K-core), so billing and the operator can be written against it now:
- *   lib/kube/client.ts      export function createKubeClient(connection: KubeConnection, options?: KubeClientOptions): KubeClient
- *   lib/kube/conflict.ts    export function retryOnConflict<T>(run: () => Promise<T>, attempts = 5): Promise<T>
- *                           (re-runs `run` — which re-reads and re-writes — on 409 Conflict; AlreadyExists is not retried)
- *   lib/kube/connection.ts  export function loadKubeConnection(settings: KubeConnectionSettings, serviceAccountDir?: string): KubeConnectionSource
- *                           export function connectionFromKubeconfigFile(file: string): KubeConnection
- *                           export function connectionFromKubeconfigYaml(yaml: string, description: string): KubeConnection
- *   test-support/kube-apiserver/kubeconfig.ts
- *                           export function kubeConnectionFor(target: KubeconfigTarget): KubeConnection
- *   lib/kube/errors.ts      KubeApiError, KubeConnectionError, httpStatus, isNotFound, isConflict (done)
- *   lib/kube/objects.ts, lib/kube/resources.ts (done)
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECTIONS = 32;
+
+/**
+ * The client for one API server. Resource clients share its connection pool and rate limit, so create one
+ * per process (per identity) and hand it around.
  */
+export function createKubeClient(connection: KubeConnection, options: KubeClientOptions = {}): KubeClient {
+  const transport = new KubeTransport(connection, {
+    userAgent: options.userAgent ?? "coditect",
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    connections: options.connections ?? DEFAULT_CONNECTIONS,
+  });
+  const throttle = options.rateLimit
+    ? new RequestThrottle(options.rateLimit, options.clock ?? systemClock)
+    : undefined;
+  return {
+    connection,
+    resource: <T extends KubeObject>(ref: ResourceRef) =>
+      new TypedResourceClient<T>(ref, transport, throttle),
+    get throttled() {
+      return throttle?.throttled ?? 0;
+    },
+    close: () => transport.close(),
+  };
+}

@@ -10,6 +10,11 @@
  * `auth-provider` (e.g. gke-gcloud-auth-plugin on a laptop) is authenticated by @kubernetes/client-node,
  * imported lazily only in that case, so in-cluster processes never load it (ADR 0310: memory).
  */
+import { existsSync, readFileSync } from "node:fs";
+import { isIPv6 } from "node:net";
+import { join } from "node:path";
+import { type Clock, systemClock } from "../clock.js";
+import { parseKubeconfig, tokenFileAuth } from "./kubeconfig.js";
 
 export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -42,3 +47,74 @@ export type KubeConnectionSource =
   | { source: "kubeconfig"; connection: KubeConnection; file: string }
   | { source: "in-cluster"; connection: KubeConnection }
   | { source: "none"; reason: string };
+
+/**
+ * Applies the rule above. `serviceAccountDir` exists for tests (the files of a pod, somewhere else);
+ * `clock` paces the token file's re-reads. Throws naming the missing file when the pod looks in-cluster
+ * but its token or CA is absent: a pod without `automountServiceAccountToken` must fail loudly rather than
+ * run without the cluster.
+ */
+export function loadKubeConnection(
+  settings: KubeConnectionSettings,
+  serviceAccountDir: string = SERVICE_ACCOUNT_DIR,
+  clock: Clock = systemClock,
+): KubeConnectionSource {
+  if (settings.kubeconfig) {
+    const file = settings.kubeconfig;
+    let connection: KubeConnection;
+    try {
+      connection = parseKubeconfig({
+        yaml: readFileSync(file, "utf8"),
+        file,
+        description: `kubeconfig ${file}`,
+        clock,
+      });
+    } catch (error) {
+      throw new Error(
+        `KUBECONFIG=${file} has no current context with a cluster server: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return { source: "kubeconfig", connection, file };
+  }
+  const { serviceHost: host, servicePort: port } = settings;
+  if (!host || !port) {
+    return {
+      source: "none",
+      reason: "neither KUBECONFIG nor KUBERNETES_SERVICE_HOST/KUBERNETES_SERVICE_PORT is set",
+    };
+  }
+  const tokenFile = join(serviceAccountDir, "token");
+  const caFile = join(serviceAccountDir, "ca.crt");
+  for (const file of [tokenFile, caFile]) {
+    if (!existsSync(file)) {
+      throw new Error(
+        `KUBERNETES_SERVICE_HOST is set (in a pod) but ${file} is missing: mount the service account token (automountServiceAccountToken: true)`,
+      );
+    }
+  }
+  const namespaceFile = join(serviceAccountDir, "namespace");
+  const namespace = existsSync(namespaceFile) ? readFileSync(namespaceFile, "utf8").trim() : undefined;
+  // What client-go's rest.InClusterConfig() builds: the server verified with ca.crt, the token re-read
+  // from its file (the kubelet rotates projected tokens).
+  return {
+    source: "in-cluster",
+    connection: {
+      server: `https://${isIPv6(host) ? `[${host}]` : host}:${port}`,
+      caPem: readFileSync(caFile, "utf8"),
+      authHeaders: tokenFileAuth(tokenFile, clock),
+      namespace,
+      description: "in-cluster",
+    },
+  };
+}
+
+/** The current context of a kubeconfig file (relative paths inside it are resolved from its directory). */
+export function connectionFromKubeconfigFile(file: string): KubeConnection {
+  return parseKubeconfig({ yaml: readFileSync(file, "utf8"), file, description: `kubeconfig ${file}` });
+}
+
+/** The current context of kubeconfig YAML held in memory (e.g. a Secret's value); `description` names it. */
+export function connectionFromKubeconfigYaml(yaml: string, description: string): KubeConnection {
+  return parseKubeconfig({ yaml, file: undefined, description });
+}

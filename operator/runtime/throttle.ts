@@ -1,37 +1,5 @@
 /**
- * The Kubernetes API client's own request rate, as client-go's `rest.Config{QPS, Burst}` (a token
- * bucket in front of every request): however many keys the controllers work on at once, the operator
- * sends at most `burst` requests at once and `qps` per second after that. Configured by
- * OPERATOR_KUBE_QPS / OPERATOR_KUBE_BURST (operator/config.ts, docs/operator.md); ADR 0262 says why the
- * defaults are what they are. Watches are not throttled (one long request each).
+ * Moved to lib/kube/throttle.ts (issue 18: the rate limit belongs to the one Kubernetes client); re-exported
+ * so the operator compiles until it uses lib/kube's `rateLimit` option.
  */
-import type { Clock } from "../../lib/clock.js";
-import { TokenBucket } from "./rate-limit.js";
-
-export interface ClientRateLimit {
-  /** Sustained requests per second. */
-  qps: number;
-  /** Requests allowed at once before the rate applies. */
-  burst: number;
-}
-
-export class RequestThrottle {
-  readonly #bucket: TokenBucket;
-  /** Requests that had to wait (coditect_kube_client_throttled_total). */
-  throttled = 0;
-
-  constructor(
-    readonly limit: ClientRateLimit,
-    clock: Clock,
-  ) {
-    this.#bucket = new TokenBucket(limit.qps, limit.burst, clock);
-  }
-
-  /** Resolves when the caller may send its request (at once while the burst lasts). */
-  acquire(): Promise<void> {
-    const delay = this.#bucket.reserve();
-    if (delay <= 0) return Promise.resolve();
-    this.throttled += 1;
-    return new Promise((resolve) => setTimeout(resolve, delay));
-  }
-}
+export { type ClientRateLimit, RequestThrottle } from "../../lib/kube/throttle.js";

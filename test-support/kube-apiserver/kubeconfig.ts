@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { KubeConfig } from "@kubernetes/client-node";
 import { stringify } from "yaml";
+import type { KubeConnection } from "../../lib/kube/connection.js";
 
 export const CONTEXT_NAME = "coditect-test";
 
@@ -42,6 +43,21 @@ export function kubeConfigFor(target: KubeconfigTarget): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfigYaml(target));
   return kc;
+}
+
+/**
+ * The same target as a lib/kube KubeConnection (no YAML round trip): the server's CA when it serves TLS,
+ * the bearer token, the context's namespace.
+ */
+export function kubeConnectionFor(target: KubeconfigTarget): KubeConnection {
+  const authorization = `Bearer ${target.token}`;
+  return {
+    server: target.url,
+    caPem: target.caPem,
+    authHeaders: () => ({ authorization }),
+    namespace: target.namespace ?? "default",
+    description: `test server ${target.url}`,
+  };
 }
 
 /**

@@ -3,31 +3,20 @@
  * Objects are plain JSON; the store treats stored objects as immutable and replaces them on every write.
  */
 
+import type { KubeObject as LibKubeObject, ObjectMeta as LibObjectMeta } from "../../lib/kube/objects.js";
 import type { FieldError } from "./errors.js";
 
 export type JsonObject = { [key: string]: unknown };
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: JsonObject[];
-  managedFields?: JsonObject[];
+/**
+ * The control plane's one ObjectMeta / KubeObject (lib/kube/objects.ts), open to any other field: the server
+ * stores whatever JSON a client sends and must not drop fields it does not model.
+ */
+export interface ObjectMeta extends LibObjectMeta {
   [key: string]: unknown;
 }
 
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
+export interface KubeObject extends LibKubeObject {
   metadata: ObjectMeta;
   [key: string]: unknown;
 }
