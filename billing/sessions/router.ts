@@ -102,7 +102,7 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
   else {
     // The same credentials as the cluster feed (cluster/credentials.ts): KUBECONFIG or the pod's account.
     const credentials = loadKubeCredentials(deps.config.kubernetes);
-    if (credentials.source !== "none") cluster = new KubeSessionCluster(credentials.kubeConfig);
+    if (credentials.source !== "none") cluster = new KubeSessionCluster(credentials.connection);
   }
   const identityConfig = options.identity ?? deps.config.workstationIdentity;
   if (identityConfig && !cluster) {
