@@ -18,7 +18,6 @@ import {
   WorkstationResource,
 } from "../../crds/types.js";
 import { systemClock } from "../../lib/clock.js";
-import type { KubeConnection } from "../../lib/kube/connection.js";
 import { createWorkstationsGateway, type WorkstationsGateway } from "../../operator/gcp/workstations.js";
 import { createOperator, type Operator } from "../../operator/operator.js";
 import { type FakeWorkstations, startFakeWorkstations } from "../../test-support/fake-workstations/index.js";
@@ -28,7 +27,6 @@ import { createGrantedLicense } from "../admin/actions.js";
 import { withTransaction } from "../db/tx.js";
 import { KubeSessionCluster } from "../sessions/cluster.js";
 import { type SessionsHarness, startSessionsHarness } from "../sessions/test-harness.js";
-import { testServerConnection } from "../testing/kube-connection.js";
 import { KubeClusterFeed } from "./feed.js";
 import { licenseResourceName } from "./projection.js";
 import { type ClusterWatchdog, startClusterWatchdog } from "./watchdog.js";
@@ -39,8 +37,6 @@ const quiet = pino({ level: "silent" });
 let kube: KubeApiServer;
 let port: number;
 let kc: KubeConfig;
-/** Billing's own client connects with this (kc stays the independent client-node reader). */
-let conn: KubeConnection;
 let fake: FakeWorkstations;
 let gateway: WorkstationsGateway;
 let h: SessionsHarness;
@@ -77,7 +73,6 @@ beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: ["crds"], bookmarkIntervalMs: 1_000 });
   port = Number(new URL(kube.url).port);
   kc = kube.kubeConfig();
-  conn = testServerConnection(kube);
   fake = await startFakeWorkstations({ operationPollsToComplete: 1 });
   fake.seed({
     clusters: [{ name: CLUSTER }],
@@ -86,10 +81,10 @@ beforeAll(async () => {
   gateway = createWorkstationsGateway({ client: fake.client() });
   h = await startSessionsHarness(
     systemClock,
-    { cluster: new KubeSessionCluster(conn, { budgetMs: 1_500, attemptTimeoutMs: 500 }) },
+    { cluster: new KubeSessionCluster(kc, { budgetMs: 1_500, attemptTimeoutMs: 500 }) },
     "cluster_loss",
   );
-  const feed = new KubeClusterFeed(conn, h.pool, quiet);
+  const feed = new KubeClusterFeed(kc, h.pool, quiet);
   // Every 2 s: prompt, and slower than the operator's reaction to a watch event (the second test).
   watchdog = startClusterWatchdog({ ...h.deps, kube: feed }, 2_000);
   operator = createOperator({
