@@ -1,8 +1,8 @@
 /**
- * The control plane's one Kubernetes client (issue 18; contract, implemented by workstream K-core): typed
- * requests for our custom resources and the few built-in kinds we touch, on undici (pooled keep-alive
- * connections), with the client-side rate limit (QPS/burst, ADR 0262), one retry of a request that failed
- * on a reused connection before any answer, error mapping (errors.ts) and watches. It does not import
+ * The control plane's one Kubernetes client (issue 18, docs/kubernetes-client.md): typed requests for our
+ * custom resources and the few built-in kinds we touch, on undici (pooled keep-alive connections), with the
+ * client-side rate limit (QPS/burst, ADR 0262), one retry of a request that failed on a reused connection
+ * before any answer (ADR 0311), error mapping (errors.ts) and watches. It does not import
  * @kubernetes/client-node (ADR 0310: the operator's memory).
  */
 import { type Clock, systemClock } from "../clock.js";

@@ -121,12 +121,24 @@ export class TypedResourceClient<T extends KubeObject> implements ResourceClient
       path: resourcePath(this.resource, { namespace: options.namespace }),
       query,
     };
-    const { signal } = options;
+    const { signal, release } = this.transport.watchSignal(options.signal);
+    try {
+      await this.#readWatch(request, signal, onEvent);
+    } finally {
+      release();
+    }
+  }
+
+  async #readWatch(
+    request: KubeRequest,
+    signal: AbortSignal,
+    onEvent: (event: WatchEvent<T>) => void,
+  ): Promise<void> {
     let answer: Awaited<ReturnType<KubeTransport["stream"]>>;
     try {
       answer = await this.transport.stream(request, signal);
     } catch (error) {
-      if (signal?.aborted && error instanceof KubeConnectionError) return;
+      if (signal.aborted && error instanceof KubeConnectionError) return;
       throw error;
     }
     const lines = new LineSplitter();
@@ -155,7 +167,7 @@ export class TypedResourceClient<T extends KubeObject> implements ResourceClient
       }
     } catch (error) {
       if (callerError?.error === error || error instanceof KubeConnectionError) throw error;
-      if (signal?.aborted) return;
+      if (signal.aborted) return;
       throw new KubeConnectionError(
         `watch ${this.resource.plural} to ${this.transport.connection.description}: ${(error as Error).message}`,
         `GET ${request.path}`,

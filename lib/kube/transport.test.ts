@@ -3,6 +3,8 @@
  * counts client-node's), the one retry of a request that died on a reused connection before any answer
  * (and none on a fresh one), and the pure pieces of the error mapping.
  */
+
+import diagnostics from "node:diagnostics_channel";
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -160,6 +162,43 @@ describe("a request that dies on a reused keep-alive connection", () => {
     await client.close();
     expect(error).toBeInstanceOf(KubeConnectionError);
     expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe("observability", () => {
+  it("requests appear on undici's diagnostics channel (the operator's round-trip test and benchmark count them)", async () => {
+    const server = await countingServer(answerList);
+    const client = createKubeClient(server.connection(), { userAgent: "coditect-test" });
+    const seen: string[] = [];
+    const see = (message: unknown) => {
+      const { request } = message as { request: { method: string; path: string } };
+      seen.push(`${request.method} ${request.path}`);
+    };
+    diagnostics.subscribe("undici:request:create", see);
+    try {
+      await client.resource(NamespaceResource).list({ labelSelector: "a=b" });
+    } finally {
+      diagnostics.unsubscribe("undici:request:create", see);
+      await client.close();
+    }
+    expect(seen).toEqual(["GET /api/v1/namespaces?labelSelector=a%3Db"]);
+  });
+});
+
+describe("answers that are not what the API server sends", () => {
+  it("a 2xx answer that is not JSON is a KubeConnectionError quoting it", async () => {
+    const server = await countingServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>captive portal</html>");
+    });
+    const client = createKubeClient(server.connection());
+    const error = await client
+      .resource(NamespaceResource)
+      .list()
+      .catch((e: unknown) => e);
+    await client.close();
+    expect(error).toBeInstanceOf(KubeConnectionError);
+    expect((error as Error).message).toContain("answer 200 is not JSON: <html>captive portal</html>");
   });
 });
 

@@ -93,8 +93,11 @@ export function apiErrorFrom(
 
 export class KubeTransport {
   readonly #pool: Pool;
+  /** Watches have their own pool: each holds a connection for minutes and must not starve requests. */
+  readonly #watchPool: Pool;
   readonly #prefix: string;
   #answered = false;
+  readonly #watches = new Set<AbortController>();
 
   constructor(
     readonly connection: KubeConnection,
@@ -102,15 +105,14 @@ export class KubeTransport {
   ) {
     const url = new URL(connection.server);
     this.#prefix = url.pathname.replace(/\/+$/, "");
-    this.#pool = new Pool(url.origin, {
-      connections: options.connections,
-      connect: {
-        ...(connection.caPem ? { ca: connection.caPem } : {}),
-        ...(connection.clientCertPem ? { cert: connection.clientCertPem } : {}),
-        ...(connection.clientKeyPem ? { key: connection.clientKeyPem } : {}),
-        rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
-      },
-    });
+    const connect = {
+      ...(connection.caPem ? { ca: connection.caPem } : {}),
+      ...(connection.clientCertPem ? { cert: connection.clientCertPem } : {}),
+      ...(connection.clientKeyPem ? { key: connection.clientKeyPem } : {}),
+      rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
+    };
+    this.#pool = new Pool(url.origin, { connections: options.connections, connect });
+    this.#watchPool = new Pool(url.origin, { connect });
   }
 
   /** A request whose answer is JSON (or nothing, for 204): ≥ 400 throws KubeApiError. */
@@ -127,7 +129,15 @@ export class KubeTransport {
     if (answer.statusCode >= 400) {
       throw apiErrorFrom(answer.statusCode, answer.headers["retry-after"], text, label);
     }
-    return (text === "" ? undefined : JSON.parse(text)) as T;
+    if (text === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new KubeConnectionError(
+        `${label} to ${this.connection.description}: answer ${answer.statusCode} is not JSON: ${text.slice(0, 120)}`,
+        label,
+      );
+    }
   }
 
   /** A long request (watch): the answer's body as a stream; ≥ 400 throws KubeApiError. */
@@ -141,8 +151,24 @@ export class KubeTransport {
     return { body: answer.body };
   }
 
+  /**
+   * A signal for one watch: aborted by the caller's `signal` or by close(). `release` when the watch ends.
+   * close() must end watches itself: the pool waits for requests in flight, and a watch never finishes.
+   */
+  watchSignal(caller: AbortSignal | undefined): { signal: AbortSignal; release: () => void } {
+    const own = new AbortController();
+    this.#watches.add(own);
+    return {
+      signal: caller ? AbortSignal.any([caller, own.signal]) : own.signal,
+      release: () => this.#watches.delete(own),
+    };
+  }
+
+  /** Ends open watches (they resolve), waits for other requests in flight, closes the connections. */
   close(): Promise<void> {
-    return this.#pool.close();
+    for (const watch of this.#watches) watch.abort();
+    this.#watches.clear();
+    return Promise.all([this.#pool.close(), this.#watchPool.close()]).then(() => undefined);
   }
 
   async #send(request: KubeRequest, label: string, signal: AbortSignal | undefined, long: boolean) {
@@ -174,7 +200,7 @@ export class KubeTransport {
       ...(long ? { headersTimeout: 0, bodyTimeout: 0 } : {}),
     };
     try {
-      const answer = await this.#dispatchOnceMore(options);
+      const answer = await this.#dispatchOnceMore(long ? this.#watchPool : this.#pool, options);
       this.#answered = true;
       return answer;
     } catch (error) {
@@ -182,14 +208,17 @@ export class KubeTransport {
     }
   }
 
-  async #dispatchOnceMore(options: Parameters<Pool["request"]>[0] & { signal: AbortSignal | undefined }) {
+  async #dispatchOnceMore(
+    pool: Pool,
+    options: Parameters<Pool["request"]>[0] & { signal: AbortSignal | undefined },
+  ) {
     try {
-      return await this.#pool.request(options);
+      return await pool.request(options);
     } catch (error) {
       // A POST retried here may already have been stored by the server: it then answers 409 AlreadyExists,
       // which callers of create() already handle (ADR 0311).
       if (options.signal?.aborted || !isReusedConnectionFailure(error, this.#answered)) throw error;
-      return await this.#pool.request(options);
+      return await pool.request(options);
     }
   }
 

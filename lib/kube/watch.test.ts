@@ -161,4 +161,37 @@ describe("ResourceClient.watch", () => {
       server.faults.holdWatches(false);
     }
   });
+
+  it("close() ends the client's open watches (they resolve) instead of waiting for them forever", async () => {
+    const { ns, rv } = await freshNamespace();
+    const own = createKubeClient(kubeConnectionFor({ url: server.url, caPem: undefined, token: "t" }));
+    const events: string[] = [];
+    const done = own
+      .resource<Widget>(WidgetResource)
+      .watch({ namespace: ns, resourceVersion: rv, allowWatchBookmarks: false }, (e) => events.push(e.type));
+    await create(ns, "seen");
+    await eventually(() => events.length === 1);
+    await own.close();
+    await expect(done).resolves.toBeUndefined();
+    expect(events).toEqual(["ADDED"]);
+  });
+
+  it("open watches do not hold the request pool's connections (one connection, two watches, requests still answered)", async () => {
+    const { ns, rv } = await freshNamespace();
+    const narrow = createKubeClient(kubeConnectionFor({ url: server.url, caPem: undefined, token: "t" }), {
+      connections: 1,
+    });
+    const narrowWidgets = narrow.resource<Widget>(WidgetResource);
+    const events: string[] = [];
+    const watches = [1, 2].map(() =>
+      narrowWidgets.watch({ namespace: ns, resourceVersion: rv, allowWatchBookmarks: false }, (e) =>
+        events.push(e.type),
+      ),
+    );
+    await narrowWidgets.create({ ...widget("busy"), metadata: { name: "busy", namespace: ns } });
+    await eventually(() => events.length === 2, 15_000, "both watches saw the create");
+    expect((await narrowWidgets.get(ns, "busy"))?.metadata?.name).toBe("busy");
+    await narrow.close();
+    await Promise.all(watches);
+  });
 });
