@@ -113,7 +113,7 @@ ${MIGRATION_STEP_USAGE}`,
       "no Kubernetes credentials: cluster feed disabled; licenses are kept in Postgres only",
     );
   } else {
-    kube = new KubeClusterFeed(credentials.kubeConfig, pool, logger);
+    kube = new KubeClusterFeed(credentials.connection, pool, logger);
     logger.info({ cluster: credentials.server, source: credentials.source }, "cluster feed enabled");
   }
 

@@ -3,11 +3,12 @@
  * billing-managed Workstation resources (billing may list workstations: components/control-plane/rbac.ts),
  * keyed by namespace/name. Postgres says which workstations exist; the resource's status says how they are.
  */
-import * as k8s from "@kubernetes/client-node";
 import type { Workstation, WorkstationStatus } from "../../crds/types.js";
 import { WorkstationResource } from "../../crds/types.js";
 import { MANAGED_BY_BILLING, MANAGED_BY_LABEL } from "../../lib/domain.js";
+import type { ResourceClient } from "../../lib/kube/client.js";
 import { loadKubeCredentials } from "../cluster/credentials.js";
+import { billingKubeClient, type KubeClientSource } from "../cluster/kube-client.js";
 import type { BillingDeps } from "../deps.js";
 
 export interface WorkstationStatusReader {
@@ -40,23 +41,20 @@ export function workstationView(resource: Workstation): WorkstationView {
 }
 
 export class KubeWorkstationStatus implements WorkstationStatusReader {
-  readonly #custom: k8s.CustomObjectsApi;
-  constructor(kubeConfig: k8s.KubeConfig) {
-    this.#custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  readonly #workstations: ResourceClient<Workstation>;
+  constructor(kube: KubeClientSource) {
+    this.#workstations = billingKubeClient(kube).resource<Workstation>(WorkstationResource);
   }
 
   async list(): Promise<Map<string, WorkstationView>> {
     const views = new Map<string, WorkstationView>();
     let continueToken: string | undefined;
     do {
-      const page = (await this.#custom.listClusterCustomObject({
-        group: WorkstationResource.group,
-        version: WorkstationResource.version,
-        plural: WorkstationResource.plural,
+      const page = await this.#workstations.list({
         labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_BILLING}`,
         limit: 500,
-        ...(continueToken ? { _continue: continueToken } : {}),
-      })) as { items: Workstation[]; metadata?: { continue?: string } };
+        ...(continueToken ? { continue: continueToken } : {}),
+      });
       for (const item of page.items) {
         views.set(`${item.metadata?.namespace}/${item.metadata?.name}`, workstationView(item));
       }
@@ -70,5 +68,5 @@ export class KubeWorkstationStatus implements WorkstationStatusReader {
 export function workstationStatusFromConfig(deps: Pick<BillingDeps, "config" | "kube">) {
   if (!deps.kube) return undefined;
   const credentials = loadKubeCredentials(deps.config.kubernetes);
-  return credentials.source === "none" ? undefined : new KubeWorkstationStatus(credentials.kubeConfig);
+  return credentials.source === "none" ? undefined : new KubeWorkstationStatus(credentials.connection);
 }

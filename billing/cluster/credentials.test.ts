@@ -5,9 +5,10 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import * as k8s from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../../crds/load.js";
+import { LicenseResource } from "../../crds/types.js";
+import { createKubeClient } from "../../lib/kube/client.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { startTlsKubeFront, type TlsKubeFront, writeServiceAccountDir } from "../testing/pod-credentials.js";
 import { loadKubeCredentials } from "./credentials.js";
@@ -38,13 +39,13 @@ describe("loadKubeCredentials", () => {
       namespace: "coditect-billing",
     });
     if (credentials.source === "none") throw new Error("unreachable");
-    const custom = credentials.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    const list = (await custom.listClusterCustomObject({
-      group: "coditect.ai",
-      version: "v1alpha1",
-      plural: "licenses",
-    })) as { items: unknown[] };
-    expect(list.items).toEqual([]);
+    const client = createKubeClient(credentials.connection);
+    try {
+      const list = await client.resource(LicenseResource).list();
+      expect(list.items).toEqual([]);
+    } finally {
+      await client.close();
+    }
     expect(front.authorizations.at(-1)).toBe("Bearer pod-token-123");
   });
 

@@ -7,16 +7,18 @@
  * Postgres is the source of truth; every call re-reads it, so calls are idempotent and safe to retry.
  */
 
-import type { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
-import * as k8s from "@kubernetes/client-node";
-import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { LicenseResource, type Workstation, WorkstationResource } from "../../crds/types.js";
+import { type License, LicenseResource, type Workstation, WorkstationResource } from "../../crds/types.js";
 import { type Clock, systemClock } from "../../lib/clock.js";
-import { httpStatus } from "../../lib/kube-errors.js";
+import type { KubeClient, ResourceClient } from "../../lib/kube/client.js";
+import { retryOnConflict } from "../../lib/kube/conflict.js";
+import { isConflict, isNotFound } from "../../lib/kube/errors.js";
+import type { KubeObject } from "../../lib/kube/objects.js";
+import { NamespaceResource } from "../../lib/kube/resources.js";
 import { USER_LABEL } from "../../lib/user-label.js";
 import type { Db } from "../deps.js";
 import type { LicenseRow } from "../licenses/row.js";
+import { billingKubeClient, type KubeClientSource } from "./kube-client.js";
 import {
   LICENSE_ID_LABEL,
   licenseResourceFor,
@@ -61,46 +63,42 @@ export interface ResyncReport {
 }
 
 const MAX_CONFLICT_RETRIES = 5;
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
 export class KubeClusterFeed implements ClusterFeed {
-  readonly #custom: CustomObjectsApi;
-  readonly #core: CoreV1Api;
+  readonly #kube: KubeClient;
+  readonly #licenses: ResourceClient<License>;
+  readonly #workstations: ResourceClient<Workstation>;
+  readonly #namespaces: ResourceClient<KubeObject>;
   readonly #db: Db;
   readonly #log: Logger;
   readonly #knownNamespaces = new Set<string>();
   readonly #clock: Clock;
 
-  constructor(kubeConfig: KubeConfig, db: Db, logger: Logger, clock: Clock = systemClock) {
-    this.#custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-    this.#core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  constructor(kube: KubeClientSource, db: Db, logger: Logger, clock: Clock = systemClock) {
+    this.#kube = billingKubeClient(kube);
+    this.#licenses = this.#kube.resource<License>(LicenseResource);
+    this.#workstations = this.#kube.resource<Workstation>(WorkstationResource);
+    this.#namespaces = this.#kube.resource<KubeObject>(NamespaceResource);
     this.#db = db;
     this.#log = logger.child({ component: "cluster-feed" });
     this.#clock = clock;
   }
 
+  /** The client the feed writes with (its owner closes it: the test harness on stop). */
+  get client(): KubeClient {
+    return this.#kube;
+  }
+
   async listWorkstations(namespace?: string): Promise<Workstation[]> {
-    const query = {
-      group: WorkstationResource.group,
-      version: WorkstationResource.version,
-      plural: WorkstationResource.plural,
+    const list = await this.#workstations.list({
+      ...(namespace ? { namespace } : {}),
       labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-    };
-    const list = (
-      namespace
-        ? await this.#custom.listNamespacedCustomObject({ ...query, namespace })
-        : await this.#custom.listClusterCustomObject(query)
-    ) as { items?: Workstation[] };
-    return list.items ?? [];
+    });
+    return list.items;
   }
 
   async ping(): Promise<void> {
-    await this.#custom.listClusterCustomObject({
-      group: LicenseResource.group,
-      version: LicenseResource.version,
-      plural: LicenseResource.plural,
-      limit: 1,
-    });
+    await this.#licenses.list({ limit: 1 });
   }
 
   async syncLicense(licenseId: string): Promise<void> {
@@ -112,7 +110,7 @@ export class KubeClusterFeed implements ClusterFeed {
       await this.#upsertLicense(row);
     } catch (err) {
       // 404 on create: the namespace was deleted behind our cache; recreate it and try once more.
-      if (httpStatus(err) !== 404) throw err;
+      if (!isNotFound(err)) throw err;
       this.#knownNamespaces.delete(row.organization);
       await this.#ensureNamespace(row.organization);
       await this.#upsertLicense(row);
@@ -130,14 +128,8 @@ export class KubeClusterFeed implements ClusterFeed {
 
   async removeLicense(licenseId: string, organization: string): Promise<void> {
     const desired = licenseResourceFor({ id: licenseId, organization } as LicenseRow);
-    try {
-      await this.#custom.deleteNamespacedCustomObject({
-        ...this.#licenseApi(organization),
-        name: desired.metadata.name,
-      });
-    } catch (err) {
-      if (httpStatus(err) !== 404) throw err;
-    }
+    // Already gone (404) is fine: delete() answers false.
+    await this.#licenses.delete(organization, desired.metadata.name);
   }
 
   async resyncAll(): Promise<ResyncReport> {
@@ -155,13 +147,8 @@ export class KubeClusterFeed implements ClusterFeed {
       }
     }
     const known = new Set(ids);
-    const listed = (await this.#custom.listClusterCustomObject({
-      group: LicenseResource.group,
-      version: LicenseResource.version,
-      plural: LicenseResource.plural,
-      labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-    })) as { items?: { metadata?: { namespace?: string; labels?: Record<string, string> } }[] };
-    for (const item of listed.items ?? []) {
+    const listed = await this.#licenses.list({ labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` });
+    for (const item of listed.items) {
       const id = item.metadata?.labels?.[LICENSE_ID_LABEL];
       const namespace = item.metadata?.namespace;
       if (!id || !namespace || known.has(id)) continue;
@@ -174,7 +161,7 @@ export class KubeClusterFeed implements ClusterFeed {
   async repairLosses(): Promise<RepairReport> {
     return repairLosses({
       db: this.#db,
-      custom: this.#custom,
+      kube: this.#kube,
       log: this.#log,
       syncLicense: (id) => this.syncLicense(id),
       now: this.#clock.now(),
@@ -182,35 +169,21 @@ export class KubeClusterFeed implements ClusterFeed {
     });
   }
 
-  #licenseApi(namespace: string) {
-    return {
-      group: LicenseResource.group,
-      version: LicenseResource.version,
-      plural: LicenseResource.plural,
-      namespace,
-    };
-  }
-
   async #ensureNamespace(name: string): Promise<void> {
     if (this.#knownNamespaces.has(name)) return;
-    try {
-      await this.#core.readNamespace({ name });
-    } catch (err) {
-      if (httpStatus(err) !== 404) throw err;
+    if (!(await this.#namespaces.get(undefined, name))) {
       try {
-        await this.#core.createNamespace({
-          body: {
-            apiVersion: "v1",
-            kind: "Namespace",
-            metadata: {
-              name,
-              labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, "coditect.ai/organization": name },
-            },
+        await this.#namespaces.create({
+          apiVersion: "v1",
+          kind: "Namespace",
+          metadata: {
+            name,
+            labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, "coditect.ai/organization": name },
           },
         });
         this.#log.info({ namespace: name }, "created organization namespace");
       } catch (createErr) {
-        if (httpStatus(createErr) !== 409) throw createErr;
+        if (!isConflict(createErr)) throw createErr;
       }
     }
     this.#knownNamespaces.add(name);
@@ -218,66 +191,45 @@ export class KubeClusterFeed implements ClusterFeed {
 
   async #upsertLicense(row: LicenseRow): Promise<void> {
     const desired = licenseResourceFor(row);
-    const api = this.#licenseApi(desired.metadata.namespace);
-    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-      let existing:
-        | { metadata: Record<string, unknown> & { labels?: Record<string, string> }; spec: unknown }
-        | undefined;
-      try {
-        existing = await this.#custom.getNamespacedCustomObject({ ...api, name: desired.metadata.name });
-      } catch (err) {
-        if (httpStatus(err) !== 404) throw err;
-      }
-      try {
+    const { namespace, name } = desired.metadata;
+    try {
+      // A 409 (changed concurrently: another replica, a retried webhook) re-reads and writes again.
+      await retryOnConflict(async () => {
+        let existing = await this.#licenses.get(namespace, name);
         if (!existing) {
-          await this.#custom.createNamespacedCustomObject({ ...api, body: desired });
-          return;
+          try {
+            await this.#licenses.create(desired);
+            return;
+          } catch (err) {
+            if (!isConflict(err)) throw err;
+          }
+          // Created concurrently: converge what the other writer stored.
+          existing = await this.#licenses.get(namespace, name);
+          if (!existing) throw new Error(`License ${namespace}/${name} was created and deleted concurrently`);
         }
+        const labels = existing.metadata?.labels;
         const labelsMatch = Object.entries(desired.metadata.labels ?? {}).every(
-          ([k, v]) => existing.metadata.labels?.[k] === v,
+          ([k, v]) => labels?.[k] === v,
         );
         if (labelsMatch && JSON.stringify(existing.spec) === JSON.stringify(desired.spec)) return;
-        await this.#custom.replaceNamespacedCustomObject({
-          ...api,
-          name: desired.metadata.name,
-          body: {
-            ...existing,
-            metadata: {
-              ...existing.metadata,
-              labels: { ...existing.metadata.labels, ...desired.metadata.labels },
-            },
-            spec: desired.spec,
-          },
+        await this.#licenses.replace({
+          ...existing,
+          metadata: { ...existing.metadata, labels: { ...labels, ...desired.metadata.labels } },
+          spec: desired.spec,
         });
-        return;
-      } catch (err) {
-        // 409: created or changed concurrently (another replica, a retried webhook); re-read and retry.
-        if (httpStatus(err) !== 409) throw err;
-      }
+      }, MAX_CONFLICT_RETRIES);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      throw new Error(
+        `License ${namespace}/${name} kept conflicting after ${MAX_CONFLICT_RETRIES} attempts; the periodic resync retries`,
+        { cause: err },
+      );
     }
-    throw new Error(
-      `License ${desired.metadata.namespace}/${desired.metadata.name} kept conflicting after ${MAX_CONFLICT_RETRIES} attempts; the periodic resync retries`,
-    );
-  }
-
-  #workstationApi(namespace: string) {
-    return {
-      group: WorkstationResource.group,
-      version: WorkstationResource.version,
-      plural: WorkstationResource.plural,
-      namespace,
-    };
   }
 
   async #deleteWorkstation(row: ProvisionedWorkstationRow): Promise<void> {
-    try {
-      await this.#custom.deleteNamespacedCustomObject({
-        ...this.#workstationApi(row.namespace),
-        name: row.name,
-      });
+    if (await this.#workstations.delete(row.namespace, row.name)) {
       this.#log.info({ workstation: `${row.namespace}/${row.name}` }, "deleted a removed Workstation");
-    } catch (err) {
-      if (httpStatus(err) !== 404) throw err;
     }
   }
 
@@ -288,16 +240,8 @@ export class KubeClusterFeed implements ClusterFeed {
    */
   async #convergeWorkstation(row: ProvisionedWorkstationRow): Promise<void> {
     const desired = workstationResourceFor(row);
-    const api = this.#workstationApi(desired.metadata.namespace);
-    let existing: Workstation | undefined;
-    try {
-      existing = (await this.#custom.getNamespacedCustomObject({
-        ...api,
-        name: desired.metadata.name,
-      })) as Workstation;
-    } catch (err) {
-      if (httpStatus(err) !== 404) throw err;
-    }
+    const { namespace, name } = desired.metadata;
+    const existing = await this.#workstations.get(namespace, name);
     if (existing) {
       const wantUser = desired.spec.user;
       const wantLabel = desired.metadata.labels?.[USER_LABEL];
@@ -308,16 +252,14 @@ export class KubeClusterFeed implements ClusterFeed {
       ) {
         return;
       }
-      await this.#custom.patchNamespacedCustomObject(
+      await this.#workstations.patch(
+        namespace,
+        name,
         {
-          ...api,
-          name: desired.metadata.name,
-          body: {
-            metadata: { labels: { [USER_LABEL]: wantLabel ?? null } },
-            spec: { user: wantUser ?? null, desiredState: desired.spec.desiredState },
-          },
+          metadata: { labels: { [USER_LABEL]: wantLabel ?? null } },
+          spec: { user: wantUser ?? null, desiredState: desired.spec.desiredState },
         },
-        mergePatch,
+        "merge",
       );
       this.#log.info(
         { workstation: `${desired.metadata.namespace}/${desired.metadata.name}`, user: wantUser ?? null },
@@ -326,13 +268,13 @@ export class KubeClusterFeed implements ClusterFeed {
       return;
     }
     try {
-      await this.#custom.createNamespacedCustomObject({ ...api, body: desired });
+      await this.#workstations.create(desired);
       this.#log.info(
         { workstation: `${desired.metadata.namespace}/${desired.metadata.name}` },
         "created Workstation",
       );
     } catch (err) {
-      if (httpStatus(err) !== 409) throw err;
+      if (!isConflict(err)) throw err;
     }
   }
 }

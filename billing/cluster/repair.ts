@@ -4,11 +4,17 @@
  * and the ContainerSessions of live sessions. One label-selected list per kind and one query per table, so
  * it can run every few seconds (docs/adr/0125). Nothing is deleted here: orphans are the resync's business.
  */
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { ContainerSessionResource, LicenseResource, WorkstationResource } from "../../crds/types.js";
+import {
+  type ContainerSession,
+  ContainerSessionResource,
+  LicenseResource,
+  WorkstationResource,
+} from "../../crds/types.js";
 import { TIMING } from "../../lib/domain.js";
-import { httpStatus } from "../../lib/kube-errors.js";
+import type { KubeClient } from "../../lib/kube/client.js";
+import { isConflict } from "../../lib/kube/errors.js";
+import type { ResourceRef } from "../../lib/kube/resources.js";
 import type { Db } from "../deps.js";
 import { sessionResourceFor } from "../sessions/cluster.js";
 import { DEFAULT_SESSION_TIMING, offlineTokenExpiry, onlineSinceOf } from "../sessions/decide.js";
@@ -18,7 +24,7 @@ import { LICENSE_ID_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from "./projecti
 
 export interface RepairPorts {
   db: Db;
-  custom: CustomObjectsApi;
+  kube: KubeClient;
   log: Logger;
   /** The feed's full projection of one license: namespace, License, Workstations. */
   syncLicense(licenseId: string): Promise<void>;
@@ -28,21 +34,9 @@ export interface RepairPorts {
   now: Date;
 }
 
-type Listed = {
-  items?: { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> } }[];
-};
-
-async function listManaged(
-  custom: CustomObjectsApi,
-  kind: { group: string; version: string; plural: string },
-) {
-  const list = (await custom.listClusterCustomObject({
-    group: kind.group,
-    version: kind.version,
-    plural: kind.plural,
-    labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`,
-  })) as Listed;
-  return list.items ?? [];
+async function listManaged(kube: KubeClient, kind: ResourceRef) {
+  const list = await kube.resource(kind).list({ labelSelector: `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}` });
+  return list.items;
 }
 
 /** What is missing, by comparing Postgres with the cluster's lists (pure). */
@@ -64,11 +58,11 @@ export function findLosses<S extends SessionRow>(
 }
 
 export async function repairLosses(ports: RepairPorts): Promise<RepairReport> {
-  const { db, custom, log } = ports;
+  const { db, kube, log } = ports;
   const [licenses, workstations, sessions] = await Promise.all([
-    listManaged(custom, LicenseResource),
-    listManaged(custom, WorkstationResource),
-    listManaged(custom, ContainerSessionResource),
+    listManaged(kube, LicenseResource),
+    listManaged(kube, WorkstationResource),
+    listManaged(kube, ContainerSessionResource),
   ]);
   const key = (m?: { name?: string; namespace?: string }) => `${m?.namespace}/${m?.name}`;
   const cluster = {
@@ -112,7 +106,7 @@ export async function repairLosses(ports: RepairPorts): Promise<RepairReport> {
   ).length;
   for (const session of lost.sessions) {
     try {
-      await recreateSession(custom, session);
+      await recreateSession(kube, session);
       report.sessions += 1;
     } catch (err) {
       report.failed += 1;
@@ -150,7 +144,7 @@ export function offlineGraceUntilOf(row: LiveSessionRow): Date {
   return offlineTokenExpiry(license, row.last_heartbeat_at, onlineSinceOf(row), DEFAULT_SESSION_TIMING);
 }
 
-async function recreateSession(custom: CustomObjectsApi, row: LiveSessionRow): Promise<void> {
+async function recreateSession(kube: KubeClient, row: LiveSessionRow): Promise<void> {
   const resource = sessionResourceFor({
     sessionId: row.id,
     licenseId: row.license_id,
@@ -161,32 +155,25 @@ async function recreateSession(custom: CustomObjectsApi, row: LiveSessionRow): P
     ip: row.ip,
     maxUsers: row.max_users,
   });
-  const api = {
-    group: ContainerSessionResource.group,
-    version: ContainerSessionResource.version,
-    plural: ContainerSessionResource.plural,
-    namespace: resource.metadata.namespace,
-  };
+  const sessions = kube.resource<ContainerSession>(ContainerSessionResource);
   try {
-    await custom.createNamespacedCustomObject({ ...api, body: resource });
+    await sessions.create(resource);
   } catch (err) {
-    if (httpStatus(err) !== 409) throw err; // a heartbeat recreated it meanwhile
+    if (!isConflict(err)) throw err; // a heartbeat recreated it meanwhile
     return;
   }
   const last = row.last_heartbeat_at.getTime();
-  await custom.patchNamespacedCustomObjectStatus(
+  await sessions.patchStatus(
+    resource.metadata.namespace,
+    resource.metadata.name,
     {
-      ...api,
-      name: resource.metadata.name,
-      body: {
-        status: {
-          state: "active",
-          lastHeartbeatTime: row.last_heartbeat_at.toISOString(),
-          expiresAt: new Date(last + TIMING.sessionExpiryMs).toISOString(),
-          offlineGraceUntil: offlineGraceUntilOf(row).toISOString(),
-        },
+      status: {
+        state: "active",
+        lastHeartbeatTime: row.last_heartbeat_at.toISOString(),
+        expiresAt: new Date(last + TIMING.sessionExpiryMs).toISOString(),
+        offlineGraceUntil: offlineGraceUntilOf(row).toISOString(),
       },
     },
-    setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    "merge",
   );
 }

@@ -10,14 +10,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ContainerSession, ContainerSessionResource } from "../../crds/types.js";
 import { ManualClock } from "../../lib/clock.js";
 import { TIMING } from "../../lib/domain.js";
+import type { KubeConnection } from "../../lib/kube/connection.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
+import { testServerConnection } from "../testing/kube-connection.js";
 import { KubeSessionCluster } from "./cluster.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
 const clock = new ManualClock("2026-03-01T12:00:00Z");
 let kube: KubeApiServer;
 let kc: KubeConfig;
+/** Billing's own client connects with this (kc stays the independent client-node reader). */
+let conn: KubeConnection;
 let api: CustomObjectsApi;
 let h: SessionsHarness;
 const sessions = {
@@ -31,8 +35,9 @@ const RETRY = { budgetMs: 2_500, attemptTimeoutMs: 800, baseDelayMs: 50, maxDela
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   kc = kube.kubeConfig();
+  conn = testServerConnection(kube);
   api = kc.makeApiClient(CustomObjectsApi);
-  h = await startSessionsHarness(clock, { cluster: new KubeSessionCluster(kc, RETRY) }, "sessions_faults");
+  h = await startSessionsHarness(clock, { cluster: new KubeSessionCluster(conn, RETRY) }, "sessions_faults");
 });
 afterEach(() => {
   kube.faults.failNext(0, 500);
@@ -45,7 +50,7 @@ afterAll(async () => {
 
 async function liveSession(organization: string) {
   const lic = await h.createLicense("pro", { organization, maxContainers: 3 });
-  await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+  await new KubeClusterFeed(conn, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
   const v = await h.post("/v1/sessions/validate", {
     licenseKey: lic.key,
     containerId: `box-${organization}`,

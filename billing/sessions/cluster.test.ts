@@ -11,10 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ContainerSession, ContainerSessionResource, WorkstationResource } from "../../crds/types.js";
 import { ManualClock } from "../../lib/clock.js";
 import { TIMING } from "../../lib/domain.js";
+import type { KubeConnection } from "../../lib/kube/connection.js";
 import { generateWorkstationCredential, WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { licenseResourceName } from "../cluster/projection.js";
+import { testServerConnection } from "../testing/kube-connection.js";
 import { KubeSessionCluster, type SessionCluster } from "./cluster.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
 
@@ -24,6 +26,8 @@ const WORKSTATION_SA = "workstations@coditect-test.iam.gserviceaccount.com";
 const CREDENTIAL = generateWorkstationCredential();
 let kube: KubeApiServer;
 let kc: KubeConfig;
+/** Billing's own client connects with this (kc stays the independent client-node reader). */
+let conn: KubeConnection;
 let api: CustomObjectsApi;
 let h: SessionsHarness;
 let googleKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
@@ -41,6 +45,7 @@ const getSession = (namespace: string, name: string) =>
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   kc = kube.kubeConfig();
+  conn = testServerConnection(kube);
   api = kc.makeApiClient(CustomObjectsApi);
   const pair = await generateKeyPair("RS256");
   googleKey = pair.privateKey;
@@ -48,7 +53,7 @@ beforeAll(async () => {
   h = await startSessionsHarness(
     clock,
     {
-      cluster: new KubeSessionCluster(kc),
+      cluster: new KubeSessionCluster(conn),
       identity: { jwks: { keys: [publicJwk] }, audience: AUDIENCE, serviceAccounts: [WORKSTATION_SA] },
     },
     "sessions_cluster",
@@ -62,7 +67,7 @@ afterAll(async () => {
 /** A license in Postgres and its License resource (through billing's own cluster feed). */
 async function projectedLicense(tier: "starter" | "pro", organization: string) {
   const lic = await h.createLicense(tier, { organization });
-  await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+  await new KubeClusterFeed(conn, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
   return lic;
 }
 
@@ -170,7 +175,7 @@ describe("ContainerSession resources", () => {
 
 describe("a failed admission leaves nothing behind", () => {
   it("rolls back the row and deletes the resource when the cluster write fails after create", async () => {
-    const real = new KubeSessionCluster(kc);
+    const real = new KubeSessionCluster(conn);
     // Fault injection (test infrastructure): the create reaches the API server, then the write "fails".
     const failing: SessionCluster = {
       async createSession(resource, status) {
@@ -186,7 +191,7 @@ describe("a failed admission leaves nothing behind", () => {
     const faulty = await startSessionsHarness(clock, { cluster: failing }, "sessions_rollback");
     try {
       const lic = await faulty.createLicense("pro", { organization: "org-rollback" });
-      await new KubeClusterFeed(kc, faulty.pool, pino({ level: "silent" })).syncLicense(lic.id);
+      await new KubeClusterFeed(conn, faulty.pool, pino({ level: "silent" })).syncLicense(lic.id);
       const v = await faulty.post("/v1/sessions/validate", {
         licenseKey: lic.key,
         containerId: "rb-1",

@@ -3,7 +3,6 @@
  * patch its status subresource (heartbeats: no generation change), and find the Workstation a workstation
  * container belongs to. Absent a cluster (no KUBECONFIG) sessions live in Postgres only.
  */
-import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import {
   type ContainerSession,
   ContainerSessionResource,
@@ -14,8 +13,10 @@ import {
   WorkstationResource,
 } from "../../crds/types.js";
 import { API_GROUP_VERSION } from "../../lib/domain.js";
-import { httpStatus } from "../../lib/kube-errors.js";
+import type { ResourceClient } from "../../lib/kube/client.js";
+import { isConflict, isNotFound } from "../../lib/kube/errors.js";
 import { isWorkstationIdLabelValue, WORKSTATION_ID_LABEL } from "../../lib/workstation-credential.js";
+import { billingKubeClient, type KubeClientSource } from "../cluster/kube-client.js";
 import {
   LICENSE_ID_LABEL,
   licenseResourceName,
@@ -97,21 +98,18 @@ export function sessionResourceFor(
   };
 }
 
-const MERGE_PATCH = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
 export class KubeSessionCluster implements SessionCluster {
-  readonly #api: CustomObjectsApi;
-  readonly #session = {
-    group: ContainerSessionResource.group,
-    version: ContainerSessionResource.version,
-    plural: ContainerSessionResource.plural,
-  };
-
+  readonly #sessions: ResourceClient<ContainerSession>;
+  readonly #licenses: ResourceClient<License>;
+  readonly #workstations: ResourceClient<Workstation>;
   readonly #retry: KubeRetryPolicy;
 
   /** Every call is retried within `retry`'s budget, then fails as ClusterUnavailable (503). */
-  constructor(kubeConfig: KubeConfig, retry: Partial<KubeRetryPolicy> = {}) {
-    this.#api = kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(kube: KubeClientSource, retry: Partial<KubeRetryPolicy> = {}) {
+    const client = billingKubeClient(kube);
+    this.#sessions = client.resource<ContainerSession>(ContainerSessionResource);
+    this.#licenses = client.resource<License>(LicenseResource);
+    this.#workstations = client.resource<Workstation>(WorkstationResource);
     this.#retry = { ...DEFAULT_KUBE_RETRY, ...retry };
   }
 
@@ -125,12 +123,10 @@ export class KubeSessionCluster implements SessionCluster {
   ): Promise<void> {
     const { namespace, name } = resource.metadata;
     try {
-      await this.#call("create ContainerSession", () =>
-        this.#api.createNamespacedCustomObject({ ...this.#session, namespace, body: resource }),
-      );
+      await this.#call("create ContainerSession", () => this.#sessions.create(resource));
     } catch (error) {
       // The name is the session id's: an existing one is this session's (an attempt whose answer was lost).
-      if (httpStatus(error) !== 409) throw error;
+      if (!isConflict(error)) throw error;
     }
     // The status subresource ignores status on create; write it separately.
     await this.patchSessionStatus(namespace, name, status);
@@ -142,58 +138,34 @@ export class KubeSessionCluster implements SessionCluster {
     status: SessionStatusPatch,
   ): Promise<ContainerSessionStatus | null> {
     try {
-      const stored = (await this.#call("patch ContainerSession status", () =>
-        this.#api.patchNamespacedCustomObjectStatus(
-          { ...this.#session, namespace, name, body: { status } },
-          MERGE_PATCH,
-        ),
-      )) as ContainerSession;
+      const stored = await this.#call("patch ContainerSession status", () =>
+        this.#sessions.patchStatus(namespace, name, { status }, "merge"),
+      );
       return stored.status ?? {};
     } catch (error) {
-      if (httpStatus(error) === 404) return null;
+      if (isNotFound(error)) return null;
       throw error;
     }
   }
 
   async deleteSession(namespace: string, name: string): Promise<void> {
-    try {
-      await this.#call("delete ContainerSession", () =>
-        this.#api.deleteNamespacedCustomObject({ ...this.#session, namespace, name }),
-      );
-    } catch (error) {
-      if (httpStatus(error) !== 404) throw error;
-    }
+    // A 404 is "already gone": delete() answers false for it.
+    await this.#call("delete ContainerSession", () => this.#sessions.delete(namespace, name));
   }
 
   async annotateSession(namespace: string, name: string, annotations: Record<string, string>): Promise<void> {
     try {
       await this.#call("annotate ContainerSession", () =>
-        this.#api.patchNamespacedCustomObject(
-          { ...this.#session, namespace, name, body: { metadata: { annotations } } },
-          MERGE_PATCH,
-        ),
+        this.#sessions.patch(namespace, name, { metadata: { annotations } }, "merge"),
       );
     } catch (error) {
-      if (httpStatus(error) !== 404) throw error;
+      if (!isNotFound(error)) throw error;
     }
   }
 
   async licenseIdOf(namespace: string, licenseName: string): Promise<string | null> {
-    try {
-      const license = (await this.#call("read License", () =>
-        this.#api.getNamespacedCustomObject({
-          group: LicenseResource.group,
-          version: LicenseResource.version,
-          plural: LicenseResource.plural,
-          namespace,
-          name: licenseName,
-        }),
-      )) as License;
-      return license.spec?.licenseId ?? null;
-    } catch (error) {
-      if (httpStatus(error) === 404) return null;
-      throw error;
-    }
+    const license = await this.#call("read License", () => this.#licenses.get(namespace, licenseName));
+    return license?.spec?.licenseId ?? null;
   }
 
   async findWorkstation(id: string): Promise<Workstation | null> {
@@ -201,15 +173,10 @@ export class KubeSessionCluster implements SessionCluster {
     if (!isWorkstationIdLabelValue(id)) return null;
     // The API server filters by the label: one small answer however many workstations exist, and no
     // match on names or other fields a caller could guess.
-    const list = (await this.#call("list Workstations", () =>
-      this.#api.listClusterCustomObject({
-        group: WorkstationResource.group,
-        version: WorkstationResource.version,
-        plural: WorkstationResource.plural,
-        labelSelector: `${WORKSTATION_ID_LABEL}=${id}`,
-      }),
-    )) as { items?: Workstation[] };
-    const matches = (list.items ?? []).filter((ws) => ws.status?.externalRef?.split("/").pop() === id);
+    const list = await this.#call("list Workstations", () =>
+      this.#workstations.list({ labelSelector: `${WORKSTATION_ID_LABEL}=${id}` }),
+    );
+    const matches = list.items.filter((ws) => ws.status?.externalRef?.split("/").pop() === id);
     return matches.length === 1 ? matches[0]! : null;
   }
 }

@@ -11,11 +11,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ContainerSession, ContainerSessionResource } from "../../crds/types.js";
 import { ManualClock } from "../../lib/clock.js";
 import { TIMING } from "../../lib/domain.js";
+import type { KubeConnection } from "../../lib/kube/connection.js";
 import { countingDb } from "../../test-support/counting-db.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
 import { waitFor } from "../../test-support/wait.js";
 import { KubeClusterFeed } from "../cluster/feed.js";
 import { errorMiddleware } from "../http/errors.js";
+import { testServerConnection } from "../testing/kube-connection.js";
 import { KubeSessionCluster } from "./cluster.js";
 import { sessionsRouter, stopSessions } from "./router.js";
 import { type SessionsHarness, startSessionsHarness } from "./test-harness.js";
@@ -26,6 +28,8 @@ const FLUSH_MS = 100;
 const RETRY = { budgetMs: 1_000, attemptTimeoutMs: 500, baseDelayMs: 50, maxDelayMs: 200 };
 let kube: KubeApiServer;
 let kc: KubeConfig;
+/** Billing's own client connects with this (kc stays the independent client-node reader). */
+let conn: KubeConnection;
 let api: CustomObjectsApi;
 let h: SessionsHarness;
 const sessions = {
@@ -37,10 +41,11 @@ const sessions = {
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   kc = kube.kubeConfig();
+  conn = testServerConnection(kube);
   api = kc.makeApiClient(CustomObjectsApi);
   h = await startSessionsHarness(
     clock,
-    { cluster: new KubeSessionCluster(kc, RETRY), statusFlushMs: FLUSH_MS },
+    { cluster: new KubeSessionCluster(conn, RETRY), statusFlushMs: FLUSH_MS },
     "sessions_async",
   );
 });
@@ -57,7 +62,7 @@ async function liveSessionLicense(organization: string) {
   const known = licenses.get(organization);
   if (known) return known;
   const lic = await h.createLicense("pro", { organization, maxContainers: 3 });
-  await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+  await new KubeClusterFeed(conn, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
   licenses.set(organization, lic);
   return lic;
 }
@@ -190,7 +195,7 @@ describe("what a heartbeat costs PostgreSQL", () => {
       app.use(
         sessionsRouter(
           { ...h.deps, db: counted.db, config: { ...h.deps.config, rateLimitStore: store } },
-          { keySet: h.keySet, cluster: new KubeSessionCluster(kc, RETRY), statusFlushMs: 60_000 },
+          { keySet: h.keySet, cluster: new KubeSessionCluster(conn, RETRY), statusFlushMs: 60_000 },
         ),
       );
       app.use(errorMiddleware);
@@ -258,7 +263,7 @@ describe("admission with the publisher: sessions projected after the commit (ADR
 
   it("every admitted session gets its resource, a refused one none; the seat count holds in SQL", async () => {
     const lic = await h.createLicense("pro", { organization: "org-async-admit", maxContainers: 4 });
-    await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+    await new KubeClusterFeed(conn, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
     const answers = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         h.post("/v1/sessions/validate", {
@@ -288,7 +293,7 @@ describe("admission with the publisher: sessions projected after the commit (ADR
 
   it("admits while the Kubernetes API fails; the resource is created once the API is back", async () => {
     const lic = await h.createLicense("pro", { organization: "org-async-admit-down", maxContainers: 2 });
-    await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+    await new KubeClusterFeed(conn, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
     kube.faults.failNext(100_000, 500);
     const v = await h.post("/v1/sessions/validate", {
       licenseKey: lic.key,
@@ -307,7 +312,7 @@ describe("admission with the publisher: sessions projected after the commit (ADR
 
   it("a session released before its resource was created ends released in the cluster", async () => {
     const lic = await h.createLicense("pro", { organization: "org-async-quick", maxContainers: 2 });
-    await new KubeClusterFeed(kc, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
+    await new KubeClusterFeed(conn, h.pool, pino({ level: "silent" })).syncLicense(lic.id);
     kube.faults.setLatency(150);
     try {
       const v = await h.post("/v1/sessions/validate", {

@@ -14,6 +14,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ContainerSession, ContainerSessionResource } from "../../crds/types.js";
 import { ManualClock } from "../../lib/clock.js";
+import type { KubeConnection } from "../../lib/kube/connection.js";
 import { generateSigningKey } from "../../lib/offline-tokens/index.js";
 import { fakeStripePriceEnv } from "../../test-support/fake-stripe/index.js";
 import { type KubeApiServer, startKubeApiServer } from "../../test-support/kube-apiserver/index.js";
@@ -27,6 +28,7 @@ import { withTransaction } from "../db/tx.js";
 import type { BillingDeps } from "../deps.js";
 import { errorMiddleware, notFoundHandler } from "../http/errors.js";
 import { hashLicenseKey } from "../licenses/keys.js";
+import { testServerConnection } from "../testing/kube-connection.js";
 import { KubeSessionCluster } from "./cluster.js";
 import { endKeyBoundSessions, KEY_ROTATED_REASON } from "./key-rotation.js";
 import { sessionsRouter } from "./router.js";
@@ -36,6 +38,8 @@ const ADMIN_TOKEN = "k".repeat(40);
 const clock = new ManualClock("2026-04-01T09:00:00Z");
 let kube: KubeApiServer;
 let kc: KubeConfig;
+/** Billing's own client connects with this (kc stays the independent client-node reader). */
+let conn: KubeConnection;
 let pool: pg.Pool;
 let url: string;
 let close: () => Promise<void>;
@@ -43,6 +47,7 @@ let close: () => Promise<void>;
 beforeAll(async () => {
   kube = await startKubeApiServer({ crdDirs: ["crds"] });
   kc = kube.kubeConfig();
+  conn = testServerConnection(kube);
   pool = new pg.Pool({ connectionString: await testDatabase("key_rotation"), max: 10 });
   await migrate(pool);
   const logger = pino({ level: process.env.DEBUG_LOG ? "debug" : "silent" });
@@ -59,7 +64,7 @@ beforeAll(async () => {
     stripe: new Stripe("sk_test_rotation"),
     clock,
     logger,
-    kube: new KubeClusterFeed(kc, pool, logger),
+    kube: new KubeClusterFeed(conn, pool, logger),
     metrics: new Registry(),
   };
   const app = express();
@@ -69,10 +74,10 @@ beforeAll(async () => {
     req.log = logger;
     next();
   });
-  app.use("/v1/admin", adminRouter(deps, { sessionCluster: new KubeSessionCluster(kc) }));
+  app.use("/v1/admin", adminRouter(deps, { sessionCluster: new KubeSessionCluster(conn) }));
   app.use(
     sessionsRouter(deps, {
-      cluster: new KubeSessionCluster(kc),
+      cluster: new KubeSessionCluster(conn),
       keySet: { current: await generateSigningKey("rotation-test") },
     }),
   );

@@ -69,5 +69,5 @@ export async function markRotationEndsInCluster(
 /** Billing's own session cluster client (the same credentials as the sessions API), or undefined without one. */
 export function sessionClusterFromConfig(deps: Pick<BillingDeps, "config">): SessionCluster | undefined {
   const credentials = loadKubeCredentials(deps.config.kubernetes);
-  return credentials.source === "none" ? undefined : new KubeSessionCluster(credentials.kubeConfig);
+  return credentials.source === "none" ? undefined : new KubeSessionCluster(credentials.connection);
 }

@@ -1,6 +1,7 @@
-/** The retry policy of the sessions API's Kubernetes calls (issue 12 item 3), on client-node's own errors. */
-import { ApiException } from "@kubernetes/client-node";
+/** The retry policy of the sessions API's Kubernetes calls (issue 12 item 3), on lib/kube's errors. */
 import { describe, expect, it } from "vitest";
+import { KubeApiError, KubeConnectionError } from "../../lib/kube/errors.js";
+import type { Status } from "../../lib/kube/objects.js";
 import {
   backoffMs,
   ClusterUnavailable,
@@ -11,22 +12,34 @@ import {
   withRequestBudget,
 } from "./kube-retry.js";
 
-const apiError = (code: number, headers: Record<string, string> = {}, body: unknown = "") =>
-  new ApiException(code, `HTTP ${code}`, body, headers);
+/**
+ * An answer as lib/kube reports it; `retryAfterSeconds` is what it read from the Retry-After header or the
+ * Status body's details (that parsing is lib/kube's, tested there).
+ */
+const apiError = (code: number, retryAfterSeconds?: number, body?: Status) =>
+  new KubeApiError(
+    code,
+    undefined,
+    `HTTP ${code}`,
+    retryAfterSeconds,
+    body,
+    "GET /apis/coditect.ai/v1alpha1/x",
+  );
 
 describe("kube-retry", () => {
   it("retries throttling, server errors and no answer; passes 404/409/422 through", () => {
     for (const code of [429, 500, 502, 503, 504]) expect(retryable(apiError(code))).toBe(true);
     for (const code of [400, 403, 404, 409, 422]) expect(retryable(apiError(code))).toBe(false);
     expect(retryable(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBe(true);
+    expect(retryable(new KubeConnectionError("connect ECONNREFUSED", "GET /apis"))).toBe(true);
   });
 
   it("honours Retry-After (header, else the Status body's details), else backs off exponentially with a cap", () => {
-    expect(retryAfterSecondsOf(apiError(429, { "retry-after": "3" }))).toBe(3);
-    expect(
-      retryAfterSecondsOf(apiError(429, {}, JSON.stringify({ details: { retryAfterSeconds: 2 } }))),
-    ).toBe(2);
-    expect(backoffMs(apiError(429, { "retry-after": "3" }), 0, DEFAULT_KUBE_RETRY)).toBe(3_000);
+    expect(retryAfterSecondsOf(apiError(429, 3))).toBe(3);
+    expect(retryAfterSecondsOf(apiError(429, 2, { kind: "Status", details: { retryAfterSeconds: 2 } }))).toBe(
+      2,
+    );
+    expect(backoffMs(apiError(429, 3), 0, DEFAULT_KUBE_RETRY)).toBe(3_000);
     expect([0, 1, 2, 3, 10].map((n) => backoffMs(apiError(500), n, DEFAULT_KUBE_RETRY))).toEqual([
       100, 200, 400, 800, 1_000,
     ]);
@@ -36,7 +49,7 @@ describe("kube-retry", () => {
     let calls = 0;
     const failing = () => {
       calls += 1;
-      return Promise.reject(apiError(429, { "retry-after": "30" }));
+      return Promise.reject(apiError(429, 30));
     };
     const error = await withKubeRetry("list", failing).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClusterUnavailable);

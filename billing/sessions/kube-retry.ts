@@ -7,8 +7,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ApiException } from "@kubernetes/client-node";
-import { httpStatus } from "../../lib/kube-errors.js";
+import { httpStatus, KubeApiError } from "../../lib/kube/errors.js";
 import { ApiError } from "../http/errors.js";
 
 export interface KubeRetryPolicy {
@@ -66,16 +65,12 @@ export function retryable(error: unknown): boolean {
   return status === undefined ? !(error instanceof ApiError) : RETRYABLE_STATUS.has(status);
 }
 
-/** Seconds the server asked to wait (Retry-After header, or the Status body's details.retryAfterSeconds). */
+/**
+ * Seconds the server asked to wait: lib/kube reads the Retry-After header, else the Status body's
+ * details.retryAfterSeconds, into KubeApiError.retryAfterSeconds.
+ */
 export function retryAfterSecondsOf(error: unknown): number | undefined {
-  if (!(error instanceof ApiException)) return undefined;
-  const headers = (error.headers ?? {}) as Record<string, string | undefined>;
-  const header = headers["retry-after"] ?? headers["Retry-After"];
-  const fromHeader = header !== undefined && /^\d+$/.test(header.trim()) ? Number(header) : undefined;
-  if (fromHeader !== undefined) return fromHeader;
-  const body = typeof error.body === "string" ? safeJson(error.body) : error.body;
-  const details = (body as { details?: { retryAfterSeconds?: unknown } } | undefined)?.details;
-  return typeof details?.retryAfterSeconds === "number" ? details.retryAfterSeconds : undefined;
+  return error instanceof KubeApiError ? error.retryAfterSeconds : undefined;
 }
 
 /** The wait before attempt `attempt + 1` (pure): Retry-After when given, else capped exponential backoff. */
@@ -131,12 +126,4 @@ function describe(error: unknown): string {
   const status = httpStatus(error);
   if (status !== undefined) return `HTTP ${status}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -6,7 +6,6 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { z } from "zod";
 import { CONTAINER_TYPES } from "../../lib/domain.js";
-import { withSharedConnections } from "../../lib/kube-connections.js";
 import { loadKeySet, type OfflineTokenKeySet, publicJwks } from "../../lib/offline-tokens/index.js";
 import { workstationCredentialHash } from "../../lib/workstation-credential.js";
 import { loadKubeCredentials } from "../cluster/credentials.js";
@@ -105,11 +104,9 @@ async function buildContext(deps: BillingDeps, options: SessionsOptions): Promis
   else {
     // The same credentials as the cluster feed (cluster/credentials.ts): KUBECONFIG or the pod's account.
     const credentials = loadKubeCredentials(deps.config.kubernetes);
-    // Keep-alive connections (ADR 0304): client-node 2 otherwise opens a TCP (and TLS) connection per
-    // request — one per admitted session's creation and per status write. A request caught on a socket the
-    // API server just closed fails without an answer, which withKubeRetry retries like any network error.
-    if (credentials.source !== "none")
-      cluster = new KubeSessionCluster(withSharedConnections(credentials.kubeConfig));
+    // lib/kube keeps connections alive (ADR 0304, 0316): one pooled client per cluster, not a TCP (and TLS)
+    // connection per admitted session's creation and per status write.
+    if (credentials.source !== "none") cluster = new KubeSessionCluster(credentials.connection);
   }
   const identityConfig = options.identity ?? deps.config.workstationIdentity;
   if (identityConfig && !cluster) {

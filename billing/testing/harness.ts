@@ -14,6 +14,7 @@ import pino from "pino";
 import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { ManualClock } from "../../lib/clock.js";
+import type { KubeConnection } from "../../lib/kube/connection.js";
 import {
   type FakeGoogleIdentity,
   startFakeGoogleIdentity,
@@ -71,7 +72,12 @@ export interface Purchase {
 
 export async function startBillingHarness(
   options: {
-    kubeConfig?: KubeConfig;
+    /**
+     * The cluster the feed writes to: a connection (kubeConnectionFor(target)), or a client-node KubeConfig
+     * from the API test server (tests that also read with it as an independent client), whose current
+     * context becomes the feed's connection.
+     */
+    kubeConfig?: KubeConfig | KubeConnection;
     /** Overrides; `undefined` unsets a default (e.g. ADMIN_TOKEN: break-glass off). */
     env?: Record<string, string | undefined>;
     httpTimeouts?: HttpTimeouts;
@@ -103,13 +109,14 @@ export async function startBillingHarness(
     ...options.env,
   });
   const logger = pino({ level: "silent" });
+  const feed = options.kubeConfig ? new KubeClusterFeed(options.kubeConfig, pool, logger, clock) : undefined;
   const deps: BillingDeps = {
     config,
     db: pool,
     stripe: createStripeClient(config),
     clock,
     logger,
-    kube: options.kubeConfig ? new KubeClusterFeed(options.kubeConfig, pool, logger, clock) : undefined,
+    kube: feed,
     metrics: new Registry(),
   };
   const server: Server = createHttpServer(createApp(deps), logger, options.httpTimeouts).listen(
@@ -173,6 +180,7 @@ export async function startBillingHarness(
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await pool.end();
+      await feed?.client.close();
       await fake.stop();
       await google.stop();
     },
