@@ -131,7 +131,7 @@ describe("session agent back online after its session expired", () => {
     expect(t.phase()).toBe("offline");
     const upAt = Date.now();
     t.proxy.up();
-    await waitFor("back online", () => t.phase() === "online", { timeoutMs: 20_000 });
+    await waitFor("back online", () => t.phase() === "online", { timeoutMs: 60_000 });
     await waitFor(
       "re-admitted",
       async () => (await t.rows())[0]!.last_heartbeat_at.getTime() > lastBeforeOutage,
@@ -161,7 +161,7 @@ describe("session agent back online after its session expired", () => {
     await waitFor("a new session", async () => (await t.rows()).length > renewed.length, {
       timeoutMs: 20_000,
     });
-    await waitFor("back online", () => t.phase() === "online", { timeoutMs: 20_000 });
+    await waitFor("back online", () => t.phase() === "online", { timeoutMs: 60_000 });
     expect(t.child.exitCode).toBeNull();
     expect(t.stderr()).toContain("validating again");
     const after = await t.rows();

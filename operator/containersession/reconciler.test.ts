@@ -165,8 +165,13 @@ describe("ContainerSession reconciliation", () => {
     const order: string[] = [];
     const tokens: string[] = [];
     // The containers heartbeat throughout, so only the downgrade can end their sessions.
+    // Their answers are not asserted, but each is awaited before the test ends (the harness closes after).
+    const inFlight = new Set<Promise<unknown>>();
     const heartbeats = setInterval(() => {
-      for (const token of tokens) void h.post("/v1/sessions/heartbeat", {}, token);
+      for (const token of tokens) {
+        const sent = h.post("/v1/sessions/heartbeat", {}, token).finally(() => inFlight.delete(sent));
+        inFlight.add(sent);
+      }
     }, 400);
     try {
       for (const i of [1, 2, 3, 4]) {
@@ -203,6 +208,7 @@ describe("ContainerSession reconciliation", () => {
       expect(byName.get(order[1]!)?.status?.state).not.toBe("terminated");
     } finally {
       clearInterval(heartbeats);
+      await Promise.allSettled([...inFlight]);
     }
   });
 });
