@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAGE_CSP } from "../accounts/pages/page-headers.js";
 import { type BillingHarness, startBillingHarness } from "../testing/harness.js";
+import { BILLING_HELMET_OPTIONS, recordHelmetHeaders } from "./security-headers.js";
 
 let h: BillingHarness;
 beforeAll(async () => {
@@ -90,5 +91,24 @@ describe("response headers, exactly", () => {
       "content-security-policy": PAGE_CSP,
     });
     expect(headers["content-type"]).toMatch(/^text\/css/);
+  });
+});
+
+describe("recordHelmetHeaders", () => {
+  it("records helmet's writes in helmet's order, the CSP first and X-Powered-By removed", () => {
+    const writes = recordHelmetHeaders(BILLING_HELMET_OPTIONS);
+    expect(writes[0]).toEqual(["Content-Security-Policy", "default-src 'none';frame-ancestors 'none'"]);
+    expect(writes).toContainEqual(["X-Powered-By", undefined]);
+    expect(writes.filter(([, value]) => value !== undefined)).toHaveLength(
+      Object.keys(SECURITY_HEADERS).length + 1,
+    );
+  });
+
+  it("refuses options whose headers would differ per request (a CSP nonce function)", () => {
+    expect(() =>
+      recordHelmetHeaders({
+        contentSecurityPolicy: { useDefaults: false, directives: { scriptSrc: [() => "'nonce-x'"] } },
+      }),
+    ).toThrow(/per request/);
   });
 });
