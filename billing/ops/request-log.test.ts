@@ -3,9 +3,15 @@
  * whether or not a handler logged through req.log first (the child logger is made on first use, ADR 0307),
  * fields a handler adds (the webhook's event) and a logger a handler assigns (the admin actor) on it.
  */
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { Registry } from "prom-client";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonLineSink } from "../../test-support/log-lines.js";
+import { createLogger } from "./logger.js";
+import { metricsFor } from "./metrics.js";
+import { addRequestLogFields, needsRedaction, requestLogging } from "./request-log.js";
 import { type LoggingApp, startLoggingApp } from "./testing.js";
 
 const { lines, raw, stream: sink } = jsonLineSink();
@@ -110,5 +116,38 @@ describe("the request line", () => {
       status: 200,
       path: "/v1/admin/licenses",
     });
+  });
+});
+
+describe("redaction of the request line", () => {
+  it("leaves out only lines whose fields are all on the allow-list with primitive values", () => {
+    expect(needsRedaction({ requestId: "r", eventId: "evt_1", type: "t", outcome: "ignored" })).toBe(false);
+    expect(needsRedaction({ requestId: "r", "logging.googleapis.com/trace_sampled": true })).toBe(false);
+    expect(needsRedaction({ requestId: "r", key: "secret" })).toBe(true);
+    expect(needsRedaction({ requestId: "r", type: { authorization: "Bearer x" } })).toBe(true);
+  });
+
+  it("still redacts a field a handler adds that is not on the allow-list", async () => {
+    const { lines: own, stream } = jsonLineSink();
+    const app = express();
+    app.use(requestLogging(createLogger("info", stream), metricsFor(new Registry())));
+    app.get("/with-key", (req, res) => {
+      addRequestLogFields(req, { licenseKey: "lk_secret_value", eventId: "evt_x" });
+      res.json({ ok: true });
+    });
+    const server = app.listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await fetch(`http://127.0.0.1:${port}/with-key`, { headers: { "x-request-id": "redact-1" } });
+      await new Promise((r) => setImmediate(r));
+      expect(own.find((l) => l.requestId === "redact-1")).toMatchObject({
+        message: "request",
+        licenseKey: "[redacted]",
+        eventId: "evt_x",
+      });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
