@@ -1,7 +1,8 @@
 /**
  * Request ids and one JSON log line per request. The query string is never logged (the checkout success
- * URL carries a session id) and the logger redacts credentials (see billing/ops/logger.ts). The line carries
- * the client's address as `req.ip` resolves it behind the load balancer.
+ * URL carries a session id) and the logger redacts credentials (see billing/ops/logger.ts) — except on a
+ * request line whose fields are all known to need none (UNREDACTED_FIELDS). The line carries the client's
+ * address as `req.ip` resolves it behind the load balancer.
  */
 import { randomUUID } from "node:crypto";
 import type { Request, RequestHandler } from "express";
