@@ -9,6 +9,7 @@ import { buildCatalog } from "../catalog.js";
 import type { BillingDeps } from "../deps.js";
 import { ApiError } from "../http/errors.js";
 import { metricsFor } from "../ops/metrics.js";
+import { addRequestLogFields } from "../ops/request-log.js";
 import { envelopeProblem, futureSkewSeconds } from "./envelope.js";
 import { processStripeEvent } from "./process-event.js";
 
@@ -86,14 +87,14 @@ export function webhookRouter(deps: BillingDeps): Router {
       throw new ApiError(400, "invalid_event", `webhook body is not a usable Stripe event: ${problem}`);
     }
     // The event's fields go on the request's own line (request-log.ts logs it when the response
-    // finishes), and on any line logged before: one log write per delivery, not two (ADR 0290). req.log is
-    // this request's own child logger (request-log.ts), so its bindings are extended in place rather than
-    // through two more children per delivery.
-    req.log.setBindings({ eventId: event.id, type: event.type });
+    // finishes), and on any line logged after: one log write per delivery, not two (ADR 0290). They are
+    // added to the request's log fields, so no child logger is made unless a line other than the request
+    // line is logged (ADR 0307).
+    addRequestLogFields(req, { eventId: event.id, type: event.type });
     try {
       const result = await processStripeEvent(deps, catalog, event);
       metrics.webhookEvents.inc({ type: event.type, outcome: result.outcome });
-      req.log.setBindings({ outcome: result.outcome });
+      addRequestLogFields(req, { outcome: result.outcome });
       if (result.outcome === "organization_taken") {
         // A paid checkout that could not be fulfilled (ADR 0240): someone must refund or move it.
         req.log.warn(
