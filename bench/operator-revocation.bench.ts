@@ -22,6 +22,7 @@ import {
   LicenseResource,
 } from "../crds/types.js";
 import { loadConfig } from "../operator/config.js";
+import { SESSION_WORKERS_MIN } from "../operator/containersession/register.js";
 import { createSessionFleet, inPool, revokeLicense } from "../operator/testing/session-fleet.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
@@ -205,6 +206,7 @@ const result = {
   },
   kubeClientRateLimit: rateLimit,
   operatorWorkers: operatorConfig.workers,
+  sessionWorkers: Math.max(operatorConfig.workers, SESSION_WORKERS_MIN),
   goals: {
     allTerminatedWithin10s: terminatedSeconds <= 10,
     activeSessionsZeroWithin15s: zeroSeconds <= 15,

@@ -59,7 +59,7 @@ async function run(size: number, mode: FleetMode, bundle: string): Promise<void>
   console.log(`\n--- ${size} Workstations (${mode}), operator in its own process`);
   const loadBefore = load();
   const home = mkdtempSync(join(tmpdir(), "bench-operator-throughput-"));
-  const kube = await startKubeApiServer({ crdDirs: [CRD_DIR], watchHistorySize: 10 * size + 1_000 });
+  const kube = await startKubeApiServer({ crdDirs: [CRD_DIR], watchHistorySize: 5_000 });
   const fake = await startFakeWorkstations({ operationPollsToComplete: 0 });
   seedFakeCluster(fake);
   kube.writeKubeconfig(join(home, "kubeconfig"));
@@ -70,10 +70,19 @@ async function run(size: number, mode: FleetMode, bundle: string): Promise<void>
   // Every write to a Workstation shows as a MODIFIED event here; Ready = the Ready condition True.
   const benchKube = operatorKubeClient(kube);
   const workstations = benchKube.resource<Workstation>(WorkstationResource);
-  const listed = await workstations.list();
   const ready = new Set<string>();
+  const isReady = (w: Workstation) =>
+    w.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
   let modified = 0;
-  let resourceVersion = listed.metadata?.resourceVersion ?? "0";
+  let relists = 0;
+  let resourceVersion = "0";
+  /** (Re)starts from a LIST: at the start, and if the watch falls out of the server's history (410). */
+  const relist = async () => {
+    const listed = await workstations.list();
+    for (const w of listed.items) if (isReady(w)) ready.add(`${w.metadata?.namespace}/${w.metadata?.name}`);
+    resourceVersion = listed.metadata?.resourceVersion ?? "0";
+  };
+  await relist();
   const watching = new AbortController();
   const watchLoop = (async () => {
     while (!watching.signal.aborted) {
@@ -84,11 +93,13 @@ async function run(size: number, mode: FleetMode, bundle: string): Promise<void>
           if (event.type !== "MODIFIED") return;
           modified += 1;
           const w = obj as Workstation;
-          if (w.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
-            ready.add(`${w.metadata?.namespace}/${w.metadata?.name}`);
+          if (isReady(w)) ready.add(`${w.metadata?.namespace}/${w.metadata?.name}`);
         })
-        .catch((error) => {
-          if (!watching.signal.aborted) console.error(`watch ended: ${error}; watching again`);
+        .catch(async (error) => {
+          if (watching.signal.aborted) return;
+          console.error(`watch ended: ${error}; listing and watching again`);
+          relists += 1;
+          await relist();
         });
     }
   })();
@@ -195,7 +206,9 @@ async function run(size: number, mode: FleetMode, bundle: string): Promise<void>
       workstationsReadyPerSecond: round(size / convergeSeconds),
       reconcilesPerWorkstation: perWs(workstationReconciles),
       cloudCallsPerWorkstation: Object.fromEntries(Object.entries(cloudCalls).map(([m, n]) => [m, perWs(n)])),
+      // Seen on the benchmark's watch (a relist after 410 Gone would miss some: see watchRelists).
       workstationWritesPerWorkstation: perWs(modifiedAtReady),
+      watchRelists: relists,
       eventsPerWorkstation: perWs(events),
       throttledKubeRequests: samples(metrics, "coditect_kube_client_throttled_total", "")[""] ?? 0,
     },
