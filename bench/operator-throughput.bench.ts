@@ -118,6 +118,14 @@ async function run(size: number, mode: FleetMode, bundle: string): Promise<void>
       OPERATOR_OPERATION_POLL_MS: "100",
       OPERATOR_OBSERVE_INTERVAL_MS: String(3_600_000),
       LOG_LEVEL: process.env.BENCH_OPERATOR_LOG_LEVEL ?? "warn",
+      // The production client rate limit (600/1200) unless overridden: it caps provisioning at ≈ 600 / 7
+      // requests per Workstation (ADR 0315), so BENCH_OPERATOR_KUBE_QPS=10000 shows the operator's own pace.
+      ...(process.env.BENCH_OPERATOR_KUBE_QPS
+        ? { OPERATOR_KUBE_QPS: process.env.BENCH_OPERATOR_KUBE_QPS }
+        : {}),
+      ...(process.env.BENCH_OPERATOR_KUBE_BURST
+        ? { OPERATOR_KUBE_BURST: process.env.BENCH_OPERATOR_KUBE_BURST }
+        : {}),
     },
   });
   const probe = (path: string) => fetch(`http://127.0.0.1:${probePort}${path}`);
@@ -194,7 +202,11 @@ async function run(size: number, mode: FleetMode, bundle: string): Promise<void>
     workers: WORKERS,
     operator:
       "separate process (operator/main.ts bundled as in operator/Dockerfile; OPERATOR_WORKERS as above, " +
-      "OPERATOR_OPERATION_POLL_MS=100, default OPERATOR_KUBE_QPS/BURST, LOG_LEVEL warn)",
+      "OPERATOR_OPERATION_POLL_MS=100, LOG_LEVEL warn, client rate limit as kubeClientRateLimit)",
+    kubeClientRateLimit: {
+      qps: process.env.BENCH_OPERATOR_KUBE_QPS ?? "default (600)",
+      burst: process.env.BENCH_OPERATOR_KUBE_BURST ?? "default (1200)",
+    },
     loadAverageBefore: loadBefore,
     loadAverageAfter: load(),
     startup: { spawnToCachesSyncedSeconds: round((syncedAt - spawnedAt) / 1000) },
