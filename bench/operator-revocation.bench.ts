@@ -28,6 +28,7 @@ import { startFakeWorkstations } from "../test-support/fake-workstations/index.j
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { freePort } from "../test-support/postgres/server.js";
 import { waitFor } from "../test-support/wait.js";
+import { processCpuSeconds } from "./billing-cpu.js";
 import { bundleOperator, spawnOperator } from "./operator-process.js";
 import { writeBenchResult } from "./write-result.js";
 
@@ -158,6 +159,8 @@ const licenseWatch = await new Watch(kc).watch(
   () => undefined,
 );
 
+const operatorCpuAtRevoke = processCpuSeconds(operator.child.pid!);
+const serversCpuAtRevoke = process.cpuUsage();
 const revokedAt = performance.now();
 await revokeLicense(kc, fleet);
 await waitFor("every session terminated and activeSessions = 0", () => terminatedAt > 0 && zeroAt > 0, {
@@ -177,6 +180,9 @@ await waitFor(
 sessionWatch.abort();
 licenseWatch.abort();
 const events = (await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: fleet.namespace })).items;
+// CPU from the revoke to the end of the quiet period (the ends, the License's writes, the Event series).
+const operatorCpuMs = (processCpuSeconds(operator.child.pid!) - operatorCpuAtRevoke) * 1000;
+const serversCpu = process.cpuUsage(serversCpuAtRevoke);
 const rssAfter = operator.rss();
 const throttled = (await operatorCounter("coditect_kube_client_throttled_total")) - throttledBefore;
 await operator.stop();
@@ -213,6 +219,11 @@ const result = {
     atMostOneWritePerEndedSession: maxWrites <= 1,
   },
   operatorSettleSeconds: Number(settleSeconds.toFixed(2)),
+  cpu: {
+    operatorMsPerEndedSession: Number((operatorCpuMs / N).toFixed(3)),
+    // This process: the API test server and the benchmark's two watches.
+    serversMsPerEndedSession: Number(((serversCpu.user + serversCpu.system) / 1000 / N).toFixed(3)),
+  },
   memory: { operatorRssBeforeRevokeBytes: rssBeforeRevoke, operatorRssAfterBytes: rssAfter },
   baseline: {
     rawStatusPatchSeconds: Number(rawPatchSeconds.toFixed(2)),
