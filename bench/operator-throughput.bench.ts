@@ -245,7 +245,9 @@ async function run(size: number, mode: FleetMode, bundle: string): Promise<void>
     },
   };
   console.log(JSON.stringify(result, null, 2));
-  writeBenchResult("operator-throughput", `${size}-${mode}`, result);
+  // A lifted rate limit is another experiment, not the run of record: its own file.
+  const qps = process.env.BENCH_OPERATOR_KUBE_QPS;
+  writeBenchResult("operator-throughput", `${size}-${mode}${qps ? `-qps${qps}` : ""}`, result);
 }
 
 const bundle = await bundleOperator();
