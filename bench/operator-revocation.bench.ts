@@ -6,7 +6,8 @@
  * per session in the window) and Events in the namespace.
  * Baseline in the same run: raw status patches of another N sessions (16 in flight, the same size of
  * write the operator makes), before the operator starts.
- * Run: npm run bench -- operator-revocation   (BENCH_REVOCATION_SESSIONS=200 for a quick check)
+ * Run: npm run bench -- operator-revocation   (BENCH_REVOCATION_SESSIONS=200 for a quick check;
+ *      BENCH_OPERATOR_KUBE_QPS / _KUBE_BURST / _WORKERS run the operator with another rate limit or workers)
  *      → bench/results/operator-revocation.json
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -20,10 +21,14 @@ import {
   type License,
   LicenseResource,
 } from "../crds/types.js";
+import { loadConfig } from "../operator/config.js";
+import { SESSION_WORKERS_MIN } from "../operator/containersession/register.js";
 import { createSessionFleet, inPool, revokeLicense } from "../operator/testing/session-fleet.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
+import { freePort } from "../test-support/postgres/server.js";
 import { waitFor } from "../test-support/wait.js";
+import { processCpuSeconds } from "./billing-cpu.js";
 import { bundleOperator, spawnOperator } from "./operator-process.js";
 import { writeBenchResult } from "./write-result.js";
 
@@ -63,36 +68,69 @@ await inPool(N, 16, (i) =>
 const rawPatchSeconds = (performance.now() - started) / 1000;
 console.log(`baseline: ${N} raw status patches in ${rawPatchSeconds.toFixed(2)} s`);
 
+// The client's rate limit and the workers: production defaults unless BENCH_OPERATOR_* say otherwise (ADR 0319).
+const rateLimitEnv = Object.fromEntries(
+  (["KUBE_QPS", "KUBE_BURST", "WORKERS"] as const)
+    .filter((k) => process.env[`BENCH_OPERATOR_${k}`])
+    .map((k) => [`OPERATOR_${k}`, process.env[`BENCH_OPERATOR_${k}`]!]),
+);
+// What the operator runs with: operator/config.ts's defaults unless overridden above.
+const operatorConfig = loadConfig({
+  WORKSTATIONS_PROJECT: "bench",
+  WORKSTATIONS_REGION: "us-central1",
+  WORKSTATIONS_CLUSTER: "bench",
+  WORKSTATIONS_TIER_CONFIGS: "standard=coditect-standard",
+  ...rateLimitEnv,
+});
+const rateLimit = operatorConfig.kubeClientRateLimit;
+const probePort = await freePort();
 const operator = spawnOperator({
   bundle: await bundleOperator(),
   kubeconfig: join(home, "kubeconfig"),
   home,
   workstationsEndpoint: fake.endpoint,
-  env: { LOG_LEVEL: "warn" },
+  env: { LOG_LEVEL: "warn", OPERATOR_PROBE_PORT: String(probePort), ...rateLimitEnv },
 });
-const getLicense = async () =>
+/** A counter of the operator's /metrics (summed over its labels). */
+const operatorCounter = async (metric: string) =>
+  (await (await fetch(`http://127.0.0.1:${probePort}/metrics`)).text())
+    .split("\n")
+    .filter((l) => l.startsWith(`${metric} `) || l.startsWith(`${metric}{`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+const getLicense = async (of = fleet) =>
   (await api.getNamespacedCustomObject({
     group: LicenseResource.group,
     version: LicenseResource.version,
     plural: LicenseResource.plural,
-    namespace: fleet.namespace,
-    name: fleet.license,
+    namespace: of.namespace,
+    name: of.license,
   })) as License;
-const listSessions = async () =>
-  (await api.listNamespacedCustomObject({ group, version, plural, namespace: fleet.namespace })) as {
+const listSessions = async (of = fleet) =>
+  (await api.listNamespacedCustomObject({ group, version, plural, namespace: of.namespace })) as {
     items: ContainerSession[];
     metadata: { resourceVersion: string };
   };
-// Settled: the operator's first pass over every live session (conditions) and the License count.
+// Settled: the operator's first pass over every live session of BOTH fleets (conditions) and both License
+// counts — the baseline fleet's sessions are live too, and their first pass must not share the revocation's
+// window (it did before: the revocation then waited behind up to N other writes for the rate limit).
+const settleStarted = performance.now();
 await waitFor(
-  "operator settled on the live fleet",
-  async () =>
-    (await getLicense()).status?.activeSessions === N &&
-    (await listSessions()).items.every((s) => s.status?.conditions),
+  "operator settled on both live fleets",
+  async () => {
+    for (const of of [fleet, baselineFleet]) {
+      if ((await getLicense(of)).status?.activeSessions !== N) return false;
+      if (!(await listSessions(of)).items.every((s) => s.status?.conditions)) return false;
+    }
+    return true;
+  },
   { timeoutMs: 1_800_000, intervalMs: 1_000 },
 );
+const settleSeconds = (performance.now() - settleStarted) / 1000;
+// Steady state, as a revocation finds a running operator: its client's token bucket full again.
+await new Promise((r) => setTimeout(r, (rateLimit.burst / rateLimit.qps) * 1000 + 1_000));
 const rssBeforeRevoke = operator.rss();
 
+const throttledBefore = await operatorCounter("coditect_kube_client_throttled_total");
 const before = await listSessions();
 const writes = new Map<string, number>();
 let terminated = 0;
@@ -121,6 +159,8 @@ const licenseWatch = await new Watch(kc).watch(
   () => undefined,
 );
 
+const operatorCpuAtRevoke = processCpuSeconds(operator.child.pid!);
+const serversCpuAtRevoke = process.cpuUsage();
 const revokedAt = performance.now();
 await revokeLicense(kc, fleet);
 await waitFor("every session terminated and activeSessions = 0", () => terminatedAt > 0 && zeroAt > 0, {
@@ -140,7 +180,11 @@ await waitFor(
 sessionWatch.abort();
 licenseWatch.abort();
 const events = (await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: fleet.namespace })).items;
+// CPU from the revoke to the end of the quiet period (the ends, the License's writes, the Event series).
+const operatorCpuMs = (processCpuSeconds(operator.child.pid!) - operatorCpuAtRevoke) * 1000;
+const serversCpu = process.cpuUsage(serversCpuAtRevoke);
 const rssAfter = operator.rss();
+const throttled = (await operatorCounter("coditect_kube_client_throttled_total")) - throttledBefore;
 await operator.stop();
 await fake.stop();
 await kube.stop();
@@ -152,7 +196,7 @@ const maxWrites = Math.max(...writes.values());
 const result = {
   sessions: N,
   operator:
-    "separate process (operator/main.ts bundled as in operator/Dockerfile, default OPERATOR_KUBE_QPS/BURST, 4 workers)",
+    "separate process (operator/main.ts bundled as in operator/Dockerfile, the client rate limit and workers below); revoked once both fleets are settled and the token bucket is full",
   loadAverageBefore: loadBefore,
   loadAverageAfter: load(),
   revocation: {
@@ -163,11 +207,22 @@ const result = {
     totalSessionWrites: [...writes.values()].reduce((a, b) => a + b, 0),
     eventsInNamespace: events.length,
     licenseRevokedEventCount: events.find((e) => e.reason === "LicenseRevoked")?.count ?? null,
+    // Requests that waited for the client's QPS/burst between the revoke and the end (ADR 0319).
+    throttledKubeRequests: throttled,
   },
+  kubeClientRateLimit: rateLimit,
+  operatorWorkers: operatorConfig.workers,
+  sessionWorkers: Math.max(operatorConfig.workers, SESSION_WORKERS_MIN),
   goals: {
     allTerminatedWithin10s: terminatedSeconds <= 10,
     activeSessionsZeroWithin15s: zeroSeconds <= 15,
     atMostOneWritePerEndedSession: maxWrites <= 1,
+  },
+  operatorSettleSeconds: Number(settleSeconds.toFixed(2)),
+  cpu: {
+    operatorMsPerEndedSession: Number((operatorCpuMs / N).toFixed(3)),
+    // This process: the API test server and the benchmark's two watches.
+    serversMsPerEndedSession: Number(((serversCpu.user + serversCpu.system) / 1000 / N).toFixed(3)),
   },
   memory: { operatorRssBeforeRevokeBytes: rssBeforeRevoke, operatorRssAfterBytes: rssAfter },
   baseline: {

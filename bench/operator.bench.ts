@@ -11,14 +11,11 @@
  * - resident memory before the operator started (servers holding the objects) and after convergence.
  * Run: npm run bench -- operator     → bench/results/operator-<size>-<mode>.json
  */
-import { randomUUID } from "node:crypto";
 import diagnostics from "node:diagnostics_channel";
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { CRD_DIR } from "../crds/load.js";
 import { type Workstation, WorkstationResource } from "../crds/types.js";
 import { systemClock } from "../lib/clock.js";
-import { ownerLabels, workstationIdFor } from "../operator/gcp/naming.js";
 import { createWorkstationsGateway } from "../operator/gcp/workstations.js";
 import { createOperator } from "../operator/operator.js";
 import { Manager } from "../operator/runtime/manager.js";
@@ -26,30 +23,20 @@ import { operatorKubeClient } from "../operator/testing/kube-client.js";
 import { startFakeWorkstations } from "../test-support/fake-workstations/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { waitFor } from "../test-support/wait.js";
+import {
+  CLUSTER,
+  CONFIG,
+  cloudNames,
+  createWorkstationFleet,
+  type FleetMode,
+  pool,
+  seedFakeCluster,
+} from "./operator-fleet.js";
 import { writeBenchResult } from "./write-result.js";
 
-const CLUSTER = "projects/bench/locations/us-central1/workstationClusters/bench";
-const CONFIG = "coditect-standard";
-const PER_NAMESPACE = 100;
 const WORKERS = Number(process.env.BENCH_OPERATOR_WORKERS ?? 16);
-const CLIENT_CONCURRENCY = 16;
 const logger = pino({ level: process.env.BENCH_LOG ?? "silent" });
 process.env.METADATA_SERVER_DETECTION = "none";
-
-async function pool(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<unknown>,
-): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
 
 function rss(): number {
   global.gc?.();
@@ -62,65 +49,11 @@ function rss(): number {
  * resources carry the finalizer; the operator observes, grants and writes status once per object. The
  * 10,000 run uses "adopt" so it finishes in minutes on a 2-core machine; both then run the same sweep.
  */
-async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
+async function run(size: number, mode: FleetMode): Promise<void> {
   console.log(`\n--- ${size} Workstations (${mode})`);
   const kube = await startKubeApiServer({ crdDirs: [CRD_DIR], watchHistorySize: 5_000 });
   const fake = await startFakeWorkstations({ operationPollsToComplete: 0 });
-  fake.seed({
-    clusters: [{ name: CLUSTER }],
-    configs: [{ name: `${CLUSTER}/workstationConfigs/${CONFIG}` }],
-  });
-  const kc = kube.kubeConfig();
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const core = kc.makeApiClient(CoreV1Api);
-  const namespaces = Math.ceil(size / PER_NAMESPACE);
-  const nsName = (n: number) => `tenant-${String(n).padStart(4, "0")}`;
-  await pool(namespaces, CLIENT_CONCURRENCY, async (n) => {
-    const namespace = nsName(n);
-    await core.createNamespace({ body: { metadata: { name: namespace } } });
-    await custom.createNamespacedCustomObject({
-      group: "coditect.ai",
-      version: "v1alpha1",
-      plural: "licenses",
-      namespace,
-      body: {
-        apiVersion: "coditect.ai/v1alpha1",
-        kind: "License",
-        metadata: { name: "lic", namespace, labels: { "app.kubernetes.io/managed-by": "coditect-billing" } },
-        spec: {
-          licenseId: randomUUID(),
-          organization: namespace,
-          tier: "pro",
-          maxContainers: 5,
-          seats: PER_NAMESPACE,
-          expiresAt: null,
-          provisioningType: "internal",
-          state: "active",
-        },
-      },
-    });
-  });
-  const createSeconds = await pool(size, CLIENT_CONCURRENCY, (i) => {
-    const namespace = nsName(Math.floor(i / PER_NAMESPACE));
-    const body: Workstation = {
-      apiVersion: "coditect.ai/v1alpha1",
-      kind: "Workstation",
-      metadata: {
-        name: `ws-${i}`,
-        namespace,
-        ...(mode === "adopt" ? { finalizers: ["coditect.ai/workstation"] } : {}),
-      },
-      spec: { licenseRef: { name: "lic" }, user: `user${i}@example.com`, tier: "standard" },
-    };
-    return custom.createNamespacedCustomObject({
-      group: "coditect.ai",
-      version: "v1alpha1",
-      plural: "workstations",
-      namespace,
-      body,
-    });
-  });
-  console.log(`created ${size} Workstations in ${createSeconds.toFixed(1)} s`);
+  seedFakeCluster(fake);
   // Where a converging reconcile's time goes: every gateway RPC counted and timed per method.
   const calls: Record<string, { calls: number; seconds: number }> = {};
   let profiling = false;
@@ -134,25 +67,8 @@ async function run(size: number, mode: "scratch" | "adopt"): Promise<void> {
       entry.seconds += seconds;
     },
   });
-  const names = Array.from(
-    { length: size },
-    (_, i) =>
-      `${CLUSTER}/workstationConfigs/${CONFIG}/workstations/${workstationIdFor(nsName(Math.floor(i / PER_NAMESPACE)), `ws-${i}`)}`,
-  );
-  if (mode === "adopt") {
-    const seconds = await pool(size, CLIENT_CONCURRENCY, async (i) => {
-      const namespace = nsName(Math.floor(i / PER_NAMESPACE));
-      await gateway.create(
-        `${CLUSTER}/workstationConfigs/${CONFIG}`,
-        workstationIdFor(namespace, `ws-${i}`),
-        {
-          labels: ownerLabels(namespace, `ws-${i}`),
-        },
-      );
-      await gateway.start(names[i]!);
-    });
-    console.log(`pre-provisioned ${size} running cloud workstations in ${seconds.toFixed(1)} s`);
-  }
+  await createWorkstationFleet({ kc: kube.kubeConfig(), size, mode, gateway });
+  const names = cloudNames(size);
 
   // Baseline 1: one full LIST.
   // The operator's lib/kube client (one per process, as in operator/main.ts); `kc` writes as users would.

@@ -10,7 +10,7 @@ import { createKubeClient } from "../lib/kube/client.js";
 import { loadKubeConnection } from "../lib/kube/connection.js";
 import { createServiceLogger } from "../lib/logger.js";
 import { ConfigError, loadConfig, OPERATOR_ENV_VARIABLES } from "./config.js";
-import { registerContainerSessionControllers } from "./containersession/register.js";
+import { registerContainerSessionControllers, SESSION_WORKERS_MIN } from "./containersession/register.js";
 import { createWorkstationsGateway } from "./gcp/workstations.js";
 import { createOperator } from "./operator.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     licenses,
     clock: systemClock,
     logger,
-    workers: config.workers,
+    workers: Math.max(config.workers, SESSION_WORKERS_MIN),
   });
   await manager.start();
   logger.info(

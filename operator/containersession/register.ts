@@ -19,6 +19,14 @@ import type { Manager } from "../runtime/manager.js";
 import { DEFAULT_SESSION_POLICY, type SessionPolicy } from "./decide.js";
 import { ContainerSessionReconciler, sessionLicenseIndex } from "./reconciler.js";
 
+/**
+ * The ContainerSession controller's least concurrency in the operator process (operator/main.ts): its
+ * reconciles make no cloud call, only Kubernetes writes that the client's QPS/burst paces, so a revocation's
+ * fan-out should be bounded by that budget, not by round trips × OPERATOR_WORKERS (sized for cloud calls).
+ * 5,000 ends, loaded 2-core machine: 227/s with 4 workers, 440/s with 16, neither throttled (ADR 0319).
+ */
+export const SESSION_WORKERS_MIN = 16;
+
 /** Requests go through the manager's KubeClient (one per process: its connections and rate limit). */
 export interface ContainerSessionControllerOptions {
   clock: Clock;

@@ -12,6 +12,7 @@ import { type protos, v1 } from "@google-cloud/workstations";
 import { credentials } from "@grpc/grpc-js";
 import { GcpError, type GcpErrorKind, isGcpError, statusCodeName, toGcpError } from "./errors.js";
 import { addMember, removeMember, WORKSTATION_USER_ROLE } from "./iam-policy.js";
+import { useCompiledLroDecoders } from "./lro-decoders.js";
 import { type OperationStatus, toOperationStatus } from "./operation-status.js";
 import { fromProtoWorkstation, type GcpWorkstation } from "./workstation-shape.js";
 
@@ -113,6 +114,7 @@ export function createWorkstationsGateway(options: WorkstationsGatewayOptions = 
       ...(options.projectId ? { projectId: options.projectId } : {}),
       ...(options.insecure ? { sslCreds: credentials.createInsecure() } : {}),
     });
+  useCompiledLroDecoders(client);
   // retry: null switches off gax's own retries (up to 10 minutes for reads on UNAVAILABLE).
   const callOptions = { timeout: options.callTimeoutMs ?? 30_000, retry: null };
   const iamAttempts = options.iamAttempts ?? 5;
