@@ -64,3 +64,31 @@ export function postgresCpuSeconds(postmaster: number): number {
   }
   return total;
 }
+
+/** User + system CPU seconds of the calling process (all its threads) — e.g. a load generator during its loop. */
+export function ownCpuSeconds(): number {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1e6;
+}
+
+/** CPU seconds by process, read at one moment (see cpuMsPerRequest). */
+export type CpuReading = Record<string, number>;
+
+/**
+ * Milliseconds of CPU per request between two readings, by process, plus their total: where the cores went
+ * for one request, whatever else ran on the machine.
+ */
+export function cpuMsPerRequest(
+  before: CpuReading,
+  after: CpuReading,
+  requests: number,
+): Record<string, number> & { totalMs: number } {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [name, seconds] of Object.entries(after)) {
+    const ms = ((seconds - (before[name] ?? 0)) * 1000) / requests;
+    out[name] = +ms.toFixed(3);
+    total += ms;
+  }
+  return { ...out, totalMs: +total.toFixed(3) };
+}
