@@ -2,6 +2,8 @@
  * CPU time of the benchmark's processes from /proc (Linux): billing's, and PostgreSQL's (the postmaster and
  * every backend it forked). Per event it says where the machine's cores went — a number that, unlike
  * events per second, hardly depends on what else runs on the machine (issue 18 goal 6, ADR 0305/0306).
+ * Also the calling process's own CPU (ownCpuSeconds: a load generator, or a benchmark hosting the API test
+ * server) and the per-request arithmetic over a set of such readings (cpuMsPerRequest).
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
