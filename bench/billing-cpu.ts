@@ -2,6 +2,8 @@
  * CPU time of the benchmark's processes from /proc (Linux): billing's, and PostgreSQL's (the postmaster and
  * every backend it forked). Per event it says where the machine's cores went — a number that, unlike
  * events per second, hardly depends on what else runs on the machine (issue 18 goal 6, ADR 0305/0306).
+ * Also the calling process's own CPU (ownCpuSeconds: a load generator, or a benchmark hosting the API test
+ * server) and the per-request arithmetic over a set of such readings (cpuMsPerRequest).
  */
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -63,4 +65,32 @@ export function postgresCpuSeconds(postmaster: number): number {
     if (s?.ppid === postmaster) total += s.cpuSeconds;
   }
   return total;
+}
+
+/** User + system CPU seconds of the calling process (all its threads) — e.g. a load generator during its loop. */
+export function ownCpuSeconds(): number {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1e6;
+}
+
+/** CPU seconds by process, read at one moment (see cpuMsPerRequest). */
+export type CpuReading = Record<string, number>;
+
+/**
+ * Milliseconds of CPU per request between two readings, by process, plus their total: where the cores went
+ * for one request, whatever else ran on the machine.
+ */
+export function cpuMsPerRequest(
+  before: CpuReading,
+  after: CpuReading,
+  requests: number,
+): Record<string, number> & { totalMs: number } {
+  const out: Record<string, number> = {};
+  let total = 0;
+  for (const [name, seconds] of Object.entries(after)) {
+    const ms = ((seconds - (before[name] ?? 0)) * 1000) / requests;
+    out[name] = +ms.toFixed(3);
+    total += ms;
+  }
+  return { ...out, totalMs: +total.toFixed(3) };
 }

@@ -5,11 +5,13 @@
  * container id each), over keep-alive connections, each request from its own client address as Google's
  * load balancer reports it (ADR 0146), so the per-IP limits run but never refuse. A validate refused with
  * 429 seat_limit_reached is an expected answer (counted as "429:seat_limit_reached"); any other 429 is not.
- * Prints one JSON line: requests, failures, statuses, perSecond, p50Ms, p99Ms.
+ * Prints one JSON line: requests, failures, statuses, perSecond, p50Ms, p99Ms, and loadCpuMs — this process's
+ * CPU during the loop only (not its start: tsx, module loading), so the benchmark can charge it per request.
  * Usage: tsx bench/sessions-hotpaths-load.ts <url> <healthz|heartbeat|validate> <requests> <concurrency> <inputs.json> <tag>
  */
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { ownCpuSeconds } from "./billing-cpu.js";
 import { runClosedLoop } from "./closed-loop.js";
 
 const [url, kind, requestsRaw, concurrencyRaw, inputsFile, tag] = process.argv.slice(2);
@@ -80,6 +82,8 @@ function send(i: number): Promise<number> {
 }
 
 const expected = kind === "validate" ? 201 : 200;
+const cpuBefore = ownCpuSeconds();
 const result = await runClosedLoop(requests, concurrency, expected, send);
+const loadCpuMs = +((ownCpuSeconds() - cpuBefore) * 1000).toFixed(1);
 agent.destroy();
-console.log(JSON.stringify({ ...result, statuses: answers }));
+console.log(JSON.stringify({ ...result, statuses: answers, loadCpuMs }));

@@ -11,13 +11,17 @@
  *    30/min key limit, so some are refused for seats), 32 in flight (goal: ≥ 600/s, p99 ≤ 100 ms). After
  *    the run, SQL counts oversold seats (must be 0) and the cluster must show exactly one ContainerSession
  *    per admitted session (the time until it does is recorded); no refused validate has one.
+ * Per phase (healthz, heartbeat, admission) the CPU milliseconds per request of billing, PostgreSQL (postmaster
+ * and every backend), the load generator (its loop only) and this process (the API test server: the status
+ * flush writes to it during the heartbeat phase) from /proc and process.cpuUsage (bench/billing-cpu.ts): the
+ * ratio's bound on a machine with N cores is then arithmetic (`cpuBound` in the result).
  * Run: npm run bench -- sessions-hotpaths   (small proof run: BENCH_SESSIONS_SCALE=0.1; a CPU profile of
  * billing: BENCH_PROFILE_DIR=/tmp/prof)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { loadavg, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CustomObjectsApi } from "@kubernetes/client-node";
@@ -33,6 +37,14 @@ import { fakeStripePriceEnv } from "../test-support/fake-stripe/index.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { startPostgres } from "../test-support/postgres/server.js";
 import { waitFor } from "../test-support/wait.js";
+import {
+  type CpuReading,
+  cpuMsPerRequest,
+  ownCpuSeconds,
+  postgresCpuSeconds,
+  postmasterPid,
+  processCpuSeconds,
+} from "./billing-cpu.js";
 import type { ClosedLoopResult } from "./closed-loop.js";
 import { writeBenchResult } from "./write-result.js";
 
@@ -51,7 +63,30 @@ const root = dirname(here);
 const quiet = pino({ level: "silent" });
 const load = () => loadavg().map((l) => +l.toFixed(2));
 
-type LoadResult = ClosedLoopResult;
+type LoadResult = ClosedLoopResult & { loadCpuMs: number };
+
+/** CPU seconds so far of billing, PostgreSQL and this process (set once billing runs). */
+let cpuNow = (): CpuReading => ({});
+
+/**
+ * A load run with what each request cost in CPU ms, by process: billing, PostgreSQL, the load generator
+ * (its loop only, reported by itself) and this process (the API test server and the benchmark's idle
+ * waiting). Status writes the publisher makes after the run (≤ one flush interval) are not counted.
+ */
+async function measuredLoad(url: string, kind: string, requests: number, inputsFile: string, tag: string) {
+  const before = cpuNow();
+  const result = await runLoad(url, kind, requests, inputsFile, tag);
+  const per = cpuMsPerRequest(before, cpuNow(), requests);
+  const loadCpuMsPerRequest = +(result.loadCpuMs / requests).toFixed(3);
+  return {
+    ...result,
+    billingCpuMsPerRequest: per.billing!,
+    postgresCpuMsPerRequest: per.postgres!,
+    loadCpuMsPerRequest,
+    apiServerCpuMsPerRequest: per.benchmarkProcess!,
+    totalCpuMsPerRequest: +(per.totalMs + loadCpuMsPerRequest).toFixed(3),
+  };
+}
 
 function runLoad(url: string, kind: string, requests: number, inputsFile: string, tag: string) {
   const args = ["--import", "tsx", join(here, "sessions-hotpaths-load.ts"), url, kind, String(requests)];
@@ -114,6 +149,13 @@ try {
   });
   const url = `http://127.0.0.1:${port}`;
   await waitFor("billing to listen", async () => (await fetch(`${url}/healthz`)).ok, { timeoutMs: 60_000 });
+  const billingPid = billing.pid!;
+  const postmaster = postmasterPid(postgres.port);
+  cpuNow = () => ({
+    billing: processCpuSeconds(billingPid),
+    postgres: postgresCpuSeconds(postmaster),
+    benchmarkProcess: ownCpuSeconds(),
+  });
 
   const feed = new KubeClusterFeed(kc, pool, quiet);
   const grant = async (organization: string, tier: "pro" | "enterprise", maxContainers?: number) => {
@@ -181,9 +223,15 @@ try {
   await runLoad(url, "healthz", 1_000, "-", "warm");
   await runLoad(url, "heartbeat", HB_SESSIONS, tokensFile, "warm");
   await runLoad(url, "validate", 4 * 10, warmFile, "warm");
-  const healthz = await runLoad(url, "healthz", HB_SESSIONS * HEARTBEATS_PER_SESSION, "-", "healthz");
+  const healthz = await measuredLoad(url, "healthz", HB_SESSIONS * HEARTBEATS_PER_SESSION, "-", "healthz");
   const heartbeatStarted = Date.now();
-  const heartbeat = await runLoad(url, "heartbeat", HB_SESSIONS * HEARTBEATS_PER_SESSION, tokensFile, "hb");
+  const heartbeat = await measuredLoad(
+    url,
+    "heartbeat",
+    HB_SESSIONS * HEARTBEATS_PER_SESSION,
+    tokensFile,
+    "hb",
+  );
   const heartbeatEnded = Date.now();
   // The lag: until every session's status shows a heartbeat from the measured run.
   await waitFor(
@@ -202,7 +250,7 @@ try {
 
   // ---- 2. admission ----
   const validatesStarted = Date.now();
-  const validate = await runLoad(url, "validate", VALIDATE_LICENSES * VALIDATES_PER_KEY, keysFile, "v");
+  const validate = await measuredLoad(url, "validate", VALIDATE_LICENSES * VALIDATES_PER_KEY, keysFile, "v");
   const validatesEnded = Date.now();
   const oversold = (
     await pool.query<{ organization: string; live: number; max: number }>(
@@ -234,6 +282,25 @@ try {
   const loadAfter = load();
 
   const ratio = (a: number, b: number) => +(a / b).toFixed(3);
+  const cores = availableParallelism();
+  /**
+   * What the CPU alone allows: every process of the run shares `cores` cores, so a phase cannot exceed
+   * cores × 1000 / totalCpuMsPerRequest requests a second; billing is one JavaScript thread, so not
+   * 1000 / billingCpuMsPerRequest either. The ratios of those bounds are what the goal's ratio can reach
+   * without taking CPU out of the heartbeat (or putting it into /healthz).
+   */
+  const bound = (phase: { totalCpuMsPerRequest: number; billingCpuMsPerRequest: number }) => ({
+    machinePerSecond: Math.round((cores * 1000) / phase.totalCpuMsPerRequest),
+    billingThreadPerSecond: Math.round(1000 / phase.billingCpuMsPerRequest),
+  });
+  const cpuBound = {
+    cores,
+    healthz: bound(healthz),
+    heartbeat: bound(heartbeat),
+    admission: bound(validate),
+    heartbeatVsHealthzByTotalCpu: ratio(healthz.totalCpuMsPerRequest, heartbeat.totalCpuMsPerRequest),
+    heartbeatVsHealthzByBillingCpu: ratio(healthz.billingCpuMsPerRequest, heartbeat.billingCpuMsPerRequest),
+  };
   writeBenchResult("sessions", "hotpaths", {
     loadAverage: { before: loadBefore, after: loadAfter },
     setup: {
@@ -243,6 +310,7 @@ try {
       load: "bench/sessions-hotpaths-load.ts, a separate process, keep-alive, 32 in flight",
       limits: "production: heartbeat 20/min per session, validate 30/min per key, shared PostgreSQL limiter",
       scale: SCALE,
+      cpu: "user + system CPU ms per request: billing's process and PostgreSQL's (postmaster + children) from /proc, the load generator's own during its loop and the benchmark's process (API test server) from process.cpuUsage",
       heartbeat: { licenses: HB_LICENSES, sessions: HB_SESSIONS, perSession: HEARTBEATS_PER_SESSION },
       admission: { licenses: VALIDATE_LICENSES, seatsPerLicense: SEATS, validatesPerKey: VALIDATES_PER_KEY },
     },
@@ -250,6 +318,7 @@ try {
     heartbeat,
     admission: validate,
     ratios: { heartbeatVsHealthz: ratio(heartbeat.perSecond, healthz.perSecond) },
+    cpuBound,
     goals: {
       heartbeatRatioAtLeast035: ratio(heartbeat.perSecond, healthz.perSecond) >= 0.35,
       heartbeatP99AtMost50Ms: heartbeat.p99Ms <= 50,

@@ -80,19 +80,21 @@ export async function sessionForToken(ctx: SessionsContext, token: string): Prom
 /**
  * `sharedCharge`: the request's charge in the shared rate-limit window, counted by the same statement as
  * the common case (ADR 0301); a refusal answers 429 and changes nothing else. The caller has counted it in
- * this replica's own window already.
+ * this replica's own window already. `tokenHash`: the token's hash when the caller has it already (the
+ * router keys the rate limit by it), so a heartbeat hashes its token once.
  */
 export async function heartbeatSession(
   ctx: SessionsContext,
   token: string,
   report: UsageReport | null,
   sharedCharge?: SharedCharge,
+  tokenHash: string = hashSessionToken(token),
 ): Promise<HeartbeatResult> {
   const now = ctx.clock.now();
   // The common case in one SQL statement (ADR 0270); anything unusual takes the full path below.
   const { rateLimit, touched } = await touchLiveSession(
     ctx.db,
-    hashSessionToken(token),
+    tokenHash,
     now,
     liveSince(now, ctx.timing),
     new Date(now.getTime() - ctx.timing.sessionTokenLifetimeMs),

@@ -310,7 +310,7 @@ export function sessionsRouter(deps: BillingDeps, options: SessionsOptions = {})
       const shared = charge.limit.shared
         ? { limiter: charge.limit.name, key: charge.key, rule: charge.limit.rule }
         : undefined;
-      res.json(await heartbeatSession(ctx, token, hasReport ? clean : null, shared));
+      res.json(await heartbeatSession(ctx, token, hasReport ? clean : null, shared, charge.key));
     }),
   );
 

@@ -46,8 +46,18 @@ export interface SessionLicense extends LicenseFacts {
   seats: number;
 }
 
-const LICENSE_COLUMNS =
-  "id, organization, tier, state, state_reason, expires_at, grace_ends_at, max_containers, seats";
+const LICENSE_COLUMN_LIST = [
+  "id",
+  "organization",
+  "tier",
+  "state",
+  "state_reason",
+  "expires_at",
+  "grace_ends_at",
+  "max_containers",
+  "seats",
+] as const satisfies readonly (keyof SessionLicense)[];
+const LICENSE_COLUMNS = LICENSE_COLUMN_LIST.join(", ");
 
 /**
  * The columns of a SessionRow, named rather than `*` in the hot paths' prepared statements (ADR 0303): a
@@ -309,9 +319,18 @@ export async function touchLiveSession(
     params.push(...windowUpsertParams([charge], now), charge.rule.limit);
     gate = `AND (SELECT count FROM rl) <= $${params.length}`;
   }
+  // Its plan must not depend on statistics (ADR 0323): the session is found by its token's unique index only
+  // (the subquery's OFFSET 0 keeps the other conditions out of its scan) and updated by its primary key
+  // (the recheck of state and last_heartbeat_at is written as one IS TRUE test: no index condition, and
+  // no `state = 'active'` clause that would make the partial indexes usable). Otherwise, on a table not yet
+  // analyzed, the planner scans the partial indexes and filters every live session, twice per heartbeat
+  // (2.5× PostgreSQL's CPU per heartbeat in the benchmark). heartbeat-plan.test.ts checks the plan.
   const touch = `WITH ${counted}s AS (
-       SELECT id, license_id FROM container_sessions
-        WHERE token_hash = $1 AND state = 'active' AND last_heartbeat_at > $3 AND created_at > $4 ${gate}
+       SELECT id, license_id FROM (
+         SELECT id, license_id, state, last_heartbeat_at, created_at FROM container_sessions
+          WHERE token_hash = $1 OFFSET 0
+       ) k
+        WHERE state = 'active' AND last_heartbeat_at > $3 AND created_at > $4 ${gate}
      ), l AS (
        SELECT ${LICENSE_COLUMNS} FROM licenses
         WHERE id = (SELECT license_id FROM s) AND state IN ('active', 'pastDue')
@@ -320,37 +339,39 @@ export async function touchLiveSession(
      ), t AS (
      UPDATE container_sessions c SET last_heartbeat_at = $2, last_report = COALESCE($5, c.last_report)
        FROM l
-      WHERE c.id = (SELECT id FROM s) AND c.license_id = l.id AND c.state = 'active' AND c.last_heartbeat_at > $3
-     RETURNING ${sessionColumns("c")}, ${LICENSE_COLUMNS.split(", ")
-       .map((column) => `l.${column} AS l_${column}`)
-       .join(", ")}
+      WHERE c.id = (SELECT id FROM s) AND c.license_id = l.id AND (c.state = 'active' AND c.last_heartbeat_at > $3) IS TRUE
+     RETURNING ${sessionColumns("c")}, ${LICENSE_COLUMN_LIST.map((column) => `l.${column} AS l_${column}`).join(", ")}
      )`;
   // The window's row always comes back (LEFT JOIN): the decision is needed whether or not the session was touched.
   const sql = charge
     ? `${touch} SELECT rl.count AS rl_count, rl.window_ends_at AS rl_window_ends_at, t.* FROM rl LEFT JOIN t ON true`
     : `${touch} SELECT * FROM t`;
-  // Prepared once per connection (ADR 0303): the CTE is parsed and planned once, not per heartbeat.
+  // Prepared once per connection (ADR 0303): the CTE is parsed and planned once, not per heartbeat. Rows as
+  // arrays (issue 18 goal 1): the columns' order is the statement's own, so the session and the license are
+  // built by position instead of pg building a 27-key object that is then split by name prefix.
   const name = charge ? "sessions_touch_live_charged" : "sessions_touch_live";
-  const row = (await db.query<Record<string, unknown>>({ name, text: sql, values: params })).rows[0];
+  const result = await db.query<unknown[]>({ name, text: sql, values: params, rowMode: "array" });
+  const row = result.rows[0];
+  const first = charge ? 2 : 0; // after rl_count, rl_window_ends_at
+  if (result.fields.length !== first + TOUCHED_COLUMNS)
+    throw new Error(`touchLiveSession: ${result.fields.length} columns, expected ${first + TOUCHED_COLUMNS}`);
   const rateLimit: RateLimitDecision =
     charge && row
-      ? windowDecision(
-          { count: row.rl_count as number, window_ends_at: row.rl_window_ends_at as Date },
-          charge.rule,
-          now,
-        )
+      ? windowDecision({ count: row[0] as number, window_ends_at: row[1] as Date }, charge.rule, now)
       : { allowed: true };
-  if (!row || row.id === null || row.id === undefined) return { rateLimit };
-  const license: Record<string, unknown> = {};
+  if (!row || row[first] === null || row[first] === undefined) return { rateLimit };
   const session: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(row)) {
-    if (column.startsWith("rl_")) continue;
-    if (column.startsWith("l_")) license[column.slice(2)] = value;
-    else session[column] = value;
-  }
+  for (let i = 0; i < SESSION_COLUMNS.length; i++) session[SESSION_COLUMNS[i]!] = row[first + i];
+  const license: Record<string, unknown> = {};
+  const licenseFirst = first + SESSION_COLUMNS.length;
+  for (let i = 0; i < LICENSE_COLUMN_LIST.length; i++)
+    license[LICENSE_COLUMN_LIST[i]!] = row[licenseFirst + i];
   // The statement ran the UPDATE: the row now carries this heartbeat.
   return {
     rateLimit,
     touched: { session: session as unknown as SessionRow, license: license as unknown as SessionLicense },
   };
 }
+
+/** The columns touchLiveSession's `t` returns: the session's, then the license's. */
+const TOUCHED_COLUMNS = SESSION_COLUMNS.length + LICENSE_COLUMN_LIST.length;
