@@ -173,6 +173,10 @@ const result = {
   workstations: N,
   containerSessions: N,
   operator: "separate process: operator/main.ts bundled as in operator/Dockerfile, 16 workers",
+  // What the operator process ran with (the image: --max-old-space-size-percentage=60 of 256 Mi ≈ 154 MB).
+  nodeFlags: process.env.BENCH_OPERATOR_NODE_FLAGS ?? "",
+  mallocArenaMax: process.env.BENCH_OPERATOR_MALLOC_ARENA_MAX ?? null,
+  operatorEnv: process.env.BENCH_OPERATOR_ENV ?? "",
   loadAverageBefore: loadBefore,
   loadAverageAfter: load(),
   memory: {

@@ -64,6 +64,13 @@ export function spawnOperator(options: {
       ...(process.env.BENCH_OPERATOR_MALLOC_ARENA_MAX
         ? { MALLOC_ARENA_MAX: process.env.BENCH_OPERATOR_MALLOC_ARENA_MAX }
         : {}),
+      // BENCH_OPERATOR_ENV="A=1 B=2": more variables for the operator process (e.g. glibc malloc tunables).
+      ...Object.fromEntries(
+        (process.env.BENCH_OPERATOR_ENV ?? "")
+          .split(" ")
+          .filter((pair) => pair.includes("="))
+          .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+      ),
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

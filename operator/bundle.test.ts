@@ -80,7 +80,10 @@ describe("the operator bundle (operator/Dockerfile's esbuild)", () => {
 describe("the operator image's heap limit (ADR 0314)", () => {
   it("sets V8's old space as a share of the memory limit, in a form our Node accepts", () => {
     const { env } = parseDockerfileBuild(readFileSync(join(root, "operator/Dockerfile"), "utf8"));
-    const percentage = Number(/^--max-old-space-size-percentage=(\d+)$/.exec(env.NODE_OPTIONS ?? "")?.[1]);
+    const options = (env.NODE_OPTIONS ?? "").split(" ");
+    const percentage = Number(
+      options.map((o) => /^--max-old-space-size-percentage=(\d+)$/.exec(o)?.[1]).find(Boolean),
+    );
     expect(percentage).toBeGreaterThanOrEqual(40);
     expect(percentage).toBeLessThanOrEqual(75);
     // Node refuses an option it does not know (or does not allow in NODE_OPTIONS) before running anything.
@@ -95,5 +98,22 @@ describe("the operator image's heap limit (ADR 0314)", () => {
     const memory = Math.min(totalmem(), process.constrainedMemory() || totalmem()) / 2 ** 20;
     expect(limitMiB).toBeGreaterThanOrEqual((memory * percentage) / 100 - 1);
     expect(limitMiB).toBeLessThan((memory * percentage) / 100 + 512);
+  });
+
+  it("caps the young generation's semi-spaces at 1 MiB, in a form our Node accepts and applies (ADR 0320)", () => {
+    const { env } = parseDockerfileBuild(readFileSync(join(root, "operator/Dockerfile"), "utf8"));
+    const semiSpace = (env.NODE_OPTIONS ?? "").split(" ").find((o) => o.startsWith("--max-semi-space-size="));
+    expect(semiSpace).toBe("--max-semi-space-size=1");
+    // With a fixed old space, the heap limit is old space + young generation (3 semi-spaces' worth): V8's
+    // default here is 64 MiB semi-spaces (old space + 192 MiB).
+    const limitMiB = (nodeOptions: string) =>
+      Number(
+        execFileSync(
+          process.execPath,
+          ["-e", "console.log(require('v8').getHeapStatistics().heap_size_limit / 2 ** 20)"],
+          { env: { PATH: process.env.PATH ?? "", NODE_OPTIONS: nodeOptions } },
+        ).toString(),
+      );
+    expect(limitMiB(`--max-old-space-size=100 ${semiSpace}`)).toBeLessThanOrEqual(100 + 3);
   });
 });
