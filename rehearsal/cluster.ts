@@ -5,7 +5,7 @@
  */
 import { CustomObjectsApi, KubernetesObjectApi } from "@kubernetes/client-node";
 import { API_GROUP, API_VERSION } from "../lib/domain.js";
-import { httpStatus } from "../lib/kube-errors.js";
+import { httpStatus } from "../lib/kube/errors.js";
 import type { DeniedRequest } from "../test-support/kube-apiserver/auth/guard.js";
 import { startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import type { KubeManifest } from "./render.js";

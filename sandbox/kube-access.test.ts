@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CRD_DIR } from "../crds/load.js";
-import { httpStatus } from "../lib/kube-errors.js";
+import { httpStatus } from "../lib/kube/errors.js";
 import { type KubeApiServer, startKubeApiServer } from "../test-support/kube-apiserver/index.js";
 import { probeHealth } from "./health.js";
 import { SERVICE_IDENTITIES } from "./identities.js";

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
-import { httpStatus } from "../lib/kube-errors.js";
+import { httpStatus } from "../lib/kube/errors.js";
 import { SERVING_DNS_NAMES, SERVING_IPS } from "../test-support/kube-apiserver/auth/tls.js";
 import { kubeconfigYaml } from "../test-support/kube-apiserver/kubeconfig.js";
 import { createCertificateAuthority } from "../test-support/pki/index.js";

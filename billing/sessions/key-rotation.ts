@@ -6,13 +6,12 @@
  * operator has no reason to end them itself).
  */
 import type { Logger } from "pino";
-import { recordAudit } from "../audit.js";
 import { loadKubeCredentials } from "../cluster/credentials.js";
 import type { Queryable } from "../db/queryable.js";
 import type { BillingDeps } from "../deps.js";
 import { markEndedInCluster } from "./admission.js";
 import { KubeSessionCluster, type SessionCluster } from "./cluster.js";
-import type { SessionRow } from "./store.js";
+import { auditTerminatedSessions, type SessionRow } from "./store.js";
 
 /** The reason on sessions ended by a key rotation (session row, ContainerSession status, audit). */
 export const KEY_ROTATED_REASON = "KeyRotated";
@@ -36,17 +35,7 @@ export async function endKeyBoundSessions(
       RETURNING *`,
     [licenseId, KEY_ROTATED_REASON, now],
   );
-  if (ended.rows.length > 0) {
-    await recordAudit(tx, {
-      at: now,
-      actor,
-      action: "session.terminated",
-      licenseId,
-      before: { state: "active" },
-      after: { state: "terminated", reason: KEY_ROTATED_REASON },
-      details: { sessionIds: ended.rows.map((r) => r.id), count: ended.rows.length },
-    });
-  }
+  await auditTerminatedSessions(tx, ended.rows, { actor, reason: KEY_ROTATED_REASON, now });
   return ended.rows;
 }
 

@@ -10,7 +10,13 @@ import { ApiError } from "../http/errors.js";
 import { markEndedInCluster } from "./admission.js";
 import { auditView, type SessionsContext } from "./context.js";
 import { sessionForToken } from "./heartbeat.js";
-import { endSession, type SessionRow, type SessionState, sessionUsers } from "./store.js";
+import {
+  auditTerminatedSessions,
+  endSession,
+  type SessionRow,
+  type SessionState,
+  sessionUsers,
+} from "./store.js";
 
 export async function releaseSession(
   ctx: SessionsContext,
@@ -143,16 +149,6 @@ export async function terminateLicenseSessions(
       WHERE license_id = $1 AND state = 'active' RETURNING *`,
     [licenseId, reason, now],
   );
-  if (ended.rows.length > 0) {
-    await recordAudit(client, {
-      at: now,
-      actor: "system:sessions",
-      action: "session.terminated",
-      licenseId,
-      before: null,
-      after: { state: "terminated", reason },
-      details: { sessionIds: ended.rows.map((r) => r.id), count: ended.rows.length },
-    });
-  }
+  await auditTerminatedSessions(client, ended.rows, { actor: "system:sessions", reason, now, before: null });
   return ended.rows.map((r) => r.id);
 }

@@ -1,5 +1,5 @@
 /** SQL of the sessions API. Every seat count runs inside the caller's transaction, under the license lock. */
-import { type AuditEvent, auditInsert } from "../audit.js";
+import { type AuditEvent, auditInsert, recordAudit } from "../audit.js";
 import type { Queryable } from "../db/queryable.js";
 import type { LicenseFacts } from "./decide.js";
 import type { RateLimitDecision } from "./rate-limit.js";
@@ -375,3 +375,28 @@ export async function touchLiveSession(
 
 /** The columns touchLiveSession's `t` returns: the session's, then the license's. */
 const TOUCHED_COLUMNS = SESSION_COLUMNS.length + LICENSE_COLUMN_LIST.length;
+
+/**
+ * One `session.terminated` audit record per license, naming every session of `ended` that belongs to it (the
+ * rows an UPDATE … RETURNING just ended); nothing for no rows. Key rotation, workstation unassignment and a
+ * license ending share it.
+ */
+export async function auditTerminatedSessions(
+  tx: Queryable,
+  ended: readonly Pick<SessionRow, "id" | "license_id">[],
+  audit: { actor: string; reason: string; now: Date; before?: unknown },
+): Promise<void> {
+  const byLicense = new Map<string, string[]>();
+  for (const row of ended) byLicense.set(row.license_id, [...(byLicense.get(row.license_id) ?? []), row.id]);
+  for (const [licenseId, sessionIds] of byLicense) {
+    await recordAudit(tx, {
+      at: audit.now,
+      actor: audit.actor,
+      action: "session.terminated",
+      licenseId,
+      before: audit.before === undefined ? { state: "active" } : audit.before,
+      after: { state: "terminated", reason: audit.reason },
+      details: { sessionIds, count: sessionIds.length },
+    });
+  }
+}

@@ -72,29 +72,29 @@ export class TypedResourceClient<T extends KubeObject> implements ResourceClient
     });
   }
 
-  async patch(
-    namespace: string | undefined,
-    name: string,
-    body: unknown,
-    type: PatchType = "merge",
-  ): Promise<T> {
-    return this.#call({
-      method: "PATCH",
-      path: this.#path(namespace, name),
-      body,
-      contentType: PATCH_CONTENT_TYPES[type],
-    });
+  patch(namespace: string | undefined, name: string, body: unknown, type: PatchType = "merge"): Promise<T> {
+    return this.#patch(namespace, name, undefined, body, type);
   }
 
-  async patchStatus(
+  patchStatus(
     namespace: string | undefined,
     name: string,
     body: unknown,
     type: PatchType = "merge",
   ): Promise<T> {
+    return this.#patch(namespace, name, "status", body, type);
+  }
+
+  #patch(
+    namespace: string | undefined,
+    name: string,
+    subresource: "status" | undefined,
+    body: unknown,
+    type: PatchType,
+  ): Promise<T> {
     return this.#call({
       method: "PATCH",
-      path: this.#path(namespace, name, "status"),
+      path: this.#path(namespace, name, subresource),
       body,
       contentType: PATCH_CONTENT_TYPES[type],
     });

@@ -7,9 +7,6 @@
 import type { Clock } from "../../lib/clock.js";
 import { TokenBucket } from "../../lib/token-bucket.js";
 
-// Moved to lib/ (issue 18: the Kubernetes client's rate limit uses it too); re-exported for existing imports.
-export { TokenBucket };
-
 /** Decides how long a key should wait before its next attempt. */
 export interface RateLimiter {
   /** Delay in ms before `key` may be processed again; counts one more failure for the key. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../lib/clock.js";
+import { TokenBucket } from "../../lib/token-bucket.js";
 import { DeadlineScheduler, type Timers } from "./deadlines.js";
-import { ControllerRateLimiter, ItemExponentialBackoff, TokenBucket } from "./rate-limit.js";
+import { ControllerRateLimiter, ItemExponentialBackoff } from "./rate-limit.js";
 import { WorkQueue } from "./workqueue.js";
 
 /** Timers that never fire on their own: the test drives time with a ManualClock and fireDue(). */

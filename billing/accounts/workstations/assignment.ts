@@ -10,7 +10,7 @@
 import { recordAudit } from "../../audit.js";
 import type { Queryable } from "../../db/queryable.js";
 import { ApiError } from "../../http/errors.js";
-import type { SessionRow } from "../../sessions/store.js";
+import { auditTerminatedSessions, type SessionRow } from "../../sessions/store.js";
 import { memberOrThrow, type Role, roleAtLeast } from "../directory.js";
 import { type ClusterFollowUp, emptyFollowUp } from "../seats/cluster-follow-up.js";
 
@@ -70,20 +70,7 @@ async function endWorkstationSessions(
       WHERE state = 'active' AND principal = ANY($1::text[]) RETURNING *`,
     [principals, reason, now],
   );
-  const byLicense = new Map<string, string[]>();
-  for (const row of ended.rows)
-    byLicense.set(row.license_id, [...(byLicense.get(row.license_id) ?? []), row.id]);
-  for (const [licenseId, sessionIds] of byLicense) {
-    await recordAudit(tx, {
-      at: now,
-      actor,
-      action: "session.terminated",
-      licenseId,
-      before: { state: "active" },
-      after: { state: "terminated", reason },
-      details: { sessionIds, count: sessionIds.length },
-    });
-  }
+  await auditTerminatedSessions(tx, ended.rows, { actor, reason, now });
   return ended.rows;
 }
 
